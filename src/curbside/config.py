@@ -1,0 +1,105 @@
+"""Settings: pydantic-settings, env prefix ``CURBSIDE_``, nested fields with ``__``.
+
+Settings are built by the CLI's main callback or the app factory and passed down; nothing
+reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_home() -> Path:
+    """Per-user data directory (e.g. ``~/.local/share/curbside``)."""
+    return Path(user_data_dir("curbside", appauthor=False))
+
+
+class ChunkSettings(BaseModel):
+    """How source text is cut into passages. Part of the index fingerprint."""
+
+    target_chars: int = Field(700, description="Passages grow sentence by sentence up to this size.")
+    max_chars: int = Field(1200, description="Hard upper bound; a longer single sentence is cut.")
+
+
+class EmbedderSettings(BaseModel):
+    """Which embedding model turns passages and queries into vectors."""
+
+    kind: Literal["onnx-minilm", "sentence-transformers", "openai"] = Field(
+        "onnx-minilm", description="Backend: bundled int8 MiniLM (default), a local "
+        "sentence-transformers model path, or an OpenAI-compatible /v1/embeddings server."
+    )
+    model: str = Field("all-MiniLM-L6-v2", description="Model name or local path.")
+    base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
+    api_key: SecretStr | None = Field(None, description="API key for the embeddings server.")
+    threads: int = Field(2, description="onnxruntime intra-op threads.")
+    batch_size: int = Field(32, description="Passages per embedding batch.")
+    max_tokens: int = Field(256, description="Token limit per passage (longer text is truncated).")
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid retrieval knobs."""
+
+    candidates: int = Field(100, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    per_source_cap: int = Field(2, description="Most passages shown from one source.")
+    mmr_lambda: float = Field(0.8, description="Relevance vs diversity trade-off for MMR (1 = none).")
+
+
+class LLMSettings(BaseModel):
+    """Optional OpenAI-compatible chat server for the LLM writer."""
+
+    base_url: str | None = Field(None, description="e.g. http://127.0.0.1:8080/v1; unset = no LLM.")
+    model: str = Field("default", description="Model name sent to the server.")
+    api_key: SecretStr | None = Field(None, description="Bearer token; never logged.")
+    timeout_s: float = Field(60.0, description="Per-request timeout in seconds.")
+    max_retries: int = Field(2, description="Retries with backoff on connection errors and 5xx.")
+    concurrency: int = Field(4, description="Most concurrent requests to the server.")
+
+
+class Settings(BaseSettings):
+    """All Curbside settings. Environment: ``CURBSIDE_HOME``, ``CURBSIDE_LLM__BASE_URL``..."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CURBSIDE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    home: Path = Field(default_factory=default_home, description="Data directory.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default is a SQLite file in the data directory."
+    )
+    log_level: str = Field("WARNING", description="Logging level (question text is never logged).")
+    secret_key: SecretStr | None = Field(
+        None, description="Session/CSRF signing key for the web app; required outside development."
+    )
+    environment: Literal["development", "production"] = Field(
+        "development", description="'production' refuses a missing or default secret key."
+    )
+    chunking: ChunkSettings = Field(default_factory=ChunkSettings)  # type: ignore[arg-type]
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)  # type: ignore[arg-type]
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
+    llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'curbside.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    def fingerprint(self) -> str:
+        """Hash of the settings that shape stored vectors: a change means a rebuild."""
+        shape = {
+            "chunking": self.chunking.model_dump(),
+            "embedder": self.embedder.model_dump(include={"kind", "model", "max_tokens"}),
+        }
+        return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]

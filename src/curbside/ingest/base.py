@@ -1,0 +1,71 @@
+"""What every reader shares: the `Reader` protocol and small text helpers."""
+
+from __future__ import annotations
+
+import gzip
+import html
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Protocol
+
+from curbside.domain import ReadItem
+
+
+class Reader(Protocol):
+    """Streams records out of one file with bounded memory."""
+
+    #: Format name used by ``curbside ingest --format``.
+    format: str
+
+    def read(self, path: Path) -> Iterator[ReadItem]:
+        """Yield a `SourceRecord`, `DeleteRecord` or `RejectedRecord` per record, in file order.
+
+        A reader never raises for one bad record: it yields a `RejectedRecord` naming the file,
+        the 1-based position and, where known, the record id, then goes on. A file that cannot be
+        read at all (missing, truncated beyond recovery) raises `ReaderError`.
+        """
+        ...
+
+
+class ReaderError(Exception):
+    """The file as a whole cannot be read; the message names the file."""
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """Open a file for reading, transparently un-gzipping ``*.gz``."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def open_text(path: Path) -> IO[str]:
+    """Open a text file (``*.gz`` too) as UTF-8; undecodable bytes become U+FFFD."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return path.open("r", encoding="utf-8", errors="replace")
+
+
+_WS = re.compile(r"\s+")
+_TAG = re.compile(r"<[^>]{0,200}>")
+
+
+def clean_text(text: str | None) -> str:
+    """Decode HTML entities, drop inline markup, normalise Unicode and whitespace."""
+    if not text:
+        return ""
+    if "&" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = _TAG.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    return _WS.sub(" ", text).strip()
+
+
+def parse_year(text: str | None) -> int | None:
+    """First plausible 4-digit year in a date string ("1998 Dec-1999 Jan" -> 1998)."""
+    if not text:
+        return None
+    m = re.search(r"(1[6-9]\d\d|20\d\d)", str(text))
+    return int(m.group(1)) if m else None
