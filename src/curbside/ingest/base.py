@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import html
+import io
 import re
 import unicodedata
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -33,18 +35,34 @@ class ReaderError(Exception):
     """The file as a whole cannot be read; the message names the file."""
 
 
+# The raw (compressed) file object most recently opened by a reader in this context, so the
+# ingest pipeline can show byte progress and an ETA without readers knowing about progress bars.
+_current_raw: ContextVar[IO[bytes] | None] = ContextVar("curbside_current_raw", default=None)
+
+
+def bytes_read() -> int:
+    """Position in the raw file the current reader is reading (0 when unknown)."""
+    raw = _current_raw.get()
+    try:
+        return raw.tell() if raw is not None and not raw.closed else 0
+    except (OSError, ValueError):
+        return 0
+
+
 def open_binary(path: Path) -> IO[bytes]:
     """Open a file for reading, transparently un-gzipping ``*.gz``."""
+    raw = path.open("rb")
+    _current_raw.set(raw)
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
-    return path.open("rb")
+        gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        gz.myfileobj = raw  # GzipFile then closes the raw file too
+        return gz  # type: ignore[return-value]
+    return raw
 
 
 def open_text(path: Path) -> IO[str]:
     """Open a text file (``*.gz`` too) as UTF-8; undecodable bytes become U+FFFD."""
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return path.open("r", encoding="utf-8", errors="replace")
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="replace")
 
 
 _WS = re.compile(r"\s+")

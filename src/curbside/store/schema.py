@@ -1,0 +1,97 @@
+"""SQLAlchemy Core tables. Portable types only: the PostgreSQL backend is a dialect change.
+
+Migrations in `migrations/versions` create these tables; keep the two in step (a test checks).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ingest_runs = Table(
+    "ingest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False),  # running | done | failed | interrupted
+    Column("paths", JSON, nullable=False),
+    Column("counts", JSON, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("external_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("is_current", Boolean, nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("container", Text),
+    Column("container_abbrev", Text),
+    Column("year", Integer),
+    Column("authors", JSON, nullable=False),
+    Column("pmid", String(20)),
+    Column("doi", String(200)),
+    Column("url", Text),
+    Column("publication_types", JSON, nullable=False),
+    Column("mesh_terms", JSON, nullable=False),
+    Column("language", String(20)),
+    Column("retracted", Boolean, nullable=False, default=False),
+    Column("retraction_of", JSON, nullable=False),
+    Column("retraction_in", JSON, nullable=False),
+    Column("meta", JSON, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("origin_file", Text),
+    Column("origin_position", Integer),
+    Column("ingest_run_id", Integer, ForeignKey("ingest_runs.id")),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("external_id", "version", name="uq_sources_external_version"),
+)
+Index("ix_sources_current", sources.c.external_id, sources.c.is_current)
+Index("ix_sources_pmid", sources.c.pmid)
+Index("ix_sources_kind", sources.c.kind)
+
+passages = Table(
+    "passages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", String(40), nullable=False, unique=True),
+    Column("source_id", Integer, ForeignKey("sources.id"), nullable=False),
+    Column("ord", Integer, nullable=False),
+    Column("section", String(200)),
+    Column("text", Text, nullable=False),
+    Column("char_start", Integer, nullable=False),
+    Column("char_end", Integer, nullable=False),
+)
+Index("ix_passages_source", passages.c.source_id, passages.c.ord)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ingest_run_id", Integer, ForeignKey("ingest_runs.id")),
+    Column("file", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("record_id", String(200)),
+    Column("reason", Text, nullable=False),
+    Column("excerpt", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
