@@ -190,6 +190,10 @@ class SourceStore:
         ).scalars()
         return list(ids)
 
+    def passage_ids_of(self, conn: Connection, source_id: int) -> list[int]:
+        rows = conn.execute(select(passages.c.id).where(passages.c.source_id == source_id))
+        return list(rows.scalars())
+
     def retire_source(self, conn: Connection, source_id: int, *, deleted: bool = False) -> None:
         conn.execute(
             update(sources).where(sources.c.id == source_id).values(is_current=False, deleted=deleted)

@@ -1,0 +1,8 @@
+"""The ``curbside`` command line. Thin: every command calls `curbside.services`."""
+
+from __future__ import annotations
+
+from curbside.cli.main import app
+from curbside.cli import sources as _sources  # noqa: F401  (registers commands)
+
+__all__ = ["app"]

@@ -1,0 +1,134 @@
+"""Use cases. The CLI, the REST API and the web app call these functions and nothing deeper.
+
+A `Runtime` holds what a process opens once (settings, engine, stores, indexes); every service
+function takes it as its first argument and keyword-only options after it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from curbside.config import Settings
+from curbside.domain import Passage, Source
+from curbside.index.lexical import Fts5LexicalIndex, LexicalIndex
+from curbside.ingest.pipeline import Ingester, IngestObserver, IngestReport
+from curbside.store.engine import make_engine, upgrade
+from curbside.store.sources import SourceStore
+
+log = logging.getLogger(__name__)
+
+
+class NotFoundError(LookupError):
+    """A record the caller named does not exist; the message names it."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    store: SourceStore
+    lexical: LexicalIndex
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    """Open the database (creating and upgrading it unless `migrate` is False)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    if migrate:
+        upgrade(engine)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        store=SourceStore(engine),
+        lexical=Fts5LexicalIndex(engine),
+    )
+
+
+def upgrade_database(rt: Runtime) -> str | None:
+    """Apply pending migrations; returns the revision now in force."""
+    from curbside.store.engine import current_revision
+
+    upgrade(rt.engine)
+    return current_revision(rt.engine)
+
+
+def ingest(
+    rt: Runtime,
+    *,
+    paths: Sequence[Path],
+    fmt: str = "auto",
+    mapping: str | None = None,
+    observer: IngestObserver | None = None,
+) -> IngestReport:
+    """Ingest files or directories into the store and keep the indexes current."""
+    ingester = Ingester(
+        store=rt.store,
+        lexical=rt.lexical,
+        chunking=rt.settings.chunking,
+        on_batch=_index_hook(rt),
+    )
+    return ingester.ingest(paths, fmt=fmt, mapping=mapping, observer=observer)
+
+
+def _index_hook(rt: Runtime) -> Any:
+    hook = rt.extras.get("on_batch")
+    return hook
+
+
+def starter_library_path() -> Path:
+    from curbside.starter import notes_dir
+
+    return notes_dir()
+
+
+def ingest_starter_library(rt: Runtime, *, observer: IngestObserver | None = None) -> IngestReport:
+    """Ingest the bundled starter library (Markdown evidence notes)."""
+    return ingest(rt, paths=[starter_library_path()], fmt="markdown", observer=observer)
+
+
+def stats(rt: Runtime) -> dict[str, Any]:
+    """Counts of sources and passages (per kind), versions, quarantine, database size."""
+    out = rt.store.stats()
+    if rt.engine.url.get_backend_name() == "sqlite" and rt.engine.url.database:
+        db = Path(rt.engine.url.database)
+        out["database_bytes"] = sum(
+            p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file()
+        )
+    out["database"] = rt.engine.url.render_as_string(hide_password=True)
+    return out
+
+
+def list_sources(rt: Runtime, *, kind: str | None = None, limit: int = 50, offset: int = 0) -> list[Source]:
+    return rt.store.list_sources(kind=kind, limit=limit, offset=offset)
+
+
+def get_source(rt: Runtime, *, ref: str) -> tuple[Source, list[Passage]]:
+    """A source by id, external id or PMID, with its passages."""
+    src = rt.store.find_source(ref)
+    if src is None:
+        raise NotFoundError(f"no source {ref!r} (try an id from `curbside sources list`, "
+                            "an external id such as pmid:12345, or a PMID)")
+    return src, rt.store.passages_of(src.id)
+
+
+def search_passages_lexical(rt: Runtime, *, text: str, limit: int = 10) -> list[tuple[Passage, Source, float]]:
+    """Keyword (FTS5 bm25) search over current passages."""
+    from curbside.index.lexical import tokens
+
+    hits = rt.lexical.search(tokens(text[:2000]), limit)
+    found = rt.store.get_passages([pid for pid, _ in hits])
+    return [(found[pid][0], found[pid][1], score) for pid, score in hits if pid in found]
+
+
+def quarantine(rt: Runtime, *, limit: int = 100) -> list[dict[str, Any]]:
+    return rt.store.quarantined(limit)
