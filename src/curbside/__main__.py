@@ -1,0 +1,5 @@
+"""``python -m curbside``."""
+
+from curbside.cli import app
+
+app()
