@@ -95,3 +95,52 @@ quarantine = Table(
     Column("excerpt", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+threads = Table(
+    "threads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("context", JSON, nullable=False),  # entities/topic carried to follow-ups
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("thread_id", Integer, ForeignKey("threads.id")),
+    Column("turn", Integer, nullable=False, default=1),
+    Column("title", Text, nullable=False),
+    Column("audience", String(20), nullable=False),
+    Column("status", String(30), nullable=False),  # state of the latest version
+    Column("current_version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_articles_thread", articles.c.thread_id, articles.c.turn)
+Index("ix_articles_status", articles.c.status)
+
+article_versions = Table(
+    "article_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", Integer, ForeignKey("articles.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("body", JSON, nullable=False),  # the Article JSON
+    Column("writer", String(20), nullable=False),
+    Column("settings_fingerprint", String(64), nullable=False),
+    Column("created_by", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("article_id", "version", name="uq_article_versions"),
+)
+
+article_citations = Table(
+    "article_citations",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("source_id", Integer, ForeignKey("sources.id"), nullable=False),
+    Column("passage_id", Integer, ForeignKey("passages.id")),
+)
+Index("ix_article_citations_source", article_citations.c.source_id)

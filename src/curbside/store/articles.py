@@ -1,0 +1,163 @@
+"""Stored articles: threads, articles and immutable versions (the Article JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, and_, select, update
+
+from curbside.article import Article
+from curbside.store.schema import article_citations, article_versions, articles, threads
+from curbside.store.sources import utcnow
+
+
+class ArticleStore:
+    """Saves and loads articles. A saved version is never changed; edits add versions."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def new_thread(self, context: dict[str, Any]) -> int:
+        with self.engine.begin() as conn:
+            r = conn.execute(threads.insert().values(created_at=utcnow(), context=context))
+            return int(r.inserted_primary_key[0])  # type: ignore[index]
+
+    def thread_context(self, thread_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            ctx = conn.execute(select(threads.c.context).where(threads.c.id == thread_id)).scalar()
+            return dict(ctx) if ctx is not None else None
+
+    def update_thread_context(self, thread_id: int, context: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(threads).where(threads.c.id == thread_id).values(context=context))
+
+    def save_new(self, article: Article, *, created_by: int | None = None) -> Article:
+        """Store a new article as version 1; returns it with id and version set."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            turn = 1
+            if article.thread_id is not None:
+                last = conn.execute(
+                    select(articles.c.turn).where(articles.c.thread_id == article.thread_id)
+                    .order_by(articles.c.turn.desc())
+                ).scalar()
+                turn = int(last or 0) + 1
+            r = conn.execute(
+                articles.insert().values(
+                    thread_id=article.thread_id, turn=turn, title=article.title,
+                    audience=article.audience, status=article.status, current_version=1,
+                    created_at=now, updated_at=now,
+                )
+            )
+            article_id = int(r.inserted_primary_key[0])  # type: ignore[index]
+            saved = article.model_copy(update={"id": article_id, "version": 1})
+            self._insert_version(conn, saved, created_by=created_by)
+        return saved
+
+    def save_version(self, article: Article, *, created_by: int | None = None) -> Article:
+        """Store `article` as the next version of its article (an edit never rewrites one)."""
+        if article.id is None:
+            raise ValueError("article has no id: use save_new")
+        with self.engine.begin() as conn:
+            cur = conn.execute(
+                select(articles.c.current_version).where(articles.c.id == article.id)
+            ).scalar()
+            if cur is None:
+                raise LookupError(f"no article {article.id}")
+            saved = article.model_copy(update={"version": int(cur) + 1})
+            self._insert_version(conn, saved, created_by=created_by)
+            conn.execute(
+                update(articles).where(articles.c.id == article.id).values(
+                    current_version=saved.version, status=saved.status, title=saved.title,
+                    updated_at=utcnow(),
+                )
+            )
+        return saved
+
+    def _insert_version(self, conn: Any, article: Article, *, created_by: int | None) -> None:
+        conn.execute(
+            article_versions.insert().values(
+                article_id=article.id, version=article.version, status=article.status,
+                body=article.model_dump(mode="json"), writer=article.writer,
+                settings_fingerprint=article.settings_fingerprint, created_by=created_by,
+                created_at=utcnow(),
+            )
+        )
+        rows = []
+        for ref in article.references:
+            pids = {s.passage_id for c in article.all_claims() if ref.n in c.citations for s in c.spans}
+            for pid in pids or {None}:
+                rows.append({"article_id": article.id, "version": article.version,
+                             "source_id": ref.source_id, "passage_id": pid})
+        if rows:
+            conn.execute(article_citations.insert(), rows)
+
+    def get(self, article_id: int, version: int | None = None) -> Article | None:
+        with self.engine.connect() as conn:
+            if version is None:
+                version = conn.execute(
+                    select(articles.c.current_version).where(articles.c.id == article_id)
+                ).scalar()
+                if version is None:
+                    return None
+            row = conn.execute(
+                select(article_versions.c.body, article_versions.c.status).where(
+                    and_(article_versions.c.article_id == article_id,
+                         article_versions.c.version == version)
+                )
+            ).first()
+        if row is None:
+            return None
+        art = Article.model_validate(row.body)
+        return art.model_copy(update={"status": row.status})
+
+    def set_version_status(self, article_id: int, version: int, status: str) -> None:
+        """Record a review-state change of one version (the body itself stays immutable)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(article_versions)
+                .where(and_(article_versions.c.article_id == article_id,
+                            article_versions.c.version == version))
+                .values(status=status)
+            )
+            conn.execute(
+                update(articles).where(and_(articles.c.id == article_id,
+                                            articles.c.current_version == version))
+                .values(status=status, updated_at=utcnow())
+            )
+
+    def versions(self, article_id: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(article_versions.c.version, article_versions.c.status,
+                       article_versions.c.created_at, article_versions.c.created_by,
+                       article_versions.c.writer)
+                .where(article_versions.c.article_id == article_id)
+                .order_by(article_versions.c.version)
+            )
+            return [dict(r._mapping) for r in rows]
+
+    def thread_articles(self, thread_id: int) -> list[int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(articles.c.id).where(articles.c.thread_id == thread_id).order_by(articles.c.turn)
+            )
+            return [int(x) for x in rows.scalars()]
+
+    def recent(self, *, status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+        q = select(articles).order_by(articles.c.updated_at.desc()).limit(limit)
+        if status:
+            q = q.where(articles.c.status == status)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def citing(self, source_ids: list[int]) -> list[tuple[int, int]]:
+        """(article id, version) pairs whose versions cite any of these sources."""
+        if not source_ids:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(article_citations.c.article_id, article_citations.c.version)
+                .where(article_citations.c.source_id.in_(source_ids)).distinct()
+            )
+            return [(int(a), int(v)) for a, v in rows]
