@@ -1,57 +1,18 @@
-"""Use cases. The CLI, the REST API and the web app call these functions and nothing deeper.
-
-A `Runtime` holds what a process opens once (settings, engine, stores, indexes); every service
-function takes it as its first argument and keyword-only options after it.
-"""
+"""Corpus use cases: ingest, stats, sources, quarantine, schema upgrades."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
-from curbside.config import Settings
 from curbside.domain import Passage, Source
-from curbside.index.lexical import Fts5LexicalIndex, LexicalIndex
 from curbside.ingest.pipeline import Ingester, IngestObserver, IngestReport
-from curbside.store.engine import make_engine, upgrade
-from curbside.store.sources import SourceStore
+from curbside.services.runtime import NotFoundError, Runtime
+from curbside.store.engine import upgrade
 
 log = logging.getLogger(__name__)
-
-
-class NotFoundError(LookupError):
-    """A record the caller named does not exist; the message names it."""
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    engine: Engine
-    store: SourceStore
-    lexical: LexicalIndex
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-
-def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
-    """Open the database (creating and upgrading it unless `migrate` is False)."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.db_url)
-    if migrate:
-        upgrade(engine)
-    return Runtime(
-        settings=settings,
-        engine=engine,
-        store=SourceStore(engine),
-        lexical=Fts5LexicalIndex(engine),
-    )
 
 
 def upgrade_database(rt: Runtime) -> str | None:
