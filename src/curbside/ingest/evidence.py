@@ -18,6 +18,7 @@ _PT_RULES: list[tuple[SourceKind, frozenset[str]]] = [
                                 "clinical trial", "clinical trial, phase i"})),
     (SourceKind.OBSERVATIONAL, frozenset({"observational study", "comparative study", "multicenter study",
                                           "evaluation study", "validation study", "twin study",
+                                          "evaluation studies", "validation studies",  # older PTs
                                           "clinical study"})),
     (SourceKind.CASE_REPORT, frozenset({"case reports"})),
     (SourceKind.REVIEW, frozenset({"review", "editorial", "comment", "letter", "news",
