@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from curbside.cli.main import app
+from curbside.cli import serve as _serve  # noqa: F401  (registers commands)
 from curbside.cli import sources as _sources  # noqa: F401  (registers commands)
 
 __all__ = ["app"]

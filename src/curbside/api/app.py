@@ -1,0 +1,87 @@
+"""The FastAPI app factory: REST API under ``/api/v1`` plus the server-rendered web pages."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from curbside import __version__
+from curbside.api.errors import install_error_handlers
+from curbside.api.metrics import RequestMetrics
+from curbside.api.middleware import BodyLimitMiddleware, ObserveMiddleware
+from curbside.api.routes import router as api_router
+from curbside.config import Settings
+from curbside.services import Runtime, open_runtime
+
+MAX_BODY_BYTES = 64 * 1024
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+
+
+def _docs_page() -> tuple[str, str]:
+    """Swagger UI HTML and a CSP allowing exactly its one inline script (by hash)."""
+    html = get_swagger_ui_html(openapi_url="/openapi.json", title="Curbside API").body
+    text = bytes(html).decode()
+    hashes = []
+    for script in re.findall(r"<script>(.*?)</script>", text, flags=re.S):
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        hashes.append(f"'sha256-{digest}'")
+    csp = (f"default-src 'self'; script-src 'self' {SWAGGER_CDN} {' '.join(hashes)}; "
+           f"style-src 'self' 'unsafe-inline' {SWAGGER_CDN}; img-src 'self' data: https:; "
+           "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+    return text, csp
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. Settings default to the environment; the runtime opens at startup.
+
+    Pass `runtime` to share an already opened one (tests); the app then leaves it open.
+    """
+    settings = settings or (runtime.settings if runtime else Settings())  # type: ignore[call-arg]
+    owns_runtime = runtime is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.runtime is None:
+            app.state.runtime = open_runtime(settings)
+        try:
+            yield
+        finally:
+            if owns_runtime and app.state.runtime is not None:
+                app.state.runtime.close()
+                app.state.runtime = None
+
+    app = FastAPI(
+        title="Curbside API",
+        version=__version__,
+        summary="Cited answer articles from an offline clinical evidence library.",
+        docs_url=None, redoc_url=None, lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.runtime = runtime
+    app.state.metrics = RequestMetrics()
+    docs_html, docs_csp = _docs_page()
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(docs_html)
+
+    from curbside.web.routes import router as web_router
+    from curbside.web.templating import STATIC
+
+    app.include_router(api_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    install_error_handlers(app)
+    # Added last = outermost: observe everything, including 413s from the body limit.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(ObserveMiddleware, metrics=app.state.metrics, docs_csp=docs_csp,
+                       routes=app.router.routes)
+    return app

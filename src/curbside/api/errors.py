@@ -1,0 +1,110 @@
+"""Errors: one JSON shape (`ErrorPublic`) for the API and JSON twins, a friendly page for HTML."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from curbside import services
+from curbside.api.reads import ServiceUnavailable
+from curbside.api.schemas import ErrorPublic
+
+log = logging.getLogger(__name__)
+
+TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Request too large",
+          422: "Please check your input", 500: "Something went wrong", 503: "Not available"}
+
+
+class ApiError(Exception):
+    """An error with its HTTP status, a code and a message fit to show the user."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def invalid_input_error(exc: Exception) -> ApiError:
+    """Map a service's InvalidInput (field, message) or a ValueError to a 422."""
+    field = getattr(exc, "field", None)
+    message = getattr(exc, "message", None) or str(exc) or "invalid input"
+    return ApiError(422, "invalid_input", str(message), str(field) if field else None)
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path.endswith(".json") or path in ("/openapi.json",)
+
+
+def error_response(request: Request, err: ApiError) -> Response:
+    if wants_json(request):
+        body = ErrorPublic(status=err.status, code=err.code, message=err.message, field=err.field)
+        return JSONResponse(body.model_dump(), status_code=err.status)
+    from curbside.web.templating import render
+
+    return render(request, "error.html", {
+        "status": err.status, "title": TITLES.get(err.status, "Error"), "message": err.message,
+        "field": err.field,
+    }, status_code=err.status)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
+    errors: list[Any] = list(exc.errors())
+    if not errors:
+        return "invalid input", None
+    first = errors[0]
+    loc = [str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path")]
+    field = ".".join(loc) or None
+    msg = str(first.get("msg", "invalid input"))
+    msg = msg.removeprefix("Value error, ")
+    if first.get("type") == "literal_error" and loc and loc[-1] == "audience":
+        msg = "unknown reader mode; choose one of: clinician, patient, student"
+    return (f"{field}: {msg}" if field else msg), field
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        message, field = _validation_message(exc)
+        return error_response(request, ApiError(422, "invalid_input", message, field))
+
+    async def on_not_found(request: Request, exc: Exception) -> Response:
+        return error_response(request, ApiError(404, "not_found", str(exc) or "not found"))
+
+    async def on_unavailable(request: Request, exc: Exception) -> Response:
+        return error_response(request, ApiError(503, "unavailable", str(exc)))
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "There is nothing at this address."
+        resp = error_response(request, ApiError(exc.status_code, code, detail))
+        if exc.headers:
+            resp.headers.update(exc.headers)
+        return resp
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.error("unhandled %s on %s", type(exc).__name__, request.scope.get("route"),
+                  exc_info=exc)
+        return error_response(request, ApiError(500, "internal_error",
+                                                "An unexpected error occurred."))
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(services.NotFoundError, on_not_found)
+    app.add_exception_handler(ServiceUnavailable, on_unavailable)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

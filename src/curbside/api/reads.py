@@ -1,0 +1,103 @@
+"""Read use cases the web adapters need that `curbside.services` does not offer (yet).
+
+Each function takes the `Runtime` first, like a service, and uses only the stores the runtime
+holds. Move them into ``curbside.services`` when convenient; the adapters only need the import
+changed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import text
+
+from curbside import services
+from curbside.article import Article
+from curbside.domain import Evidence, Passage, Source
+from curbside.services import NotFoundError, Runtime
+
+log = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(RuntimeError):
+    """A use case the adapters expose is not available in this build."""
+
+
+# -- answers -----------------------------------------------------------------------------------
+def render_article(article: Article, *, audience: str) -> Article:
+    """The stored article re-rendered for another reader (same facts, same citations).
+
+    Uses ``services.render_article`` when the build has it; otherwise the article is shown
+    as stored with its reader mode switched (labels, disclaimer and headings follow the mode).
+    """
+    if audience == article.audience:
+        return article
+    fn = getattr(services, "render_article", None)
+    if fn is not None:
+        rendered: Article = fn(article, audience=audience)
+        return rendered
+    return article.model_copy(update={"audience": audience})
+
+
+def search(rt: Runtime, *, query: str, k: int = 10) -> list[Evidence]:
+    return list(services.search(rt, query=query, k=k).evidence)
+
+
+# -- passages, sources, article metadata -------------------------------------------------------
+def get_passage(rt: Runtime, *, uid: str) -> tuple[Passage, Source]:
+    found = rt.store.get_passage_by_uid(uid)
+    if found is None:
+        raise NotFoundError(f"no passage {uid!r}")
+    return found
+
+
+def passage_sources(rt: Runtime, *, passage_ids: list[int]) -> dict[int, int]:
+    """Source id of each passage id (for matching citation numbers to spans)."""
+    return {pid: p.source_id for pid, (p, _s) in rt.store.get_passages(passage_ids).items()}
+
+
+def citing_articles(rt: Runtime, *, source_id: int) -> list[tuple[int, int, str | None]]:
+    """(article id, version, title) of article versions citing this source."""
+    out = []
+    for aid, ver in sorted(rt.articles.citing([source_id])):
+        art = rt.articles.get(aid, ver)
+        out.append((aid, ver, art.title if art else None))
+    return out
+
+
+def readiness(rt: Runtime) -> tuple[bool, dict[str, bool], dict[str, str]]:
+    """Database reachable, migrations at head, search index present, library not empty.
+
+    The dense (vector) index is reported but not required: lexical-only search still answers.
+    """
+    from curbside.store.engine import current_revision, head_revision
+
+    checks = {"database": False, "migrations": False, "index": False, "library": False}
+    detail: dict[str, str] = {}
+    try:
+        with rt.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = True
+    except Exception as exc:
+        detail["database"] = type(exc).__name__
+        return False, checks, detail
+    try:
+        cur, head = current_revision(rt.engine), head_revision(rt.engine)
+        checks["migrations"] = cur is not None and cur == head
+        detail["migrations"] = f"{cur} (head {head})"
+    except Exception as exc:
+        detail["migrations"] = type(exc).__name__
+    try:
+        rt.lexical.search(["pain"], 1)
+        checks["index"] = True
+        dense = services.dense_index(rt).exists()
+        detail["index"] = "lexical + dense" if dense else "lexical only (no dense index)"
+    except Exception as exc:
+        detail["index"] = type(exc).__name__
+    try:
+        n = int(services.stats(rt).get("passages", 0))
+        checks["library"] = n > 0
+        detail["library"] = f"{n} passages"
+    except Exception as exc:
+        detail["library"] = type(exc).__name__
+    return all(checks.values()), checks, detail

@@ -1,0 +1,167 @@
+"""REST API ``/api/v1``: thin handlers over `curbside.services` (and `api.reads`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from curbside import __version__, services
+from curbside.api import reads
+from curbside.api.deps import RuntimeDep, article_for, call
+from curbside.api.errors import ApiError
+from curbside.api.schemas import (
+    ArticlePublic,
+    ArticleSummary,
+    AskRequest,
+    CitingArticle,
+    ErrorPublic,
+    FollowUpRequest,
+    HealthPublic,
+    HighlightPublic,
+    PassagePublic,
+    PassageWithSource,
+    ReadyPublic,
+    SearchHitPublic,
+    SearchPublic,
+    SourceBrief,
+    SourcePublic,
+    ThreadPublic,
+)
+from curbside.domain import Passage, Source
+from curbside.services import Runtime
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorPublic, "description": "Not found"},
+    422: {"model": ErrorPublic, "description": "Invalid input"},
+}
+
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=ERRORS)
+
+Audience = Annotated[str | None, Query(description="Reader mode: clinician, patient, student.")]
+
+
+def source_brief(s: Source) -> SourceBrief:
+    return SourceBrief(id=s.id, external_id=s.external_id, kind=str(s.kind), title=s.title,
+                       container=s.container, year=s.year, pmid=s.pmid, doi=s.doi, url=s.url,
+                       retracted=s.retracted)
+
+
+def passage_public(p: Passage) -> PassagePublic:
+    return PassagePublic(id=p.id, uid=p.uid, source_id=p.source_id, section=p.section,
+                         text=p.text, char_start=p.char_start, char_end=p.char_end)
+
+
+def highlight(p: Passage, start: int | None, end: int | None) -> HighlightPublic | None:
+    if start is None or end is None:
+        return None
+    if not 0 <= start < end <= len(p.text):
+        raise ApiError(422, "invalid_input", "highlight span outside the passage", "start")
+    return HighlightPublic(start=start, end=end)
+
+
+def source_public(rt: Runtime, source_id: int) -> SourcePublic:
+    src, passages = services.get_source(rt, ref=str(source_id))
+    if src.id != source_id:  # a bare number falls back to a PMID lookup; ids must be exact
+        raise services.NotFoundError(f"no source {source_id}")
+    cited = [CitingArticle(article_id=a, version=v, title=t)
+             for a, v, t in reads.citing_articles(rt, source_id=src.id)]
+    return SourcePublic(source=source_brief(src), authors=src.authors,
+                        publication_types=src.publication_types, mesh_terms=src.mesh_terms,
+                        version=src.version, is_current=src.is_current,
+                        passages=[passage_public(p) for p in passages], cited_by=cited)
+
+
+def search_public(rt: Runtime, q: str, k: int) -> SearchPublic:
+    hits = call(reads.search, rt, query=q, k=k)
+    return SearchPublic(query=q, hits=[
+        SearchHitPublic(passage=passage_public(e.passage), source=source_brief(e.source),
+                        score=e.score, scores=e.scores) for e in hits
+    ])
+
+
+def thread_public(rt: Runtime, thread_id: int, audience: str | None) -> ThreadPublic:
+    turns = services.get_thread(rt, thread_id=thread_id)
+    return ThreadPublic(id=thread_id, articles=[article_for(rt, a, audience) for a in turns])
+
+
+@router.post("/ask", status_code=201, response_model=ArticlePublic,
+             summary="Ask a question; returns the new cited article")
+def ask(body: AskRequest, rt: RuntimeDep) -> ArticlePublic:
+    return call(services.ask, rt, question=body.question, audience=body.audience,
+                writer=body.writer, thread_id=body.thread_id)
+
+
+@router.get("/articles", response_model=list[ArticleSummary], summary="Recent articles")
+def recent(rt: RuntimeDep,
+           status: Annotated[str | None, Query(max_length=30)] = None,
+           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[ArticleSummary]:
+    rows = services.recent_articles(rt, status=status, limit=limit)
+    return [ArticleSummary(id=r["id"], title=r["title"], audience=r["audience"],
+                           status=r["status"], current_version=r["current_version"],
+                           thread_id=r.get("thread_id"), updated_at=str(r["updated_at"]))
+            for r in rows]
+
+
+@router.get("/articles/{article_id}", response_model=ArticlePublic,
+            summary="One article (latest version, or ?version=N), optionally re-rendered")
+def get_article(article_id: int, rt: RuntimeDep,
+                version: Annotated[int | None, Query(ge=1)] = None,
+                audience: Audience = None) -> ArticlePublic:
+    art = services.get_article(rt, article_id=article_id, version=version)
+    return article_for(rt, art, audience)
+
+
+@router.post("/articles/{article_id}/followups", status_code=201, response_model=ArticlePublic,
+             summary="Ask a follow-up question; returns the next article of the thread")
+def follow_up(article_id: int, body: FollowUpRequest, rt: RuntimeDep) -> ArticlePublic:
+    services.get_article(rt, article_id=article_id)  # 404 before any work
+    return call(services.follow_up, rt, article_id=article_id, question=body.question,
+                audience=body.audience)
+
+
+@router.get("/threads/{thread_id}", response_model=ThreadPublic, summary="A thread's turns")
+def get_thread(thread_id: int, rt: RuntimeDep, audience: Audience = None) -> ThreadPublic:
+    return thread_public(rt, thread_id, audience)
+
+
+@router.get("/search", response_model=SearchPublic, summary="Search the library's passages")
+def search(rt: RuntimeDep, q: Annotated[str, Query(min_length=1, max_length=2000)],
+           k: Annotated[int, Query(ge=1, le=50)] = 10) -> SearchPublic:
+    return search_public(rt, q, k)
+
+
+@router.get("/sources/{source_id}", response_model=SourcePublic,
+            summary="A source: bibliographic data, passages, citing articles")
+def get_source(source_id: int, rt: RuntimeDep) -> SourcePublic:
+    return source_public(rt, source_id)
+
+
+@router.get("/passages/{uid}", response_model=PassageWithSource,
+            summary="One passage with its source (optionally a highlighted span)")
+def get_passage(uid: str, rt: RuntimeDep,
+                start: Annotated[int | None, Query(ge=0)] = None,
+                end: Annotated[int | None, Query(ge=0)] = None) -> PassageWithSource:
+    p, s = reads.get_passage(rt, uid=uid)
+    return PassageWithSource(passage=passage_public(p), source=source_brief(s),
+                             highlight=highlight(p, start, end))
+
+
+@router.get("/health", response_model=HealthPublic, summary="Liveness")
+def health() -> HealthPublic:
+    return HealthPublic(version=__version__)
+
+
+@router.get("/ready", response_model=ReadyPublic, summary="Readiness: DB, migrations, index",
+            responses={503: {"model": ReadyPublic}})
+def ready(rt: RuntimeDep) -> JSONResponse:
+    ok, checks, detail = reads.readiness(rt)
+    body = ReadyPublic(ready=ok, checks=checks, detail=detail)
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+
+@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
+def metrics(request: Request) -> PlainTextResponse:
+    return PlainTextResponse(request.app.state.metrics.render(),
+                             media_type="text/plain; version=0.0.4; charset=utf-8")

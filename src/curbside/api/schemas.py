@@ -1,0 +1,150 @@
+"""Public DTOs of the REST API (``/api/v1``). The article itself is the `Article` model."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from curbside.article import Article, Audience
+
+#: The article as served: the same pydantic model the composer builds and the store keeps.
+ArticlePublic = Article
+
+MAX_QUESTION_CHARS = 2000
+Writer = Literal["extractive", "llm"]
+
+
+def clean_question(value: str) -> str:
+    """Strip, reject empty, over-long and control-character questions (tab/newline allowed)."""
+    text = value.strip()
+    if not text:
+        raise ValueError("the question is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise ValueError(f"the question is too long ({len(text)} characters; at most "
+                         f"{MAX_QUESTION_CHARS})")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
+        raise ValueError("the question contains control characters")
+    return text
+
+
+class AskRequest(BaseModel):
+    """A new question (optionally continuing a thread)."""
+
+    question: str = Field(description="The clinical question, 1-2000 characters.",
+                          examples=["Is SI joint imbalance a common cause of low back pain?"])
+    audience: Audience = Field("clinician", description="Reader mode: clinician, patient, student.")
+    writer: Writer = Field("extractive", description="'extractive' (offline) or 'llm'.")
+    thread_id: int | None = Field(None, ge=1, description="Continue this thread.")
+
+    _clean = field_validator("question")(clean_question)
+
+
+class FollowUpRequest(BaseModel):
+    """A follow-up question on an article (starts or continues its thread)."""
+
+    question: str = Field(description="The follow-up question, 1-2000 characters.")
+    audience: Audience = Field("clinician", description="Reader mode: clinician, patient, student.")
+
+    _clean = field_validator("question")(clean_question)
+
+
+class ErrorPublic(BaseModel):
+    """Every 4xx/5xx answer of the API has this shape."""
+
+    status: int = Field(description="HTTP status code.")
+    code: str = Field(description="Machine-readable reason, e.g. invalid_input, not_found.")
+    message: str = Field(description="What went wrong, for people.")
+    field: str | None = Field(None, description="The input field at fault, when there is one.")
+
+
+class ThreadPublic(BaseModel):
+    """A follow-up thread: every turn is an article."""
+
+    id: int
+    articles: list[Article]
+
+
+class SourceBrief(BaseModel):
+    id: int
+    external_id: str
+    kind: str
+    title: str
+    container: str | None = None
+    year: int | None = None
+    pmid: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    retracted: bool = False
+
+
+class PassagePublic(BaseModel):
+    id: int
+    uid: str
+    source_id: int
+    section: str | None = None
+    text: str
+    char_start: int
+    char_end: int
+
+
+class SearchHitPublic(BaseModel):
+    passage: PassagePublic
+    source: SourceBrief
+    score: float = Field(description="Ranking score (higher is better).")
+    scores: dict[str, float] = Field(default_factory=dict)
+
+
+class SearchPublic(BaseModel):
+    query: str
+    hits: list[SearchHitPublic]
+
+
+class CitingArticle(BaseModel):
+    article_id: int
+    version: int
+    title: str | None = None
+
+
+class SourcePublic(BaseModel):
+    source: SourceBrief
+    authors: list[str] = Field(default_factory=list)
+    publication_types: list[str] = Field(default_factory=list)
+    mesh_terms: list[str] = Field(default_factory=list)
+    version: int
+    is_current: bool
+    passages: list[PassagePublic]
+    cited_by: list[CitingArticle]
+
+
+class HighlightPublic(BaseModel):
+    start: int
+    end: int
+
+
+class PassageWithSource(BaseModel):
+    passage: PassagePublic
+    source: SourceBrief
+    highlight: HighlightPublic | None = None
+
+
+class ArticleSummary(BaseModel):
+    id: int
+    title: str
+    audience: str
+    status: str
+    current_version: int
+    thread_id: int | None = None
+    updated_at: str
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+
+
+class ReadyPublic(BaseModel):
+    ready: bool
+    checks: dict[str, bool]
+    detail: dict[str, str] = Field(default_factory=dict)
