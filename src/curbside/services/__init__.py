@@ -5,6 +5,23 @@ function takes it as its first argument and keyword-only options after it. One m
 family of use cases; this package re-exports them all.
 """
 
+from curbside.services.accounts import (
+    AccountError,
+    LoginFailed,
+    LoginThrottled,
+    actor_for,
+    add_user,
+    create_session,
+    csrf_token,
+    end_session,
+    issue_api_token,
+    list_users,
+    login,
+    resolve_api_token,
+    resolve_session,
+    signing_key,
+    verify_csrf,
+)
 from curbside.services.corpus import (
     get_source,
     ingest,
@@ -16,9 +33,48 @@ from curbside.services.corpus import (
     stats,
     upgrade_database,
 )
+from curbside.services.review import (
+    TransitionRefused,
+    after_ingest,
+    approval_record,
+    article_diff,
+    article_history,
+    editorial_policy,
+    public_status,
+    review_claim,
+    review_queue,
+    revise_article,
+    transition_article,
+)
 from curbside.services.runtime import NotFoundError, Runtime, open_runtime
 
 __all__ = [
+    "AccountError",
+    "LoginFailed",
+    "LoginThrottled",
+    "actor_for",
+    "add_user",
+    "create_session",
+    "csrf_token",
+    "end_session",
+    "issue_api_token",
+    "list_users",
+    "login",
+    "resolve_api_token",
+    "resolve_session",
+    "signing_key",
+    "verify_csrf",
+    "TransitionRefused",
+    "after_ingest",
+    "approval_record",
+    "article_diff",
+    "article_history",
+    "editorial_policy",
+    "public_status",
+    "review_claim",
+    "review_queue",
+    "revise_article",
+    "transition_article",
     "NotFoundError",
     "Runtime",
     "get_source",
