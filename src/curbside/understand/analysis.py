@@ -47,7 +47,8 @@ class Expansion:
 class QueryAnalysis:
     """Everything query understanding learned about one question.
 
-    Its repr shows types and counts only, so logging an analysis never logs the question.
+    Offsets in `abbreviations`, `drugs` and `negations` index into `normalized`. Its repr shows
+    types and counts only, so logging an analysis never logs the question.
     """
 
     text: str

@@ -67,6 +67,13 @@ _OR_NOT = re.compile(r"\bor\s+not\b", re.IGNORECASE)
 #: "... a drug or a pro-drug?", "..., reader or eraser?": an alternative closes the question.
 _CHOICE_END = re.compile(r"\bor\s+(?:an?\s+|the\s+)?[\w'()-]+(?:\s+[\w'()-]+)?\s*[?.!]*\s*$",
                          re.IGNORECASE)
+#: "... safe in pregnancy or breastfeeding?": alternatives after a preposition are a
+#: coordinated complement of a yes/no question, not a choice.
+_AFTER_PREPOSITION = re.compile(
+    r"\b(?:in|during|for|with|after|before|while|on|at|from|among|to)\s+(?:an?\s+|the\s+)?"
+    r"[\w'()-]+\s*,?\s*$",
+    re.IGNORECASE,
+)
 _CAN_I_TAKE = re.compile(
     r"^(?:can|could|may|should)\s+(?:i|we|you|he|she|they|my\s+\w+|a\s+patient|patients|"
     r"people)\s+(?:still\s+)?(?:take|use|drink|combine|mix|give)\b",
@@ -177,7 +184,8 @@ def _is_yes_no(head: str) -> tuple[bool, str]:
     if _OR_NOT.search(head):
         return True, "auxiliary verb start, 'or not'"
     question = head.split("?", 1)[0] + "?"
-    if _CHOICE_END.search(question):
+    m = _CHOICE_END.search(question)
+    if m and not _AFTER_PREPOSITION.search(question[: m.start()]):
         return False, "offers a choice ('... or ...?')"
     return True, "auxiliary verb start"
 

@@ -94,6 +94,8 @@ class SynonymEntry:
     technical: tuple[str, ...]
     lay: tuple[str, ...]
     query_expansion: bool = True
+    #: Upper bound on the weight of this entry's query expansions (1.0 = no cap).
+    expansion_weight: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,9 @@ def abbreviation_entries() -> Mapping[str, AbbreviationEntry]:
     return {str(k): _parse_abbreviation(str(k), v) for k, v in raw.items()}
 
 
+_SYNONYM_KEYS = frozenset({"technical", "lay", "query_expansion", "expansion_weight"})
+
+
 @cache
 def synonym_entries() -> tuple[SynonymEntry, ...]:
     """Our lay <-> technical list, in file order (cached)."""
@@ -185,14 +190,19 @@ def synonym_entries() -> tuple[SynonymEntry, ...]:
             raise VocabularyError(f"synonyms.yaml: {group}: expected a list")
         for i, item in enumerate(items):
             where = f"synonyms.yaml: {group}[{i}]"
-            if not isinstance(item, dict) or set(item) - {"technical", "lay", "query_expansion"}:
-                raise VocabularyError(f"{where}: expected technical/lay/query_expansion keys")
+            if not isinstance(item, dict) or set(item) - _SYNONYM_KEYS:
+                allowed = sorted(_SYNONYM_KEYS)
+                raise VocabularyError(f"{where}: unexpected keys (allowed: {allowed})")
+            cap = item.get("expansion_weight", 1.0)
+            if not isinstance(cap, int | float) or not 0 < cap <= 1:
+                raise VocabularyError(f"{where}: expansion_weight must be in (0, 1]")
             out.append(
                 SynonymEntry(
                     group=str(group),
                     technical=_str_list(item.get("technical"), where),
                     lay=_str_list(item.get("lay"), where),
                     query_expansion=bool(item.get("query_expansion", True)),
+                    expansion_weight=float(cap),
                 )
             )
     return tuple(out)
@@ -561,7 +571,7 @@ def _synonym_expansions(
         if key in seen or _same_but_plural(key, own):
             continue
         seen.add(key)
-        out.append((form, weight))
+        out.append((form, min(weight, entry.expansion_weight)))
         if len(out) >= max_forms:
             break
     return tuple(out)
