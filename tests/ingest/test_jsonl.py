@@ -82,8 +82,6 @@ def test_clean_title_tidies_punctuation() -> None:
     assert clean_title("A &amp; B: <i>study</i> , done .") == "A & B: study, done."
 
 
-@pytest.mark.xfail(strict=True, reason="base.clean_text treats 'P < 0.05 ... >' as a tag and "
-                   "drops the text between (368 Cohen abstracts); fix belongs in base.py")
 def test_comparison_signs_survive_cleaning(tmp_path: Path) -> None:
     path = _write_lines(tmp_path / "p.jsonl", [json.dumps(
         {"id": "1", "title": "T", "text": "Mortality fell (P < 0.05) in patients aged > 65."})])

@@ -42,10 +42,13 @@ def _fts_count(rt: services.Runtime, term: str) -> int:
 
 def test_ingesting_the_same_file_twice_adds_nothing(rt: services.Runtime, tmp_path: Path) -> None:
     f = _write_beir(tmp_path / "corpus.jsonl", 30)
-    first = services.ingest(rt, paths=[f], fmt="jsonl", mapping="beir")
+    first = services.ingest(rt, paths=[f], fmt="jsonl", mapping="beir", embed=False)
     assert first.total("added") == 30 and first.total("passages") >= 30
     second = services.ingest(rt, paths=[f], fmt="jsonl", mapping="beir")
     assert second.total("added") == 0 and second.total("unchanged") == 30
+    # The first run deferred embedding; the second (embedding) run caught up.
+    status = services.index_status(rt)
+    assert status["missing"] == 0 and status["vectors"] == status["current_passages"]
     st = services.stats(rt)
     assert st["sources"] == 30 and st["source_versions"] == 30
     assert _fts_count(rt, "exercise") == 30
@@ -118,7 +121,7 @@ def test_kill_9_mid_ingest_then_rerun_loses_nothing_and_duplicates_nothing(
     n = 20000
     f = _write_beir(tmp_path / "corpus.jsonl", n)
     cmd = [sys.executable, "-m", "curbside.cli.entry", "--home", str(home), "ingest", str(f),
-           "--format", "jsonl", "--mapping", "beir", "--quiet"]
+           "--format", "jsonl", "--mapping", "beir", "--quiet", "--no-embed"]
     env = {**os.environ, "CURBSIDE_HOME": str(home)}
     db = home / "curbside.db"
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -86,6 +86,10 @@ def ingest(
         bool, typer.Option("--starter-library", help="Ingest the bundled starter library.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    embed: Annotated[
+        bool, typer.Option("--embed/--no-embed",
+                           help="Embed new passages now (default) or later with `index build`.")
+    ] = True,
 ) -> None:
     """Ingest PubMed XML, MEDLINE text, JSONL/BEIR, Markdown or HTML into the store."""
     if fmt not in FORMATS:
@@ -102,10 +106,11 @@ def ingest(
     reports = []
     with progress:
         if starter_library:
-            reports.append(services.ingest_starter_library(rt, observer=observer))
+            reports.append(services.ingest_starter_library(rt, observer=observer, embed=embed))
         if paths:
             reports.append(
-                services.ingest(rt, paths=paths, fmt=fmt, mapping=mapping, observer=observer)
+                services.ingest(rt, paths=paths, fmt=fmt, mapping=mapping, observer=observer,
+                                embed=embed)
             )
     for r in reports:
         _print_report(r)

@@ -66,17 +66,18 @@ def open_text(path: Path) -> IO[str]:
 
 
 _WS = re.compile(r"\s+")
-_TAG = re.compile(r"<[^>]{0,200}>")
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]{0,200})?/?>")
 
 
 def clean_text(text: str | None) -> str:
     """Decode HTML entities, drop inline markup, normalise Unicode and whitespace."""
     if not text:
         return ""
-    if "&" in text:
-        text = html.unescape(text)
+    # Tags first, entities second: a decoded "p &lt; 0.05 ... &gt; 65" must survive.
     if "<" in text:
         text = _TAG.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
     text = unicodedata.normalize("NFC", text)
     return _WS.sub(" ", text).strip()
 

@@ -30,20 +30,57 @@ def ingest(
     fmt: str = "auto",
     mapping: str | None = None,
     observer: IngestObserver | None = None,
+    embed: bool = True,
 ) -> IngestReport:
-    """Ingest files or directories into the store and keep the indexes current."""
+    """Ingest files or directories into the store and keep the indexes current.
+
+    With `embed` (the default) new passages are embedded batch by batch, so `search` and
+    `ask` work right after; ``embed=False`` defers that to `build_index`.
+    """
+    from curbside.services.answers import dense_index
+
+    dense = dense_index(rt) if embed else None
     ingester = Ingester(
         store=rt.store,
         lexical=rt.lexical,
         chunking=rt.settings.chunking,
-        on_batch=_index_hook(rt),
+        on_batch=dense.on_batch if dense is not None else None,
     )
-    return ingester.ingest(paths, fmt=fmt, mapping=mapping, observer=observer)
+    report = ingester.ingest(paths, fmt=fmt, mapping=mapping, observer=observer)
+    if dense is not None:
+        dense.sync()  # catches up anything a killed earlier run left unembedded
+        rt.extras.pop("retriever", None)
+    _after_ingest(rt, report)
+    return report
 
 
-def _index_hook(rt: Runtime) -> Any:
-    hook = rt.extras.get("on_batch")
-    return hook
+def _after_ingest(rt: Runtime, report: IngestReport) -> None:
+    """Hooks that react to what an ingest changed (living articles)."""
+    hook = rt.extras.get("after_ingest")
+    if hook is not None:
+        hook(rt, report)
+
+
+def build_index(rt: Runtime, *, rebuild: bool = False, progress: Any = None) -> dict[str, Any]:
+    """Embed every current passage missing from the dense index (all of them with `rebuild`)."""
+    from curbside.services.answers import dense_index
+
+    dense = dense_index(rt)
+    added = dense.sync(progress, rebuild=rebuild)
+    rt.extras.pop("retriever", None)
+    return {"embedded": added, **index_status(rt)}
+
+
+def index_status(rt: Runtime) -> dict[str, Any]:
+    from curbside.services.answers import dense_index
+
+    st = dense_index(rt).status()
+    return {
+        "directory": st.directory, "fingerprint": st.fingerprint, "exists": st.exists,
+        "vectors": st.vectors, "current_passages": st.current_passages, "missing": st.missing,
+        "stale_entries": st.stale_entries, "bytes_on_disk": st.bytes_on_disk,
+        "bytes_per_vector": round(st.bytes_per_vector, 1),
+    }
 
 
 def starter_library_path() -> Path:
@@ -52,9 +89,11 @@ def starter_library_path() -> Path:
     return notes_dir()
 
 
-def ingest_starter_library(rt: Runtime, *, observer: IngestObserver | None = None) -> IngestReport:
+def ingest_starter_library(
+    rt: Runtime, *, observer: IngestObserver | None = None, embed: bool = True
+) -> IngestReport:
     """Ingest the bundled starter library (Markdown evidence notes)."""
-    return ingest(rt, paths=[starter_library_path()], fmt="markdown", observer=observer)
+    return ingest(rt, paths=[starter_library_path()], fmt="markdown", observer=observer, embed=embed)
 
 
 def stats(rt: Runtime) -> dict[str, Any]:

@@ -1,0 +1,185 @@
+"""The extractive composer: retrieved evidence -> a cited article made of source sentences.
+
+Nothing is invented: every claim is a source sentence (lightly normalised, see `candidates`)
+or a short connective phrase of ours, marked ``ours=True`` and never cited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from curbside.article import Article, ArticleSection, Claim, Consensus, Span
+from curbside.compose.candidates import Candidate, extract_candidates, jaccard, query_terms
+from curbside.compose.consensus import consensus
+from curbside.compose.plan import HEADINGS, PLANS, matches, title_case
+from curbside.compose.references import ReferenceList
+from curbside.domain import Evidence
+
+#: Below this retrieval confidence the article says the evidence is insufficient
+#: (calibrated on the development sets: see benchmarks/calibrate_confidence.py and README).
+DEFAULT_MIN_CONFIDENCE = 0.35
+MERGE_SIMILARITY = 0.6
+MIN_RELEVANCE = 0.12
+
+_VERDICT_TEXT = {
+    "supports": "On balance, the evidence in this library supports this.",
+    "contradicts": "On balance, the evidence in this library does not support this.",
+    "mixed": "The evidence in this library is mixed on this question.",
+    "insufficient": "The evidence in this library is insufficient to answer this with confidence.",
+}
+INSUFFICIENT_TEXT = (
+    "The evidence in this library is insufficient to answer this question; "
+    "no sufficiently relevant source was found."
+)
+
+
+@dataclass
+class ComposeInput:
+    question: str
+    question_type: str
+    terms: Sequence[str]
+    evidence: Sequence[Evidence]
+    confidence: float
+    source_texts: dict[int, str]
+    audience: str = "clinician"
+    settings_fingerprint: str = ""
+
+
+def _score(c: Candidate) -> float:
+    bonus = {1: 0.35, 2: 0.25, 3: 0.15, 4: 0.08}.get(c.level, 0.0)
+    if any(k in c.section for k in ("CONCLUSION", "RECOMMENDATION", "KEY")):
+        bonus += 0.15
+    return c.relevance * (1.0 + bonus)
+
+
+class ExtractiveComposer:
+    def __init__(self, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+                 max_per_section: int = 5) -> None:
+        self.min_confidence = min_confidence
+        self.max_per_section = max_per_section
+
+    def compose(self, inp: ComposeInput) -> tuple[Article, ReferenceList]:
+        refs = ReferenceList()
+        article = Article(
+            question=inp.question, question_type=inp.question_type,
+            title=title_case(inp.question), audience=inp.audience,  # type: ignore[arg-type]
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            settings_fingerprint=inp.settings_fingerprint, retrieval_confidence=inp.confidence,
+        )
+        terms = query_terms(inp.terms)
+        cands = [c for c in extract_candidates(inp.evidence, terms, inp.source_texts)
+                 if c.relevance >= MIN_RELEVANCE and c.features["overlap"] > 0]
+        cands.sort(key=_score, reverse=True)
+        if inp.confidence < self.min_confidence or len(cands) < 2:
+            return self._insufficient(article), refs
+
+        chosen: list[tuple[Candidate, Claim]] = []
+
+        def take(c: Candidate) -> Claim | None:
+            for prev, claim in chosen:
+                if prev is c or jaccard(prev.text, c.text) >= MERGE_SIMILARITY:
+                    if prev is not c and c.evidence.source.id != prev.evidence.source.id:
+                        n = refs.cite(c.evidence.source, c.evidence.passage.id, c.evidence.passage.text)
+                        if n not in claim.citations:
+                            claim.citations.append(n)
+                            claim.spans.append(_span(c))
+                    return None
+            n = refs.cite(c.evidence.source, c.evidence.passage.id, c.evidence.passage.text)
+            claim = Claim(text=c.text, citations=[n], spans=[_span(c)], id=_claim_id(c))
+            chosen.append((c, claim))
+            return claim
+
+        # Lead: the strongest evidence first (guidelines, reviews, conclusions).
+        strong = [c for c in cands if c.level <= 2 or "CONCLUSION" in c.section
+                  or "RECOMMENDATION" in c.section]
+        lead_pool = strong[:1] + [c for c in cands if c not in strong[:1]][:0]
+        lead_pool = lead_pool or cands[:1]
+        for c in lead_pool:
+            cl = take(c)
+            if cl:
+                article.lead.append(cl)
+        # Fold near-duplicates of the lead into its citations.
+        for c in cands:
+            if jaccard(c.text, article.lead[0].text) >= MERGE_SIMILARITY:
+                take(c)
+
+        plan = PLANS.get(inp.question_type, PLANS["other"])
+        used = {id(c) for c, _ in chosen}
+        for kind in plan:
+            pool = [c for c in cands if id(c) not in used]
+            if kind != "key_evidence":
+                pool = [c for c in pool if matches(kind, c.text)]
+            if kind == "recommendations":
+                pool = [c for c in pool if c.level == 1 or "RECOMMENDATION" in c.section]
+            if kind in ("recommendations", "treatment"):
+                pool.sort(key=lambda c: (c.level, -_score(c)))
+            section = ArticleSection(heading=HEADINGS[kind], kind=kind)
+            for c in pool:
+                if len(section.claims) >= self.max_per_section:
+                    break
+                cl = take(c)
+                used.add(id(c))
+                if cl:
+                    section.claims.append(cl)
+            if section.claims:
+                n_sources = len({s for cl in section.claims for s in cl.citations})
+                if kind == "recommendations":
+                    section.intro = Claim(text="Guidelines recommend:", ours=True)
+                elif kind == "key_evidence" and n_sources > 1:
+                    section.intro = Claim(text=f"Evidence from {n_sources} sources:", ours=True)
+                article.sections.append(section)
+
+        # Consensus for yes/no questions: stance of the top conclusion-like sentences.
+        if inp.question_type == "yes_no":
+            top = [c for c in cands if "CONCLUSION" in c.section or c.level <= 2] or cands
+            result = consensus(inp.question, [c.text for c in top[:5]])
+            article.consensus = Consensus(
+                verdict=result.verdict,  # type: ignore[arg-type]
+                supports=result.supports, contradicts=result.contradicts, neutral=result.neutral,
+                basis=[c.text for c in top[:5]],
+            )
+            article.bottom_line.append(Claim(text=_VERDICT_TEXT[result.verdict], ours=True))
+        # Bottom line: the strongest conclusion or recommendation sentence.
+        best = next((c for c in strong if not _same(c, chosen[0][0])), None) or chosen[0][0]
+        claim = next((cl for c, cl in chosen if c is best), None)
+        if claim is None:
+            claim = take(best)
+        if claim is not None:
+            article.bottom_line.append(claim.model_copy(deep=True))
+        article.references = refs.references()
+        article.evidence_levels = {}
+        for r in article.references:
+            article.evidence_levels[r.kind] = article.evidence_levels.get(r.kind, 0) + 1
+        if inp.confidence < self.min_confidence + 0.1:
+            article.notices.append(
+                "The match between this question and the library is weak; read the sources.")
+        return article, refs
+
+    def _insufficient(self, article: Article) -> Article:
+        article.insufficient = True
+        article.lead = [Claim(text=INSUFFICIENT_TEXT, ours=True)]
+        article.bottom_line = [Claim(text=_VERDICT_TEXT["insufficient"], ours=True)]
+        article.notices.append(
+            "No answer was composed because the library holds too little relevant evidence. "
+            "Add sources (curbside ingest) or rephrase the question."
+        )
+        if article.question_type == "yes_no":
+            article.consensus = Consensus(verdict="insufficient")
+        return article
+
+
+def _same(a: Candidate, b: Candidate) -> bool:
+    return a is b or a.evidence.source.id == b.evidence.source.id
+
+
+def _span(c: Candidate) -> Span:
+    p = c.evidence.passage
+    return Span(passage_id=p.id, passage_uid=p.uid, start=c.start, end=c.end)
+
+
+def _claim_id(c: Candidate) -> str:
+    key = f"{c.evidence.passage.uid}:{c.start}:{c.end}"
+    return "c" + hashlib.sha1(key.encode()).hexdigest()[:10]

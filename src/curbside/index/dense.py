@@ -1,0 +1,208 @@
+"""The dense index: embedder + vector index over current passages, kept in step with the store.
+
+The index directory is named by a fingerprint of the embedder and chunking settings, so a
+changed setting builds a new index instead of reading a stale one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine, select
+
+from curbside.config import Settings
+from curbside.index.embedder import Embedder, make_embedder
+from curbside.index.vectors import (
+    MissingIndexError,
+    StaleIndexError,
+    UsearchVectorIndex,
+    ExactVectorIndex,
+    open_vector_index,
+)
+from curbside.store.schema import passages, sources
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+def embedding_text(title: str, section: str | None, text: str) -> str:
+    """What is embedded for a passage: its source title gives the chunk its topic."""
+    return f"{title}. {text}" if title else text
+
+
+@dataclass
+class DenseStatus:
+    directory: str
+    fingerprint: str
+    exists: bool
+    vectors: int
+    current_passages: int
+    missing: int
+    stale_entries: int
+    bytes_on_disk: int
+
+    @property
+    def bytes_per_vector(self) -> float:
+        return self.bytes_on_disk / self.vectors if self.vectors else 0.0
+
+
+class DenseIndex:
+    """Embeds passages and answers nearest-neighbour queries."""
+
+    def __init__(self, settings: Settings, engine: Engine, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self._embedder = embedder
+        self._index: UsearchVectorIndex | ExactVectorIndex | None = None
+        self._dirty = 0
+        self._last_save = time.monotonic()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings.embedder)
+        return self._embedder
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.settings.fingerprint()}-{self.embedder.fingerprint[:8]}"
+
+    @property
+    def directory(self) -> Path:
+        return self.settings.index_dir / f"dense-{self.fingerprint}"
+
+    def _open(self, *, create: bool = False) -> UsearchVectorIndex | ExactVectorIndex:
+        if self._index is None or create:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            try:
+                self._index = open_vector_index(
+                    self.directory, self.embedder.dim, self.fingerprint, "usearch", create=create
+                )
+            except (MissingIndexError, StaleIndexError):
+                if not create:
+                    raise
+                raise
+        return self._index
+
+    def exists(self) -> bool:
+        try:
+            self._open()
+            return True
+        except MissingIndexError:
+            return False
+
+    def index(self) -> UsearchVectorIndex | ExactVectorIndex:
+        """The open vector index, created empty if there is none yet."""
+        try:
+            return self._open()
+        except MissingIndexError:
+            return self._open(create=True)
+
+    # -- writes -------------------------------------------------------------------------------
+    def _texts(self, passage_ids: Sequence[int]) -> tuple[list[int], list[str]]:
+        ids: list[int] = []
+        texts: list[str] = []
+        with self.engine.connect() as conn:
+            for i in range(0, len(passage_ids), 500):
+                chunk = list(passage_ids[i : i + 500])
+                rows = conn.execute(
+                    select(passages.c.id, sources.c.title, passages.c.section, passages.c.text)
+                    .join(sources, sources.c.id == passages.c.source_id)
+                    .where(passages.c.id.in_(chunk))
+                )
+                for r in rows:
+                    ids.append(int(r.id))
+                    texts.append(embedding_text(r.title, r.section, r.text))
+        return ids, texts
+
+    def add_passages(self, passage_ids: Sequence[int], progress: Progress | None = None) -> int:
+        """Embed and add these passages; returns how many were added."""
+        index = self.index()
+        done = 0
+        step = max(self.settings.embedder.batch_size * 8, 64)
+        for i in range(0, len(passage_ids), step):
+            ids, texts = self._texts(passage_ids[i : i + step])
+            if not ids:
+                continue
+            vecs = self.embedder.embed(texts)
+            index.add(np.asarray(ids, dtype=np.int64), vecs)
+            done += len(ids)
+            self._dirty += len(ids)
+            if progress:
+                progress(done, len(passage_ids))
+            self._maybe_save()
+        return done
+
+    def remove_passages(self, passage_ids: Sequence[int]) -> int:
+        if not passage_ids:
+            return 0
+        n = self.index().remove(np.asarray(passage_ids, dtype=np.int64))
+        self._dirty += n
+        return n
+
+    def on_batch(self, added: Sequence[int], removed: Sequence[int]) -> None:
+        """Ingest hook: keep the vectors in step with each committed batch."""
+        self.remove_passages(removed)
+        self.add_passages(added)
+
+    def _maybe_save(self) -> None:
+        if self._dirty and time.monotonic() - self._last_save > 30:
+            self.save()
+
+    def save(self) -> None:
+        if self._index is not None and self._dirty:
+            self._index.save()
+            self._dirty = 0
+            self._last_save = time.monotonic()
+
+    def _current_ids(self) -> set[int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(passages.c.id).join(sources, sources.c.id == passages.c.source_id)
+                .where(sources.c.is_current.is_(True))
+            )
+            return {int(x) for x in rows.scalars()}
+
+    def sync(self, progress: Progress | None = None, *, rebuild: bool = False) -> int:
+        """Embed current passages missing from the index and drop retired ones.
+
+        Resumable: after a killed ingest or build, a re-run embeds only what is missing.
+        """
+        if rebuild:
+            self._open(create=True)
+        index = self.index()
+        current = self._current_ids()
+        have = {int(x) for x in index.ids()}
+        stale = sorted(have - current)
+        if stale:
+            self.remove_passages(stale)
+        missing = sorted(current - have)
+        added = self.add_passages(missing, progress) if missing else 0
+        self._dirty += 1 if stale else 0
+        self.save()
+        return added
+
+    # -- reads --------------------------------------------------------------------------------
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        vec = self.embedder.embed_query(query)
+        return self._open().search(vec, k)
+
+    def query_vector(self, query: str) -> np.ndarray:
+        return np.asarray(self.embedder.embed_query(query), dtype=np.float32).reshape(-1)
+
+    def status(self) -> DenseStatus:
+        exists = self.exists()
+        current = self._current_ids()
+        have = {int(x) for x in self._open().ids()} if exists else set()
+        size = sum(p.stat().st_size for p in self.directory.glob("*") if p.is_file()) if exists else 0
+        return DenseStatus(
+            directory=str(self.directory), fingerprint=self.fingerprint, exists=exists,
+            vectors=len(have), current_passages=len(current), missing=len(current - have),
+            stale_entries=len(have - current), bytes_on_disk=size,
+        )

@@ -1,0 +1,193 @@
+"""Hybrid evidence retrieval: lexical + dense candidates, fusion, evidence-aware rerank, diversity.
+
+Every score that shaped the order is kept on the `Evidence` (``curbside search --explain``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from curbside.config import RetrievalSettings
+from curbside.domain import EVIDENCE_LEVEL, Evidence, SourceKind
+from curbside.index.dense import DenseIndex
+from curbside.index.lexical import LexicalIndex, tokens
+from curbside.retrieve.fusion import convex, rrf
+from curbside.store.sources import SourceStore
+from curbside.understand.analysis import QueryAnalysis, analyze_query, lexical_terms
+
+MAX_QUERY_CHARS = 2000
+
+#: Rerank bonuses: strength of evidence, section, recency. Small: relevance comes first.
+LEVEL_BONUS = {1: 0.12, 2: 0.09, 3: 0.06, 4: 0.03, 5: 0.0, 6: 0.02, 7: 0.0}
+KEY_SECTIONS = re.compile(r"CONCLUSION|RECOMMENDATION|KEY (POINTS|FINDINGS)|BOTTOM LINE|SUMMARY",
+                          re.I)
+
+
+class QueryError(ValueError):
+    """The query cannot be searched; the message says why."""
+
+
+@dataclass
+class RetrievalOptions:
+    """Switches for the ablation table; the defaults are what `search` and `ask` use."""
+
+    fusion: Literal["rrf", "convex", "lexical", "dense"] = "convex"
+    dense_weight: float = 0.6
+    expansion: bool = True
+    rerank: bool = True
+    diversity: bool = True
+    candidates: int | None = None
+
+
+@dataclass
+class RetrievalResult:
+    analysis: QueryAnalysis
+    evidence: list[Evidence]
+    confidence: float
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def clean_query(query: str) -> str:
+    """Validate and trim a query; raises `QueryError` with a clear reason."""
+    if query is None or not query.strip():
+        raise QueryError("the question is empty")
+    q = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in query)
+    q = q[:MAX_QUERY_CHARS]
+    if not tokens(q):
+        raise QueryError("the question has no words to search for")
+    return q
+
+
+class HybridRetriever:
+    def __init__(
+        self,
+        *,
+        store: SourceStore,
+        lexical: LexicalIndex,
+        dense: DenseIndex | None,
+        settings: RetrievalSettings,
+    ) -> None:
+        self.store = store
+        self.lexical = lexical
+        self.dense = dense
+        self.settings = settings
+
+    def candidates(
+        self, query: str, options: RetrievalOptions | None = None
+    ) -> tuple[QueryAnalysis, dict[int, dict[str, float]]]:
+        """Fused candidate passages with their per-retriever scores (no rerank, no diversity)."""
+        opt = options or RetrievalOptions()
+        q = clean_query(query)
+        analysis = analyze_query(q)
+        n = opt.candidates or self.settings.candidates
+        lists: dict[str, list[tuple[int, float]]] = {}
+        if opt.fusion != "dense":
+            terms = lexical_terms(analysis)
+            if not opt.expansion:
+                terms = [(t, w) for t, w in terms if w >= 1.0]
+            lists["lexical"] = self.lexical.search([t for t, _ in terms], n)
+        if opt.fusion != "lexical" and self.dense is not None:
+            lists["dense"] = self.dense.search(q, n)
+        if opt.fusion == "rrf":
+            fused = rrf(lists, k=self.settings.rrf_k)
+        elif opt.fusion == "convex":
+            w = opt.dense_weight if "lexical" in lists and "dense" in lists else 1.0
+            fused = convex(lists, {"dense": w, "lexical": 1.0 - w if "dense" in lists else 1.0})
+        else:
+            fused = {i: s for ranked in lists.values() for i, s in ranked}
+        scores: dict[int, dict[str, float]] = {pid: {"fused": s} for pid, s in fused.items()}
+        for name, ranked in lists.items():
+            for rank, (pid, s) in enumerate(ranked, start=1):
+                if pid in scores:
+                    scores[pid][name] = s
+                    scores[pid][f"{name}_rank"] = rank
+        return analysis, scores
+
+    def search(
+        self, query: str, k: int = 10, options: RetrievalOptions | None = None
+    ) -> RetrievalResult:
+        import time
+
+        opt = options or RetrievalOptions()
+        t0 = time.perf_counter()
+        analysis, scores = self.candidates(query, opt)
+        t1 = time.perf_counter()
+        found = self.store.get_passages(list(scores))
+        evidence = [
+            Evidence(passage=found[pid][0], source=found[pid][1], scores=scores[pid])
+            for pid in scores if pid in found and found[pid][1].is_current
+        ]
+        year_now = dt.date.today().year
+        for ev in evidence:
+            s = ev.scores
+            bonus = 0.0
+            if opt.rerank:
+                level = EVIDENCE_LEVEL[SourceKind(ev.source.kind)]
+                s["level_bonus"] = LEVEL_BONUS.get(level, 0.0)
+                s["section_bonus"] = 0.04 if KEY_SECTIONS.search(ev.passage.section or "") else 0.0
+                age = year_now - ev.source.year if ev.source.year else 30
+                s["recency_bonus"] = 0.03 if age <= 10 else (0.015 if age <= 20 else 0.0)
+                s["retracted_penalty"] = -0.5 if ev.source.retracted else 0.0
+                bonus = s["level_bonus"] + s["section_bonus"] + s["recency_bonus"] + s["retracted_penalty"]
+            s["final"] = s["fused"] * (1.0 + bonus)
+        evidence.sort(key=lambda e: e.scores["final"], reverse=True)
+        if opt.diversity:
+            evidence = diversify(evidence, k=k, per_source=self.settings.per_source_cap,
+                                 lam=self.settings.mmr_lambda)
+        else:
+            evidence = evidence[:k]
+        t2 = time.perf_counter()
+        return RetrievalResult(
+            analysis=analysis,
+            evidence=evidence,
+            confidence=confidence(evidence),
+            timings_ms={"candidates": (t1 - t0) * 1000, "rerank": (t2 - t1) * 1000},
+        )
+
+
+def _token_set(text: str) -> set[str]:
+    return {t for t in tokens(text) if len(t) > 2}
+
+
+def diversify(evidence: Sequence[Evidence], *, k: int, per_source: int, lam: float) -> list[Evidence]:
+    """MMR over token overlap plus a per-source cap (greedy, from the reranked order)."""
+    pool = list(evidence[: max(k * 5, 50)])
+    if not pool:
+        return []
+    top = pool[0].scores["final"] or 1.0
+    sets = {id(e): _token_set(e.passage.text) for e in pool}
+    chosen: list[Evidence] = []
+    per: dict[int, int] = {}
+    while pool and len(chosen) < k:
+        best, best_val = None, -1e9
+        for e in pool:
+            if per.get(e.source.id, 0) >= per_source:
+                continue
+            rel = e.scores["final"] / top
+            sim = 0.0
+            for c in chosen:
+                a, b = sets[id(e)], sets[id(c)]
+                if a and b:
+                    sim = max(sim, len(a & b) / len(a | b))
+            val = lam * rel - (1 - lam) * sim
+            if val > best_val:
+                best, best_val = e, val
+        if best is None:
+            break
+        best.scores["mmr"] = best_val
+        chosen.append(best)
+        per[best.source.id] = per.get(best.source.id, 0) + 1
+        pool.remove(best)
+    return chosen
+
+
+def confidence(evidence: Sequence[Evidence]) -> float:
+    """Retrieval confidence in [0, 1]: how strongly the best passages match (dense cosine)."""
+    if not evidence:
+        return 0.0
+    dense = [e.scores.get("dense", 0.0) for e in evidence[:3]]
+    return max(0.0, min(1.0, max(dense) if dense else 0.0))

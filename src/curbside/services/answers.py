@@ -1,0 +1,192 @@
+"""Answer use cases: search, ask, follow-ups, stored articles and threads."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from curbside.article import Article
+from curbside.compose.composer import ComposeInput, ExtractiveComposer
+from curbside.domain import Evidence
+from curbside.index.dense import DenseIndex
+from curbside.retrieve.hybrid import HybridRetriever, QueryError, RetrievalOptions, RetrievalResult
+from curbside.services.runtime import NotFoundError, Runtime
+
+log = logging.getLogger(__name__)
+
+AUDIENCES = ("clinician", "patient", "student")
+WRITERS = ("extractive", "llm")
+MAX_QUESTION_CHARS = 2000
+
+
+class InvalidInput(ValueError):
+    """Bad input from the caller; `field` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def dense_index(rt: Runtime) -> DenseIndex:
+    if "dense" not in rt.extras:
+        rt.extras["dense"] = DenseIndex(rt.settings, rt.engine)
+    dense: DenseIndex = rt.extras["dense"]
+    return dense
+
+
+def retriever(rt: Runtime) -> HybridRetriever:
+    if "retriever" not in rt.extras:
+        dense = dense_index(rt)
+        rt.extras["retriever"] = HybridRetriever(
+            store=rt.store, lexical=rt.lexical, dense=dense if dense.exists() else None,
+            settings=rt.settings.retrieval,
+        )
+    r: HybridRetriever = rt.extras["retriever"]
+    return r
+
+
+def _check_question(question: str, field: str = "question") -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidInput(field, "is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidInput(field, f"is longer than {MAX_QUESTION_CHARS} characters")
+    if any(ord(ch) < 32 and ch not in "\n\t\r" for ch in question):
+        raise InvalidInput(field, "contains control characters")
+    return " ".join(question.split())
+
+
+def search(rt: Runtime, *, query: str, k: int = 10,
+           options: RetrievalOptions | None = None) -> RetrievalResult:
+    """Best evidence passages for a query, with every score that ranked them."""
+    try:
+        return retriever(rt).search(query, k=k, options=options)
+    except QueryError as exc:
+        raise InvalidInput("query", str(exc)) from None
+
+
+def ask(
+    rt: Runtime,
+    *,
+    question: str,
+    audience: str = "clinician",
+    writer: str = "extractive",
+    thread_id: int | None = None,
+    save: bool = True,
+    context_terms: list[str] | None = None,
+) -> Article:
+    """Answer a clinical question with a cited article (stored unless `save` is False)."""
+    q = _check_question(question)
+    if audience not in AUDIENCES:
+        raise InvalidInput("audience", f"must be one of {', '.join(AUDIENCES)}")
+    if writer not in WRITERS:
+        raise InvalidInput("writer", f"must be one of {', '.join(WRITERS)}")
+    search_text = q if not context_terms else f"{q} {' '.join(context_terms)}"
+    try:
+        result = retriever(rt).search(search_text, k=12)
+    except QueryError as exc:
+        raise InvalidInput("question", str(exc)) from None
+    article = compose_article(rt, question=q, result=result, audience=audience)
+    article = article.model_copy(update={"thread_id": thread_id})
+    if save:
+        article = rt.articles.save_new(article)
+    return article
+
+
+def compose_article(rt: Runtime, *, question: str, result: RetrievalResult,
+                    audience: str = "clinician") -> Article:
+    """Compose (and verify) an article from retrieval results."""
+    a = result.analysis
+    texts = {e.source.id: e.passage.text for e in result.evidence}
+    terms = list(a.keywords) + [x.term for x in a.expansions]
+    composer: ExtractiveComposer = rt.extras.setdefault("composer", ExtractiveComposer())
+    article, refs = composer.compose(ComposeInput(
+        question=question, question_type=str(a.qtype), terms=terms, evidence=result.evidence,
+        confidence=result.confidence, source_texts=texts, audience=audience,
+        settings_fingerprint=rt.settings.fingerprint(),
+    ))
+    verifier = _verifier(rt)
+    if verifier is not None and article.references:
+        passages_by_ref = {n: list(p.values()) for n, p in refs.passages.items()}
+        article, _report = verifier.verify(article, passages_by_ref, drop_unsupported=True)
+    return article
+
+
+def _verifier(rt: Runtime) -> Any:
+    if "verifier" not in rt.extras:
+        try:
+            from curbside.verify.citations import CitationVerifier
+            from curbside.verify.support import SupportScorer
+
+            rt.extras["verifier"] = CitationVerifier(SupportScorer(dense_index(rt).embedder))
+        except ImportError:  # pragma: no cover - verify/ is part of the package
+            rt.extras["verifier"] = None
+    return rt.extras["verifier"]
+
+
+def get_article(rt: Runtime, *, article_id: int, version: int | None = None) -> Article:
+    art = rt.articles.get(article_id, version)
+    if art is None:
+        what = f"article {article_id}" + (f" version {version}" if version else "")
+        raise NotFoundError(f"no {what}")
+    return art
+
+
+def follow_up(rt: Runtime, *, article_id: int, question: str, audience: str = "clinician") -> Article:
+    """Answer a follow-up in the thread of `article_id`, carrying the thread's topic."""
+    parent = get_article(rt, article_id=article_id)
+    q = _check_question(question)
+    thread_id = parent.thread_id
+    if thread_id is None:
+        thread_id = rt.articles.new_thread({"terms": _topic_terms(rt, parent.question)})
+        _attach_thread(rt, parent, thread_id)
+    ctx = rt.articles.thread_context(thread_id) or {}
+    terms = list(ctx.get("terms", []))
+    article = ask(rt, question=q, audience=audience, thread_id=thread_id,
+                  context_terms=terms[:8])
+    new_terms = _topic_terms(rt, q)
+    rt.articles.update_thread_context(thread_id, {"terms": _merge_terms(terms, new_terms)})
+    return article
+
+
+def _topic_terms(rt: Runtime, question: str) -> list[str]:
+    from curbside.understand.analysis import analyze_query
+
+    a = analyze_query(question)
+    return list(a.keywords)[:8]
+
+
+def _merge_terms(old: list[str], new: list[str]) -> list[str]:
+    out = list(dict.fromkeys(new + old))
+    return out[:12]
+
+
+def _attach_thread(rt: Runtime, article: Article, thread_id: int) -> None:
+    from sqlalchemy import update
+
+    from curbside.store.schema import articles
+
+    with rt.engine.begin() as conn:
+        conn.execute(update(articles).where(articles.c.id == article.id)
+                     .values(thread_id=thread_id, turn=1))
+
+
+def get_thread(rt: Runtime, *, thread_id: int) -> list[Article]:
+    ids = rt.articles.thread_articles(thread_id)
+    if not ids:
+        raise NotFoundError(f"no thread {thread_id}")
+    return [get_article(rt, article_id=i) for i in ids]
+
+
+def recent_articles(rt: Runtime, *, status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    return rt.articles.recent(status=status, limit=limit)
+
+
+def evidence_public(ev: Evidence) -> dict[str, Any]:
+    """A JSON-friendly view of one search hit."""
+    return {
+        "passage_id": ev.passage.id, "passage_uid": ev.passage.uid, "section": ev.passage.section,
+        "text": ev.passage.text, "source_id": ev.source.id, "external_id": ev.source.external_id,
+        "title": ev.source.title, "kind": str(ev.source.kind), "year": ev.source.year,
+        "pmid": ev.source.pmid, "scores": {k: round(v, 4) for k, v in ev.scores.items()},
+    }
