@@ -1,0 +1,41 @@
+"""``curbside triage TEXT``: urgency and conditions raised for a question or vignette."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from curbside import services
+from curbside.cli.main import app, console, fail
+
+
+@app.command("triage")
+def triage_command(
+    text: Annotated[str, typer.Argument(help="Question or case vignette (quote it).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    top: Annotated[int, typer.Option(help="How many conditions to list.")] = 10,
+) -> None:
+    """Triage a question or vignette: urgency, reasons and the conditions it raises."""
+    try:
+        result = services.triage_text(text)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        console.print_json(json.dumps(services.triage_public(result)))
+        return
+    colour = {"emergency": "bold red", "urgent": "yellow", "routine": "green"}[result.urgency]
+    console.print(f"Urgency: [{colour}]{result.urgency.upper()}[/]")
+    for r in result.reasons:
+        console.print(f"  - {r}")
+    table = Table(title="Conditions raised")
+    for col in ("#", "condition", "urgency", "raised", "matched", "sources"):
+        table.add_column(col)
+    for i, c in enumerate(result.differential(top), 1):
+        table.add_row(str(i), c.name, c.urgency, "yes" if c.fired else "partial",
+                      ", ".join(c.matched), ", ".join(c.citations))
+    console.print(table)
+    if result.negated:
+        console.print("Negated: " + ", ".join(result.negated))

@@ -1,0 +1,1 @@
+"""Clinical safety: knowledge patterns, premise audit, triage, an article's safety blocks."""

@@ -1,0 +1,48 @@
+"""Safety use cases: triage a question or vignette; add the safety blocks to an article."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from curbside.article import Article
+from curbside.compose.references import ReferenceList
+from curbside.domain import Evidence
+from curbside.safety.blocks import SafetyResult, safety_blocks
+from curbside.safety.triage import TriageResult, triage
+from curbside.services.runtime import Runtime
+
+MAX_TRIAGE_CHARS = 20000
+
+
+def triage_text(text: str) -> TriageResult:
+    """Urgency, reasons and ranked conditions (with supporting external ids) for `text`.
+
+    Needs no database. Raises ValueError on empty or oversized input."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("text: is empty")
+    if len(text) > MAX_TRIAGE_CHARS:
+        raise ValueError(f"text: is longer than {MAX_TRIAGE_CHARS} characters")
+    return triage(text)
+
+
+def triage_public(result: TriageResult) -> dict[str, Any]:
+    """A JSON-ready view of a triage result."""
+    return result.to_dict()
+
+
+def add_safety(
+    rt: Runtime, *, article: Article, evidence: Sequence[Evidence], refs: ReferenceList
+) -> tuple[Article, SafetyResult]:
+    """`article` with premise findings, red flags, urgency and references filled in.
+
+    `refs` must be the ReferenceList the composer used for `article`, so new numbers continue
+    its numbering; the returned article's references are `refs.references()`."""
+    res = safety_blocks(article.question, evidence, rt.store, refs)
+    updated = article.model_copy(update={
+        "premise_findings": list(article.premise_findings) + res.premise_findings,
+        "red_flags": list(article.red_flags) + res.red_flags,
+        "urgency": res.urgency if res.urgency != "none" else article.urgency,
+        "references": refs.references(),
+    })
+    return updated, res
