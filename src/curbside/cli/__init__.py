@@ -8,6 +8,7 @@ from curbside.cli import audit as _audit  # noqa: F401  (registers commands)
 from curbside.cli import review as _review  # noqa: F401  (registers commands)
 from curbside.cli import serve as _serve  # noqa: F401  (registers commands)
 from curbside.cli import sources as _sources  # noqa: F401  (registers commands)
+from curbside.cli import triage as _triage  # noqa: F401  (registers commands)
 from curbside.cli import users as _users  # noqa: F401  (registers commands)
 
 __all__ = ["app"]

@@ -60,6 +60,7 @@ from curbside.services.review import (
     revise_article,
     transition_article,
 )
+from curbside.services.safety import add_safety, triage_public, triage_text
 from curbside.services.runtime import NotFoundError, Runtime, open_runtime
 
 __all__ = [
@@ -113,4 +114,7 @@ __all__ = [
     "starter_library_path",
     "stats",
     "upgrade_database",
+    "add_safety",
+    "triage_public",
+    "triage_text",
 ]
