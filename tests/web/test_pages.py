@@ -1,0 +1,166 @@
+"""Server-rendered pages: the article page shape, reader modes, citations, twins, threads."""
+
+from __future__ import annotations
+
+import re
+
+from curbside_web_fixtures import approve, build_article
+from fastapi.testclient import TestClient
+
+from curbside.article import Article
+from curbside.services import Runtime
+
+CAUTION = "Educational purpose only • Exercise caution as content is pending human review"
+
+
+def _order(html: str, markers: list[str]) -> list[int]:
+    pos = [html.find(m) for m in markers]
+    assert all(p >= 0 for p in pos), [m for m, p in zip(markers, pos, strict=True) if p < 0]
+    return pos
+
+
+def test_article_page_has_the_reference_parts_in_order(client: TestClient,
+                                                       saved_article: Article) -> None:
+    html = client.get(f"/articles/{saved_article.id}").text
+    pos = _order(html, [
+        f'<h1 class="question">{saved_article.question}</h1>',
+        CAUTION,
+        "Article review status: <strong>",
+        "Last updated:",
+        'href="/editorial-policy">View editorial policy',
+        "Which best describes you?",
+        f'<h2 class="headline">{saved_article.title}</h2>',
+        'class="lead"',
+        "Premise check",
+        "Red flags",
+        "Key evidence",
+        "Bottom line",
+        '<h2 id="refs-h">References</h2>',
+        "Professional medical disclaimer",
+        "Have a follow-up question?",
+    ])
+    assert pos == sorted(pos)
+    assert "Approved by the Medical Advisory Board" not in html
+    for ref in saved_article.references:
+        assert f'id="ref-{ref.n}"' in html and ref.type in html
+    assert f'action="/articles/{saved_article.id}/followups"' in html
+
+
+def test_headings_are_in_order(client: TestClient, saved_article: Article) -> None:
+    html = client.get(f"/articles/{saved_article.id}").text
+    levels = [int(x) for x in re.findall(r"<h([1-6])[ >]", html)]
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+
+
+def test_every_citation_links_to_its_supporting_passage(client: TestClient,
+                                                        saved_article: Article) -> None:
+    html = client.get(f"/articles/{saved_article.id}").text
+    for claim in saved_article.all_claims():
+        span = claim.spans[0]
+        href = f"/passages/{span.passage_uid}?start={span.start}&amp;end={span.end}"
+        assert href in html, claim.text
+        page = client.get(href.replace("&amp;", "&"))
+        assert page.status_code == 200
+        marked = re.search(r'<mark id="supporting-span">(.*?)</mark>', page.text, re.S)
+        assert marked is not None
+        assert marked.group(1).replace("&#39;", "'") == claim.text.replace("'", "'")
+        twin = client.get(f"/passages/{span.passage_uid}.json",
+                          params={"start": span.start, "end": span.end}).json()
+        assert twin["passage"]["text"][span.start:span.end] == claim.text
+
+
+def test_approved_only_when_a_reviewer_approved_this_version(client: TestClient, rt: Runtime,
+                                                            saved_article: Article) -> None:
+    assert saved_article.id is not None
+    # A status set without a recorded approval must not read "Approved".
+    rt.articles.set_version_status(saved_article.id, 1, "approved")
+    html = client.get(f"/articles/{saved_article.id}").text
+    assert "Approved by the Medical Advisory Board" not in html and CAUTION in html
+    rt.articles.set_version_status(saved_article.id, 1, "draft")
+    approve(rt, saved_article.id)
+    html = client.get(f"/articles/{saved_article.id}").text
+    assert re.search(r"Approved by the Medical Advisory Board on \w+ \d{1,2}, \d{4} "
+                     r"\(version 1\)", html)
+    assert CAUTION not in html
+    assert saved_article.title in client.get("/").text  # listed among recent approved articles
+    # A new version is not approved: its page shows the caution again.
+    rt.articles.save_version(rt.articles.get(saved_article.id).model_copy(  # type: ignore[union-attr]
+        update={"status": "draft"}))
+    assert CAUTION in client.get(f"/articles/{saved_article.id}").text
+    assert "Approved by" in client.get(f"/articles/{saved_article.id}?version=1").text
+
+
+def test_reader_selector_is_a_plain_get_form(client: TestClient, saved_article: Article) -> None:
+    html = client.get(f"/articles/{saved_article.id}").text
+    assert f'method="get" action="/articles/{saved_article.id}"' in html
+    assert 'value="clinician" checked' in html
+    patient = client.get(f"/articles/{saved_article.id}", params={"audience": "patient"}).text
+    assert 'value="patient" checked' in patient
+    assert "Medical disclaimer" in patient and "Professional medical disclaimer" not in patient
+    assert "call your local emergency number" in patient
+    student = client.get(f"/articles/{saved_article.id}", params={"audience": "student"}).text
+    assert "Professional medical disclaimer" in student
+    for page in (html, patient, student):  # red flags in every mode
+        assert "Possible spinal infection" in page
+    assert 'name="audience" value="patient"' in patient  # follow-up keeps the reader mode
+
+
+def test_json_twins(client: TestClient, saved_article: Article) -> None:
+    aid = saved_article.id
+    twin = client.get(f"/articles/{aid}.json").json()
+    assert Article.model_validate(twin).title == saved_article.title
+    assert client.get(f"/articles/{aid}.json?audience=patient").json()["audience"] == "patient"
+    sid = saved_article.references[0].source_id
+    assert client.get(f"/sources/{sid}.json").json()["source"]["id"] == sid
+    hits = client.get("/search.json", params={"q": "sacroiliac"}).json()["hits"]
+    assert hits
+    assert client.get("/editorial-policy.json").json()["markdown"].strip()
+    assert "recent_approved" in client.get("/index.json").json()
+
+
+def test_ask_form_redirects_to_the_article(client: TestClient) -> None:
+    r = client.post("/ask", data={"question": "What imaging is recommended for suspected "
+                                  "axial spondyloarthritis?", "audience": "student"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    loc = r.headers["location"]
+    assert re.fullmatch(r"/articles/\d+", loc)
+    page = client.get(loc)
+    assert page.status_code == 200 and 'value="student" checked' in page.text
+    fu = client.post(f"{loc}/followups", data={"question": "How is it treated?",
+                                               "audience": "patient"}, follow_redirects=False)
+    assert fu.status_code == 303
+    art = client.get(fu.headers["location"] + ".json").json()
+    assert art["thread_id"] and art["audience"] == "patient"
+    thread = client.get(f"/threads/{art['thread_id']}")
+    assert thread.status_code == 200
+    assert thread.text.count('class="turn"') == 2
+    assert "How is it treated?" in thread.text
+    twin = client.get(f"/threads/{art['thread_id']}.json").json()
+    assert [a["id"] for a in twin["articles"]][-1] == art["id"]
+
+
+def test_source_page_lists_citing_articles(client: TestClient, saved_article: Article) -> None:
+    ref = saved_article.references[0]
+    html = client.get(f"/sources/{ref.source_id}").text
+    assert ref.title in html
+    assert f'href="/articles/{saved_article.id}?version=1"' in html
+    assert "Passages" in html
+
+
+def test_search_page_and_policy(client: TestClient) -> None:
+    html = client.get("/search", params={"q": "sacroiliac joint"}).text
+    assert '<label for="q">' in html and "Open passage" in html
+    assert client.get("/search").status_code == 200
+    policy = client.get("/editorial-policy")
+    assert policy.status_code == 200 and "<h1>" in policy.text
+
+
+def test_pdf_export(client: TestClient, rt: Runtime) -> None:
+    art = rt.articles.save_new(build_article(rt, title="Back pain — red flags ≥ 3 weeks"))
+    r = client.get(f"/articles/{art.id}.pdf")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF") and len(r.content) > 2000
+    assert client.get("/articles/999.pdf").status_code == 404
