@@ -100,8 +100,13 @@ class CitationVerifier:
         passages_by_ref: Mapping[int, Sequence[str]],
         *,
         drop_unsupported: bool,
+        renumber: bool = True,
     ) -> tuple[Article, VerificationReport]:
-        """A verified copy of `article` and the report; the input is not modified."""
+        """A verified copy of `article` and the report; the input is not modified.
+
+        With ``renumber=False`` the reference list and numbers are left as they are (for a
+        caller that verifies a fragment and assembles the article itself).
+        """
         art = article.model_copy(deep=True)
         report = VerificationReport()
         known = {r.n for r in art.references if passages_by_ref.get(r.n)}
@@ -214,6 +219,9 @@ class CitationVerifier:
             cites = _dedupe(rf.citations)
             rf.citations = [n for n in cites if n in ref_numbers]
             report.dangling_removed += len(cites) - len(rf.citations)
+
+        if not renumber:
+            return art, report
 
         # 5. Renumber in order of first citation; drop references nobody cites.
         order: list[int] = []
