@@ -642,7 +642,7 @@ def word_number(text: str) -> float | None:
 
 _AGE_PATTERNS = [
     re.compile(r"\b(?P<n>" + _NUM + r")[- ]?(?:years?|yrs?|y)[- ]?(?:old|o\b|/o\b)", re.I),
-    re.compile(r"\b(?P<n>\d{1,3})\s*(?:yo|y/o|y\.o\.)\b", re.I),
+    re.compile(r"\b(?P<n>\d{1,3})\s*(?:yo|y/o|y\.o\.)(?:\s*(?P<sex>[MF])\b)?", re.I),
     re.compile(r"\b(?:aged?|age:)\s*(?P<n>\d{1,3}|" + _NUMWORD + r")\b", re.I),
     re.compile(r"(?<![\d.])(?P<n>\d{1,2})\s?(?P<sex>[MF])\b"),
     re.compile(r"\b(?P<n>\d{1,3})[- ]?(?:year|yr)[- ]old\b", re.I),
@@ -828,8 +828,18 @@ def _negated_regions(text: str) -> list[tuple[int, int, int]]:
                 after = low.find(trig, e, e + 40)
                 out.append((s, s, after + len(trig) if after >= 0 else e))
             else:
+                if trig == "not" and _AUX_BEFORE.search(low[max(0, pos - 12):pos]):
+                    # a negated verb phrase ("does not improve with rest, morning stiffness")
+                    # ends at the clause's first comma
+                    comma = low.find(",", s, e)
+                    e = comma if comma > 0 else e
                 out.append((pos, s, e))
     return out
+
+
+_AUX_BEFORE = re.compile(
+    r"\b(?:does|do|did|is|are|was|were|has|have|had|can|could|will|would|should)\s*$"
+)
 
 
 def _is_negated(term: str, start: int, end: int, regions: list[tuple[int, int, int]]) -> bool:
@@ -900,7 +910,7 @@ def _demographics(text: str, res: Findings, regions: list[tuple[int, int, int]])
                 ages.append(a)
             sx = m.groupdict().get("sex")
             if sx:
-                sex_hits["male" if sx == "M" else "female"] += 2
+                sex_hits["male" if sx.upper() == "M" else "female"] += 2
     res.ages = ages
     res.age = ages[0] if ages else None
     for m in _MALE.finditer(text):
