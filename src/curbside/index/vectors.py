@@ -1,0 +1,578 @@
+"""Vector indexes: passage id -> unit vector, cosine top-k search.
+
+Two implementations with one API (`VectorIndex`):
+
+* `UsearchVectorIndex` -- a usearch HNSW graph in one file (``vectors.usearch``), vectors
+  stored as int8. Each vector is scaled by its own largest component before rounding to int8
+  (cosine similarity does not care about scale), which keeps far more precision than usearch's
+  own float -> int8 cast (a fixed x127 with truncation). Queries are quantised the same way.
+* `ExactVectorIndex` -- a float16 matrix (``vectors.npy``) and an int64 id array
+  (``vectors.ids.npy``), brute-force search; for small corpora and as a reference.
+
+Beside each index file lies a JSON sidecar ``<file>.meta.json`` with ``fingerprint``, ``dim``,
+``dtype``, ``count`` and ``created_at``. Opening an index whose fingerprint (or dimension) is
+not the expected one raises `StaleIndexError`; a missing index raises `MissingIndexError`.
+Writes go to a temporary file that is renamed into place, index first, sidecar last.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "EXACT_MAX_AUTO",
+    "ExactVectorIndex",
+    "MissingIndexError",
+    "StaleIndexError",
+    "UsearchVectorIndex",
+    "VectorIndex",
+    "VectorIndexError",
+    "open_vector_index",
+    "quantize_int8",
+]
+
+IdArray = npt.NDArray[np.int64]
+IdsLike = IdArray | Iterable[int]
+Allowed = Collection[int] | IdArray | None
+IndexKind = Literal["auto", "usearch", "exact"]
+
+FORMAT_VERSION = 1
+USEARCH_FILE = "vectors.usearch"
+EXACT_FILE = "vectors.npy"
+#: ``open_vector_index(create=True, kind="auto")`` picks the exact index up to this many vectors.
+EXACT_MAX_AUTO = 20_000
+#: With an ``allowed`` set up to this size, usearch search scores those vectors directly.
+_FILTER_EXACT_MAX = 4096
+
+
+class VectorIndexError(RuntimeError):
+    """Base class for vector index problems."""
+
+
+class MissingIndexError(VectorIndexError):
+    """No vector index where one was expected."""
+
+
+class StaleIndexError(VectorIndexError):
+    """The index on disk was built with other settings (fingerprint/dimension); rebuild it."""
+
+
+@runtime_checkable
+class VectorIndex(Protocol):
+    """Passage id -> unit vector; cosine-similarity top-k search."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    def add(self, ids: IdsLike, vectors: npt.ArrayLike) -> None:
+        """Insert or replace (an id already present is overwritten) one row per id."""
+        ...
+
+    def search(
+        self, query: npt.ArrayLike, k: int, allowed: Allowed = None
+    ) -> list[tuple[int, float]]:
+        """Up to ``k`` ``(id, cosine similarity)``, highest first; only ``allowed`` ids if set."""
+        ...
+
+    def remove(self, ids: IdsLike) -> int:
+        """Drop these ids (absent ones are ignored); returns how many were removed."""
+        ...
+
+    def ids(self) -> IdArray:
+        """All ids in the index (no particular order)."""
+        ...
+
+    def __len__(self) -> int: ...
+
+    def __contains__(self, item: object) -> bool: ...
+
+    def save(self) -> None:
+        """Write the index and its sidecar (atomically, each by rename)."""
+        ...
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _as_ids(ids: IdsLike) -> IdArray:
+    arr: npt.NDArray[Any] = (
+        np.asarray(ids)
+        if isinstance(ids, np.ndarray)
+        else np.fromiter((int(i) for i in ids), dtype=np.int64)
+    )
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValueError("ids must be one-dimensional")
+    if arr.size and arr.dtype.kind not in "iu":
+        raise TypeError(f"ids must be integers, not {arr.dtype}")
+    out: IdArray = arr.astype(np.int64, copy=False)
+    return out
+
+
+def _as_matrix(vectors: npt.ArrayLike, dim: int, n: int) -> npt.NDArray[np.float32]:
+    mat = np.asarray(vectors, dtype=np.float32)
+    if mat.ndim == 1:
+        mat = mat.reshape(1, -1)
+    if mat.shape != (n, dim):
+        raise ValueError(f"expected vectors of shape ({n}, {dim}), got {mat.shape}")
+    if not np.isfinite(mat).all():
+        raise ValueError("vectors contain NaN or infinity")
+    return mat
+
+
+def _as_query(query: npt.ArrayLike, dim: int) -> npt.NDArray[np.float32]:
+    q = np.asarray(query, dtype=np.float32).reshape(-1)
+    if q.shape != (dim,):
+        raise ValueError(f"expected a query vector of {dim} dimensions, got {q.shape}")
+    norm = float(np.linalg.norm(q))
+    out: npt.NDArray[np.float32] = q / norm if norm > 0 else q
+    return out
+
+
+def _allowed_array(allowed: Allowed) -> IdArray | None:
+    if allowed is None:
+        return None
+    if isinstance(allowed, np.ndarray):
+        return np.unique(_as_ids(allowed))
+    return np.unique(np.fromiter((int(i) for i in allowed), dtype=np.int64))
+
+
+def quantize_int8(vectors: npt.ArrayLike) -> npt.NDArray[np.int8]:
+    """Per-row scale so the largest |component| maps to 127, then round (cosine-preserving)."""
+    mat = np.asarray(vectors, dtype=np.float32)
+    one = mat.ndim == 1
+    mat = mat.reshape(1, -1) if one else mat
+    peak = np.abs(mat).max(axis=1, keepdims=True) if mat.size else np.ones((len(mat), 1))
+    scaled = mat * (127.0 / np.maximum(peak, 1e-30))
+    q = np.clip(np.rint(scaled), -127, 127).astype(np.int8)
+    return q[0] if one else q
+
+
+def _top_k(ids: IdArray, scores: npt.NDArray[np.float32], k: int) -> list[tuple[int, float]]:
+    if k <= 0 or ids.size == 0:
+        return []
+    part = np.argpartition(-scores, k - 1)[:k] if k < ids.size else np.arange(ids.size)
+    order = part[np.lexsort((ids[part], -scores[part]))]  # score desc, then id asc
+    return [(int(ids[i]), float(scores[i])) for i in order]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_name(path.name + ".meta.json")
+
+
+def _read_meta(path: Path, kind: str) -> dict[str, Any]:
+    meta_path = _meta_path(path)
+    if not path.exists() or not meta_path.exists():
+        missing = path if not path.exists() else meta_path
+        raise MissingIndexError(
+            f"no vector index at {path} ({missing.name} is missing); "
+            "run `curbside index build` to create it"
+        )
+    try:
+        meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StaleIndexError(
+            f"unreadable vector index sidecar {meta_path}: {exc}; run `curbside index build`"
+        ) from exc
+    if meta.get("kind", kind) != kind:
+        raise StaleIndexError(f"{meta_path} describes a {meta.get('kind')!r} index, not {kind!r}")
+    return meta
+
+
+def _check_meta(meta: dict[str, Any], path: Path, dim: int, fingerprint: str) -> None:
+    if meta.get("fingerprint") != fingerprint:
+        raise StaleIndexError(
+            f"vector index {path} was built with settings fingerprint "
+            f"{meta.get('fingerprint')!r}, expected {fingerprint!r} (embedder or chunking "
+            "changed); run `curbside index build` to rebuild it"
+        )
+    if meta.get("dim") != dim:
+        raise StaleIndexError(
+            f"vector index {path} holds {meta.get('dim')}-dimensional vectors, expected {dim}; "
+            "run `curbside index build` to rebuild it"
+        )
+
+
+def _write_meta(path: Path, meta: dict[str, Any]) -> None:
+    meta_path = _meta_path(path)
+    tmp = meta_path.with_name(meta_path.name + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, meta_path)
+
+
+# -- usearch -----------------------------------------------------------------------------------
+
+
+class UsearchVectorIndex:
+    """HNSW (usearch), cosine metric, int8 vectors; one file plus its JSON sidecar.
+
+    ``create=False`` (default) opens the file at ``path`` and raises `MissingIndexError` or
+    `StaleIndexError`; ``create=True`` starts an empty index that `save` writes to ``path``.
+    The index is loaded into memory (usearch's memory-mapped ``view`` is read-only).
+    """
+
+    kind = "usearch"
+    dtype = "i8"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        dim: int,
+        fingerprint: str,
+        *,
+        create: bool = False,
+        connectivity: int = 16,
+        expansion_add: int = 128,
+        expansion_search: int = 256,
+        threads: int = 0,
+    ) -> None:
+        from usearch.index import Index
+
+        self._path = Path(path)
+        self._dim = int(dim)
+        self._fingerprint = fingerprint
+        self.threads = threads
+        self._created_at = _now()
+        if not create:
+            meta = _read_meta(self._path, self.kind)
+            _check_meta(meta, self._path, self._dim, fingerprint)
+            self._created_at = str(meta.get("created_at", self._created_at))
+            if meta.get("dtype", self.dtype) != self.dtype:
+                raise StaleIndexError(
+                    f"vector index {self._path} stores {meta.get('dtype')} vectors, expected "
+                    f"{self.dtype}; run `curbside index build` to rebuild it"
+                )
+        self._index = Index(
+            ndim=self._dim,
+            metric="cos",
+            dtype=self.dtype,
+            connectivity=connectivity,
+            expansion_add=expansion_add,
+            expansion_search=expansion_search,
+        )
+        if not create:
+            try:
+                self._index.load(str(self._path))
+            except Exception as exc:  # usearch raises RuntimeError/ValueError on a bad file
+                raise StaleIndexError(
+                    f"cannot load vector index {self._path}: {exc}; run `curbside index build`"
+                ) from exc
+            if self._index.ndim != self._dim:
+                raise StaleIndexError(
+                    f"vector index {self._path} has {self._index.ndim} dimensions, expected "
+                    f"{self._dim}; run `curbside index build` to rebuild it"
+                )
+            if int(meta.get("count", len(self._index))) != len(self._index):
+                raise StaleIndexError(
+                    f"vector index {self._path} and its sidecar disagree on the count "
+                    "(interrupted write?); run `curbside index build` to rebuild it"
+                )
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, int | np.integer) and bool(self._index.contains(int(item)))
+
+    def ids(self) -> IdArray:
+        return np.asarray(self._index.keys, dtype=np.int64)
+
+    def add(self, ids: IdsLike, vectors: npt.ArrayLike) -> None:
+        keys = _as_ids(ids)
+        mat = _as_matrix(vectors, self._dim, len(keys))
+        if keys.size == 0:
+            return
+        if np.unique(keys).size != keys.size:
+            raise ValueError("duplicate ids in one add() call")
+        present = np.asarray(self._index.contains(keys), dtype=bool)
+        if present.any():
+            self._index.remove(keys[present])
+        self._index.add(keys.astype(np.uint64), quantize_int8(mat), threads=self.threads)
+
+    def remove(self, ids: IdsLike) -> int:
+        keys = _as_ids(ids)
+        if keys.size == 0:
+            return 0
+        present = keys[np.asarray(self._index.contains(keys), dtype=bool)]
+        if present.size == 0:
+            return 0
+        removed = self._index.remove(np.unique(present))
+        return int(np.sum(removed))
+
+    def _score(self, keys: IdArray, q8: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        vecs = np.asarray(self._index.get(keys.astype(np.uint64), dtype="i8"), np.float32)
+        vecs = vecs.reshape(len(keys), self._dim)
+        norms = np.maximum(np.linalg.norm(vecs, axis=1), 1e-12)
+        out: npt.NDArray[np.float32] = (vecs @ q8) / norms
+        return out
+
+    def search(
+        self, query: npt.ArrayLike, k: int, allowed: Allowed = None
+    ) -> list[tuple[int, float]]:
+        n = len(self._index)
+        if k <= 0 or n == 0:
+            return []
+        qf = _as_query(query, self._dim)
+        q8 = quantize_int8(qf)
+        allow = _allowed_array(allowed)
+        if allow is not None:
+            if allow.size == 0:
+                return []
+            if allow.size <= _FILTER_EXACT_MAX:
+                keys = allow[np.asarray(self._index.contains(allow), dtype=bool)]
+                if keys.size == 0:
+                    return []
+                qn = q8.astype(np.float32)
+                qn /= max(float(np.linalg.norm(qn)), 1e-12)
+                return _top_k(keys, self._score(keys, qn), k)
+        # Over-fetch when filtering, then widen until k allowed hits (or the whole index).
+        count = min(n, k if allow is None else max(2 * k, int(k * math.ceil(n / allow.size) * 2)))
+        while True:
+            matches = self._index.search(q8, count, threads=1)
+            keys = np.asarray(matches.keys, dtype=np.int64)
+            scores = (1.0 - np.asarray(matches.distances, dtype=np.float32)).astype(np.float32)
+            if allow is not None:
+                keep = np.isin(keys, allow)
+                keys, scores = keys[keep], scores[keep]
+            if allow is None or keys.size >= k or count >= n:
+                return _top_k(keys, scores, k)
+            count = min(n, count * 4)
+
+    def save(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_name(self._path.name + ".tmp")
+        self._index.save(str(tmp))
+        os.replace(tmp, self._path)
+        _write_meta(
+            self._path,
+            {
+                "format": FORMAT_VERSION,
+                "kind": self.kind,
+                "fingerprint": self._fingerprint,
+                "dim": self._dim,
+                "dtype": self.dtype,
+                "quantization": "per-vector-absmax-int8",
+                "metric": "cos",
+                "count": len(self._index),
+                "created_at": self._created_at,
+                "saved_at": _now(),
+            },
+        )
+
+
+# -- exact -----------------------------------------------------------------------------------
+
+
+class ExactVectorIndex:
+    """Brute-force cosine search; float16 matrix + int64 ids as ``.npy`` files, plus sidecar.
+
+    ``path`` is the matrix file (``vectors.npy``); ids go to ``vectors.ids.npy`` beside it.
+    Vectors are held in memory as float32 (unit rows) and stored as float16.
+    """
+
+    kind = "exact"
+    dtype = "f16"
+
+    def __init__(
+        self, path: str | os.PathLike[str], dim: int, fingerprint: str, *, create: bool = False
+    ) -> None:
+        self._path = Path(path)
+        self._dim = int(dim)
+        self._fingerprint = fingerprint
+        self._created_at = _now()
+        self._ids: IdArray = np.zeros(0, dtype=np.int64)
+        self._mat: npt.NDArray[np.float32] = np.zeros((0, self._dim), dtype=np.float32)
+        if create:
+            return
+        meta = _read_meta(self._path, self.kind)
+        _check_meta(meta, self._path, self._dim, fingerprint)
+        self._created_at = str(meta.get("created_at", self._created_at))
+        ids_path = self.ids_path
+        if not ids_path.exists():
+            raise MissingIndexError(
+                f"no vector index at {self._path} ({ids_path.name} is missing); "
+                "run `curbside index build` to create it"
+            )
+        try:
+            mat = np.load(self._path, allow_pickle=False)
+            ids = np.load(ids_path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise StaleIndexError(
+                f"cannot load vector index {self._path}: {exc}; run `curbside index build`"
+            ) from exc
+        if mat.ndim != 2 or mat.shape[1] != self._dim or ids.shape != (mat.shape[0],):
+            raise StaleIndexError(
+                f"vector index {self._path} has shape {mat.shape} with {ids.shape[0]} ids, "
+                f"expected (n, {self._dim}); run `curbside index build` to rebuild it"
+            )
+        if int(meta.get("count", len(ids))) != len(ids):
+            raise StaleIndexError(
+                f"vector index {self._path} and its sidecar disagree on the count "
+                "(interrupted write?); run `curbside index build` to rebuild it"
+            )
+        self._mat = mat.astype(np.float32)
+        self._ids = ids.astype(np.int64)
+
+    @property
+    def ids_path(self) -> Path:
+        return self._path.with_name(self._path.stem + ".ids.npy")
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    def __len__(self) -> int:
+        return int(self._ids.size)
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, int | np.integer) and bool(np.any(self._ids == int(item)))
+
+    def ids(self) -> IdArray:
+        return self._ids.copy()
+
+    def add(self, ids: IdsLike, vectors: npt.ArrayLike) -> None:
+        keys = _as_ids(ids)
+        mat = _as_matrix(vectors, self._dim, len(keys))
+        if keys.size == 0:
+            return
+        if np.unique(keys).size != keys.size:
+            raise ValueError("duplicate ids in one add() call")
+        norms = np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-12)
+        # Round through float16 now so in-memory search matches a reloaded index.
+        unit = (mat / norms).astype(np.float16).astype(np.float32)
+        keep = ~np.isin(self._ids, keys)
+        self._ids = np.concatenate([self._ids[keep], keys])
+        self._mat = np.concatenate([self._mat[keep], unit])
+
+    def remove(self, ids: IdsLike) -> int:
+        keys = _as_ids(ids)
+        drop = np.isin(self._ids, keys)
+        removed = int(drop.sum())
+        if removed:
+            self._ids = self._ids[~drop]
+            self._mat = self._mat[~drop]
+        return removed
+
+    def search(
+        self, query: npt.ArrayLike, k: int, allowed: Allowed = None
+    ) -> list[tuple[int, float]]:
+        if k <= 0 or self._ids.size == 0:
+            return []
+        q = _as_query(query, self._dim)
+        allow = _allowed_array(allowed)
+        if allow is None:
+            return _top_k(self._ids, self._mat @ q, k)
+        rows = np.flatnonzero(np.isin(self._ids, allow))
+        return _top_k(self._ids[rows], self._mat[rows] @ q, k)
+
+    def save(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        for target, arr in (
+            (self.ids_path, self._ids),
+            (self._path, self._mat.astype(np.float16)),
+        ):
+            tmp = target.with_name(target.name + ".tmp")
+            with open(tmp, "wb") as f:
+                np.save(f, arr, allow_pickle=False)
+            os.replace(tmp, target)
+        _write_meta(
+            self._path,
+            {
+                "format": FORMAT_VERSION,
+                "kind": self.kind,
+                "fingerprint": self._fingerprint,
+                "dim": self._dim,
+                "dtype": self.dtype,
+                "metric": "cos",
+                "count": len(self),
+                "created_at": self._created_at,
+                "saved_at": _now(),
+            },
+        )
+
+
+# -- factory ---------------------------------------------------------------------------------
+
+
+def _created_at(path: Path) -> str:
+    try:
+        meta = json.loads(_meta_path(path).read_text(encoding="utf-8"))
+        return str(meta.get("saved_at") or meta.get("created_at") or "")
+    except (OSError, ValueError):
+        return ""
+
+
+def open_vector_index(
+    directory: str | os.PathLike[str],
+    dim: int,
+    fingerprint: str,
+    kind: IndexKind = "auto",
+    *,
+    create: bool = False,
+    expected_count: int | None = None,
+) -> UsearchVectorIndex | ExactVectorIndex:
+    """Open (or with ``create=True`` start afresh) the vector index in ``directory``.
+
+    ``kind="auto"``: opening takes whichever index exists (the most recently saved if both);
+    creating takes the exact index when ``expected_count`` is known and at most
+    `EXACT_MAX_AUTO`, usearch otherwise.
+    """
+    d = Path(directory)
+    upath, epath = d / USEARCH_FILE, d / EXACT_FILE
+    if kind == "auto":
+        if create:
+            small = expected_count is not None and expected_count <= EXACT_MAX_AUTO
+            kind = "exact" if small else "usearch"
+        else:
+            have = [(p, k) for p, k in ((upath, "usearch"), (epath, "exact")) if p.exists()]
+            if not have:
+                raise MissingIndexError(
+                    f"no vector index in {d}; run `curbside index build` to create it"
+                )
+            have.sort(key=lambda pk: _created_at(pk[0]), reverse=True)
+            kind = "usearch" if have[0][1] == "usearch" else "exact"
+    if kind == "usearch":
+        return UsearchVectorIndex(upath, dim, fingerprint, create=create)
+    if kind == "exact":
+        return ExactVectorIndex(epath, dim, fingerprint, create=create)
+    raise ValueError(f"unknown vector index kind {kind!r}")
