@@ -15,7 +15,14 @@ from curbside.review.diff import ArticleDiff, diff_articles, last_updated
 from curbside.review.editorial import Actor, Approval, TransitionResult
 from curbside.review.living import OutdatedFlag, flag_outdated
 from curbside.review.status import PublicStatus, describe
-from curbside.review.workflow import QUEUE_STATES, TransitionRefused
+from curbside.review.workflow import (
+    ACTIONS,
+    CLAIM_RULES,
+    QUEUE_STATES,
+    TransitionRefused,
+    decide,
+    decide_claim_review,
+)
 from curbside.services.runtime import NotFoundError, Runtime
 from curbside.store.audit import AuditLog, ChainReport, ReviewRecords
 from curbside.store.users import UserStore
@@ -23,7 +30,7 @@ from curbside.store.users import UserStore
 __all__ = [
     "QueueItem", "TransitionRefused", "after_ingest", "approval_record", "article_diff",
     "article_history", "audit_export_csv", "audit_verify", "editorial_policy", "public_status",
-    "review_claim", "review_queue", "revise_article", "transition_article",
+    "review_claim", "review_detail", "review_queue", "revise_article", "transition_article",
 ]
 
 
@@ -111,6 +118,53 @@ def article_history(rt: Runtime, *, article_id: int) -> dict[str, Any]:
     ts = [{**t, "actor": names.get(t["actor_id"], "system") if t["actor_id"] else "system"}
           for t in ReviewRecords(rt.engine).transitions(article_id)]
     return {"versions": versions, "transitions": ts, "last_updated": last_updated(versions)}
+
+
+def review_detail(rt: Runtime, *, article_id: int, version: int | None = None,
+                  actor: Actor | None = None) -> dict[str, Any]:
+    """Everything a reviewer's page shows: the version, its status, each claim with its
+    reviews (reviewer names), the history, and the actions `actor` may take now."""
+    version = _require_version(rt, article_id, version)
+    article = rt.articles.get(article_id, version)
+    assert article is not None
+    names = _names(rt)
+    records = ReviewRecords(rt.engine)
+    reviews: dict[str, list[dict[str, Any]]] = {}
+    for r in records.claim_reviews(article_id, version):
+        reviews.setdefault(str(r["claim_id"]), []).append(
+            {"reviewer": names.get(r["reviewer_id"], "?"), "action": r["action"],
+             "comment": r["comment"], "at": r["at"]})
+    where: dict[str, str] = {c.id: "Lead" for c in article.lead}
+    for sec in article.sections:
+        where.update({c.id: sec.heading for c in ([sec.intro] if sec.intro else []) + sec.claims})
+    where.update({c.id: "Bottom line" for c in article.bottom_line})
+    claims = [{"id": c.id, "text": c.text, "citations": c.citations, "section": where.get(c.id, ""),
+               "support": c.support, "ours": c.ours, "reviews": reviews.get(c.id, [])}
+              for c in article.all_claims()]
+    state = next(str(v["status"]) for v in rt.articles.versions(article_id)
+                 if int(v["version"]) == version)
+    actions: list[str] = []
+    claim_actions: list[str] = []
+    if actor is not None:
+        submitter = editorial.submitted_by(rt, article_id, version)
+        latest = current_version_of(rt, article_id)
+        for a in ACTIONS:
+            if a == "revise" and version != latest:
+                continue
+            if decide(a, state=state, role=actor.role, actor_id=actor.id,
+                      submitted_by=submitter).allowed:
+                actions.append(a)
+        claim_actions = [a for a in CLAIM_RULES
+                         if decide_claim_review(a, state=state, role=actor.role).allowed]
+    history = article_history(rt, article_id=article_id)
+    return {"article": article, "status": public_status(rt, article_id, version),
+            "state": state, "claims": claims, "history": history["transitions"],
+            "versions": history["versions"], "actions": actions, "claim_actions": claim_actions,
+            "previous_version": version - 1 if version > 1 else None}
+
+
+def current_version_of(rt: Runtime, article_id: int) -> int:
+    return _require_version(rt, article_id, None)
 
 
 def approval_record(rt: Runtime, *, article_id: int,

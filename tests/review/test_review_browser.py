@@ -1,0 +1,97 @@
+"""The reviewer UI in headless Chromium: sign in, queue, claims, strike, diff, approve."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from curbside import services
+from curbside.api.app import create_app
+from curbside.api.review_routes import router as api_review_router
+from curbside.review.editorial import Actor
+from curbside.services import accounts, review
+from curbside.web.review_routes import router as web_review_router
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PW = "reviewer password 1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(rt: services.Runtime) -> Iterator[str]:
+    import uvicorn
+
+    app = create_app(runtime=rt)
+    app.include_router(web_review_router)
+    app.include_router(api_review_router)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_reviewer_reviews_claims_and_approves_in_chromium(
+        server: str, rt: services.Runtime, article_id: int, people: dict[str, Actor]) -> None:
+    review.transition_article(rt, article_id=article_id, action="submit", actor=people["editor"])
+    accounts.add_user(rt, name="rita", role="reviewer", password=PW)
+    with playwright.sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(executable_path=CHROMIUM) if CHROMIUM else \
+                p.chromium.launch()
+        except Exception as exc:  # noqa: BLE001 - no browser on this machine
+            pytest.skip(f"no Chromium available: {exc}")
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+        page.goto(f"{server}/review")
+        assert "/review/login" in page.url
+        page.fill("#name", "rita")
+        page.fill("#password", PW)
+        page.click("button:has-text('Sign in')")
+        page.wait_for_url(f"{server}/review")
+        page.click("text=Exercise for chronic low back pain")
+        page.click("button:has-text('Start review')")
+        assert "State: under review" in page.inner_text(".review-state")
+
+        page.fill("#comment-c1", "matches the trial abstract")
+        page.click("#claim-c1 button:has-text('Accept')")
+        assert "rita: accept" in page.inner_text("#claim-c1")
+        page.fill("#comment-c3", "not about treatment")
+        page.click("#claim-c3 button:has-text('Strike')")
+        assert "version 2 of 2" in page.inner_text(".kicker").lower()  # CSS upper-cases it
+        assert page.locator("#claim-c3").count() == 0
+        assert "rita: accept" in page.inner_text("#claim-c1")  # carried to the new version
+
+        page.click("text=Changes since version 1")
+        assert "Imaging is not routinely needed" in page.inner_text(".diff-removed")
+        page.click("text=Back to version 2")
+        page.fill("#note", "every remaining claim checked")
+        page.click("button:has-text('Approve')")
+        assert "Approved by the Medical Advisory Board" in page.inner_text(".review-state")
+
+        page.goto(f"{server}/articles/{article_id}?version=1")
+        body = page.inner_text("main")
+        assert "Approved by the Medical Advisory Board" not in body  # the struck version
+        browser.close()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    assert review.public_status(rt, article_id, 2).approved
