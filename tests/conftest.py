@@ -27,3 +27,27 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     h.mkdir()
     monkeypatch.setenv("CURBSIDE_HOME", str(h))
     yield h
+
+
+@pytest.fixture(scope="session")
+def starter_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Curbside home with the bundled starter library ingested and embedded (once per run)."""
+    from curbside import services
+    from curbside.config import Settings
+
+    h = tmp_path_factory.mktemp("starter-home")
+    rt = services.open_runtime(Settings(home=h))
+    services.ingest_starter_library(rt)
+    rt.close()
+    return h
+
+
+@pytest.fixture
+def starter_rt(starter_home: Path):  # type: ignore[no-untyped-def]
+    """An open runtime over the starter library (shared database: don't ingest into it)."""
+    from curbside import services
+    from curbside.config import Settings
+
+    rt = services.open_runtime(Settings(home=starter_home))
+    yield rt
+    rt.close()

@@ -16,11 +16,20 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Serve the web app and REST API (docs at /docs, API under /api/v1)."""
+    import logging
+
     import uvicorn
 
     from curbside.api.app import create_app
 
     cfg = settings()
+    access = logging.getLogger("curbside.access")  # method, route template, status, ms only
+    if not access.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s access %(message)s"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
     if cfg.environment == "production" and cfg.secret_key is None:
         raise typer.BadParameter("set CURBSIDE_SECRET_KEY in production", param_hint="env")
     console.print(f"Curbside on http://{host}:{port}/  (API docs: /docs, data: {cfg.home})")

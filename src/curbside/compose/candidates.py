@@ -48,27 +48,36 @@ class Candidate:
         return (self.evidence.passage.section or "").upper()
 
 
+def _subsequence(letters: str, text: str) -> bool:
+    it = iter(text)
+    return all(ch in it for ch in letters)
+
+
 def definitions(text: str) -> dict[str, str]:
-    """Abbreviations a text defines: "sacroiliac joint (SIJ)" -> {"SIJ": "sacroiliac joint"}."""
+    """Abbreviations a text defines: "sacroiliac joint (SIJ)" -> {"SIJ": "sacroiliac joint"}.
+
+    A simplified Schwartz-Hearst match: the shortest run of preceding words that starts with
+    the abbreviation's first letter and contains all its letters in order.
+    """
     out: dict[str, str] = {}
     for m in _DEFINITION.finditer(text):
-        long_form, abbr = m.group(1).strip(), m.group(2)
-        words = long_form.split()
-        initials = "".join(w[0] for w in words).upper()
-        # Keep only as many trailing words as the abbreviation needs (initials must match).
-        letters = [c for c in abbr.upper() if c.isalpha()]
-        n = len(letters)
-        tail = words[-n:] if n and len(words) >= n else words
-        if "".join(w[0] for w in tail).upper() == "".join(letters) or initials.endswith("".join(letters)):
-            out.setdefault(abbr, " ".join(tail))
+        abbr = m.group(2)
+        letters = "".join(c for c in abbr.lower() if c.isalnum())
+        words = m.group(1).split()
+        if not letters or abbr in out:
+            continue
+        for n in range(1, min(len(words), len(letters) + 2) + 1):
+            tail = " ".join(words[-n:])
+            if tail[:1].lower() == letters[0] and _subsequence(letters, tail.lower()):
+                if len(tail) > len(abbr):
+                    out[abbr] = tail
+                break
     return out
 
 
 def normalise(sentence: str, defined: dict[str, str]) -> str:
     """Drop a leading connective; expand the first use of an abbreviation the source defines."""
     s = _LEADING.sub("", sentence, count=1)
-    if s is not sentence and s and s[0].islower():
-        s = s[0].upper() + s[1:]
     for abbr, long_form in defined.items():
         if long_form.lower() in s.lower() or f"({abbr})" in s:
             continue
@@ -76,6 +85,9 @@ def normalise(sentence: str, defined: dict[str, str]) -> str:
         if m:
             s = s[: m.start()] + f"{long_form} ({abbr})" + s[m.end():]
             break
+    first = s.split(" ", 1)[0]
+    if s and s[0].islower() and first[1:] == first[1:].lower():  # not "axSpA", "mRNA"
+        s = s[0].upper() + s[1:]
     return s
 
 

@@ -49,7 +49,8 @@ class Stance:
 def sentence_stance(sentence: str) -> Stance:
     """Stance of one sentence toward an affirmative reading of the question."""
     neg = len(_NEG.findall(sentence))
-    pos = len(_POS.findall(sentence))
+    # Positive cues inside a negated phrase ("no significant benefit") don't count for.
+    pos = len(_POS.findall(_NEG.sub(" ", sentence)))
     hedge = len(_HEDGE.findall(sentence))
     if neg and neg >= pos:
         return Stance("contradicts", min(1.0, 0.6 + 0.2 * neg - 0.1 * hedge))

@@ -71,7 +71,7 @@ def title_case(question: str) -> str:
     words = q.split(" ")
     out = []
     for i, w in enumerate(words):
-        if w.isupper() or any(c.isdigit() for c in w) or (w[:1].isupper() and not w.istitle()):
+        if w.isupper() or any(c.isdigit() for c in w) or any(c.isupper() for c in w[1:]):
             out.append(w)  # keep acronyms and mixed case (SI, HLA-B27, axSpA)
         elif i and w.lower() in small:
             out.append(w.lower())

@@ -1,0 +1,146 @@
+"""Extractive articles: structure, citations, consensus, honesty when evidence is thin."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from curbside import services
+from curbside.article import Article
+from curbside.compose.candidates import definitions, normalise
+from curbside.compose.consensus import consensus, sentence_stance
+from curbside.compose.plan import title_case
+from curbside.render.formats import RENDERERS
+
+REFERENCE_Q = ("Is SI joint imbalance a common cause of low back pain and stiffness that improves "
+               "with movement and exercise?")
+
+
+def _check_citation_integrity(rt: services.Runtime, a: Article) -> None:
+    ns = [r.n for r in a.references]
+    assert ns == list(range(1, len(ns) + 1))
+    cited_order: list[int] = []
+    for c in a.all_claims():
+        if c.ours:
+            assert not c.citations
+            continue
+        assert c.citations, c.text
+        for n in c.citations:
+            assert n in ns
+            if n not in cited_order:
+                cited_order.append(n)
+        # every claim is traceable to stored passages
+        assert c.spans
+        found = rt.store.get_passages([s.passage_id for s in c.spans])
+        assert all(s.passage_id in found for s in c.spans)
+    for p in a.premise_findings:
+        cited_order += [n for n in p.citations if n not in cited_order]
+    assert set(cited_order) == set(ns), "every reference is cited and nothing else"
+
+
+def test_reference_question_article(starter_rt: services.Runtime) -> None:
+    a = services.ask(starter_rt, question=REFERENCE_Q, save=False)
+    assert a.title.startswith("Is SI Joint Imbalance")
+    assert a.lead and a.lead[0].citations
+    assert a.sections and a.bottom_line
+    assert a.question_type == "yes_no" and a.consensus is not None
+    assert any(r.type == "Guideline" for r in a.references)
+    _check_citation_integrity(starter_rt, a)
+    text = " ".join(c.text for c in a.all_claims()).lower()
+    assert "inflammatory" in text or "spondyl" in text
+
+
+def test_claims_are_source_sentences(starter_rt: services.Runtime) -> None:
+    a = services.ask(starter_rt, question="What is the first-line treatment for chronic low back pain?",
+                     save=False)
+    assert not a.insufficient
+    for c in a.all_claims():
+        if c.ours:
+            continue
+        span = c.spans[0]
+        passage, _src = starter_rt.store.get_passages([span.passage_id])[span.passage_id]
+        original = passage.text[span.start:span.end]
+        # Same words, numbers and negations: only a leading connective may be dropped.
+        assert c.text.rstrip(".").split()[-3:] == original.rstrip(".").split()[-3:] or \
+            c.text in original or original in c.text
+
+
+def test_references_in_order_of_first_citation(starter_rt: services.Runtime) -> None:
+    a = services.ask(starter_rt, question="How should acute low back pain be treated?", save=False)
+    seen: list[int] = []
+    for c in a.all_claims():
+        for n in c.citations:
+            if n not in seen:
+                seen.append(n)
+    assert seen == sorted(seen)
+
+
+@pytest.mark.parametrize("question", [
+    "What is the capital of France and who won the 1998 football world cup?",
+    "Quelle est la meilleure recette de crêpes bretonnes?",
+    "xylophone",
+])
+def test_no_matching_evidence_gives_an_honest_article(starter_rt: services.Runtime,
+                                                      question: str) -> None:
+    a = services.ask(starter_rt, question=question, save=False)
+    assert a.insufficient
+    assert "insufficient" in a.lead[0].text.lower()
+    assert not a.references and all(c.ours for c in a.all_claims())
+
+
+def test_formats_render(starter_rt: services.Runtime) -> None:
+    a = services.ask(starter_rt, question=REFERENCE_Q, save=False)
+    for name, render in RENDERERS.items():
+        out = render(a)
+        assert out.strip(), name
+    data = json.loads(RENDERERS["json"](a))
+    for key in ("title", "lead", "sections", "bottom_line", "references", "consensus",
+                "evidence_levels", "audience", "status", "created_at", "settings_fingerprint"):
+        assert key in data
+    ref = data["references"][0]
+    assert {"n", "type", "title", "container", "year", "pmid", "doi", "url"} <= set(ref)
+    assert "TY  - " in RENDERERS["ris"](a) and "@" in RENDERERS["bibtex"](a)
+
+
+def test_saved_articles_round_trip(starter_rt: services.Runtime) -> None:
+    a = services.ask(starter_rt, question="What are the red flags in low back pain?")
+    assert a.id is not None
+    again = services.get_article(starter_rt, article_id=a.id)
+    assert again.model_dump(exclude={"status"}) == a.model_dump(exclude={"status"})
+    with pytest.raises(services.NotFoundError):
+        services.get_article(starter_rt, article_id=10**9)
+
+
+def test_bad_input_is_named() -> None:
+    from curbside.services.answers import _check_question
+
+    for q, why in [("", "empty"), ("x" * 3000, "longer"), ("a\x00b", "control")]:
+        with pytest.raises(services.InvalidInput) as e:
+            _check_question(q)
+        assert why in str(e.value) and e.value.field == "question"
+
+
+def test_normalisation_is_safe() -> None:
+    defs = definitions("Pain in the sacroiliac joint (SIJ) is common. SIJ pain is 15-30%.")
+    assert defs == {"SIJ": "sacroiliac joint"}
+    assert normalise("However, SIJ pain is not 15-30% of cases.", defs) == \
+        "Sacroiliac joint (SIJ) pain is not 15-30% of cases."
+    assert normalise("In conclusion, no significant difference was found.", {}) == \
+        "No significant difference was found."
+
+
+def test_stance_and_consensus() -> None:
+    assert sentence_stance("There was no significant difference in pain scores.").label == "contradicts"
+    assert sentence_stance("Exercise significantly reduced pain.").label == "supports"
+    assert sentence_stance("Patients were recruited from clinics.").label == "neutral"
+    r = consensus("Does exercise reduce pain?", ["Exercise significantly reduced pain.",
+                                                 "Exercise improved function and reduced pain."])
+    assert r.verdict == "supports" and r.supports == 2
+    r = consensus("Does X help?", ["X did not improve outcomes.", "No significant benefit of X."])
+    assert r.verdict == "contradicts"
+    assert consensus("Does X help?", ["Patients were enrolled."]).verdict == "insufficient"
+
+
+def test_title_case_keeps_acronyms() -> None:
+    assert title_case("is SI joint pain common in axSpA?") == "Is SI Joint Pain Common in axSpA?"
