@@ -55,10 +55,22 @@ def ingest(
 
 
 def _after_ingest(rt: Runtime, report: IngestReport) -> None:
-    """Hooks that react to what an ingest changed (living articles)."""
-    hook = rt.extras.get("after_ingest")
-    if hook is not None:
-        hook(rt, report)
+    """Living articles: approved articles whose evidence changed go back to review."""
+    from curbside.services.review import after_ingest
+
+    if not (report.superseded_source_ids or report.retracted_source_ids or report.new_source_ids):
+        return
+    if not rt.articles.has_approved_versions():
+        return  # nothing approved can become outdated
+
+    def retrieve(question: str) -> list[int]:
+        from curbside.services.answers import search
+
+        # Only confidently relevant hits count: a small library returns everything otherwise.
+        hits = search(rt, query=question, k=5).evidence
+        return [e.source.id for e in hits if e.scores.get("dense", 0.0) >= 0.45]
+
+    after_ingest(rt, report, retrieve=retrieve)
 
 
 def build_index(rt: Runtime, *, rebuild: bool = False, progress: Any = None) -> dict[str, Any]:

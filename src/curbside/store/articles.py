@@ -151,6 +151,12 @@ class ArticleStore:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
+    def has_approved_versions(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(article_versions.c.id).where(article_versions.c.status == "approved").limit(1)
+            ).first() is not None
+
     def citing(self, source_ids: list[int]) -> list[tuple[int, int]]:
         """(article id, version) pairs whose versions cite any of these sources."""
         if not source_ids:
