@@ -1,4 +1,4 @@
-"""patterns.yaml: versioned, valid, cited to real starter-library notes; clear errors on bad data."""
+"""patterns.yaml: versioned, valid, cited to real starter notes; clear errors on bad data."""
 
 from __future__ import annotations
 

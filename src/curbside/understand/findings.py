@@ -353,7 +353,9 @@ _LEXICON: dict[str, tuple[str, list[str]]] = {
     "missed period": ("history", [
         r"(?:missed|late|absent)\s+" + _W + r"{0,1}?(?:period|menses|menstrua\w+)",
         r"amenorrh\w+",
-        r"(?:last\s+menstrual\s+period|\blmp\b)\s+" + _W + r"{0,3}?(?:weeks?|days?)\s+ago",
+        r"(?:last\s+menstrual\s+period|\blmp\b)\s+" + _W + r"{0,3}?"
+        r"(?:(?:[5-9]|1\d|five|six|seven|eight|nine|ten)\s+weeks?|(?:[2-9]|two|three)\s+months?)"
+        r"\s+ago",
     ]),
     "positive pregnancy test": ("history", [
         r"positive\s+pregnancy\s+test", r"pregnancy\s+test\s+" + _W + r"{0,2}?positive",
