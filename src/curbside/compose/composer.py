@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from curbside.article import Article, ArticleSection, Claim, Consensus, Span
@@ -46,6 +46,9 @@ class ComposeInput:
     source_texts: dict[int, str]
     audience: str = "clinician"
     settings_fingerprint: str = ""
+    #: Optional semantic similarity of the question to candidate sentences (dense model);
+    #: used to pick the lead and bottom line among the strongest candidates.
+    similarity: Callable[[str, list[str]], list[float]] | None = None
 
 
 def _score(c: Candidate) -> float:
@@ -94,10 +97,9 @@ class ExtractiveComposer:
 
         # Lead: the strongest evidence first (guidelines, reviews, conclusions).
         strong = [c for c in cands if c.level <= 2 or "CONCLUSION" in c.section
-                  or "RECOMMENDATION" in c.section]
-        lead_pool = strong[:1] + [c for c in cands if c not in strong[:1]][:0]
-        lead_pool = lead_pool or cands[:1]
-        for c in lead_pool:
+                  or "RECOMMENDATION" in c.section] or cands
+        strong = self._semantic_order(inp, strong[:12]) + strong[12:]
+        for c in strong[:1]:
             cl = take(c)
             if cl:
                 article.lead.append(cl)
@@ -157,6 +159,17 @@ class ExtractiveComposer:
             article.notices.append(
                 "The match between this question and the library is weak; read the sources.")
         return article, refs
+
+    @staticmethod
+    def _semantic_order(inp: ComposeInput, pool: list[Candidate]) -> list[Candidate]:
+        """Re-order the strongest candidates by how directly they answer the question."""
+        if inp.similarity is None or len(pool) < 2:
+            return pool
+        sims = inp.similarity(inp.question, [c.text for c in pool])
+        for c, sim in zip(pool, sims, strict=True):
+            c.features["question_similarity"] = sim
+        return sorted(pool, key=lambda c: 0.6 * c.features["question_similarity"]
+                      + 0.4 * _score(c), reverse=True)
 
     def _insufficient(self, article: Article) -> Article:
         article.insufficient = True

@@ -8,9 +8,11 @@ from typing import Any
 from curbside.article import Article
 from curbside.compose.composer import ComposeInput, ExtractiveComposer
 from curbside.domain import Evidence
+from curbside.render.modes import render_for_audience
 from curbside.index.dense import DenseIndex
 from curbside.retrieve.hybrid import HybridRetriever, QueryError, RetrievalOptions, RetrievalResult
 from curbside.services.runtime import NotFoundError, Runtime
+from curbside.services.safety import add_safety
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +105,30 @@ def compose_article(rt: Runtime, *, question: str, result: RetrievalResult,
     article, refs = composer.compose(ComposeInput(
         question=question, question_type=str(a.qtype), terms=terms, evidence=result.evidence,
         confidence=result.confidence, source_texts=texts, audience=audience,
-        settings_fingerprint=rt.settings.fingerprint(),
+        settings_fingerprint=rt.settings.fingerprint(), similarity=_similarity(rt),
     ))
+    # Premise findings and red flags come from the knowledge patterns, never from a model;
+    # they are added even when the evidence is insufficient.
+    article, _safety = add_safety(rt, article=article, evidence=result.evidence, refs=refs)
     verifier = _verifier(rt)
     if verifier is not None and article.references:
         passages_by_ref = {n: list(p.values()) for n, p in refs.passages.items()}
         article, _report = verifier.verify(article, passages_by_ref, drop_unsupported=True)
-    return article
+    return render_for_audience(article, audience)
+
+
+def _similarity(rt: Runtime) -> Any:
+    dense = dense_index(rt)
+    if not dense.exists():
+        return None
+
+    def similarity(question: str, sentences: list[str]) -> list[float]:
+        import numpy as np
+
+        vecs = dense.embedder.embed([question, *sentences])
+        return [float(x) for x in np.asarray(vecs[1:]) @ np.asarray(vecs[0])]
+
+    return similarity
 
 
 def _verifier(rt: Runtime) -> Any:
