@@ -37,12 +37,17 @@ def add_safety(
     """`article` with premise findings, red flags, urgency and references filled in.
 
     `refs` must be the ReferenceList the composer used for `article`, so new numbers continue
-    its numbering; the returned article's references are `refs.references()`."""
+    its numbering. The article keeps its references (as the verifier left them) and gains those
+    the safety blocks cite."""
     res = safety_blocks(article.question, evidence, rt.store, refs)
+    cited = {n for f in res.premise_findings for n in f.citations}
+    cited |= {n for f in res.red_flags for n in f.citations}
+    have = {r.n for r in article.references}
+    extra = [r for r in refs.references() if r.n in cited and r.n not in have]
     updated = article.model_copy(update={
         "premise_findings": list(article.premise_findings) + res.premise_findings,
         "red_flags": list(article.red_flags) + res.red_flags,
         "urgency": res.urgency if res.urgency != "none" else article.urgency,
-        "references": refs.references(),
+        "references": sorted([*article.references, *extra], key=lambda r: r.n),
     })
     return updated, res
