@@ -6,7 +6,13 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 
 from curbside import services
 from curbside.api import reads
@@ -24,7 +30,7 @@ from curbside.api.schemas import ArticlePublic, PassageWithSource, clean_questio
 from curbside.article import Article
 from curbside.services import Runtime
 from curbside.web import views
-from curbside.web.templating import render
+from curbside.web.templating import STATIC, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,6 +90,12 @@ def _home(request: Request, rt: Runtime, *, error: str | None = None, question: 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, rt: RuntimeDep) -> HTMLResponse:
     return _home(request, rt)
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """Browsers ask for it on pages without a <link rel=icon> (the JSON twins)."""
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
 
 @router.get("/index.json")
