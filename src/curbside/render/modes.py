@@ -13,19 +13,16 @@
 * **student**: a "Key terms" section with short definitions from ``glossary.yaml``.
 
 No mode drops a red flag, a premise finding, a citation number or a number of the text.
-`readability` holds the Flesch-Kincaid grade of the rendered text (textstat).
+`readability` holds the Flesch-Kincaid grade of the rendered text (pyphen syllables).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import textstat
 import yaml
 
 from curbside.article import Article, ArticleSection, Claim
@@ -187,7 +184,6 @@ def article_text(article: Article) -> str:
     return " ".join(c.text for c in article.all_claims() if c.text)
 
 
-_TEXTSTAT_OK: dict[str, bool] = {}
 _SENT_END = re.compile(r"[.!?]+(?:\s|$)")
 _WORDS = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*|\d+(?:[.,]\d+)*")
 
@@ -199,7 +195,7 @@ def _pyphen() -> object | None:
 
         dic: object = Pyphen(lang="en_US")
         return dic
-    except Exception:  # pragma: no cover - pyphen ships with textstat
+    except Exception:  # pragma: no cover - pyphen is a dependency
         return None
 
 
@@ -211,17 +207,11 @@ def _syllables(word: str) -> int:
 
 
 def flesch_kincaid_grade(text: str) -> float:
-    """Flesch-Kincaid grade: textstat's, or the same formula with pyphen syllable counts when
-    textstat cannot load its pronunciation dictionary (nltk cmudict) offline."""
-    if _TEXTSTAT_OK.get("ok", True):
-        try:
-            sink = io.StringIO()
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                grade = float(textstat.flesch_kincaid_grade(text))
-            _TEXTSTAT_OK["ok"] = True
-            return grade
-        except (LookupError, OSError, ValueError):
-            _TEXTSTAT_OK["ok"] = False
+    """Flesch-Kincaid grade with pyphen syllable counts.
+
+    Not textstat: it fetches NLTK's cmudict from the network on first use, and Curbside never
+    downloads anything at run time.
+    """
     toks = _WORDS.findall(text)
     if not toks:
         return 0.0

@@ -88,7 +88,10 @@ def ask(
         result = retriever(rt).search(search_text, k=12)
     except QueryError as exc:
         raise InvalidInput("question", str(exc)) from None
-    article = compose_article(rt, question=q, result=result, audience=audience)
+    if writer == "llm" and not rt.settings.llm.base_url:
+        raise InvalidInput("writer", "no LLM server is configured: set CURBSIDE_LLM__BASE_URL "
+                                     "(and __MODEL) or use the extractive writer")
+    article = compose_article(rt, question=q, result=result, audience=audience, writer=writer)
     article = article.model_copy(update={"thread_id": thread_id})
     if save:
         article = rt.articles.save_new(article)
@@ -96,7 +99,7 @@ def ask(
 
 
 def compose_article(rt: Runtime, *, question: str, result: RetrievalResult,
-                    audience: str = "clinician") -> Article:
+                    audience: str = "clinician", writer: str = "extractive") -> Article:
     """Compose (and verify) an article from retrieval results."""
     a = result.analysis
     texts = {e.source.id: e.passage.text for e in result.evidence}
@@ -107,6 +110,8 @@ def compose_article(rt: Runtime, *, question: str, result: RetrievalResult,
         confidence=result.confidence, source_texts=texts, audience=audience,
         settings_fingerprint=rt.settings.fingerprint(), similarity=_similarity(rt),
     ))
+    if writer == "llm" and not article.insufficient:
+        article = _llm_body(rt, article, refs, result, audience)
     # Premise findings and red flags come from the knowledge patterns, never from a model;
     # they are added even when the evidence is insufficient.
     article, _safety = add_safety(rt, article=article, evidence=result.evidence, refs=refs)
@@ -115,6 +120,43 @@ def compose_article(rt: Runtime, *, question: str, result: RetrievalResult,
         passages_by_ref = {n: list(p.values()) for n, p in refs.passages.items()}
         article, _report = verifier.verify(article, passages_by_ref, drop_unsupported=True)
     return render_for_audience(article, audience)
+
+
+def _llm_body(rt: Runtime, article: Article, refs: Any, result: RetrievalResult,
+              audience: str) -> Article:
+    """Replace the extractive lead and sections with verified LLM prose, or fall back."""
+    from curbside.article import ArticleSection, Span
+    from curbside.llm.writer import write_with_llm
+    from curbside.verify.support import SupportScorer
+
+    numbered = []
+    for ev in result.evidence[:8]:
+        n = refs.cite(ev.source, ev.passage.id, ev.passage.text)
+        numbered.append((n, ev.source.title, ev.passage.text))
+    out = write_with_llm(rt.settings.llm, article.question, numbered,
+                         audience=audience,  # type: ignore[arg-type]
+                         scorer=SupportScorer(dense_index(rt).embedder))
+    if out.fallback:
+        notice = out.notice or "The language model's answer could not be verified; this "
+        notice += "" if out.notice else "article was composed from source sentences instead."
+        return article.model_copy(update={"notices": [*article.notices, notice]})
+    claims = []
+    for c in out.claims:
+        spans = [Span(passage_id=pid, passage_uid="", start=0, end=len(text))
+                 for n in c.citations for pid, text in refs.passages.get(n, {}).items()][:3]
+        claims.append(c.model_copy(update={"spans": spans}))
+    uids = {ev.passage.id: ev.passage.uid for ev in result.evidence}
+    for c in claims:
+        for sp in c.spans:
+            sp.passage_uid = uids.get(sp.passage_id, "")
+    body = ArticleSection(heading="Answer", kind="key_evidence", style="paragraph",
+                          claims=claims[1:])
+    return article.model_copy(update={
+        "lead": claims[:1], "sections": [body] if body.claims else [],
+        "writer": "llm", "model": out.model, "references": refs.references(),
+        "notices": [*article.notices, "Written by a language model from the cited passages; "
+                    "every sentence was checked against the passage it cites."],
+    })
 
 
 def _similarity(rt: Runtime) -> Any:
