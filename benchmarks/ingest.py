@@ -21,8 +21,12 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-FILES = ["corpus/medline_cohen2006.jsonl.gz", "corpus/medquad_answers.jsonl.gz",
-         "corpus/pubmedqa_pqal.json.gz", "corpus/medline_sample.txt"]
+FILES = [
+    "corpus/medline_cohen2006.jsonl.gz",
+    "corpus/medquad_answers.jsonl.gz",
+    "corpus/pubmedqa_pqal.json.gz",
+    "corpus/medline_sample.txt",
+]
 
 
 def build_pubmed_xml(path: Path, n: int) -> None:
@@ -36,15 +40,19 @@ def build_pubmed_xml(path: Path, n: int) -> None:
         fh.write('<?xml version="1.0" ?>\n<PubmedArticleSet>\n')
         for i in range(n):
             # Generated ids (benchmark only, never stored anywhere that matters).
-            fh.write(body.replace(pmid.group(0), f"<PMID Version=\"1\">{90_000_000 + i}</PMID>", 1))
+            fh.write(body.replace(pmid.group(0), f'<PMID Version="1">{90_000_000 + i}</PMID>', 1))
             fh.write("\n")
         fh.write("</PubmedArticleSet>\n")
 
 
 def run_cli(home: Path, *args: str) -> tuple[float, str]:
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "curbside.cli.entry", "--home", str(home), *args],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "curbside.cli.entry", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return time.perf_counter() - t0, out.stdout
 
 
@@ -76,8 +84,9 @@ def main() -> int:
         wall, _ = run_cli(home, "ingest", *map(str, paths), "--no-embed", "--quiet")
         _, stats = run_cli(home, "stats", "--json")
         st = json.loads(stats)
-        rows.append(("ingest (store + FTS5, no embeddings)", st["passages"], wall,
-                     st["passages"] / wall))
+        rows.append(
+            ("ingest (store + FTS5, no embeddings)", st["passages"], wall, st["passages"] / wall)
+        )
         rows.append(("baseline: readers only (parse, nothing stored)", recs, t_read, recs / t_read))
         xml = Path(tmp) / "pubmed30k.xml"
         build_pubmed_xml(xml, args.records)
@@ -91,11 +100,15 @@ def main() -> int:
     print("|---|---|---|---|")
     for name, n, secs, rate in rows:
         print(f"| {name} | {n:,} | {secs:.1f} | {rate:,.0f} |")
-    print(f"| PubMed XML {args.records:,} records ({xml.stat().st_size if False else 0 or ''}"
-          f"{st2['sources']:,} stored, {st2['passages']:,} passages) | {st2['passages']:,} | "
-          f"{wall2:.1f} | {st2['passages'] / wall2:,.0f} |")
-    print(f"\npeak RSS of the ingest process on the {args.records:,}-record PubMed XML: "
-          f"{peak_mb:.0f} MB (target <= 300 MB; earlier child max {before / 1024:.0f} MB)")
+    print(
+        f"| PubMed XML {args.records:,} records ({xml.stat().st_size if False else 0 or ''}"
+        f"{st2['sources']:,} stored, {st2['passages']:,} passages) | {st2['passages']:,} | "
+        f"{wall2:.1f} | {st2['passages'] / wall2:,.0f} |"
+    )
+    print(
+        f"\npeak RSS of the ingest process on the {args.records:,}-record PubMed XML: "
+        f"{peak_mb:.0f} MB (target <= 300 MB; earlier child max {before / 1024:.0f} MB)"
+    )
     return 0
 
 

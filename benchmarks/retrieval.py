@@ -24,17 +24,21 @@ SETS = [("nfcorpus", "test"), ("bioasq", "dev")]
 
 METHODS = {
     "bm25": RetrievalOptions(fusion="lexical", expansion=False, rerank=False, diversity=False),
-    "bm25+expansion": RetrievalOptions(fusion="lexical", expansion=True, rerank=False,
-                                       diversity=False),
+    "bm25+expansion": RetrievalOptions(
+        fusion="lexical", expansion=True, rerank=False, diversity=False
+    ),
     "dense": RetrievalOptions(fusion="dense", rerank=False, diversity=False),
     "rrf (plain)": RetrievalOptions(fusion="rrf", expansion=False, rerank=False, diversity=False),
-    "convex 0.5": RetrievalOptions(fusion="convex", dense_weight=0.5, rerank=False,
-                                   diversity=False),
-    "convex 0.7": RetrievalOptions(fusion="convex", dense_weight=0.7, rerank=False,
-                                   diversity=False),
+    "convex 0.5": RetrievalOptions(
+        fusion="convex", dense_weight=0.5, rerank=False, diversity=False
+    ),
+    "convex 0.7": RetrievalOptions(
+        fusion="convex", dense_weight=0.7, rerank=False, diversity=False
+    ),
     "hybrid": RetrievalOptions(fusion="convex", rerank=False, diversity=False),
-    "hybrid (no expansion)": RetrievalOptions(fusion="convex", expansion=False, rerank=False,
-                                              diversity=False),
+    "hybrid (no expansion)": RetrievalOptions(
+        fusion="convex", expansion=False, rerank=False, diversity=False
+    ),
 }
 
 
@@ -52,8 +56,9 @@ def main() -> int:
         if name not in args.sets.split(","):
             continue
         t0 = time.perf_counter()
-        results = eval_retrieval(rt, root=DATA / name, split=split, methods=METHODS,
-                                 limit=args.limit)
+        results = eval_retrieval(
+            rt, root=DATA / name, split=split, methods=METHODS, limit=args.limit
+        )
         title = f"{name} {split} ({len(next(iter(results.values())).per_query)} queries, "
         title += f"{time.perf_counter() - t0:.0f} s incl. ingest/index if not cached)"
         print(markdown_table(title, results))

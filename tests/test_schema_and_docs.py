@@ -16,7 +16,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_published_article_schema_is_current() -> None:
     published = json.loads((REPO / "src/curbside/schemas/article.schema.json").read_text())
-    assert published == Article.model_json_schema(), "run: curbside schema --out src/curbside/schemas/article.schema.json"
+    assert published == Article.model_json_schema(), (
+        "run: curbside schema --out src/curbside/schemas/article.schema.json"
+    )
 
 
 def _commands(group: object, prefix: str = "") -> list[str]:

@@ -31,15 +31,19 @@ class Claim(BaseModel):
     text: str = Field(description="The sentence as shown.")
     citations: list[int] = Field(default_factory=list, description="Reference numbers cited.")
     support: float = Field(0.0, description="Verifier support score in [0, 1].")
-    ours: bool = Field(False, description="True for our own connective phrase (not a source sentence).")
+    ours: bool = Field(
+        False, description="True for our own connective phrase (not a source sentence)."
+    )
     spans: list[Span] = Field(default_factory=list, description="Passage spans behind the claim.")
     id: str = Field("", description="Stable claim id within the article (for review).")
 
 
 class ArticleSection(BaseModel):
     heading: str
-    kind: str = Field(description="e.g. premise, key_evidence, diagnosis, treatment, prognosis, "
-                                  "prevalence, red_flags, limits.")
+    kind: str = Field(
+        description="e.g. premise, key_evidence, diagnosis, treatment, prognosis, "
+        "prevalence, red_flags, limits."
+    )
     style: Literal["bullets", "numbered", "paragraph"] = "bullets"
     intro: Claim | None = Field(None, description="Our connective phrase introducing the list.")
     claims: list[Claim] = Field(default_factory=list)
@@ -99,7 +103,9 @@ class Article(BaseModel):
     question: str
     question_type: str = "other"
     title: str
-    lead: list[Claim] = Field(default_factory=list, description="Lead paragraph: the bottom line up front.")
+    lead: list[Claim] = Field(
+        default_factory=list, description="Lead paragraph: the bottom line up front."
+    )
     premise_findings: list[PremiseFinding] = Field(default_factory=list)
     red_flags: list[RedFlag] = Field(default_factory=list)
     urgency: Urgency = "none"
@@ -107,9 +113,15 @@ class Article(BaseModel):
     bottom_line: list[Claim] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     consensus: Consensus | None = None
-    evidence_levels: dict[str, int] = Field(default_factory=dict, description="Count of cited references per evidence kind.")
-    insufficient: bool = Field(False, description="True when the library holds too little evidence.")
-    notices: list[str] = Field(default_factory=list, description="Honest caveats shown to the reader.")
+    evidence_levels: dict[str, int] = Field(
+        default_factory=dict, description="Count of cited references per evidence kind."
+    )
+    insufficient: bool = Field(
+        False, description="True when the library holds too little evidence."
+    )
+    notices: list[str] = Field(
+        default_factory=list, description="Honest caveats shown to the reader."
+    )
     audience: Audience = "clinician"
     readability: float | None = Field(None, description="Flesch-Kincaid grade of the article text.")
     status: str = Field("draft", description="Review state of this version.")

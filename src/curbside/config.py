@@ -24,7 +24,9 @@ def default_home() -> Path:
 class ChunkSettings(BaseModel):
     """How source text is cut into passages. Part of the index fingerprint."""
 
-    target_chars: int = Field(700, description="Passages grow sentence by sentence up to this size.")
+    target_chars: int = Field(
+        700, description="Passages grow sentence by sentence up to this size."
+    )
     max_chars: int = Field(1200, description="Hard upper bound; a longer single sentence is cut.")
 
 
@@ -32,8 +34,9 @@ class EmbedderSettings(BaseModel):
     """Which embedding model turns passages and queries into vectors."""
 
     kind: Literal["onnx-minilm", "sentence-transformers", "openai"] = Field(
-        "onnx-minilm", description="Backend: bundled int8 MiniLM (default), a local "
-        "sentence-transformers model path, or an OpenAI-compatible /v1/embeddings server."
+        "onnx-minilm",
+        description="Backend: bundled int8 MiniLM (default), a local "
+        "sentence-transformers model path, or an OpenAI-compatible /v1/embeddings server.",
     )
     model: str = Field("all-MiniLM-L6-v2", description="Model name or local path.")
     base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
@@ -49,7 +52,9 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(100, description="Candidates taken from each retriever before fusion.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     per_source_cap: int = Field(2, description="Most passages shown from one source.")
-    mmr_lambda: float = Field(0.8, description="Relevance vs diversity trade-off for MMR (1 = none).")
+    mmr_lambda: float = Field(
+        0.8, description="Relevance vs diversity trade-off for MMR (1 = none)."
+    )
 
 
 class LLMSettings(BaseModel):
@@ -81,10 +86,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = Field(
         "development", description="'production' refuses a missing or default secret key."
     )
-    chunking: ChunkSettings = Field(default_factory=ChunkSettings)  # type: ignore[arg-type]
-    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)  # type: ignore[arg-type]
-    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
-    llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
+    chunking: ChunkSettings = Field(default_factory=ChunkSettings)
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @property
     def db_url(self) -> str:

@@ -69,7 +69,8 @@ class SourceRecord:
     mesh_terms: list[str] = field(default_factory=list)
     language: str | None = None
     retracted: bool = False
-    #: PMIDs this record is a retraction notice for (``CommentsCorrections RefType="RetractionOf"``).
+    #: PMIDs this record is a retraction notice for
+    #: (``CommentsCorrections RefType="RetractionOf"``).
     retraction_of: list[str] = field(default_factory=list)
     #: PMIDs of retraction notices for this record (``RetractionIn``).
     retraction_in: list[str] = field(default_factory=list)

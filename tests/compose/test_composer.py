@@ -13,8 +13,10 @@ from curbside.compose.consensus import consensus, sentence_stance
 from curbside.compose.plan import title_case
 from curbside.render.formats import RENDERERS
 
-REFERENCE_Q = ("Is SI joint imbalance a common cause of low back pain and stiffness that improves "
-               "with movement and exercise?")
+REFERENCE_Q = (
+    "Is SI joint imbalance a common cause of low back pain and stiffness that improves "
+    "with movement and exercise?"
+)
 
 
 def _check_citation_integrity(rt: services.Runtime, a: Article) -> None:
@@ -52,18 +54,24 @@ def test_reference_question_article(starter_rt: services.Runtime) -> None:
 
 
 def test_claims_are_source_sentences(starter_rt: services.Runtime) -> None:
-    a = services.ask(starter_rt, question="What is the first-line treatment for chronic low back pain?",
-                     save=False)
+    a = services.ask(
+        starter_rt,
+        question="What is the first-line treatment for chronic low back pain?",
+        save=False,
+    )
     assert not a.insufficient
     for c in a.all_claims():
         if c.ours:
             continue
         span = c.spans[0]
         passage, _src = starter_rt.store.get_passages([span.passage_id])[span.passage_id]
-        original = passage.text[span.start:span.end]
+        original = passage.text[span.start : span.end]
         # Same words, numbers and negations: only a leading connective may be dropped.
-        assert c.text.rstrip(".").split()[-3:] == original.rstrip(".").split()[-3:] or \
-            c.text in original or original in c.text
+        assert (
+            c.text.rstrip(".").split()[-3:] == original.rstrip(".").split()[-3:]
+            or c.text in original
+            or original in c.text
+        )
 
 
 def test_references_in_order_of_first_citation(starter_rt: services.Runtime) -> None:
@@ -76,13 +84,17 @@ def test_references_in_order_of_first_citation(starter_rt: services.Runtime) -> 
     assert seen == sorted(seen)
 
 
-@pytest.mark.parametrize("question", [
-    "What is the capital of France and who won the 1998 football world cup?",
-    "Quelle est la meilleure recette de crêpes bretonnes?",
-    "xylophone",
-])
-def test_no_matching_evidence_gives_an_honest_article(starter_rt: services.Runtime,
-                                                      question: str) -> None:
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France and who won the 1998 football world cup?",
+        "Quelle est la meilleure recette de crêpes bretonnes?",
+        "xylophone",
+    ],
+)
+def test_no_matching_evidence_gives_an_honest_article(
+    starter_rt: services.Runtime, question: str
+) -> None:
     a = services.ask(starter_rt, question=question, save=False)
     assert a.insufficient
     assert "insufficient" in a.lead[0].text.lower()
@@ -95,8 +107,19 @@ def test_formats_render(starter_rt: services.Runtime) -> None:
         out = render(a)
         assert out.strip(), name
     data = json.loads(RENDERERS["json"](a))
-    for key in ("title", "lead", "sections", "bottom_line", "references", "consensus",
-                "evidence_levels", "audience", "status", "created_at", "settings_fingerprint"):
+    for key in (
+        "title",
+        "lead",
+        "sections",
+        "bottom_line",
+        "references",
+        "consensus",
+        "evidence_levels",
+        "audience",
+        "status",
+        "created_at",
+        "settings_fingerprint",
+    ):
         assert key in data
     ref = data["references"][0]
     assert {"n", "type", "title", "container", "year", "pmid", "doi", "url"} <= set(ref)
@@ -124,18 +147,27 @@ def test_bad_input_is_named() -> None:
 def test_normalisation_is_safe() -> None:
     defs = definitions("Pain in the sacroiliac joint (SIJ) is common. SIJ pain is 15-30%.")
     assert defs == {"SIJ": "sacroiliac joint"}
-    assert normalise("However, SIJ pain is not 15-30% of cases.", defs) == \
-        "Sacroiliac joint (SIJ) pain is not 15-30% of cases."
-    assert normalise("In conclusion, no significant difference was found.", {}) == \
-        "No significant difference was found."
+    assert (
+        normalise("However, SIJ pain is not 15-30% of cases.", defs)
+        == "Sacroiliac joint (SIJ) pain is not 15-30% of cases."
+    )
+    assert (
+        normalise("In conclusion, no significant difference was found.", {})
+        == "No significant difference was found."
+    )
 
 
 def test_stance_and_consensus() -> None:
-    assert sentence_stance("There was no significant difference in pain scores.").label == "contradicts"
+    assert (
+        sentence_stance("There was no significant difference in pain scores.").label
+        == "contradicts"
+    )
     assert sentence_stance("Exercise significantly reduced pain.").label == "supports"
     assert sentence_stance("Patients were recruited from clinics.").label == "neutral"
-    r = consensus("Does exercise reduce pain?", ["Exercise significantly reduced pain.",
-                                                 "Exercise improved function and reduced pain."])
+    r = consensus(
+        "Does exercise reduce pain?",
+        ["Exercise significantly reduced pain.", "Exercise improved function and reduced pain."],
+    )
     assert r.verdict == "supports" and r.supports == 2
     r = consensus("Does X help?", ["X did not improve outcomes.", "No significant benefit of X."])
     assert r.verdict == "contradicts"

@@ -20,12 +20,17 @@ from curbside.config import Settings
 def _write_beir(path: Path, n: int, *, start: int = 0, suffix: str = "") -> Path:
     with path.open("w", encoding="utf-8") as fh:
         for i in range(start, start + n):
-            fh.write(json.dumps({
-                "_id": f"d{i}",
-                "title": f"Document {i} on low back pain",
-                "text": f"Exercise therapy helps chronic low back pain in trial {i}. "
+            fh.write(
+                json.dumps(
+                    {
+                        "_id": f"d{i}",
+                        "title": f"Document {i} on low back pain",
+                        "text": f"Exercise therapy helps chronic low back pain in trial {i}. "
                         f"Imaging is not routinely needed{suffix}.",
-            }) + "\n")
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
@@ -36,8 +41,11 @@ def rt(home: Path) -> services.Runtime:
 
 def _fts_count(rt: services.Runtime, term: str) -> int:
     with rt.engine.connect() as conn:
-        return int(conn.exec_driver_sql(
-            "SELECT count(*) FROM passage_fts WHERE passage_fts MATCH ?", (f'"{term}"',)).scalar())
+        return int(
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM passage_fts WHERE passage_fts MATCH ?", (f'"{term}"',)
+            ).scalar()
+        )
 
 
 def test_ingesting_the_same_file_twice_adds_nothing(rt: services.Runtime, tmp_path: Path) -> None:
@@ -56,8 +64,12 @@ def test_ingesting_the_same_file_twice_adds_nothing(rt: services.Runtime, tmp_pa
 
 def test_changed_record_becomes_a_new_version(rt: services.Runtime, tmp_path: Path) -> None:
     services.ingest(rt, paths=[_write_beir(tmp_path / "a.jsonl", 5)], fmt="jsonl", mapping="beir")
-    rep = services.ingest(rt, paths=[_write_beir(tmp_path / "b.jsonl", 5, suffix=" anymore")],
-                          fmt="jsonl", mapping="beir")
+    rep = services.ingest(
+        rt,
+        paths=[_write_beir(tmp_path / "b.jsonl", 5, suffix=" anymore")],
+        fmt="jsonl",
+        mapping="beir",
+    )
     assert rep.total("updated") == 5 and len(rep.superseded_source_ids) == 5
     versions = rt.store.versions("doc:d0")
     assert [v.version for v in versions] == [1, 2]
@@ -79,7 +91,9 @@ def test_duplicate_ids_across_files_are_reported(rt: services.Runtime, tmp_path:
     assert "identical" in rep.warnings[0]
 
 
-def test_bad_records_are_quarantined_and_the_rest_ingested(rt: services.Runtime, tmp_path: Path) -> None:
+def test_bad_records_are_quarantined_and_the_rest_ingested(
+    rt: services.Runtime, tmp_path: Path
+) -> None:
     f = tmp_path / "mixed.jsonl"
     good = _write_beir(tmp_path / "g.jsonl", 2).read_text()
     f.write_text(good + "{not json\n" + json.dumps({"title": "no id"}) + "\n")
@@ -90,7 +104,9 @@ def test_bad_records_are_quarantined_and_the_rest_ingested(rt: services.Runtime,
     assert all(r["file"].endswith("mixed.jsonl") for r in rows)
 
 
-def test_unreadable_paths_are_reported_and_others_ingested(rt: services.Runtime, tmp_path: Path) -> None:
+def test_unreadable_paths_are_reported_and_others_ingested(
+    rt: services.Runtime, tmp_path: Path
+) -> None:
     good = _write_beir(tmp_path / "corpus.jsonl", 2)
     unknown = tmp_path / "notes.xyz"
     unknown.write_text("???")
@@ -120,8 +136,21 @@ def test_kill_9_mid_ingest_then_rerun_loses_nothing_and_duplicates_nothing(
 ) -> None:
     n = 20000
     f = _write_beir(tmp_path / "corpus.jsonl", n)
-    cmd = [sys.executable, "-m", "curbside.cli.entry", "--home", str(home), "ingest", str(f),
-           "--format", "jsonl", "--mapping", "beir", "--quiet", "--no-embed"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "curbside.cli.entry",
+        "--home",
+        str(home),
+        "ingest",
+        str(f),
+        "--format",
+        "jsonl",
+        "--mapping",
+        "beir",
+        "--quiet",
+        "--no-embed",
+    ]
     env = {**os.environ, "CURBSIDE_HOME": str(home)}
     db = home / "curbside.db"
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -138,5 +167,7 @@ def test_kill_9_mid_ingest_then_rerun_loses_nothing_and_duplicates_nothing(
     assert _count(db, "SELECT count(DISTINCT external_id) FROM sources") == n
     passages = _count(db, "SELECT count(*) FROM passages")
     assert passages >= n
-    assert _count(db, "SELECT count(*) FROM passage_fts WHERE passage_fts MATCH '\"exercise\"'") == n
+    assert (
+        _count(db, "SELECT count(*) FROM passage_fts WHERE passage_fts MATCH '\"exercise\"'") == n
+    )
     assert _count(db, "SELECT count(*) FROM ingest_runs WHERE status = 'interrupted'") == 1

@@ -21,7 +21,7 @@ def test_does_not_split_on_abbreviations_numbers_and_p_values() -> None:
 
 
 def test_splits_after_units_and_closing_brackets() -> None:
-    text = "Patients received 5 mg. Outcomes were better (n = 40). Quotes end \"here.\" Next one."
+    text = 'Patients received 5 mg. Outcomes were better (n = 40). Quotes end "here." Next one.'
     assert split_sentences(text) == [
         "Patients received 5 mg.",
         "Outcomes were better (n = 40).",
@@ -74,8 +74,14 @@ def test_chunks_keep_sections_offsets_and_stable_ids() -> None:
 
 def test_run_on_sentence_is_cut_within_max_chars() -> None:
     sections = [Section("word " * 500)]
-    drafts = chunk_sections(sections, external_id="doc:2", version=1,
-                            settings=ChunkSettings(target_chars=100, max_chars=150))
+    drafts = chunk_sections(
+        sections,
+        external_id="doc:2",
+        version=1,
+        settings=ChunkSettings(target_chars=100, max_chars=150),
+    )
     assert len(drafts) > 5
     full = source_text(sections)
-    assert all(len(d.text) <= 150 and full[d.char_start:d.char_end].strip() == d.text for d in drafts)
+    assert all(
+        len(d.text) <= 150 and full[d.char_start : d.char_end].strip() == d.text for d in drafts
+    )

@@ -16,7 +16,7 @@ from curbside.retrieve.hybrid import RetrievalOptions
 
 
 def test_rrf_and_convex_fusion() -> None:
-    lists = {"a": [(1, 9.0), (2, 5.0)], "b": [(2, 0.9), (3, 0.8)]}
+    lists = {"a": [(1, 9.0), (2, 5.0), (4, 1.0)], "b": [(2, 0.9), (3, 0.8), (5, 0.1)]}
     fused = rrf(lists, k=60)
     assert max(fused, key=fused.__getitem__) == 2
     assert normalise([(1, 3.0), (2, 1.0)]) == {1: 1.0, 2: 0.0}
@@ -25,8 +25,9 @@ def test_rrf_and_convex_fusion() -> None:
 
 
 def test_search_finds_the_relevant_guideline(starter_rt: services.Runtime) -> None:
-    res = services.search(starter_rt, query="inflammatory back pain axial spondyloarthritis MRI",
-                          k=5)
+    res = services.search(
+        starter_rt, query="inflammatory back pain axial spondyloarthritis MRI", k=5
+    )
     assert res.evidence
     titles = " ".join(e.source.title.lower() for e in res.evidence[:3])
     assert "spondylo" in titles or "sacroiliitis" in titles
@@ -66,12 +67,14 @@ def test_long_and_binary_looking_queries_work(starter_rt: services.Runtime) -> N
 
 
 _FTS_NOISE = st.text(
-    alphabet=st.sampled_from(list('abc "\'*-:^()[]{}+NEAR OR AND NOT') + ["NEAR(", "\\", "\u00e9"]),
+    alphabet=st.sampled_from(list("abc \"'*-:^()[]{}+NEAR OR AND NOT") + ["NEAR(", "\\", "\u00e9"]),
     max_size=60,
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=st.one_of(st.text(max_size=80), _FTS_NOISE))
 def test_user_text_is_never_fts5_syntax(starter_rt: services.Runtime, text: str) -> None:
     from curbside.index.lexical import tokens
@@ -80,8 +83,9 @@ def test_user_text_is_never_fts5_syntax(starter_rt: services.Runtime, text: str)
     lex.search([text], 5)  # must not raise
     lex.search(tokens(text), 5)
     expr = match_expression([text])
-    assert expr == "" or all(part.startswith('"') and part.endswith('"')
-                             for part in expr.split(" OR "))
+    assert expr == "" or all(
+        part.startswith('"') and part.endswith('"') for part in expr.split(" OR ")
+    )
 
 
 def test_match_expression_dedupes_terms() -> None:

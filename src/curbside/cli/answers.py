@@ -34,34 +34,49 @@ def search(
     except VectorIndexError as exc:
         raise fail(str(exc)) from None
     if as_json:
-        typer.echo(json.dumps({
-            "question_type": str(result.analysis.qtype), "confidence": round(result.confidence, 4),
-            "timings_ms": result.timings_ms,
-            "results": [services.evidence_public(e) for e in result.evidence]}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "question_type": str(result.analysis.qtype),
+                    "confidence": round(result.confidence, 4),
+                    "timings_ms": result.timings_ms,
+                    "results": [services.evidence_public(e) for e in result.evidence],
+                },
+                indent=2,
+            )
+        )
         return
     if not result.evidence:
         console.print("no matching passages")
     for i, ev in enumerate(result.evidence, 1):
         src = ev.source
-        console.print(f"[bold]{i:2d}. {ev.score:.3f}[/] [cyan]{src.kind}[/] {src.title[:90]} "
-                      f"({src.year or 'n.d.'}) [dim]{src.external_id}[/]")
+        console.print(
+            f"[bold]{i:2d}. {ev.score:.3f}[/] [cyan]{src.kind}[/] {src.title[:90]} "
+            f"({src.year or 'n.d.'}) [dim]{src.external_id}[/]"
+        )
         if ev.passage.section:
             console.print(f"    [dim]{ev.passage.section}[/]")
         console.print(f"    {ev.passage.text[:300]}")
         if explain:
-            console.print("    [dim]" + "  ".join(f"{k}={v:.4g}" for k, v in ev.scores.items()) + "[/]")
+            console.print(
+                "    [dim]" + "  ".join(f"{k}={v:.4g}" for k, v in ev.scores.items()) + "[/]"
+            )
     if explain:
         a = result.analysis
-        console.print(f"[dim]question type: {a.qtype}; expansions: "
-                      f"{', '.join(x.term for x in a.expansions) or 'none'}; "
-                      f"confidence {result.confidence:.3f}; "
-                      f"timings {', '.join(f'{k} {v:.1f} ms' for k, v in result.timings_ms.items())}[/]")
+        console.print(
+            f"[dim]question type: {a.qtype}; expansions: "
+            f"{', '.join(x.term for x in a.expansions) or 'none'}; "
+            f"confidence {result.confidence:.3f}; "
+            f"timings {', '.join(f'{k} {v:.1f} ms' for k, v in result.timings_ms.items())}[/]"
+        )
 
 
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A clinical question.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text, md, json, html, ris or bibtex.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, md, json, html, ris or bibtex.")
+    ] = "text",
     audience: Annotated[str, typer.Option(help="clinician, patient or student.")] = "clinician",
     writer: Annotated[str, typer.Option(help="extractive (default) or llm.")] = "extractive",
     save: Annotated[bool, typer.Option("--save/--no-save", help="Store the article.")] = True,
@@ -70,8 +85,9 @@ def ask(
     if fmt not in RENDERERS:
         raise fail(f"unknown format {fmt!r}; choose one of {', '.join(RENDERERS)}", 2)
     try:
-        article = services.ask(runtime(), question=question, audience=audience, writer=writer,
-                               save=save)
+        article = services.ask(
+            runtime(), question=question, audience=audience, writer=writer, save=save
+        )
     except services.InvalidInput as exc:
         raise fail(str(exc), 2) from None
     except VectorIndexError as exc:
@@ -87,8 +103,14 @@ def index_build(
 ) -> None:
     """Embed current passages missing from the dense index (resumable)."""
     rt = runtime()
-    progress = Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err)
+    progress = Progress(
+        TextColumn("embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err,
+    )
     with progress:
         task = progress.add_task("embed", total=None, rate="")
 
@@ -98,8 +120,10 @@ def index_build(
             progress.update(task, completed=done, total=total, rate=rate)
 
         out = services.build_index(rt, rebuild=rebuild, progress=tick)
-    console.print(f"embedded {out['embedded']} passages; index holds {out['vectors']} vectors "
-                  f"({out['bytes_per_vector']} bytes each) in {out['directory']}")
+    console.print(
+        f"embedded {out['embedded']} passages; index holds {out['vectors']} vectors "
+        f"({out['bytes_per_vector']} bytes each) in {out['directory']}"
+    )
 
 
 @index_app.command("status")
@@ -114,8 +138,9 @@ def index_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
         table.add_row(k, str(v))
     console.print(table)
     if st["missing"]:
-        console.print(f"[yellow]{st['missing']} passages are not embedded: run "
-                      "`curbside index build`[/]")
+        console.print(
+            f"[yellow]{st['missing']} passages are not embedded: run `curbside index build`[/]"
+        )
 
 
 @app.command("schema")

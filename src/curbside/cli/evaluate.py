@@ -22,7 +22,8 @@ def retrieval(
     split: Annotated[str, typer.Option(help="qrels split (qrels/NAME.tsv).")] = "test",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     out: Annotated[Path, typer.Option(help="Where to write the table, JSON and chart.")] = Path(
-        "eval-out"),
+        "eval-out"
+    ),
     limit: Annotated[int | None, typer.Option(help="Only the first N queries.")] = None,
 ) -> None:
     """nDCG@10, Recall@10, Recall@100 and MRR for bm25, dense and hybrid in one run."""

@@ -42,8 +42,11 @@ def _version(value: bool) -> None:
 def main(
     home: Annotated[
         Path | None,
-        typer.Option("--home", help="Data directory (default: $CURBSIDE_HOME or a per-user dir).",
-                     envvar="CURBSIDE_HOME"),
+        typer.Option(
+            "--home",
+            help="Data directory (default: $CURBSIDE_HOME or a per-user dir).",
+            envvar="CURBSIDE_HOME",
+        ),
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging.")] = 0,
     version: Annotated[

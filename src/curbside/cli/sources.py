@@ -11,6 +11,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -35,7 +36,7 @@ class RichIngestObserver:
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.tasks: dict[Path, int] = {}
+        self.tasks: dict[Path, TaskID] = {}
 
     def file_started(self, path: Path, total_bytes: int) -> None:
         self.tasks[path] = self.progress.add_task(path.name, total=total_bytes or None, records=0)
@@ -54,12 +55,35 @@ class RichIngestObserver:
 
 def _print_report(report: IngestReport) -> None:
     table = Table(title=f"Ingest run {report.run_id} ({report.seconds:.1f} s)")
-    for col in ("file", "format", "records", "added", "updated", "unchanged", "deleted",
-                "rejected", "passages"):
+    for col in (
+        "file",
+        "format",
+        "records",
+        "added",
+        "updated",
+        "unchanged",
+        "deleted",
+        "rejected",
+        "passages",
+    ):
         table.add_column(col, justify="left" if col in ("file", "format") else "right")
     for f in report.files:
-        table.add_row(Path(f.path).name, f.format, *(str(getattr(f, c)) for c in (
-            "records", "added", "updated", "unchanged", "deleted", "rejected", "passages")))
+        table.add_row(
+            Path(f.path).name,
+            f.format,
+            *(
+                str(getattr(f, c))
+                for c in (
+                    "records",
+                    "added",
+                    "updated",
+                    "unchanged",
+                    "deleted",
+                    "rejected",
+                    "passages",
+                )
+            ),
+        )
     console.print(table)
     for f in report.files:
         if f.error:
@@ -75,20 +99,29 @@ def _print_report(report: IngestReport) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or directories to ingest.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.")] = "auto",
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or directories to ingest.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.")
+    ] = "auto",
     mapping: Annotated[
         str | None,
-        typer.Option(help="JSONL field mapping: a preset (beir, ngc, cohen2006, medquad, pubmedqa, "
-                          "pubmedqa-noconclusion) or 'id=_id,title=title,text=text'."),
+        typer.Option(
+            help="JSONL field mapping: a preset (beir, ngc, cohen2006, medquad, pubmedqa, "
+            "pubmedqa-noconclusion) or 'id=_id,title=title,text=text'."
+        ),
     ] = None,
     starter_library: Annotated[
         bool, typer.Option("--starter-library", help="Ingest the bundled starter library.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     embed: Annotated[
-        bool, typer.Option("--embed/--no-embed",
-                           help="Embed new passages now (default) or later with `index build`.")
+        bool,
+        typer.Option(
+            "--embed/--no-embed",
+            help="Embed new passages now (default) or later with `index build`.",
+        ),
     ] = True,
 ) -> None:
     """Ingest PubMed XML, MEDLINE text, JSONL/BEIR, Markdown or HTML into the store."""
@@ -98,9 +131,16 @@ def ingest(
         raise fail("give PATH... to ingest, or --starter-library", 2)
     rt = runtime()
     progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-        TransferSpeedColumn(), TextColumn("{task.fields[records]} records"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=err, disable=quiet, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[records]} records"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+        transient=False,
     )
     observer = RichIngestObserver(progress)
     reports = []
@@ -109,8 +149,9 @@ def ingest(
             reports.append(services.ingest_starter_library(rt, observer=observer, embed=embed))
         if paths:
             reports.append(
-                services.ingest(rt, paths=paths, fmt=fmt, mapping=mapping, observer=observer,
-                                embed=embed)
+                services.ingest(
+                    rt, paths=paths, fmt=fmt, mapping=mapping, observer=observer, embed=embed
+                )
             )
     for r in reports:
         _print_report(r)
@@ -119,7 +160,9 @@ def ingest(
 
 
 @app.command()
-def stats(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
     """Counts of sources and passages per evidence kind."""
     data = services.stats(runtime())
     if as_json:
@@ -133,8 +176,10 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON o
         table.add_row(str(kind), str(n), str(data["passages_per_kind"][kind]))
     table.add_row("[bold]total", f"[bold]{data['sources']}", f"[bold]{data['passages']}")
     console.print(table)
-    console.print(f"versions: {data['source_versions']}  retracted: {data['retracted']}  "
-                  f"quarantined: {data['quarantined']}  database: {data['database']}")
+    console.print(
+        f"versions: {data['source_versions']}  retracted: {data['retracted']}  "
+        f"quarantined: {data['quarantined']}  database: {data['database']}"
+    )
 
 
 @sources_app.command("list")
@@ -153,15 +198,19 @@ def sources_list(
 
 
 @sources_app.command("show")
-def sources_show(ref: Annotated[str, typer.Argument(help="Source id, external id or PMID.")]) -> None:
+def sources_show(
+    ref: Annotated[str, typer.Argument(help="Source id, external id or PMID.")],
+) -> None:
     """Show one source: bibliographic data and passages."""
     try:
         src, passages = services.get_source(runtime(), ref=ref)
     except services.NotFoundError as exc:
         raise fail(str(exc)) from None
     console.print(f"[bold]{src.title}[/]")
-    console.print(f"{src.kind} · {src.container or ''} · {src.year or ''} · {src.external_id} "
-                  f"(version {src.version}{'' if src.is_current else ', superseded'})")
+    console.print(
+        f"{src.kind} · {src.container or ''} · {src.year or ''} · {src.external_id} "
+        f"(version {src.version}{'' if src.is_current else ', superseded'})"
+    )
     if src.pmid:
         console.print(f"PMID {src.pmid}")
     if src.doi:
@@ -171,7 +220,9 @@ def sources_show(ref: Annotated[str, typer.Argument(help="Source id, external id
     if src.retracted:
         console.print("[bold red]RETRACTED[/]")
     for p in passages:
-        console.print(f"\n[dim]#{p.id} {p.section or ''} [{p.char_start}:{p.char_end}][/]\n{p.text}")
+        console.print(
+            f"\n[dim]#{p.id} {p.section or ''} [{p.char_start}:{p.char_end}][/]\n{p.text}"
+        )
 
 
 @sources_app.command("search")

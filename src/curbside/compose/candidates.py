@@ -22,8 +22,11 @@ _LEADING = re.compile(
 )
 _DEFINITION = re.compile(r"\b([A-Za-z][A-Za-z\- ]{3,60}?)\s+\(([A-Z][A-Za-z0-9\-]{1,9})\)")
 _MIN_WORDS, _MAX_CHARS = 6, 420
-_BAD_START = re.compile(r"^(?:and|or|but|which|that|this|these|those|they|it|he|she|we|our|"
-                        r"table|figure|fig\.|see )\b", re.I)
+_BAD_START = re.compile(
+    r"^(?:and|or|but|which|that|this|these|those|they|it|he|she|we|our|"
+    r"table|figure|fig\.|see )\b",
+    re.I,
+)
 
 
 @dataclass
@@ -83,7 +86,7 @@ def normalise(sentence: str, defined: dict[str, str]) -> str:
             continue
         m = re.search(rf"\b{re.escape(abbr)}\b", s)
         if m:
-            s = s[: m.start()] + f"{long_form} ({abbr})" + s[m.end():]
+            s = s[: m.start()] + f"{long_form} ({abbr})" + s[m.end() :]
             break
     first = s.split(" ", 1)[0]
     if s and s[0].islower() and first[1:] == first[1:].lower():  # not "axSpA", "mRNA"
@@ -115,7 +118,11 @@ def extract_candidates(
             original = text[a:b]
             if len(original) > _MAX_CHARS or len(original.split()) < _MIN_WORDS:
                 continue
-            if _BAD_START.match(original) or not original[0].isupper() and not original[0].isdigit():
+            if (
+                _BAD_START.match(original)
+                or not original[0].isupper()
+                and not original[0].isdigit()
+            ):
                 continue
             if original.endswith("?") or original.count("(") != original.count(")"):
                 continue

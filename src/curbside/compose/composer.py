@@ -59,22 +59,29 @@ def _score(c: Candidate) -> float:
 
 
 class ExtractiveComposer:
-    def __init__(self, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-                 max_per_section: int = 5) -> None:
+    def __init__(
+        self, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE, max_per_section: int = 5
+    ) -> None:
         self.min_confidence = min_confidence
         self.max_per_section = max_per_section
 
     def compose(self, inp: ComposeInput) -> tuple[Article, ReferenceList]:
         refs = ReferenceList()
         article = Article(
-            question=inp.question, question_type=inp.question_type,
-            title=title_case(inp.question), audience=inp.audience,  # type: ignore[arg-type]
+            question=inp.question,
+            question_type=inp.question_type,
+            title=title_case(inp.question),
+            audience=inp.audience,
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            settings_fingerprint=inp.settings_fingerprint, retrieval_confidence=inp.confidence,
+            settings_fingerprint=inp.settings_fingerprint,
+            retrieval_confidence=inp.confidence,
         )
         terms = query_terms(inp.terms)
-        cands = [c for c in extract_candidates(inp.evidence, terms, inp.source_texts)
-                 if c.relevance >= MIN_RELEVANCE and c.features["overlap"] > 0]
+        cands = [
+            c
+            for c in extract_candidates(inp.evidence, terms, inp.source_texts)
+            if c.relevance >= MIN_RELEVANCE and c.features["overlap"] > 0
+        ]
         cands.sort(key=_score, reverse=True)
         if inp.confidence < self.min_confidence or len(cands) < 2:
             return self._insufficient(article), refs
@@ -85,7 +92,9 @@ class ExtractiveComposer:
             for prev, claim in chosen:
                 if prev is c or jaccard(prev.text, c.text) >= MERGE_SIMILARITY:
                     if prev is not c and c.evidence.source.id != prev.evidence.source.id:
-                        n = refs.cite(c.evidence.source, c.evidence.passage.id, c.evidence.passage.text)
+                        n = refs.cite(
+                            c.evidence.source, c.evidence.passage.id, c.evidence.passage.text
+                        )
                         if n not in claim.citations:
                             claim.citations.append(n)
                             claim.spans.append(_span(c))
@@ -96,8 +105,11 @@ class ExtractiveComposer:
             return claim
 
         # Lead: the strongest evidence first (guidelines, reviews, conclusions).
-        strong = [c for c in cands if c.level <= 2 or "CONCLUSION" in c.section
-                  or "RECOMMENDATION" in c.section] or cands
+        strong = [
+            c
+            for c in cands
+            if c.level <= 2 or "CONCLUSION" in c.section or "RECOMMENDATION" in c.section
+        ] or cands
         strong = self._semantic_order(inp, strong[:12]) + strong[12:]
         for c in strong[:1]:
             cl = take(c)
@@ -139,8 +151,10 @@ class ExtractiveComposer:
             top = [c for c in cands if "CONCLUSION" in c.section or c.level <= 2] or cands
             result = consensus(inp.question, [c.text for c in top[:5]])
             article.consensus = Consensus(
-                verdict=result.verdict,  # type: ignore[arg-type]
-                supports=result.supports, contradicts=result.contradicts, neutral=result.neutral,
+                verdict=result.verdict,
+                supports=result.supports,
+                contradicts=result.contradicts,
+                neutral=result.neutral,
                 basis=[c.text for c in top[:5]],
             )
             article.bottom_line.append(Claim(text=_VERDICT_TEXT[result.verdict], ours=True))
@@ -157,7 +171,8 @@ class ExtractiveComposer:
             article.evidence_levels[r.kind] = article.evidence_levels.get(r.kind, 0) + 1
         if inp.confidence < self.min_confidence + 0.1:
             article.notices.append(
-                "The match between this question and the library is weak; read the sources.")
+                "The match between this question and the library is weak; read the sources."
+            )
         return article, refs
 
     @staticmethod
@@ -168,8 +183,11 @@ class ExtractiveComposer:
         sims = inp.similarity(inp.question, [c.text for c in pool])
         for c, sim in zip(pool, sims, strict=True):
             c.features["question_similarity"] = sim
-        return sorted(pool, key=lambda c: 0.6 * c.features["question_similarity"]
-                      + 0.4 * _score(c), reverse=True)
+        return sorted(
+            pool,
+            key=lambda c: 0.6 * c.features["question_similarity"] + 0.4 * _score(c),
+            reverse=True,
+        )
 
     def _insufficient(self, article: Article) -> Article:
         article.insufficient = True

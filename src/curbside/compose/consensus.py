@@ -34,9 +34,12 @@ _POS = re.compile(
     r"can be used|plays? a role|contribut(es|ed)|is a (common|major|important)|caus(es|ed))\b",
     re.I,
 )
-_HEDGE = re.compile(r"\b(may|might|could|possibly|unclear|uncertain|further (research|studies|"
-                    r"trials)|more research|remains? to be|limited evidence|inconclusive|"
-                    r"controversial|mixed)\b", re.I)
+_HEDGE = re.compile(
+    r"\b(may|might|could|possibly|unclear|uncertain|further (research|studies|"
+    r"trials)|more research|remains? to be|limited evidence|inconclusive|"
+    r"controversial|mixed)\b",
+    re.I,
+)
 _Q_NEG = re.compile(r"\b(not|no|never|without)\b", re.I)
 
 
@@ -56,8 +59,11 @@ def sentence_stance(sentence: str) -> Stance:
         return Stance("contradicts", min(1.0, 0.6 + 0.2 * neg - 0.1 * hedge))
     if pos > neg:
         strength = 0.5 + 0.15 * (pos - neg) - 0.2 * hedge
-        return Stance("supports", max(0.1, min(1.0, strength))) if strength > 0.25 else Stance(
-            "neutral", 0.0)
+        return (
+            Stance("supports", max(0.1, min(1.0, strength)))
+            if strength > 0.25
+            else Stance("neutral", 0.0)
+        )
     return Stance("neutral", 0.0)
 
 
@@ -70,8 +76,9 @@ class ConsensusResult:
     score: float
 
 
-def consensus(question: str, sentences: Sequence[str], *, min_counted: int = 1,
-              margin: float = 0.2) -> ConsensusResult:
+def consensus(
+    question: str, sentences: Sequence[str], *, min_counted: int = 1, margin: float = 0.2
+) -> ConsensusResult:
     """Verdict over the given (top conclusion) sentences, weighted by rank."""
     flip = bool(_Q_NEG.search(question))
     sup = con = neu = 0

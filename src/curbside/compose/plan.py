@@ -8,29 +8,43 @@ SECTION_CUES: dict[str, re.Pattern[str]] = {
     "recommendations": re.compile(
         r"\b(recommend\w*|should|suggest(s|ed)?|first[- ]line|is indicated|are indicated|"
         r"guideline\w*|advis\w+|is preferred|strong(ly)? (recommendation|evidence)|"
-        r"clinicians|physicians should)\b", re.I),
+        r"clinicians|physicians should)\b",
+        re.I,
+    ),
     "diagnosis": re.compile(
         r"\b(diagnos\w*|imaging|mri|magnetic resonance|radiograph\w*|x-?rays?|ct|hla-b27|"
         r"criteria|sensitivity|specificity|examination|biops\w+|screen\w*|work-?up|"
-        r"test(s|ing)?|provocat\w+|injection test|blocks?|marker\w*|crp|esr)\b", re.I),
+        r"test(s|ing)?|provocat\w+|injection test|blocks?|marker\w*|crp|esr)\b",
+        re.I,
+    ),
     "treatment": re.compile(
         r"\b(treat\w*|therap\w*|drug\w*|medication\w*|nsaids?|anti-?inflammatory|exercis\w*|"
         r"surg\w+|injections?|dose\w*|dosing|management|physiotherap\w+|physical therapy|"
         r"rehabilitation|inhibitors?|biologic\w*|analgesic\w*|opioid\w*|ablation|fusion|"
-        r"manipulation|acupuncture|intervention\w*)\b", re.I),
+        r"manipulation|acupuncture|intervention\w*)\b",
+        re.I,
+    ),
     "prognosis": re.compile(
         r"\b(prognos\w*|outcomes?|progress\w*|surviv\w*|mortality|recurr\w*|disabilit\w*|"
-        r"natural history|long-term|remission|relaps\w*|chronic\w*)\b", re.I),
+        r"natural history|long-term|remission|relaps\w*|chronic\w*)\b",
+        re.I,
+    ),
     "prevalence": re.compile(
         r"\b(prevalen\w*|incidence|common(ly)?|accounts? for|proportion|frequen\w*|"
-        r"\d+(\.\d+)?\s?(%|percent)|of (all )?(patients|cases|adults|people))", re.I),
+        r"\d+(\.\d+)?\s?(%|percent)|of (all )?(patients|cases|adults|people))",
+        re.I,
+    ),
     "etiology": re.compile(
         r"\b(caus\w*|risk factors?|associated with|etiolog\w*|aetiolog\w*|due to|mechanism\w*|"
-        r"pathogen\w*|contribut\w+)\b", re.I),
+        r"pathogen\w*|contribut\w+)\b",
+        re.I,
+    ),
     "limits": re.compile(
         r"\b(insufficient|limited|low[- ]quality|very low|uncertain\w*|unclear|further research|"
         r"more research|further (studies|trials)|heterogene\w*|risk of bias|small (sample|number)|"
-        r"inconclusive|lack of (evidence|data)|no (good|high)[- ]quality)\b", re.I),
+        r"inconclusive|lack of (evidence|data)|no (good|high)[- ]quality)\b",
+        re.I,
+    ),
 }
 
 HEADINGS = {
@@ -64,8 +78,29 @@ def matches(section: str, text: str) -> bool:
 
 def title_case(question: str) -> str:
     """The question as a headline ("Is SI joint pain common?" -> "Is SI Joint Pain Common?")."""
-    small = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the",
-             "to", "vs", "with", "from", "into", "than", "that", "via"}
+    small = {
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "but",
+        "by",
+        "for",
+        "in",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "vs",
+        "with",
+        "from",
+        "into",
+        "than",
+        "that",
+        "via",
+    }
     q = " ".join(question.strip().split())
     q = q.rstrip("?.! ")
     words = q.split(" ")

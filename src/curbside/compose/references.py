@@ -40,10 +40,21 @@ def ama_citation(src: Source) -> str:
 def make_reference(n: int, src: Source) -> Reference:
     kind = SourceKind(src.kind)
     return Reference(
-        n=n, type=reference_type(kind), kind=str(kind), level=EVIDENCE_LEVEL[kind],
-        source_id=src.id, external_id=src.external_id, title=src.title, container=src.container,
-        year=src.year, authors=src.authors, pmid=src.pmid, doi=src.doi, url=src.url,
-        retracted=src.retracted, ama=ama_citation(src),
+        n=n,
+        type=reference_type(kind),
+        kind=str(kind),
+        level=EVIDENCE_LEVEL[kind],
+        source_id=src.id,
+        external_id=src.external_id,
+        title=src.title,
+        container=src.container,
+        year=src.year,
+        authors=src.authors,
+        pmid=src.pmid,
+        doi=src.doi,
+        url=src.url,
+        retracted=src.retracted,
+        ama=ama_citation(src),
     )
 
 

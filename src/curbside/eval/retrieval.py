@@ -47,7 +47,11 @@ def load_beir(root: Path, split: str = "test") -> BeirSet:
     qrels_file = root / "qrels" / f"{split}.tsv"
     for p in (corpus, qfile, qrels_file):
         if not p.is_file():
-            avail = sorted(x.stem for x in (root / "qrels").glob("*.tsv")) if (root / "qrels").is_dir() else []
+            avail = (
+                sorted(x.stem for x in (root / "qrels").glob("*.tsv"))
+                if (root / "qrels").is_dir()
+                else []
+            )
             hint = f" (splits here: {', '.join(avail)})" if avail and p == qrels_file else ""
             raise BeirError(f"{root}: missing {p.relative_to(root)}{hint}")
     qrels: dict[str, dict[str, int]] = {}
@@ -162,13 +166,24 @@ def percentile(xs: Sequence[float], p: float) -> float:
 
 def markdown_table(title: str, results: Mapping[str, MethodResult], baseline: str = "bm25") -> str:
     base = results.get(baseline)
-    lines = [f"### {title}", "", "| method | " + " | ".join(METRICS) +
-             " | × bm25 nDCG@10 | p50 ms | p95 ms |", "|---" * (len(METRICS) + 4) + "|"]
+    lines = [
+        f"### {title}",
+        "",
+        "| method | " + " | ".join(METRICS) + " | × bm25 nDCG@10 | p50 ms | p95 ms |",
+        "|---" * (len(METRICS) + 4) + "|",
+    ]
     for name, r in results.items():
-        ratio = (r.metrics["ndcg@10"] / base.metrics["ndcg@10"]) if base and base.metrics["ndcg@10"] else 0
-        lines.append(f"| {name} | " + " | ".join(f"{r.metrics[m]:.3f}" for m in METRICS) +
-                     f" | {ratio:.2f} | {percentile(r.latency_ms, 50):.1f} | "
-                     f"{percentile(r.latency_ms, 95):.1f} |")
+        ratio = (
+            (r.metrics["ndcg@10"] / base.metrics["ndcg@10"])
+            if base and base.metrics["ndcg@10"]
+            else 0
+        )
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{r.metrics[m]:.3f}" for m in METRICS)
+            + f" | {ratio:.2f} | {percentile(r.latency_ms, 50):.1f} | "
+            f"{percentile(r.latency_ms, 95):.1f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -189,8 +204,12 @@ def write_outputs(out_dir: Path, name: str, results: Mapping[str, MethodResult])
         fig, ax = plt.subplots(figsize=(7, 3.5))
         width = 0.8 / max(1, len(results))
         for i, (method, r) in enumerate(results.items()):
-            ax.bar([j + i * width for j in range(len(METRICS))],
-                   [r.metrics[m] for m in METRICS], width, label=method)
+            ax.bar(
+                [j + i * width for j in range(len(METRICS))],
+                [r.metrics[m] for m in METRICS],
+                width,
+                label=method,
+            )
         ax.set_xticks([j + width * (len(results) - 1) / 2 for j in range(len(METRICS))], METRICS)
         ax.set_ylim(0, 1)
         ax.set_title(name)

@@ -18,10 +18,10 @@ from sqlalchemy import Engine, select
 from curbside.config import Settings
 from curbside.index.embedder import Embedder, make_embedder
 from curbside.index.vectors import (
+    ExactVectorIndex,
     MissingIndexError,
     StaleIndexError,
     UsearchVectorIndex,
-    ExactVectorIndex,
     open_vector_index,
 )
 from curbside.store.schema import passages, sources
@@ -55,7 +55,9 @@ class DenseStatus:
 class DenseIndex:
     """Embeds passages and answers nearest-neighbour queries."""
 
-    def __init__(self, settings: Settings, engine: Engine, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, embedder: Embedder | None = None
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self._embedder = embedder
@@ -164,7 +166,8 @@ class DenseIndex:
     def _current_ids(self) -> set[int]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(passages.c.id).join(sources, sources.c.id == passages.c.source_id)
+                select(passages.c.id)
+                .join(sources, sources.c.id == passages.c.source_id)
                 .where(sources.c.is_current.is_(True))
             )
             return {int(x) for x in rows.scalars()}
@@ -200,9 +203,16 @@ class DenseIndex:
         exists = self.exists()
         current = self._current_ids()
         have = {int(x) for x in self._open().ids()} if exists else set()
-        size = sum(p.stat().st_size for p in self.directory.glob("*") if p.is_file()) if exists else 0
+        size = (
+            sum(p.stat().st_size for p in self.directory.glob("*") if p.is_file()) if exists else 0
+        )
         return DenseStatus(
-            directory=str(self.directory), fingerprint=self.fingerprint, exists=exists,
-            vectors=len(have), current_passages=len(current), missing=len(current - have),
-            stale_entries=len(have - current), bytes_on_disk=size,
+            directory=str(self.directory),
+            fingerprint=self.fingerprint,
+            exists=exists,
+            vectors=len(have),
+            current_passages=len(current),
+            missing=len(current - have),
+            stale_entries=len(have - current),
+            bytes_on_disk=size,
         )

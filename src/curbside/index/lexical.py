@@ -19,15 +19,134 @@ COLUMN_WEIGHTS = (2.0, 0.5, 1.0)
 
 #: Words too common to help a bm25 OR query (they also make it slow).
 STOPWORDS = frozenset(
-    """
-    a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its itself
-    just me more most my myself no nor not now of off on once only or other our ours ourselves out
-    over own same she should so some such than that the their theirs them themselves then there
-    these they this those through to too under until up very was we were what when where which
-    while who whom why will with would you your yours yourself yourselves
-    """.split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
 )
 
 
@@ -81,7 +200,8 @@ class Fts5LexicalIndex:
             chunk = ",".join(str(int(x)) for x in passage_ids[i : i + 500])
             conn.exec_driver_sql(
                 "INSERT INTO passage_fts(rowid, title, section, text) "
-                f"SELECT id, title, coalesce(section, ''), text FROM passage_fts_content WHERE id IN ({chunk})"
+                "SELECT id, title, coalesce(section, ''), text FROM passage_fts_content "
+                f"WHERE id IN ({chunk})"
             )
 
     def remove(self, conn: Connection, passage_ids: Sequence[int]) -> None:
@@ -117,7 +237,9 @@ class Fts5LexicalIndex:
                 "JOIN passages p ON p.id = c.id JOIN sources s ON s.id = p.source_id "
                 "WHERE s.is_current"
             )
-            n = conn.exec_driver_sql("SELECT count(*) FROM passage_fts_content c JOIN passages p "
-                                     "ON p.id = c.id JOIN sources s ON s.id = p.source_id "
-                                     "WHERE s.is_current").scalar()
+            n = conn.exec_driver_sql(
+                "SELECT count(*) FROM passage_fts_content c JOIN passages p "
+                "ON p.id = c.id JOIN sources s ON s.id = p.source_id "
+                "WHERE s.is_current"
+            ).scalar()
         return int(n or 0)

@@ -55,7 +55,7 @@ def open_binary(path: Path) -> IO[bytes]:
     _current_raw.set(raw)
     if path.suffix == ".gz":
         gz = gzip.GzipFile(fileobj=raw, mode="rb")
-        gz.myfileobj = raw  # GzipFile then closes the raw file too
+        gz.myfileobj = raw  # type: ignore[assignment]  # GzipFile then closes it too
         return gz  # type: ignore[return-value]
     return raw
 

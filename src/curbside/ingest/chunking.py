@@ -43,7 +43,9 @@ def chunk_sections(
                 cut = text.rfind(" ", a, a + settings.max_chars)
                 cut = cut if cut > a else a + settings.max_chars
                 if group_start is not None:
-                    _emit(drafts, text, group_start, group_end, offset, section, external_id, version)
+                    _emit(
+                        drafts, text, group_start, group_end, offset, section, external_id, version
+                    )
                     group_start = None
                 _emit(drafts, text, a, cut, offset, section, external_id, version)
                 a = cut + 1 if text[cut : cut + 1] == " " else cut

@@ -26,8 +26,20 @@ from curbside.store.sources import CurrentVersion, SourceStore
 
 log = logging.getLogger(__name__)
 
-KNOWN_SUFFIXES = (".xml", ".xml.gz", ".nbib", ".txt", ".jsonl", ".jsonl.gz", ".json", ".json.gz",
-                  ".md", ".markdown", ".html", ".htm")
+KNOWN_SUFFIXES = (
+    ".xml",
+    ".xml.gz",
+    ".nbib",
+    ".txt",
+    ".jsonl",
+    ".jsonl.gz",
+    ".json",
+    ".json.gz",
+    ".md",
+    ".markdown",
+    ".html",
+    ".htm",
+)
 
 
 class IngestObserver(Protocol):
@@ -75,17 +87,32 @@ class IngestReport:
         return stored > 0 or (not any(f.error for f in self.files) and self.total("rejected") == 0)
 
     def counts(self) -> dict[str, int]:
-        return {n: self.total(n) for n in
-                ("records", "added", "updated", "unchanged", "deleted", "rejected", "passages")}
+        return {
+            n: self.total(n)
+            for n in ("records", "added", "updated", "unchanged", "deleted", "rejected", "passages")
+        }
 
 
 def content_hash(record: SourceRecord) -> str:
     """Hash of everything stored about a record; equal hash = nothing to do."""
     payload = [
-        record.title, [(s.label, s.text) for s in record.sections], str(record.kind),
-        record.container, record.container_abbrev, record.year, record.authors, record.pmid,
-        record.doi, record.url, record.publication_types, record.mesh_terms, record.language,
-        record.retracted, record.retraction_of, record.retraction_in, record.meta,
+        record.title,
+        [(s.label, s.text) for s in record.sections],
+        str(record.kind),
+        record.container,
+        record.container_abbrev,
+        record.year,
+        record.authors,
+        record.pmid,
+        record.doi,
+        record.url,
+        record.publication_types,
+        record.mesh_terms,
+        record.language,
+        record.retracted,
+        record.retraction_of,
+        record.retraction_in,
+        record.meta,
     ]
     blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -132,7 +159,12 @@ class Ingester:
         mapping: str | None = None,
         observer: IngestObserver | None = None,
     ) -> IngestReport:
-        from curbside.ingest.detect import UnknownFormatError, auto_mapping, detect_format, make_reader
+        from curbside.ingest.detect import (
+            UnknownFormatError,
+            auto_mapping,
+            detect_format,
+            make_reader,
+        )
 
         t0 = time.perf_counter()
         files = list(expand_paths(paths))
@@ -227,7 +259,9 @@ class Ingester:
                 where = (record.origin_file or frep.path, record.origin_position)
                 prev = seen.get(record.external_id)
                 if prev is not None and prev[:2] != where:
-                    same = "identical, skipped" if prev[2] == h else "differs: stored as a new version"
+                    same = (
+                        "identical, skipped" if prev[2] == h else "differs: stored as a new version"
+                    )
                     report.warnings.append(
                         f"{where[0]} record {where[1]}: {record.external_id} duplicates "
                         f"{prev[0]} record {prev[1]} ({same})"
@@ -250,12 +284,18 @@ class Ingester:
                     version = store.latest_version(conn, record.external_id) + 1
                     frep.added += 1
                 drafts = chunk_sections(
-                    record.sections, external_id=record.external_id, version=version,
+                    record.sections,
+                    external_id=record.external_id,
+                    version=version,
                     settings=self.chunking,
                 )
                 sid = store.insert_source(
-                    conn, record, version=version, content_hash=h,
-                    text=source_text(record.sections), run_id=report.run_id,
+                    conn,
+                    record,
+                    version=version,
+                    content_hash=h,
+                    text=source_text(record.sections),
+                    run_id=report.run_id,
                 )
                 report.new_source_ids.append(sid)
                 pids = store.insert_passages(conn, sid, drafts)

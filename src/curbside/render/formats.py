@@ -36,15 +36,22 @@ def _cites(c: Claim, fmt: str = "text") -> str:
 def _status_line(a: Article) -> str:
     if a.status == "approved":
         return f"Approved by the Medical Advisory Board (version {a.version})"
-    return (f"Review status: {a.status.replace('_', ' ')} · Educational purpose only · "
-            "Exercise caution as content is pending human review")
+    return (
+        f"Review status: {a.status.replace('_', ' ')} · Educational purpose only · "
+        "Exercise caution as content is pending human review"
+    )
 
 
 def render_text(a: Article, width: int = 100) -> str:
     w = textwrap.TextWrapper(width=width)
     b = textwrap.TextWrapper(width=width, initial_indent="  • ", subsequent_indent="    ")
-    out: list[str] = [a.title, "=" * min(len(a.title), width), _status_line(a),
-                      f"Written for: {a.audience}", ""]
+    out: list[str] = [
+        a.title,
+        "=" * min(len(a.title), width),
+        _status_line(a),
+        f"Written for: {a.audience}",
+        "",
+    ]
     if a.urgency in ("emergency", "urgent"):
         out.append(f"!! {a.urgency.upper()}: see the red flags below.")
     out += [w.fill(" ".join(c.text + _cites(c) for c in a.lead)), ""]
@@ -56,8 +63,12 @@ def render_text(a: Article, width: int = 100) -> str:
     if a.red_flags:
         out.append("Red flags")
         for r in a.red_flags:
-            out.append(b.fill(f"{r.name} ({r.urgency}): {r.action}"
-                              f"{_cites(Claim(text='', citations=r.citations))}"))
+            out.append(
+                b.fill(
+                    f"{r.name} ({r.urgency}): {r.action}"
+                    f"{_cites(Claim(text='', citations=r.citations))}"
+                )
+            )
         out.append("")
     for s in a.sections:
         out.append(s.heading)
@@ -66,17 +77,20 @@ def render_text(a: Article, width: int = 100) -> str:
         for i, c in enumerate(s.claims, 1):
             line = c.text + _cites(c)
             if s.style == "numbered":
-                out.append(textwrap.fill(line, width, initial_indent=f"  {i}. ",
-                                         subsequent_indent="     "))
+                out.append(
+                    textwrap.fill(line, width, initial_indent=f"  {i}. ", subsequent_indent="     ")
+                )
             elif s.style == "paragraph":
                 out.append(w.fill(line))
             else:
                 out.append(b.fill(line))
         out.append("")
     if a.consensus:
-        c = a.consensus
-        out.append(f"Consensus meter: {c.verdict} (supports {c.supports}, contradicts "
-                   f"{c.contradicts}, neutral {c.neutral})")
+        cm = a.consensus
+        out.append(
+            f"Consensus meter: {cm.verdict} (supports {cm.supports}, contradicts "
+            f"{cm.contradicts}, neutral {cm.neutral})"
+        )
         out.append("")
     out += ["Bottom line", w.fill(" ".join(c.text + _cites(c) for c in a.bottom_line)), ""]
     for n in a.notices:
@@ -85,8 +99,9 @@ def render_text(a: Article, width: int = 100) -> str:
         out.append("")
     if a.references:
         out.append("References")
-        for r in a.references:
-            out.append(textwrap.fill(f"{r.n}. [{r.type}] {r.ama}", width, subsequent_indent="   "))
+        for ref in a.references:
+            line = f"{ref.n}. [{ref.type}] {ref.ama}"
+            out.append(textwrap.fill(line, width, subsequent_indent="   "))
         out.append("")
     out.append(w.fill(DISCLAIMER.get(a.audience, DISCLAIMER["clinician"])))
     return "\n".join(out).rstrip() + "\n"
@@ -97,13 +112,18 @@ def render_markdown(a: Article) -> str:
     out += [" ".join(c.text + _cites(c, "md") for c in a.lead), ""]
     if a.premise_findings:
         out.append("## Check of the question's premises")
-        out += [f"- {p.finding}{_cites(Claim(text='', citations=p.citations), 'md')}"
-                for p in a.premise_findings]
+        out += [
+            f"- {p.finding}{_cites(Claim(text='', citations=p.citations), 'md')}"
+            for p in a.premise_findings
+        ]
         out.append("")
     if a.red_flags:
         out.append("## Red flags")
-        out += [f"- **{r.name}** ({r.urgency}): {r.action}"
-                f"{_cites(Claim(text='', citations=r.citations), 'md')}" for r in a.red_flags]
+        out += [
+            f"- **{r.name}** ({r.urgency}): {r.action}"
+            f"{_cites(Claim(text='', citations=r.citations), 'md')}"
+            for r in a.red_flags
+        ]
         out.append("")
     for s in a.sections:
         out.append(f"## {s.heading}")
@@ -114,9 +134,12 @@ def render_markdown(a: Article) -> str:
             out.append(f"{prefix} {c.text}{_cites(c, 'md')}")
         out.append("")
     if a.consensus:
-        c = a.consensus
-        out += [f"**Consensus meter:** {c.verdict} (supports {c.supports}, contradicts "
-                f"{c.contradicts}, neutral {c.neutral})", ""]
+        cm = a.consensus
+        out += [
+            f"**Consensus meter:** {cm.verdict} (supports {cm.supports}, contradicts "
+            f"{cm.contradicts}, neutral {cm.neutral})",
+            "",
+        ]
     out += ["## Bottom line", " ".join(c.text + _cites(c, "md") for c in a.bottom_line), ""]
     out += [f"> {n}" for n in a.notices]
     if a.references:
@@ -137,22 +160,35 @@ def render_html(a: Article) -> str:
 
     def claims(cs: list[Claim]) -> str:
         return " ".join(
-            f"{e(c.text)}" + (f' <sup>{e(", ".join(map(str, c.citations)))}</sup>'
-                              if c.citations else "") for c in cs)
+            f"{e(c.text)}"
+            + (f" <sup>{e(', '.join(map(str, c.citations)))}</sup>" if c.citations else "")
+            for c in cs
+        )
 
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{e(a.title)}"
-             "</title></head><body><article>", f"<h1>{e(a.title)}</h1>",
-             f"<p><em>{e(_status_line(a))}</em></p>", f"<p>{claims(a.lead)}</p>"]
+    parts = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{e(a.title)}"
+        "</title></head><body><article>",
+        f"<h1>{e(a.title)}</h1>",
+        f"<p><em>{e(_status_line(a))}</em></p>",
+        f"<p>{claims(a.lead)}</p>",
+    ]
     for s in a.sections:
         parts.append(f"<h2>{e(s.heading)}</h2>")
         if s.intro:
             parts.append(f"<p>{e(s.intro.text)}</p>")
         tag = "ol" if s.style == "numbered" else "ul"
-        parts.append(f"<{tag}>" + "".join(f"<li>{claims([c])}</li>" for c in s.claims) + f"</{tag}>")
+        parts.append(
+            f"<{tag}>" + "".join(f"<li>{claims([c])}</li>" for c in s.claims) + f"</{tag}>"
+        )
     parts += ["<h2>Bottom line</h2>", f"<p>{claims(a.bottom_line)}</p>", "<h2>References</h2><ol>"]
-    parts += [f"<li value='{r.n}'><strong>{e(r.type)}</strong> {e(r.ama)}</li>" for r in a.references]
-    parts += ["</ol>", f"<p><small>{e(DISCLAIMER.get(a.audience, ''))}</small></p>",
-              "</article></body></html>"]
+    parts += [
+        f"<li value='{r.n}'><strong>{e(r.type)}</strong> {e(r.ama)}</li>" for r in a.references
+    ]
+    parts += [
+        "</ol>",
+        f"<p><small>{e(DISCLAIMER.get(a.audience, ''))}</small></p>",
+        "</article></body></html>",
+    ]
     return "\n".join(parts)
 
 
@@ -191,7 +227,9 @@ def render_bibtex(a: Article) -> str:
         if r.authors:
             fields.append(f"  author = {{{_bib_escape(' and '.join(r.authors))}}}")
         if r.container:
-            fields.append(f"  {'journal' if r.pmid else 'publisher'} = {{{_bib_escape(r.container)}}}")
+            fields.append(
+                f"  {'journal' if r.pmid else 'publisher'} = {{{_bib_escape(r.container)}}}"
+            )
         if r.year:
             fields.append(f"  year = {{{r.year}}}")
         if r.doi:
@@ -204,5 +242,11 @@ def render_bibtex(a: Article) -> str:
     return "\n\n".join(out) + "\n"
 
 
-RENDERERS = {"text": render_text, "md": render_markdown, "json": render_json, "html": render_html,
-             "ris": render_ris, "bibtex": render_bibtex}
+RENDERERS = {
+    "text": render_text,
+    "md": render_markdown,
+    "json": render_json,
+    "html": render_html,
+    "ris": render_ris,
+    "bibtex": render_bibtex,
+}

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 Ranked = Sequence[tuple[int, float]]
 
 
-def rrf(lists: Mapping[str, Ranked], *, k: int = 60,
-        weights: Mapping[str, float] | None = None) -> dict[int, float]:
+def rrf(
+    lists: Mapping[str, Ranked], *, k: int = 60, weights: Mapping[str, float] | None = None
+) -> dict[int, float]:
     """Weighted reciprocal-rank fusion: sum of w / (k + rank) over the lists an item is in."""
     out: dict[int, float] = {}
     for name, ranked in lists.items():

@@ -23,8 +23,9 @@ MAX_QUERY_CHARS = 2000
 
 #: Rerank bonuses: strength of evidence, section, recency. Small: relevance comes first.
 LEVEL_BONUS = {1: 0.12, 2: 0.09, 3: 0.06, 4: 0.03, 5: 0.0, 6: 0.02, 7: 0.0}
-KEY_SECTIONS = re.compile(r"CONCLUSION|RECOMMENDATION|KEY (POINTS|FINDINGS)|BOTTOM LINE|SUMMARY",
-                          re.I)
+KEY_SECTIONS = re.compile(
+    r"CONCLUSION|RECOMMENDATION|KEY (POINTS|FINDINGS)|BOTTOM LINE|SUMMARY", re.I
+)
 
 
 class QueryError(ValueError):
@@ -119,7 +120,8 @@ class HybridRetriever:
         found = self.store.get_passages(list(scores))
         evidence = [
             Evidence(passage=found[pid][0], source=found[pid][1], scores=scores[pid])
-            for pid in scores if pid in found and found[pid][1].is_current
+            for pid in scores
+            if pid in found and found[pid][1].is_current
         ]
         year_now = dt.date.today().year
         for ev in evidence:
@@ -132,12 +134,18 @@ class HybridRetriever:
                 age = year_now - ev.source.year if ev.source.year else 30
                 s["recency_bonus"] = 0.03 if age <= 10 else (0.015 if age <= 20 else 0.0)
                 s["retracted_penalty"] = -0.5 if ev.source.retracted else 0.0
-                bonus = s["level_bonus"] + s["section_bonus"] + s["recency_bonus"] + s["retracted_penalty"]
+                bonus = (
+                    s["level_bonus"]
+                    + s["section_bonus"]
+                    + s["recency_bonus"]
+                    + s["retracted_penalty"]
+                )
             s["final"] = s["fused"] * (1.0 + bonus)
         evidence.sort(key=lambda e: e.scores["final"], reverse=True)
         if opt.diversity:
-            evidence = diversify(evidence, k=k, per_source=self.settings.per_source_cap,
-                                 lam=self.settings.mmr_lambda)
+            evidence = diversify(
+                evidence, k=k, per_source=self.settings.per_source_cap, lam=self.settings.mmr_lambda
+            )
         else:
             evidence = evidence[:k]
         t2 = time.perf_counter()
@@ -153,7 +161,9 @@ def _token_set(text: str) -> set[str]:
     return {t for t in tokens(text) if len(t) > 2}
 
 
-def diversify(evidence: Sequence[Evidence], *, k: int, per_source: int, lam: float) -> list[Evidence]:
+def diversify(
+    evidence: Sequence[Evidence], *, k: int, per_source: int, lam: float
+) -> list[Evidence]:
     """MMR over token overlap plus a per-source cap (greedy, from the reranked order)."""
     pool = list(evidence[: max(k * 5, 50)])
     if not pool:

@@ -46,7 +46,7 @@ def describe(
         return PublicStatus(
             state=state, approved=True, label="Approved", approved_at=approved_at,
             text=f"Approved by {BOARD} on {approved_at:%Y-%m-%d} (version {version}).",
-            **common,  # type: ignore[arg-type]
+            **common,
         )
     shown = "approval not recorded" if state == "approved" else state_label(state)
     if state == "outdated":
@@ -57,5 +57,5 @@ def describe(
     return PublicStatus(
         state=state, approved=False, label=label, caution=CAUTION,
         text=f"{CAUTION} (status: {shown}, version {version}).",
-        **common,  # type: ignore[arg-type]
+        **common,
     )

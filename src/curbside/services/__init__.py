@@ -36,8 +36,8 @@ from curbside.services.answers import (
 )
 from curbside.services.corpus import (
     build_index,
-    index_status,
     get_source,
+    index_status,
     ingest,
     ingest_starter_library,
     list_sources,
@@ -60,8 +60,8 @@ from curbside.services.review import (
     revise_article,
     transition_article,
 )
-from curbside.services.safety import add_safety, triage_public, triage_text
 from curbside.services.runtime import NotFoundError, Runtime, open_runtime
+from curbside.services.safety import add_safety, triage_public, triage_text
 
 __all__ = [
     "AccountError",

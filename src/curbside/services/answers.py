@@ -8,8 +8,8 @@ from typing import Any
 from curbside.article import Article
 from curbside.compose.composer import ComposeInput, ExtractiveComposer
 from curbside.domain import Evidence
-from curbside.render.modes import render_for_audience
 from curbside.index.dense import DenseIndex
+from curbside.render.modes import render_for_audience
 from curbside.retrieve.hybrid import HybridRetriever, QueryError, RetrievalOptions, RetrievalResult
 from curbside.services.runtime import NotFoundError, Runtime
 from curbside.services.safety import add_safety
@@ -41,7 +41,9 @@ def retriever(rt: Runtime) -> HybridRetriever:
     if "retriever" not in rt.extras:
         dense = dense_index(rt)
         rt.extras["retriever"] = HybridRetriever(
-            store=rt.store, lexical=rt.lexical, dense=dense if dense.exists() else None,
+            store=rt.store,
+            lexical=rt.lexical,
+            dense=dense if dense.exists() else None,
             settings=rt.settings.retrieval,
         )
     r: HybridRetriever = rt.extras["retriever"]
@@ -58,8 +60,9 @@ def _check_question(question: str, field: str = "question") -> str:
     return " ".join(question.split())
 
 
-def search(rt: Runtime, *, query: str, k: int = 10,
-           options: RetrievalOptions | None = None) -> RetrievalResult:
+def search(
+    rt: Runtime, *, query: str, k: int = 10, options: RetrievalOptions | None = None
+) -> RetrievalResult:
     """Best evidence passages for a query, with every score that ranked them."""
     try:
         return retriever(rt).search(query, k=k, options=options)
@@ -89,8 +92,11 @@ def ask(
     except QueryError as exc:
         raise InvalidInput("question", str(exc)) from None
     if writer == "llm" and not rt.settings.llm.base_url:
-        raise InvalidInput("writer", "no LLM server is configured: set CURBSIDE_LLM__BASE_URL "
-                                     "(and __MODEL) or use the extractive writer")
+        raise InvalidInput(
+            "writer",
+            "no LLM server is configured: set CURBSIDE_LLM__BASE_URL "
+            "(and __MODEL) or use the extractive writer",
+        )
     article = compose_article(rt, question=q, result=result, audience=audience, writer=writer)
     article = article.model_copy(update={"thread_id": thread_id})
     if save:
@@ -98,18 +104,32 @@ def ask(
     return article
 
 
-def compose_article(rt: Runtime, *, question: str, result: RetrievalResult,
-                    audience: str = "clinician", writer: str = "extractive") -> Article:
+def compose_article(
+    rt: Runtime,
+    *,
+    question: str,
+    result: RetrievalResult,
+    audience: str = "clinician",
+    writer: str = "extractive",
+) -> Article:
     """Compose (and verify) an article from retrieval results."""
     a = result.analysis
     texts = {e.source.id: e.passage.text for e in result.evidence}
     terms = list(a.keywords) + [x.term for x in a.expansions]
     composer: ExtractiveComposer = rt.extras.setdefault("composer", ExtractiveComposer())
-    article, refs = composer.compose(ComposeInput(
-        question=question, question_type=str(a.qtype), terms=terms, evidence=result.evidence,
-        confidence=result.confidence, source_texts=texts, audience=audience,
-        settings_fingerprint=rt.settings.fingerprint(), similarity=_similarity(rt),
-    ))
+    article, refs = composer.compose(
+        ComposeInput(
+            question=question,
+            question_type=str(a.qtype),
+            terms=terms,
+            evidence=result.evidence,
+            confidence=result.confidence,
+            source_texts=texts,
+            audience=audience,
+            settings_fingerprint=rt.settings.fingerprint(),
+            similarity=_similarity(rt),
+        )
+    )
     if writer == "llm" and not article.insufficient:
         article = _llm_body(rt, article, refs, result, audience)
     # Premise findings and red flags come from the knowledge patterns, never from a model;
@@ -122,8 +142,9 @@ def compose_article(rt: Runtime, *, question: str, result: RetrievalResult,
     return render_for_audience(article, audience)
 
 
-def _llm_body(rt: Runtime, article: Article, refs: Any, result: RetrievalResult,
-              audience: str) -> Article:
+def _llm_body(
+    rt: Runtime, article: Article, refs: Any, result: RetrievalResult, audience: str
+) -> Article:
     """Replace the extractive lead and sections with verified LLM prose, or fall back."""
     from curbside.article import ArticleSection, Span
     from curbside.llm.writer import write_with_llm
@@ -133,30 +154,46 @@ def _llm_body(rt: Runtime, article: Article, refs: Any, result: RetrievalResult,
     for ev in result.evidence[:8]:
         n = refs.cite(ev.source, ev.passage.id, ev.passage.text)
         numbered.append((n, ev.source.title, ev.passage.text))
-    out = write_with_llm(rt.settings.llm, article.question, numbered,
-                         audience=audience,  # type: ignore[arg-type]
-                         scorer=SupportScorer(dense_index(rt).embedder))
+    out = write_with_llm(
+        rt.settings.llm,
+        article.question,
+        numbered,
+        audience=audience,  # type: ignore[arg-type]
+        scorer=SupportScorer(dense_index(rt).embedder),
+    )
     if out.fallback:
         notice = out.notice or "The language model's answer could not be verified; this "
         notice += "" if out.notice else "article was composed from source sentences instead."
         return article.model_copy(update={"notices": [*article.notices, notice]})
     claims = []
     for c in out.claims:
-        spans = [Span(passage_id=pid, passage_uid="", start=0, end=len(text))
-                 for n in c.citations for pid, text in refs.passages.get(n, {}).items()][:3]
+        spans = [
+            Span(passage_id=pid, passage_uid="", start=0, end=len(text))
+            for n in c.citations
+            for pid, text in refs.passages.get(n, {}).items()
+        ][:3]
         claims.append(c.model_copy(update={"spans": spans}))
     uids = {ev.passage.id: ev.passage.uid for ev in result.evidence}
     for c in claims:
         for sp in c.spans:
             sp.passage_uid = uids.get(sp.passage_id, "")
-    body = ArticleSection(heading="Answer", kind="key_evidence", style="paragraph",
-                          claims=claims[1:])
-    return article.model_copy(update={
-        "lead": claims[:1], "sections": [body] if body.claims else [],
-        "writer": "llm", "model": out.model, "references": refs.references(),
-        "notices": [*article.notices, "Written by a language model from the cited passages; "
-                    "every sentence was checked against the passage it cites."],
-    })
+    body = ArticleSection(
+        heading="Answer", kind="key_evidence", style="paragraph", claims=claims[1:]
+    )
+    return article.model_copy(
+        update={
+            "lead": claims[:1],
+            "sections": [body] if body.claims else [],
+            "writer": "llm",
+            "model": out.model,
+            "references": refs.references(),
+            "notices": [
+                *article.notices,
+                "Written by a language model from the cited passages; "
+                "every sentence was checked against the passage it cites.",
+            ],
+        }
+    )
 
 
 def _similarity(rt: Runtime) -> Any:
@@ -193,7 +230,9 @@ def get_article(rt: Runtime, *, article_id: int, version: int | None = None) -> 
     return art
 
 
-def follow_up(rt: Runtime, *, article_id: int, question: str, audience: str = "clinician") -> Article:
+def follow_up(
+    rt: Runtime, *, article_id: int, question: str, audience: str = "clinician"
+) -> Article:
     """Answer a follow-up in the thread of `article_id`, carrying the thread's topic."""
     parent = get_article(rt, article_id=article_id)
     q = _check_question(question)
@@ -203,8 +242,7 @@ def follow_up(rt: Runtime, *, article_id: int, question: str, audience: str = "c
         _attach_thread(rt, parent, thread_id)
     ctx = rt.articles.thread_context(thread_id) or {}
     terms = list(ctx.get("terms", []))
-    article = ask(rt, question=q, audience=audience, thread_id=thread_id,
-                  context_terms=terms[:8])
+    article = ask(rt, question=q, audience=audience, thread_id=thread_id, context_terms=terms[:8])
     new_terms = _topic_terms(rt, q)
     rt.articles.update_thread_context(thread_id, {"terms": _merge_terms(terms, new_terms)})
     return article
@@ -228,8 +266,9 @@ def _attach_thread(rt: Runtime, article: Article, thread_id: int) -> None:
     from curbside.store.schema import articles
 
     with rt.engine.begin() as conn:
-        conn.execute(update(articles).where(articles.c.id == article.id)
-                     .values(thread_id=thread_id, turn=1))
+        conn.execute(
+            update(articles).where(articles.c.id == article.id).values(thread_id=thread_id, turn=1)
+        )
 
 
 def get_thread(rt: Runtime, *, thread_id: int) -> list[Article]:
@@ -239,15 +278,24 @@ def get_thread(rt: Runtime, *, thread_id: int) -> list[Article]:
     return [get_article(rt, article_id=i) for i in ids]
 
 
-def recent_articles(rt: Runtime, *, status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+def recent_articles(
+    rt: Runtime, *, status: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
     return rt.articles.recent(status=status, limit=limit)
 
 
 def evidence_public(ev: Evidence) -> dict[str, Any]:
     """A JSON-friendly view of one search hit."""
     return {
-        "passage_id": ev.passage.id, "passage_uid": ev.passage.uid, "section": ev.passage.section,
-        "text": ev.passage.text, "source_id": ev.source.id, "external_id": ev.source.external_id,
-        "title": ev.source.title, "kind": str(ev.source.kind), "year": ev.source.year,
-        "pmid": ev.source.pmid, "scores": {k: round(v, 4) for k, v in ev.scores.items()},
+        "passage_id": ev.passage.id,
+        "passage_uid": ev.passage.uid,
+        "section": ev.passage.section,
+        "text": ev.passage.text,
+        "source_id": ev.source.id,
+        "external_id": ev.source.external_id,
+        "title": ev.source.title,
+        "kind": str(ev.source.kind),
+        "year": ev.source.year,
+        "pmid": ev.source.pmid,
+        "scores": {k: round(v, 4) for k, v in ev.scores.items()},
     }

@@ -88,9 +88,14 @@ def index_status(rt: Runtime) -> dict[str, Any]:
 
     st = dense_index(rt).status()
     return {
-        "directory": st.directory, "fingerprint": st.fingerprint, "exists": st.exists,
-        "vectors": st.vectors, "current_passages": st.current_passages, "missing": st.missing,
-        "stale_entries": st.stale_entries, "bytes_on_disk": st.bytes_on_disk,
+        "directory": st.directory,
+        "fingerprint": st.fingerprint,
+        "exists": st.exists,
+        "vectors": st.vectors,
+        "current_passages": st.current_passages,
+        "missing": st.missing,
+        "stale_entries": st.stale_entries,
+        "bytes_on_disk": st.bytes_on_disk,
         "bytes_per_vector": round(st.bytes_per_vector, 1),
     }
 
@@ -105,7 +110,9 @@ def ingest_starter_library(
     rt: Runtime, *, observer: IngestObserver | None = None, embed: bool = True
 ) -> IngestReport:
     """Ingest the bundled starter library (Markdown evidence notes)."""
-    return ingest(rt, paths=[starter_library_path()], fmt="markdown", observer=observer, embed=embed)
+    return ingest(
+        rt, paths=[starter_library_path()], fmt="markdown", observer=observer, embed=embed
+    )
 
 
 def stats(rt: Runtime) -> dict[str, Any]:
@@ -120,7 +127,9 @@ def stats(rt: Runtime) -> dict[str, Any]:
     return out
 
 
-def list_sources(rt: Runtime, *, kind: str | None = None, limit: int = 50, offset: int = 0) -> list[Source]:
+def list_sources(
+    rt: Runtime, *, kind: str | None = None, limit: int = 50, offset: int = 0
+) -> list[Source]:
     return rt.store.list_sources(kind=kind, limit=limit, offset=offset)
 
 
@@ -128,12 +137,16 @@ def get_source(rt: Runtime, *, ref: str) -> tuple[Source, list[Passage]]:
     """A source by id, external id or PMID, with its passages."""
     src = rt.store.find_source(ref)
     if src is None:
-        raise NotFoundError(f"no source {ref!r} (try an id from `curbside sources list`, "
-                            "an external id such as pmid:12345, or a PMID)")
+        raise NotFoundError(
+            f"no source {ref!r} (try an id from `curbside sources list`, "
+            "an external id such as pmid:12345, or a PMID)"
+        )
     return src, rt.store.passages_of(src.id)
 
 
-def search_passages_lexical(rt: Runtime, *, text: str, limit: int = 10) -> list[tuple[Passage, Source, float]]:
+def search_passages_lexical(
+    rt: Runtime, *, text: str, limit: int = 10
+) -> list[tuple[Passage, Source, float]]:
     """Keyword (FTS5 bm25) search over current passages."""
     from curbside.index.lexical import tokens
 

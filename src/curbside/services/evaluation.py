@@ -18,8 +18,9 @@ def eval_home(rt: Runtime, root: Path) -> Path:
     return rt.settings.home / "eval" / f"{root.name}-{key}-{rt.settings.fingerprint()}"
 
 
-def open_beir_runtime(rt: Runtime, root: Path, *, split: str = "test",
-                      observer: object = None) -> tuple[Runtime, BeirSet]:
+def open_beir_runtime(
+    rt: Runtime, root: Path, *, split: str = "test", observer: object = None
+) -> tuple[Runtime, BeirSet]:
     """Load the BEIR set and a runtime whose store holds its corpus (ingested once)."""
     data = load_beir(root, split)
     settings = rt.settings.model_copy(update={"home": eval_home(rt, root), "database_url": None})

@@ -38,15 +38,21 @@ class ArticleStore:
             turn = 1
             if article.thread_id is not None:
                 last = conn.execute(
-                    select(articles.c.turn).where(articles.c.thread_id == article.thread_id)
+                    select(articles.c.turn)
+                    .where(articles.c.thread_id == article.thread_id)
                     .order_by(articles.c.turn.desc())
                 ).scalar()
                 turn = int(last or 0) + 1
             r = conn.execute(
                 articles.insert().values(
-                    thread_id=article.thread_id, turn=turn, title=article.title,
-                    audience=article.audience, status=article.status, current_version=1,
-                    created_at=now, updated_at=now,
+                    thread_id=article.thread_id,
+                    turn=turn,
+                    title=article.title,
+                    audience=article.audience,
+                    status=article.status,
+                    current_version=1,
+                    created_at=now,
+                    updated_at=now,
                 )
             )
             article_id = int(r.inserted_primary_key[0])  # type: ignore[index]
@@ -67,8 +73,12 @@ class ArticleStore:
             saved = article.model_copy(update={"version": int(cur) + 1})
             self._insert_version(conn, saved, created_by=created_by)
             conn.execute(
-                update(articles).where(articles.c.id == article.id).values(
-                    current_version=saved.version, status=saved.status, title=saved.title,
+                update(articles)
+                .where(articles.c.id == article.id)
+                .values(
+                    current_version=saved.version,
+                    status=saved.status,
+                    title=saved.title,
                     updated_at=utcnow(),
                 )
             )
@@ -77,18 +87,30 @@ class ArticleStore:
     def _insert_version(self, conn: Any, article: Article, *, created_by: int | None) -> None:
         conn.execute(
             article_versions.insert().values(
-                article_id=article.id, version=article.version, status=article.status,
-                body=article.model_dump(mode="json"), writer=article.writer,
-                settings_fingerprint=article.settings_fingerprint, created_by=created_by,
+                article_id=article.id,
+                version=article.version,
+                status=article.status,
+                body=article.model_dump(mode="json"),
+                writer=article.writer,
+                settings_fingerprint=article.settings_fingerprint,
+                created_by=created_by,
                 created_at=utcnow(),
             )
         )
         rows = []
         for ref in article.references:
-            pids = {s.passage_id for c in article.all_claims() if ref.n in c.citations for s in c.spans}
+            pids: set[int | None] = {
+                s.passage_id for c in article.all_claims() if ref.n in c.citations for s in c.spans
+            }
             for pid in pids or {None}:
-                rows.append({"article_id": article.id, "version": article.version,
-                             "source_id": ref.source_id, "passage_id": pid})
+                rows.append(
+                    {
+                        "article_id": article.id,
+                        "version": article.version,
+                        "source_id": ref.source_id,
+                        "passage_id": pid,
+                    }
+                )
         if rows:
             conn.execute(article_citations.insert(), rows)
 
@@ -102,8 +124,10 @@ class ArticleStore:
                     return None
             row = conn.execute(
                 select(article_versions.c.body, article_versions.c.status).where(
-                    and_(article_versions.c.article_id == article_id,
-                         article_versions.c.version == version)
+                    and_(
+                        article_versions.c.article_id == article_id,
+                        article_versions.c.version == version,
+                    )
                 )
             ).first()
         if row is None:
@@ -116,22 +140,30 @@ class ArticleStore:
         with self.engine.begin() as conn:
             conn.execute(
                 update(article_versions)
-                .where(and_(article_versions.c.article_id == article_id,
-                            article_versions.c.version == version))
+                .where(
+                    and_(
+                        article_versions.c.article_id == article_id,
+                        article_versions.c.version == version,
+                    )
+                )
                 .values(status=status)
             )
             conn.execute(
-                update(articles).where(and_(articles.c.id == article_id,
-                                            articles.c.current_version == version))
+                update(articles)
+                .where(and_(articles.c.id == article_id, articles.c.current_version == version))
                 .values(status=status, updated_at=utcnow())
             )
 
     def versions(self, article_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(article_versions.c.version, article_versions.c.status,
-                       article_versions.c.created_at, article_versions.c.created_by,
-                       article_versions.c.writer)
+                select(
+                    article_versions.c.version,
+                    article_versions.c.status,
+                    article_versions.c.created_at,
+                    article_versions.c.created_by,
+                    article_versions.c.writer,
+                )
                 .where(article_versions.c.article_id == article_id)
                 .order_by(article_versions.c.version)
             )
@@ -140,7 +172,9 @@ class ArticleStore:
     def thread_articles(self, thread_id: int) -> list[int]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(articles.c.id).where(articles.c.thread_id == thread_id).order_by(articles.c.turn)
+                select(articles.c.id)
+                .where(articles.c.thread_id == thread_id)
+                .order_by(articles.c.turn)
             )
             return [int(x) for x in rows.scalars()]
 
@@ -153,9 +187,14 @@ class ArticleStore:
 
     def has_approved_versions(self) -> bool:
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(article_versions.c.id).where(article_versions.c.status == "approved").limit(1)
-            ).first() is not None
+            return (
+                conn.execute(
+                    select(article_versions.c.id)
+                    .where(article_versions.c.status == "approved")
+                    .limit(1)
+                ).first()
+                is not None
+            )
 
     def citing(self, source_ids: list[int]) -> list[tuple[int, int]]:
         """(article id, version) pairs whose versions cite any of these sources."""
@@ -164,6 +203,7 @@ class ArticleStore:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(article_citations.c.article_id, article_citations.c.version)
-                .where(article_citations.c.source_id.in_(source_ids)).distinct()
+                .where(article_citations.c.source_id.in_(source_ids))
+                .distinct()
             )
             return [(int(a), int(v)) for a, v in rows]

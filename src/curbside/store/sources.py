@@ -83,7 +83,9 @@ class SourceStore:
         with self.engine.begin() as conn:
             # A run still "running" was killed: say so rather than leave it ambiguous.
             conn.execute(
-                update(ingest_runs).where(ingest_runs.c.status == "running").values(status="interrupted")
+                update(ingest_runs)
+                .where(ingest_runs.c.status == "running")
+                .values(status="interrupted")
             )
             result = conn.execute(
                 ingest_runs.insert().values(
@@ -106,14 +108,17 @@ class SourceStore:
             return [dict(r._mapping) for r in rows]
 
     # -- writes (inside the caller's transaction) ---------------------------------------------
-    def current_versions(self, conn: Connection, external_ids: Iterable[str]) -> dict[str, CurrentVersion]:
+    def current_versions(
+        self, conn: Connection, external_ids: Iterable[str]
+    ) -> dict[str, CurrentVersion]:
         ids = list(set(external_ids))
         out: dict[str, CurrentVersion] = {}
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             rows = conn.execute(
-                select(sources.c.id, sources.c.external_id, sources.c.version, sources.c.content_hash)
-                .where(and_(sources.c.external_id.in_(chunk), sources.c.is_current.is_(True)))
+                select(
+                    sources.c.id, sources.c.external_id, sources.c.version, sources.c.content_hash
+                ).where(and_(sources.c.external_id.in_(chunk), sources.c.is_current.is_(True)))
             )
             for r in rows:
                 out[r.external_id] = CurrentVersion(r.id, r.version, r.content_hash)
@@ -196,10 +201,14 @@ class SourceStore:
 
     def retire_source(self, conn: Connection, source_id: int, *, deleted: bool = False) -> None:
         conn.execute(
-            update(sources).where(sources.c.id == source_id).values(is_current=False, deleted=deleted)
+            update(sources)
+            .where(sources.c.id == source_id)
+            .values(is_current=False, deleted=deleted)
         )
 
-    def mark_retracted(self, conn: Connection, pmids: Iterable[str], notice_pmid: str | None) -> list[int]:
+    def mark_retracted(
+        self, conn: Connection, pmids: Iterable[str], notice_pmid: str | None
+    ) -> list[int]:
         """Flag current sources with these PMIDs as retracted; returns their ids."""
         ids: list[int] = []
         for pmid in set(pmids):
@@ -213,12 +222,16 @@ class SourceStore:
                 if notice_pmid and notice_pmid not in rin:
                     rin.append(notice_pmid)
                 conn.execute(
-                    update(sources).where(sources.c.id == r.id).values(retracted=True, retraction_in=rin)
+                    update(sources)
+                    .where(sources.c.id == r.id)
+                    .values(retracted=True, retraction_in=rin)
                 )
                 ids.append(r.id)
         return ids
 
-    def add_quarantine(self, conn: Connection, run_id: int | None, rejected: RejectedRecord) -> None:
+    def add_quarantine(
+        self, conn: Connection, run_id: int | None, rejected: RejectedRecord
+    ) -> None:
         conn.execute(
             quarantine.insert().values(
                 ingest_run_id=run_id,
@@ -238,7 +251,7 @@ class SourceStore:
             return _source(row._mapping) if row else None
 
     def find_source(self, ref: str) -> Source | None:
-        """Look a source up by numeric id, external id (``pmid:123``) or bare PMID (current version)."""
+        """A source by numeric id, external id (``pmid:123``) or bare PMID (current version)."""
         if ref.isdigit():
             found = self.get_source(int(ref))
             if found:
@@ -254,12 +267,16 @@ class SourceStore:
 
     def source_text(self, source_id: int) -> str:
         with self.engine.connect() as conn:
-            return str(conn.execute(select(sources.c.text).where(sources.c.id == source_id)).scalar() or "")
+            return str(
+                conn.execute(select(sources.c.text).where(sources.c.id == source_id)).scalar() or ""
+            )
 
     def versions(self, external_id: str) -> list[Source]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(*_SOURCE_COLS).where(sources.c.external_id == external_id).order_by(sources.c.version)
+                select(*_SOURCE_COLS)
+                .where(sources.c.external_id == external_id)
+                .order_by(sources.c.version)
             )
             return [_source(r._mapping) for r in rows]
 
@@ -296,7 +313,7 @@ class SourceStore:
                 )
                 for r in rows:
                     m = r._mapping
-                    src = _source({k[2:]: m[k] for k in m.keys() if k.startswith("s_")})  # type: ignore[arg-type]
+                    src = _source({k[2:]: m[k] for k in m if k.startswith("s_")})  # type: ignore[arg-type]
                     out[m["id"]] = (_passage(m), src)
         return out
 
@@ -330,7 +347,7 @@ class SourceStore:
                 select(func.count()).select_from(sources).where(sources.c.is_current.is_(True))
             ).scalar_one()
             n_versions = conn.execute(select(func.count()).select_from(sources)).scalar_one()
-            per_kind = dict(
+            per_kind: dict[str, int] = dict(
                 conn.execute(
                     select(sources.c.kind, func.count())
                     .where(sources.c.is_current.is_(True))
@@ -342,7 +359,7 @@ class SourceStore:
                 .select_from(passages.join(sources, sources.c.id == passages.c.source_id))
                 .where(sources.c.is_current.is_(True))
             ).scalar_one()
-            passages_per_kind = dict(
+            passages_per_kind: dict[str, int] = dict(
                 conn.execute(
                     select(sources.c.kind, func.count())
                     .select_from(passages.join(sources, sources.c.id == passages.c.source_id))
@@ -352,9 +369,9 @@ class SourceStore:
             )
             n_quarantine = conn.execute(select(func.count()).select_from(quarantine)).scalar_one()
             retracted = conn.execute(
-                select(func.count()).select_from(sources).where(
-                    and_(sources.c.is_current.is_(True), sources.c.retracted.is_(True))
-                )
+                select(func.count())
+                .select_from(sources)
+                .where(and_(sources.c.is_current.is_(True), sources.c.retracted.is_(True)))
             ).scalar_one()
         return {
             "sources": n_sources,

@@ -85,7 +85,8 @@ def upgrade() -> None:
         # current passages and removed (with their old values) when a source is retired.
         op.execute(
             "CREATE VIEW passage_fts_content AS SELECT p.id AS id, s.title AS title, "
-            "p.section AS section, p.text AS text FROM passages p JOIN sources s ON s.id = p.source_id"
+            "p.section AS section, p.text AS text "
+            "FROM passages p JOIN sources s ON s.id = p.source_id"
         )
         op.execute(
             "CREATE VIRTUAL TABLE passage_fts USING fts5(title, section, text, "
