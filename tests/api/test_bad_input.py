@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from curbside.article import Article
+from curbside.services import Runtime
 
 
 def _error(r: object) -> dict[str, object]:
@@ -99,3 +100,39 @@ def test_form_errors_rerender_with_message(client: TestClient, saved_article: Ar
     assert r.status_code == 422 and "control characters" in r.text
     r = client.post("/ask", data={"question": "back pain", "audience": "martian"})
     assert r.status_code == 422 and "unknown reader mode" in r.text
+
+
+def test_unknown_thread_is_404(client: TestClient) -> None:
+    r = client.post("/api/v1/ask", json={"question": "back pain", "thread_id": 999})
+    assert r.status_code == 404 and _error(r)["code"] == "not_found"
+
+
+def test_unsearchable_query_is_422(client: TestClient) -> None:
+    r = client.get("/api/v1/search", params={"q": "!!! ???"})
+    assert r.status_code == 422 and _error(r)["field"] == "query"
+    page = client.get("/search", params={"q": "!!! ???"})
+    assert page.status_code == 422 and 'role="alert"' in page.text and 'id="q"' in page.text
+
+
+def test_unexpected_errors_are_500_without_leaking_text(
+        rt: Runtime, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    from curbside import services
+    from curbside.api.app import create_app
+
+    def boom(*_a: object, **kw: object) -> None:
+        raise RuntimeError(f"database said no about {kw.get('question')}")
+
+    monkeypatch.setattr(services, "ask", boom)
+    app = create_app(runtime=rt)
+    with TestClient(app, raise_server_exceptions=False) as c, caplog.at_level(logging.DEBUG):
+        r = c.post("/api/v1/ask", json={"question": "zebra secret question"})
+        page = c.post("/ask", data={"question": "zebra secret question"})
+    assert r.status_code == 500 and _error(r)["code"] == "internal_error"
+    assert "zebra" not in r.text
+    assert page.status_code == 500 and "text/html" in page.headers["content-type"]
+    assert "zebra" not in page.text
+    server = [x for x in caplog.records if not x.name.startswith("httpx")]
+    assert any("RuntimeError" in x.getMessage() for x in server)
+    assert all("zebra" not in x.getMessage() for x in server)

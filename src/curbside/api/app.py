@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     Pass `runtime` to share an already opened one (tests); the app then leaves it open.
     """
-    settings = settings or (runtime.settings if runtime else Settings())  # type: ignore[call-arg]
+    settings = settings or (runtime.settings if runtime else Settings())
     owns_runtime = runtime is None
 
     @asynccontextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from curbside import services
+from curbside.api.middleware import route_template
 from curbside.api.reads import ServiceUnavailable
 from curbside.api.schemas import ErrorPublic
 
@@ -97,8 +99,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return resp
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unhandled %s on %s", type(exc).__name__, request.scope.get("route"),
-                  exc_info=exc)
+        # Frames only: exception messages (e.g. SQL parameters) may carry question text.
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("unhandled %s on %s %s\n%s", type(exc).__name__, request.method,
+                  route_template(request.scope), frames)
         return error_response(request, ApiError(500, "internal_error",
                                                 "An unexpected error occurred."))
 

@@ -89,6 +89,8 @@ def thread_public(rt: Runtime, thread_id: int, audience: str | None) -> ThreadPu
 @router.post("/ask", status_code=201, response_model=ArticlePublic,
              summary="Ask a question; returns the new cited article")
 def ask(body: AskRequest, rt: RuntimeDep) -> ArticlePublic:
+    if body.thread_id is not None:
+        services.get_thread(rt, thread_id=body.thread_id)  # 404 for an unknown thread
     return call(services.ask, rt, question=body.question, audience=body.audience,
                 writer=body.writer, thread_id=body.thread_id)
 

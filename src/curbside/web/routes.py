@@ -201,9 +201,15 @@ def search_json(rt: RuntimeDep, q: Annotated[str, Query(min_length=1, max_length
 def search_page(request: Request, rt: RuntimeDep,
                 q: Annotated[str, Query(max_length=2000)] = "",
                 k: Annotated[int, Query(ge=1, le=50)] = 10) -> HTMLResponse:
-    result = search_public(rt, q, k) if q.strip() else None
+    result, error = None, None
+    if q.strip():
+        try:
+            result = search_public(rt, q, k)
+        except ApiError as exc:
+            error = exc.message
     return render(request, "search.html", {"title": "Search the library", "q": q,
-                                           "result": result})
+                                           "result": result, "error": error},
+                  status_code=422 if error else 200)
 
 
 @router.get("/sources/{source_id:int}.json")
