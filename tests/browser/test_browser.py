@@ -42,6 +42,7 @@ def test_ask_read_switch_cite_follow_up(server: Server, browser: Any, shots: Pat
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
     page.goto(server.url + "/")
+    page.screenshot(path=str(shots / "00-home.png"), full_page=True)
     page.get_by_label("Your question").fill(QUESTION)
     page.get_by_label("Clinician").check()
     page.get_by_role("button", name="Ask", exact=True).click()
@@ -108,18 +109,22 @@ def test_works_without_javascript(server: Server, browser: Any, shots: Path) -> 
     page = ctx.new_page()
     page.set_default_timeout(TIMEOUT)
     page.goto(server.url + "/")
-    page.get_by_label("Your question").fill("What are the red flags in low back pain?")
+    page.get_by_label("Your question").fill("I have low back pain with fever and I inject "
+                                            "drugs, should I worry?")
     page.get_by_label("Student").check()
     page.get_by_role("button", name="Ask", exact=True).click()
     page.wait_for_url(re.compile(r"/articles/\d+$"))
+    assert page.locator("section.red-flags").is_visible()
+    page.screenshot(path=str(shots / "07-no-js-red-flags-student.png"), full_page=True)
     page.get_by_label("Patient or caregiver").check()
     page.get_by_role("button", name="Apply").click()  # the plain GET form
     page.wait_for_url(re.compile(r"audience=patient"))
     assert page.get_by_role("radio", name="Patient or caregiver").is_checked()
+    assert page.locator("section.red-flags").is_visible()  # red flags in every reader mode
     page.locator("a.cite").first.click()  # no pop-over: the passage page itself
     page.wait_for_url(re.compile(r"/passages/"))
     assert page.locator("mark#supporting-span").count() == 1
-    page.screenshot(path=str(shots / "07-no-js-passage.png"), full_page=True)
+    page.screenshot(path=str(shots / "09-no-js-passage.png"), full_page=True)
     ctx.close()
 
 
