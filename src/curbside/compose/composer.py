@@ -110,7 +110,7 @@ class ExtractiveComposer:
             for c in cands
             if c.level <= 2 or "CONCLUSION" in c.section or "RECOMMENDATION" in c.section
         ] or cands
-        strong = self._semantic_order(inp, strong[:12]) + strong[12:]
+        strong = self._semantic_order(inp, strong[:8]) + strong[8:]
         for c in strong[:1]:
             cl = take(c)
             if cl:

@@ -117,10 +117,12 @@ class HybridRetriever:
         t0 = time.perf_counter()
         analysis, scores = self.candidates(query, opt)
         t1 = time.perf_counter()
-        found = self.store.get_passages(list(scores))
+        # Only the head of the fused list can reach the top k after a bounded rerank.
+        head = sorted(scores, key=lambda pid: scores[pid]["fused"], reverse=True)
+        found = self.store.get_passages(head[: max(k * 6, 60)])
         evidence = [
             Evidence(passage=found[pid][0], source=found[pid][1], scores=scores[pid])
-            for pid in scores
+            for pid in head
             if pid in found and found[pid][1].is_current
         ]
         year_now = dt.date.today().year
@@ -170,6 +172,7 @@ def diversify(
         return []
     top = pool[0].scores["final"] or 1.0
     sets = {id(e): _token_set(e.passage.text) for e in pool}
+    max_sim = dict.fromkeys(sets, 0.0)  # similarity to the closest passage chosen so far
     chosen: list[Evidence] = []
     per: dict[int, int] = {}
     while pool and len(chosen) < k:
@@ -177,13 +180,7 @@ def diversify(
         for e in pool:
             if per.get(e.source.id, 0) >= per_source:
                 continue
-            rel = e.scores["final"] / top
-            sim = 0.0
-            for c in chosen:
-                a, b = sets[id(e)], sets[id(c)]
-                if a and b:
-                    sim = max(sim, len(a & b) / len(a | b))
-            val = lam * rel - (1 - lam) * sim
+            val = lam * e.scores["final"] / top - (1 - lam) * max_sim[id(e)]
             if val > best_val:
                 best, best_val = e, val
         if best is None:
@@ -192,6 +189,11 @@ def diversify(
         chosen.append(best)
         per[best.source.id] = per.get(best.source.id, 0) + 1
         pool.remove(best)
+        b = sets[id(best)]
+        for e in pool:  # incremental MMR: compare with the newly chosen passage only
+            a = sets[id(e)]
+            if a and b:
+                max_sim[id(e)] = max(max_sim[id(e)], len(a & b) / len(a | b))
     return chosen
 
 
