@@ -167,11 +167,11 @@ def tokens(text_: str) -> list[str]:
     return [t.lower() for t in _WORD.findall(text_)]
 
 
-def match_expression(terms: Iterable[str], *, max_terms: int = 32) -> str:
-    """An FTS5 MATCH string OR-ing quoted terms; multi-word terms become quoted phrases.
+def query_phrases(terms: Iterable[str], *, max_terms: int = 32) -> list[str]:
+    """The distinct word phrases to OR together: each term cut into word tokens.
 
-    Duplicates and stop words are dropped: repeated OR terms make FTS5 pathologically slow.
-    Returns "" when nothing searchable is left.
+    A one-word term that is a stop word is dropped (repeated or very common OR terms make a
+    full-text query pathologically slow); at most `max_terms` phrases are kept.
     """
     seen: set[str] = set()
     parts: list[str] = []
@@ -183,10 +183,19 @@ def match_expression(terms: Iterable[str], *, max_terms: int = 32) -> str:
         if key in seen:
             continue
         seen.add(key)
-        parts.append('"' + key.replace('"', '""') + '"')
+        parts.append(key)
         if len(parts) >= max_terms:
             break
-    return " OR ".join(parts)
+    return parts
+
+
+def match_expression(terms: Iterable[str], *, max_terms: int = 32) -> str:
+    """An FTS5 MATCH string OR-ing quoted terms; multi-word terms become quoted phrases.
+
+    Returns "" when nothing searchable is left.
+    """
+    phrases = query_phrases(terms, max_terms=max_terms)
+    return " OR ".join('"' + key.replace('"', '""') + '"' for key in phrases)
 
 
 class Fts5LexicalIndex:
