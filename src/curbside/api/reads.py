@@ -25,10 +25,9 @@ class ServiceUnavailable(RuntimeError):
 
 # -- answers -----------------------------------------------------------------------------------
 def render_article(article: Article, *, audience: str) -> Article:
-    """The stored article re-rendered for another reader (same facts, same citations).
+    """The stored article re-rendered for another reader (same claims, citations, red flags).
 
-    Uses ``services.render_article`` when the build has it; otherwise the article is shown
-    as stored with its reader mode switched (labels, disclaimer and headings follow the mode).
+    ``services.render_article`` when the build has it, else the reader-mode stage directly.
     """
     if audience == article.audience:
         return article
@@ -36,7 +35,9 @@ def render_article(article: Article, *, audience: str) -> Article:
     if fn is not None:
         rendered: Article = fn(article, audience=audience)
         return rendered
-    return article.model_copy(update={"audience": audience})
+    from curbside.render.modes import render_for_audience
+
+    return render_for_audience(article, audience)
 
 
 def search(rt: Runtime, *, query: str, k: int = 10) -> list[Evidence]:
