@@ -24,21 +24,25 @@ SETS = [("nfcorpus", "test"), ("bioasq", "dev")]
 
 METHODS = {
     "bm25": RetrievalOptions(fusion="lexical", expansion=False, rerank=False, diversity=False),
-    "bm25+expansion": RetrievalOptions(
-        fusion="lexical", expansion=True, rerank=False, diversity=False
-    ),
+    "bm25 + expansion": RetrievalOptions(fusion="lexical", rerank=False, diversity=False),
     "dense": RetrievalOptions(fusion="dense", rerank=False, diversity=False),
-    "rrf (plain)": RetrievalOptions(fusion="rrf", expansion=False, rerank=False, diversity=False),
-    "convex 0.5": RetrievalOptions(
-        fusion="convex", dense_weight=0.5, rerank=False, diversity=False
+    "rrf (plain, k=60)": RetrievalOptions(
+        fusion="rrf", expansion=False, rerank=False, diversity=False
     ),
-    "convex 0.7": RetrievalOptions(
-        fusion="convex", dense_weight=0.7, rerank=False, diversity=False
+    "rrf + expansion": RetrievalOptions(fusion="rrf", rerank=False, diversity=False),
+    "convex min-max 0.5": RetrievalOptions(
+        fusion="convex", norm="minmax", rerank=False, diversity=False
     ),
-    "hybrid": RetrievalOptions(fusion="convex", rerank=False, diversity=False),
+    "convex z-score 0.4": RetrievalOptions(
+        fusion="convex", dense_weight=0.4, rerank=False, diversity=False
+    ),
+    "convex z-score 0.6": RetrievalOptions(
+        fusion="convex", dense_weight=0.6, rerank=False, diversity=False
+    ),
     "hybrid (no expansion)": RetrievalOptions(
         fusion="convex", expansion=False, rerank=False, diversity=False
     ),
+    "hybrid": RetrievalOptions(fusion="convex", rerank=False, diversity=False),
 }
 
 

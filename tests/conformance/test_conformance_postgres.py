@@ -45,11 +45,6 @@ def test_migrations_match_the_table_definitions_and_round_trip(pg_url: str) -> N
         engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/runtime.py still builds Fts5LexicalIndex: drop this marker "
-    "once it calls make_lexical_index(engine)",
-)
 def test_open_runtime_picks_postgres_full_text(pg_url: str, tmp_path: Path) -> None:
     from curbside import services
     from curbside.config import Settings

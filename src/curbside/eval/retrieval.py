@@ -117,42 +117,63 @@ def evaluate(
     limit: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, MethodResult]:
-    """Run each method over the queries; doc score = best passage score."""
+    """Run each method over the queries; doc score = best passage score.
+
+    Each retriever runs once per query (lexical with and without expansion, dense); every
+    method is then a fusion of those same lists, so all methods see identical candidates.
+    A method's latency is the time of the retrievers it uses plus its fusion.
+    """
     from curbside.services.answers import retriever
 
     methods = methods or METHODS
     docs_of = passage_docs(rt)
     r = retriever(rt)
     qids = sorted(data.queries)[: limit or None]
-    out: dict[str, MethodResult] = {}
-    for name, opt in methods.items():
-        opt = RetrievalOptions(**{**opt.__dict__, "candidates": opt.candidates or 300})
-        sums = dict.fromkeys(METRICS, 0.0)
-        res = MethodResult(metrics={})
-        for i, qid in enumerate(qids):
+    n = max((opt.candidates or 300) for opt in methods.values())
+    need_plain = any(not o.expansion and o.fusion != "dense" for o in methods.values())
+    need_x = any(o.expansion and o.fusion != "dense" for o in methods.values())
+    out = {name: MethodResult(metrics=dict.fromkeys(METRICS, 0.0)) for name in methods}
+    for i, qid in enumerate(qids):
+        text = data.queries[qid]
+        try:
+            _a, lists_x, t_x = r.raw_lists(text, n, expansion=True, lexical=need_x)
+            lists_plain: dict[str, list[tuple[int, float]]] = {}
+            t_plain: dict[str, float] = {}
+            if need_plain:
+                _a, lists_plain, t_plain = r.raw_lists(text, n, expansion=False, dense=False)
+        except ValueError:
+            lists_x, t_x, lists_plain, t_plain = {}, {}, {}, {}
+        rels = data.qrels[qid]
+        for name, opt in methods.items():
             t0 = time.perf_counter()
-            try:
-                _analysis, scores = r.candidates(data.queries[qid], opt)
-            except ValueError:
-                scores = {}
-            res.latency_ms.append((time.perf_counter() - t0) * 1000)
+            lists: dict[str, list[tuple[int, float]]] = {}
+            cost = 0.0
+            if opt.fusion != "dense":
+                src, tm = (lists_x, t_x) if opt.expansion else (lists_plain, t_plain)
+                lists["lexical"] = src.get("lexical", [])
+                cost += tm.get("lexical", 0.0)
+            if opt.fusion != "lexical" and "dense" in lists_x:
+                lists["dense"] = lists_x["dense"]
+                cost += t_x.get("dense", 0.0)
+            scores = r.fuse(lists, opt)
             best: dict[str, float] = {}
             for pid, s in scores.items():
                 d = docs_of.get(pid)
                 if d is not None and s["fused"] > best.get(d, -1e9):
                     best[d] = s["fused"]
             ranked = [d for d, _ in sorted(best.items(), key=lambda x: -x[1])][:100]
-            rels = data.qrels[qid]
+            res = out[name]
+            res.latency_ms.append(cost + (time.perf_counter() - t0) * 1000)
             nd = ndcg_at(ranked, rels)
-            sums["ndcg@10"] += nd
-            sums["recall@10"] += recall_at(ranked, rels, 10)
-            sums["recall@100"] += recall_at(ranked, rels, 100)
-            sums["mrr"] += mrr(ranked, rels)
+            res.metrics["ndcg@10"] += nd
+            res.metrics["recall@10"] += recall_at(ranked, rels, 10)
+            res.metrics["recall@100"] += recall_at(ranked, rels, 100)
+            res.metrics["mrr"] += mrr(ranked, rels)
             res.per_query[qid] = nd
-            if progress and i % 25 == 0:
-                progress(name, i, len(qids))
-        res.metrics = {m: v / max(1, len(qids)) for m, v in sums.items()}
-        out[name] = res
+        if progress and i % 25 == 0:
+            progress("queries", i, len(qids))
+    for res in out.values():
+        res.metrics = {m: v / max(1, len(qids)) for m, v in res.metrics.items()}
     return out
 
 

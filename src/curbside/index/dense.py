@@ -6,6 +6,7 @@ changed setting builds a new index instead of reading a stale one.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -77,7 +78,13 @@ class DenseIndex:
 
     @property
     def directory(self) -> Path:
-        return self.settings.index_dir / f"dense-{self.fingerprint}"
+        # Passage ids of two databases must never share vectors: a database other than the
+        # home's default SQLite file gets its own index directory.
+        name = f"dense-{self.fingerprint}"
+        if self.settings.database_url:
+            db = self.engine.url.render_as_string(hide_password=True)
+            name += "-" + hashlib.sha1(db.encode()).hexdigest()[:6]
+        return self.settings.index_dir / name
 
     def _open(self, *, create: bool = False) -> UsearchVectorIndex | ExactVectorIndex:
         if self._index is None or create:

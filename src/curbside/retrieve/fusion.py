@@ -29,11 +29,30 @@ def normalise(ranked: Ranked) -> dict[int, float]:
     return {i: (s - lo) / span if span > 0 else 1.0 for i, s in ranked}
 
 
-def convex(lists: Mapping[str, Ranked], weights: Mapping[str, float]) -> dict[int, float]:
-    """Convex combination of min-max normalised scores; absent items count 0 in that list."""
+def zscores(ranked: Ranked) -> dict[int, float]:
+    """Scores standardised within the list (mean 0, sd 1): robust to one outlier score."""
+    if not ranked:
+        return {}
+    scores = [s for _, s in ranked]
+    mean = sum(scores) / len(scores)
+    sd = (sum((s - mean) ** 2 for s in scores) / len(scores)) ** 0.5 or 1.0
+    return {i: (s - mean) / sd for i, s in ranked}
+
+
+def convex(
+    lists: Mapping[str, Ranked], weights: Mapping[str, float], *, norm: str = "zscore"
+) -> dict[int, float]:
+    """Weighted sum of per-list normalised scores (``zscore`` or ``minmax``).
+
+    An item absent from a list gets that list's floor (its lowest normalised score), so one
+    retriever missing an item neither rewards nor wrecks it.
+    """
     out: dict[int, float] = {}
-    for name, ranked in lists.items():
+    normed = {n: (zscores(r) if norm == "zscore" else normalise(r)) for n, r in lists.items()}
+    items = {i for scores in normed.values() for i in scores}
+    for name, scores in normed.items():
         w = weights.get(name, 0.0)
-        for item, s in normalise(ranked).items():
-            out[item] = out.get(item, 0.0) + w * s
+        floor = min(scores.values()) if scores else 0.0
+        for item in items:
+            out[item] = out.get(item, 0.0) + w * scores.get(item, floor)
     return out

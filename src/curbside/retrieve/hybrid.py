@@ -37,7 +37,8 @@ class RetrievalOptions:
     """Switches for the ablation table; the defaults are what `search` and `ask` use."""
 
     fusion: Literal["rrf", "convex", "lexical", "dense"] = "convex"
-    dense_weight: float = 0.6
+    dense_weight: float = 0.5
+    norm: Literal["zscore", "minmax"] = "zscore"
     expansion: bool = True
     rerank: bool = True
     diversity: bool = True
@@ -77,27 +78,61 @@ class HybridRetriever:
         self.dense = dense
         self.settings = settings
 
+    def raw_lists(
+        self,
+        query: str,
+        n: int,
+        *,
+        expansion: bool = True,
+        lexical: bool = True,
+        dense: bool = True,
+    ) -> tuple[QueryAnalysis, dict[str, list[tuple[int, float]]], dict[str, float]]:
+        """The retrievers' own ranked lists (and their timings in ms), before fusion."""
+        import time
+
+        q = clean_query(query)
+        analysis = analyze_query(q)
+        lists: dict[str, list[tuple[int, float]]] = {}
+        timings: dict[str, float] = {}
+        if lexical:
+            t0 = time.perf_counter()
+            terms = lexical_terms(analysis)
+            if not expansion:
+                terms = [(t, w) for t, w in terms if w >= 1.0]
+            lists["lexical"] = self.lexical.search([t for t, _ in terms], n)
+            timings["lexical"] = (time.perf_counter() - t0) * 1000
+        if dense and self.dense is not None:
+            t0 = time.perf_counter()
+            lists["dense"] = self.dense.search(q, n)
+            timings["dense"] = (time.perf_counter() - t0) * 1000
+        return analysis, lists, timings
+
     def candidates(
         self, query: str, options: RetrievalOptions | None = None
     ) -> tuple[QueryAnalysis, dict[int, dict[str, float]]]:
         """Fused candidate passages with their per-retriever scores (no rerank, no diversity)."""
         opt = options or RetrievalOptions()
-        q = clean_query(query)
-        analysis = analyze_query(q)
         n = opt.candidates or self.settings.candidates
-        lists: dict[str, list[tuple[int, float]]] = {}
-        if opt.fusion != "dense":
-            terms = lexical_terms(analysis)
-            if not opt.expansion:
-                terms = [(t, w) for t, w in terms if w >= 1.0]
-            lists["lexical"] = self.lexical.search([t for t, _ in terms], n)
-        if opt.fusion != "lexical" and self.dense is not None:
-            lists["dense"] = self.dense.search(q, n)
+        analysis, lists, _t = self.raw_lists(
+            query,
+            n,
+            expansion=opt.expansion,
+            lexical=opt.fusion != "dense",
+            dense=opt.fusion != "lexical",
+        )
+        return analysis, self.fuse(lists, opt)
+
+    def fuse(
+        self, lists: dict[str, list[tuple[int, float]]], opt: RetrievalOptions
+    ) -> dict[int, dict[str, float]]:
+        """Fused scores per passage, keeping each retriever's score and rank."""
         if opt.fusion == "rrf":
             fused = rrf(lists, k=self.settings.rrf_k)
         elif opt.fusion == "convex":
             w = opt.dense_weight if "lexical" in lists and "dense" in lists else 1.0
-            fused = convex(lists, {"dense": w, "lexical": 1.0 - w if "dense" in lists else 1.0})
+            fused = convex(
+                lists, {"dense": w, "lexical": 1.0 - w if "dense" in lists else 1.0}, norm=opt.norm
+            )
         else:
             fused = {i: s for ranked in lists.values() for i, s in ranked}
         scores: dict[int, dict[str, float]] = {pid: {"fused": s} for pid, s in fused.items()}
@@ -106,7 +141,7 @@ class HybridRetriever:
                 if pid in scores:
                     scores[pid][name] = s
                     scores[pid][f"{name}_rank"] = rank
-        return analysis, scores
+        return scores
 
     def search(
         self, query: str, k: int = 10, options: RetrievalOptions | None = None
@@ -154,7 +189,7 @@ class HybridRetriever:
         return RetrievalResult(
             analysis=analysis,
             evidence=evidence,
-            confidence=confidence(evidence),
+            confidence=confidence(evidence, analysis.keywords),
             timings_ms={"candidates": (t1 - t0) * 1000, "rerank": (t2 - t1) * 1000},
         )
 
@@ -197,9 +232,19 @@ def diversify(
     return chosen
 
 
-def confidence(evidence: Sequence[Evidence]) -> float:
-    """Retrieval confidence in [0, 1]: how strongly the best passages match (dense cosine)."""
+def confidence(evidence: Sequence[Evidence], keywords: Sequence[str] = ()) -> float:
+    """Retrieval confidence in [0, 1]: how strongly the best passages match.
+
+    With a dense index: the best dense cosine among the top 3. Lexical-only (no index yet):
+    0.7 x the share of the question's keywords found in the best passage.
+    """
     if not evidence:
         return 0.0
-    dense = [e.scores.get("dense", 0.0) for e in evidence[:3]]
-    return max(0.0, min(1.0, max(dense) if dense else 0.0))
+    dense = [e.scores["dense"] for e in evidence[:3] if "dense" in e.scores]
+    if dense:
+        return max(0.0, min(1.0, max(dense)))
+    words = {w for w in keywords if len(w) > 2}
+    if not words:
+        return 0.0
+    best = max(len(words & set(tokens(f"{e.source.title} {e.passage.text}"))) for e in evidence[:3])
+    return 0.7 * best / len(words)

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from curbside.config import Settings
-from curbside.index.lexical import Fts5LexicalIndex, LexicalIndex
+from curbside.index.lexical import LexicalIndex
+from curbside.index.lexical_factory import make_lexical_index
 from curbside.store.articles import ArticleStore
 from curbside.store.engine import make_engine, upgrade
 from curbside.store.sources import SourceStore
@@ -41,6 +42,6 @@ def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         settings=settings,
         engine=engine,
         store=SourceStore(engine),
-        lexical=Fts5LexicalIndex(engine),
+        lexical=make_lexical_index(engine),
         articles=ArticleStore(engine),
     )
