@@ -1,15 +1,28 @@
 """Consensus meter for yes/no questions: the stance of the top conclusion sentences.
 
-Stance is read from cues: negation and "no significant difference" count against; findings of
-an effect or association, and recommendations, count for. Hedged or cue-less sentences are
-neutral. The verdict needs a clear majority; otherwise it is "mixed" or "insufficient".
+Stance per sentence is read from cues: negation and "no significant difference" count against;
+findings of an effect or association, and recommendations, count for. Hedged or cue-less
+sentences are neutral. These counts are what the article shows (supports / contradicts /
+neutral).
+
+The verdict comes from a tiny learned stance model when its weights are shipped
+(``stance_weights.json`` beside this module): a 3-class logistic regression (yes / no / maybe)
+over the rank-weighted bag of words of the sentences (with negation scope marked) and the cue
+counts. Its weights were fitted on the 500 PubMedQA PQA-L questions that are not in the test set
+(``python benchmarks/answers.py --train-stance``). Without the weights file, or with
+``use_model=False``, the verdict is the cue vote: a clear weighted majority, otherwise "mixed".
+Either way, sentences with no cue at all give "insufficient" unless the model is confident.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 _NEG = re.compile(
     r"\b(no (significant|statistically significant|clear|consistent|convincing|strong|"
@@ -40,7 +53,9 @@ _HEDGE = re.compile(
     r"controversial|mixed)\b",
     re.I,
 )
-_Q_NEG = re.compile(r"\b(not|no|never|without)\b", re.I)
+#: A negated question ("Is X not associated with Y?") flips the reading. "no" and "without"
+#: are left out: "Can X be done without Y?" asks for an affirmative.
+_Q_NEG = re.compile(r"\b(not|never)\b|n't\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -74,10 +89,112 @@ class ConsensusResult:
     contradicts: int
     neutral: int
     score: float
+    #: Learned probabilities of yes / no / maybe (empty when the cue vote decided).
+    probabilities: dict[str, float] | None = None
+
+
+# ------------------------------------------------------------------------- learned stance
+WEIGHTS_FILE = Path(__file__).with_name("stance_weights.json")
+CLASSES = ("yes", "no", "maybe")
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9\-]+|n't|[,;:.]")
+_NEGATOR = frozenset(
+    ("not", "no", "without", "neither", "nor", "failed", "fail", "n't", "lack", "lacks")
+    + ("lacked", "absence", "cannot", "never")
+)
+_SCOPE_END = frozenset(",;:.")
+_SCOPE = 3
+
+
+def rank_weight(rank: int) -> float:
+    return 1.0 / (1 + 0.5 * rank)
+
+
+def sentence_features(sentence: str) -> dict[str, float]:
+    """Sparse features of one sentence: words (``NOT_`` inside a negation's scope) and cues."""
+    feats: dict[str, float] = {}
+    scope = 0
+    for m in _TOKEN.finditer(sentence):
+        w = m.group(0).lower()
+        if w in _SCOPE_END:
+            scope = 0
+            continue
+        if w in _NEGATOR:
+            scope = _SCOPE
+            feats["w:" + w] = 1.0
+            continue
+        key = ("NOT_" if scope else "") + w
+        scope = max(0, scope - 1)
+        feats["w:" + key] = 1.0
+    st = sentence_stance(sentence)
+    feats["cue:neg"] = min(3.0, float(len(_NEG.findall(sentence))))
+    feats["cue:pos"] = min(3.0, float(len(_POS.findall(_NEG.sub(" ", sentence)))))
+    feats["cue:hedge"] = min(3.0, float(len(_HEDGE.findall(sentence))))
+    feats["stance:" + st.label] = 1.0
+    return feats
+
+
+def text_features(sentences: Sequence[str]) -> dict[str, float]:
+    """Rank-weighted mean of the sentence features (the first sentence weighs most)."""
+    out: dict[str, float] = {}
+    total = 0.0
+    for rank, s in enumerate(sentences):
+        w = rank_weight(rank)
+        total += w
+        for k, v in sentence_features(s).items():
+            out[k] = out.get(k, 0.0) + w * v
+    return {k: v / total for k, v in out.items()} if total else {}
+
+
+@dataclass(frozen=True)
+class StanceModel:
+    """Multinomial logistic regression over `text_features` (yes / no / maybe)."""
+
+    bias: tuple[float, float, float]
+    weights: Mapping[str, tuple[float, float, float]]
+    #: With no cue-bearing sentence, a verdict needs at least this probability.
+    min_prob_without_cues: float = 0.6
+
+    def probabilities(self, sentences: Sequence[str]) -> dict[str, float]:
+        z = list(self.bias)
+        for k, v in text_features(sentences).items():
+            w = self.weights.get(k)
+            if w is not None:
+                for j in range(3):
+                    z[j] += w[j] * v
+        top = max(z)
+        e = [math.exp(x - top) for x in z]
+        s = sum(e)
+        return {c: e[j] / s for j, c in enumerate(CLASSES)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, object]) -> StanceModel:
+        bias = obj["bias"]
+        weights = obj["weights"]
+        assert isinstance(bias, list) and isinstance(weights, dict)
+        return cls(
+            bias=(float(bias[0]), float(bias[1]), float(bias[2])),
+            weights={str(k): (float(v[0]), float(v[1]), float(v[2])) for k, v in weights.items()},
+            min_prob_without_cues=float(obj.get("min_prob_without_cues", 0.6)),  # type: ignore[arg-type]
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def default_model() -> StanceModel | None:
+    """The shipped stance model, or None when its weights file is absent or unreadable."""
+    try:
+        return StanceModel.from_json(json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, AssertionError, IndexError, TypeError):
+        return None
 
 
 def consensus(
-    question: str, sentences: Sequence[str], *, min_counted: int = 1, margin: float = 0.2
+    question: str,
+    sentences: Sequence[str],
+    *,
+    min_counted: int = 1,
+    margin: float = 0.2,
+    use_model: bool = True,
+    model: StanceModel | None = None,
 ) -> ConsensusResult:
     """Verdict over the given (top conclusion) sentences, weighted by rank."""
     flip = bool(_Q_NEG.search(question))
@@ -88,7 +205,7 @@ def consensus(
         label = st.label
         if flip and label != "neutral":
             label = "contradicts" if label == "supports" else "supports"
-        w = 1.0 / (1 + 0.5 * rank)
+        w = rank_weight(rank)
         if label == "supports":
             sup += 1
             score += w * st.strength
@@ -98,6 +215,17 @@ def consensus(
         else:
             neu += 1
     counted = sup + con
+    m = (model or default_model()) if use_model else None
+    if m is not None and sentences:
+        probs = m.probabilities(sentences)
+        if flip:
+            probs = {"yes": probs["no"], "no": probs["yes"], "maybe": probs["maybe"]}
+        best = max(CLASSES, key=lambda c: probs[c])
+        if counted < min_counted and probs[best] < m.min_prob_without_cues:
+            verdict = "insufficient"
+        else:
+            verdict = {"yes": "supports", "no": "contradicts", "maybe": "mixed"}[best]
+        return ConsensusResult(verdict, sup, con, neu, probs["yes"] - probs["no"], probs)
     if counted < min_counted:
         verdict = "insufficient"
     elif score > margin and sup > con:

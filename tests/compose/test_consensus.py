@@ -1,0 +1,77 @@
+"""The consensus meter: cue stance, negation scope features, the learned stance model."""
+
+from __future__ import annotations
+
+import json
+
+from curbside.compose.consensus import (
+    WEIGHTS_FILE,
+    StanceModel,
+    consensus,
+    default_model,
+    sentence_features,
+    text_features,
+)
+
+
+def test_negation_scope_marks_the_next_words_only() -> None:
+    f = sentence_features("Aspirin did not reduce mortality, but bleeding increased.")
+    assert f["w:NOT_reduce"] == 1.0 and f["w:NOT_mortality"] == 1.0
+    assert "w:bleeding" in f and "w:NOT_bleeding" not in f  # the comma ends the scope
+    assert f["cue:neg"] >= 1 and f["cue:pos"] >= 1
+
+
+def test_text_features_weigh_the_first_sentence_most() -> None:
+    f = text_features(["Alpha improved survival.", "Beta was studied."])
+    assert f["w:alpha"] > f["w:beta"] > 0
+
+
+def test_model_probabilities_and_question_flip() -> None:
+    model = StanceModel(
+        bias=(0.0, 0.0, -1.0),
+        weights={"w:NOT_improve": (-3.0, 3.0, 0.0), "w:improved": (3.0, -3.0, 0.0)},
+    )
+    p = model.probabilities(["X did not improve outcomes."])
+    assert abs(sum(p.values()) - 1.0) < 1e-9 and p["no"] > p["yes"]
+    r = consensus("Does X help?", ["X did not improve outcomes."], model=model)
+    assert r.verdict == "contradicts" and r.contradicts == 1 and r.probabilities
+    r = consensus("Is X not useful?", ["X did not improve outcomes."], model=model)
+    assert r.verdict == "supports"  # the negated question flips the reading
+    assert r.supports == 1
+
+
+def test_cue_less_sentences_stay_insufficient_unless_the_model_is_sure() -> None:
+    unsure = StanceModel(bias=(0.2, 0.0, 0.0), weights={})
+    assert consensus("Does X help?", ["Patients were enrolled."], model=unsure).verdict == (
+        "insufficient"
+    )
+    sure = StanceModel(bias=(5.0, 0.0, 0.0), weights={})
+    assert consensus("Does X help?", ["Patients were enrolled."], model=sure).verdict == (
+        "supports"
+    )
+    assert consensus("Does X help?", [], model=sure).verdict == "insufficient"
+
+
+def test_cue_vote_without_model() -> None:
+    r = consensus("Does X help?", ["X improved pain.", "X did not improve sleep."], use_model=False)
+    assert r.verdict == "mixed" and r.probabilities is None
+    r = consensus("Does X help?", ["X significantly improved pain."], use_model=False)
+    assert r.verdict == "supports"
+
+
+def test_shipped_weights_load_and_decide_plain_cases() -> None:
+    if not WEIGHTS_FILE.is_file():  # pragma: no cover - the file ships with the package
+        return
+    obj = json.loads(WEIGHTS_FILE.read_text())
+    assert obj["classes"] == ["yes", "no", "maybe"] and len(obj["weights"]) < 5000
+    model = default_model()
+    assert model is not None
+    yes = consensus(
+        "Does exercise reduce pain?",
+        ["Exercise significantly reduced pain and improved function."],
+    )
+    no = consensus(
+        "Does X help?",
+        ["X did not improve outcomes.", "There was no significant benefit of X."],
+    )
+    assert yes.verdict == "supports" and no.verdict == "contradicts"
