@@ -465,11 +465,12 @@ class StoreConformance:
         titles = " ".join(e.source.title.lower() for e in result.evidence)
         assert "back pain" in titles
 
-        # Without a dense index the retrieval confidence (a dense cosine) is 0: the article is
-        # stored but says the evidence is insufficient, on every backend.
+        # Without a dense index, confidence comes from keyword coverage: a lexical-only
+        # answer is still composed and cited from stored passages, on every backend.
         question = "What helps chronic low back pain?"
-        thin = services.ask(rt, question=question)
-        assert thin.id is not None and thin.insufficient and not thin.references
+        lexical_only = services.ask(rt, question=question)
+        assert lexical_only.id is not None and lexical_only.references
+        assert all(c.citations for c in lexical_only.all_claims() if not c.ours)
 
         services.build_index(rt)  # 16 passages: the bundled embedder, a few seconds
         article = services.ask(rt, question=question)

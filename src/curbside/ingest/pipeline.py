@@ -234,24 +234,59 @@ class Ingester:
         removed_pids: list[int] = []
         store = self.store
         with store.engine.begin() as conn:
-            current = store.current_versions(
-                conn, [i.external_id for i in batch if isinstance(i, SourceRecord | DeleteRecord)]
-            )
+            ids = [i.external_id for i in batch if isinstance(i, SourceRecord | DeleteRecord)]
+            current = store.current_versions(conn, ids)
+            latest = store.max_versions(conn, ids)
+            # New sources wait here and are inserted together (one statement for the sources,
+            # one for their passages); anything that must see them first flushes the queue.
+            pending: list[tuple[SourceRecord, int, str]] = []
+
+            def flush() -> None:
+                if not pending:
+                    return
+                sids = store.insert_sources(
+                    conn,
+                    [(r, v, h, source_text(r.sections)) for r, v, h in pending],
+                    run_id=report.run_id,
+                )
+                drafts = [
+                    chunk_sections(
+                        r.sections, external_id=r.external_id, version=v, settings=self.chunking
+                    )
+                    for r, v, _h in pending
+                ]
+                pids = store.insert_passages_bulk(conn, list(zip(sids, drafts, strict=True)))
+                added_pids.extend(pids)
+                frep.passages += len(pids)
+                report.new_source_ids.extend(sids)
+                for (r, v, h), sid in zip(pending, sids, strict=True):
+                    current[r.external_id] = CurrentVersion(sid, v, h)
+                    if r.retracted:
+                        report.retracted_source_ids.append(sid)
+                pending.clear()
+
+            def retire(cur: CurrentVersion, *, deleted: bool) -> None:
+                old_pids = store.passage_ids_of(conn, cur.source_id)
+                if self.lexical is not None:
+                    self.lexical.remove(conn, old_pids)
+                removed_pids.extend(old_pids)
+                store.retire_source(conn, cur.source_id, deleted=deleted)
+                report.superseded_source_ids.append(cur.source_id)
+
+            queued: set[str] = set()
             for item in batch:
                 if isinstance(item, RejectedRecord):
                     frep.rejected += 1
                     store.add_quarantine(conn, report.run_id, item)
                     continue
                 frep.records += 1
+                if item.external_id in queued:  # the same id twice in one batch
+                    flush()
+                    queued.clear()
                 if isinstance(item, DeleteRecord):
                     cur = current.pop(item.external_id, None)
                     if cur is not None:
-                        old_pids = store.passage_ids_of(conn, cur.source_id)
-                        if self.lexical is not None:
-                            self.lexical.remove(conn, old_pids)
-                        removed_pids += old_pids
-                        store.retire_source(conn, cur.source_id, deleted=True)
-                        report.superseded_source_ids.append(cur.source_id)
+                        retire(cur, deleted=True)
                         frep.deleted += 1
                     continue
                 record = item
@@ -272,42 +307,22 @@ class Ingester:
                     frep.unchanged += 1
                     continue
                 if cur is not None:
-                    old_pids = store.passage_ids_of(conn, cur.source_id)
-                    if self.lexical is not None:
-                        self.lexical.remove(conn, old_pids)
-                    removed_pids += old_pids
-                    store.retire_source(conn, cur.source_id)
-                    report.superseded_source_ids.append(cur.source_id)
+                    retire(cur, deleted=False)
                     version = cur.version + 1
                     frep.updated += 1
                 else:
-                    version = store.latest_version(conn, record.external_id) + 1
+                    version = latest.get(record.external_id, 0) + 1
                     frep.added += 1
-                drafts = chunk_sections(
-                    record.sections,
-                    external_id=record.external_id,
-                    version=version,
-                    settings=self.chunking,
-                )
-                sid = store.insert_source(
-                    conn,
-                    record,
-                    version=version,
-                    content_hash=h,
-                    text=source_text(record.sections),
-                    run_id=report.run_id,
-                )
-                report.new_source_ids.append(sid)
-                pids = store.insert_passages(conn, sid, drafts)
-                added_pids += pids
-                frep.passages += len(pids)
-                current[record.external_id] = CurrentVersion(sid, version, h)
+                latest[record.external_id] = version
                 if record.retraction_of:
+                    flush()  # the retracted record may be waiting in the queue
+                    queued.clear()
                     report.retracted_source_ids += store.mark_retracted(
                         conn, record.retraction_of, record.pmid
                     )
-                if record.retracted:
-                    report.retracted_source_ids.append(sid)
+                pending.append((record, version, h))
+                queued.add(record.external_id)
+            flush()
             if self.lexical is not None and added_pids:
                 self.lexical.add(conn, added_pids)
         if self.on_batch and (added_pids or removed_pids):

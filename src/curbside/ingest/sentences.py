@@ -94,7 +94,8 @@ _TOKEN_BEFORE = re.compile(r"(\S+)$")
 
 def _is_abbreviation(text: str, dot: int) -> bool:
     """True when the period at index `dot` closes an abbreviation or an initial."""
-    m = _TOKEN_BEFORE.search(text, 0, dot)
+    # Look back a bounded window: scanning from 0 made long texts quadratic.
+    m = _TOKEN_BEFORE.search(text, max(0, dot - 64), dot)
     if not m:
         return False
     token = m.group(1).lstrip("([\"'“‘").lower()

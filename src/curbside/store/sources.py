@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, and_, func, select, update
+from sqlalchemy import Connection, Engine, RowMapping, Table, and_, func, select, update
 
 from curbside.domain import (
     Passage,
@@ -72,6 +72,27 @@ def _passage(row: RowMapping) -> Passage:
 _SOURCE_COLS = [c for c in sources.c if c.name != "text"]
 
 
+def _insert_many_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows in one executemany and return their ids in row order.
+
+    SQLite: RETURNING with guaranteed order makes SQLAlchemy insert one row per statement, so
+    we rely on SQLite's rowid allocation instead — inside our write transaction (one writer)
+    new ids are max(id)+1, +2, ... — and check the count afterwards. Other databases use
+    RETURNING, which their drivers batch.
+    """
+    if conn.dialect.name != "sqlite":
+        result = conn.execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
+        )
+        return [int(x) for x in result.scalars()]
+    start = int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
+    conn.execute(table.insert(), rows)
+    end = int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
+    if end - start != len(rows):  # pragma: no cover - would mean a second writer
+        raise RuntimeError(f"{table.name}: concurrent insert detected; ingest again")
+    return list(range(start + 1, end + 1))
+
+
 class SourceStore:
     """Reads and writes sources and passages. Write methods take an open transaction."""
 
@@ -129,6 +150,84 @@ class SourceStore:
             select(func.max(sources.c.version)).where(sources.c.external_id == external_id)
         ).scalar()
         return int(v or 0)
+
+    def max_versions(self, conn: Connection, external_ids: Iterable[str]) -> dict[str, int]:
+        """Highest stored version per external id (current or not)."""
+        ids = list(set(external_ids))
+        out: dict[str, int] = {}
+        for i in range(0, len(ids), 500):
+            rows = conn.execute(
+                select(sources.c.external_id, func.max(sources.c.version))
+                .where(sources.c.external_id.in_(ids[i : i + 500]))
+                .group_by(sources.c.external_id)
+            )
+            out.update({ext: int(v) for ext, v in rows})
+        return out
+
+    def insert_sources(
+        self,
+        conn: Connection,
+        items: Sequence[tuple[SourceRecord, int, str, str]],
+        *,
+        run_id: int | None,
+    ) -> list[int]:
+        """Insert (record, version, content hash, text) rows in one statement; returns ids."""
+        if not items:
+            return []
+        now = utcnow()
+        rows = [
+            {
+                "external_id": r.external_id,
+                "version": version,
+                "is_current": True,
+                "deleted": False,
+                "content_hash": h,
+                "kind": str(r.kind),
+                "title": r.title,
+                "container": r.container,
+                "container_abbrev": r.container_abbrev,
+                "year": r.year,
+                "authors": r.authors,
+                "pmid": r.pmid,
+                "doi": r.doi,
+                "url": r.url,
+                "publication_types": r.publication_types,
+                "mesh_terms": r.mesh_terms,
+                "language": r.language,
+                "retracted": r.retracted,
+                "retraction_of": r.retraction_of,
+                "retraction_in": r.retraction_in,
+                "meta": r.meta,
+                "text": text,
+                "origin_file": r.origin_file,
+                "origin_position": r.origin_position,
+                "ingest_run_id": run_id,
+                "ingested_at": now,
+            }
+            for r, version, h, text in items
+        ]
+        return _insert_many_ids(conn, sources, rows)
+
+    def insert_passages_bulk(
+        self, conn: Connection, items: Sequence[tuple[int, Sequence[PassageDraft]]]
+    ) -> list[int]:
+        """Insert the passages of several sources in one statement; returns ids in order."""
+        rows = [
+            {
+                "uid": d.uid,
+                "source_id": sid,
+                "ord": d.ord,
+                "section": d.section,
+                "text": d.text,
+                "char_start": d.char_start,
+                "char_end": d.char_end,
+            }
+            for sid, drafts in items
+            for d in drafts
+        ]
+        if not rows:
+            return []
+        return _insert_many_ids(conn, passages, rows)
 
     def insert_source(
         self,
