@@ -12,10 +12,8 @@ import pytest
 
 from curbside import services
 from curbside.api.app import create_app
-from curbside.api.review_routes import router as api_review_router
 from curbside.review.editorial import Actor
 from curbside.services import accounts, review
-from curbside.web.review_routes import router as web_review_router
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -34,8 +32,6 @@ def server(rt: services.Runtime) -> Iterator[str]:
     import uvicorn
 
     app = create_app(runtime=rt)
-    app.include_router(web_review_router)
-    app.include_router(api_review_router)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)

@@ -11,18 +11,14 @@ from fastapi.testclient import TestClient
 
 from curbside import services
 from curbside.api.app import create_app
-from curbside.api.review_routes import router as api_review_router
 from curbside.review.editorial import Actor
 from curbside.services import accounts, review
-from curbside.web.review_routes import router as web_review_router
 
 PW = "reviewer password 1"
 
 
 def review_app(rt: services.Runtime) -> FastAPI:
     app = create_app(runtime=rt)
-    app.include_router(web_review_router)  # what the integrator adds to create_app
-    app.include_router(api_review_router)
     return app
 
 

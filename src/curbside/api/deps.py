@@ -69,7 +69,7 @@ def check_audience(value: str | None, default: str) -> str:
 
 def article_for(rt: Runtime, article: Article, audience: str | None) -> Article:
     """The article in the requested reader mode (default: the one it was written for)."""
-    from curbside.api import reads
+    from curbside.services import reads
 
     mode = check_audience(audience, article.audience)
     return reads.render_article(article, audience=mode)

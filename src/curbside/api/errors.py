@@ -13,8 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from curbside import services
 from curbside.api.middleware import route_template
-from curbside.api.reads import ServiceUnavailable
 from curbside.api.schemas import ErrorPublic
+from curbside.services.reads import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from curbside import __version__, services
-from curbside.api import reads
 from curbside.api.deps import RuntimeDep, article_for, call
 from curbside.api.errors import ApiError
 from curbside.api.schemas import (
@@ -30,7 +29,7 @@ from curbside.api.schemas import (
     ThreadPublic,
 )
 from curbside.domain import Passage, Source
-from curbside.services import Runtime
+from curbside.services import Runtime, reads
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorPublic, "description": "Not found"},

@@ -47,6 +47,13 @@ from curbside.services.corpus import (
     stats,
     upgrade_database,
 )
+from curbside.services.reads import (
+    citing_articles,
+    get_passage,
+    passage_sources,
+    readiness,
+    render_article,
+)
 from curbside.services.review import (
     TransitionRefused,
     after_ingest,
@@ -117,4 +124,9 @@ __all__ = [
     "add_safety",
     "triage_public",
     "triage_text",
+    "citing_articles",
+    "get_passage",
+    "passage_sources",
+    "readiness",
+    "render_article",
 ]

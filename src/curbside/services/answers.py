@@ -86,6 +86,8 @@ def ask(
         raise InvalidInput("audience", f"must be one of {', '.join(AUDIENCES)}")
     if writer not in WRITERS:
         raise InvalidInput("writer", f"must be one of {', '.join(WRITERS)}")
+    if thread_id is not None and rt.articles.thread_context(thread_id) is None:
+        raise NotFoundError(f"no thread {thread_id}")
     search_text = q if not context_terms else f"{q} {' '.join(context_terms)}"
     try:
         result = retriever(rt).search(search_text, k=12)

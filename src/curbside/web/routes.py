@@ -15,7 +15,6 @@ from fastapi.responses import (
 )
 
 from curbside import services
-from curbside.api import reads
 from curbside.api.deps import RuntimeDep, article_for, call, check_audience
 from curbside.api.errors import ApiError
 from curbside.api.routes import (
@@ -28,7 +27,7 @@ from curbside.api.routes import (
 )
 from curbside.api.schemas import ArticlePublic, PassageWithSource, clean_question
 from curbside.article import Article
-from curbside.services import Runtime
+from curbside.services import Runtime, reads
 from curbside.web import views
 from curbside.web.templating import STATIC, render
 

@@ -1,9 +1,4 @@
-"""Read use cases the web adapters need that `curbside.services` does not offer (yet).
-
-Each function takes the `Runtime` first, like a service, and uses only the stores the runtime
-holds. Move them into ``curbside.services`` when convenient; the adapters only need the import
-changed.
-"""
+"""Read use cases of the web adapters: passages, citing articles, readiness, reader modes."""
 
 from __future__ import annotations
 
@@ -11,10 +6,9 @@ import logging
 
 from sqlalchemy import text
 
-from curbside import services
 from curbside.article import Article
 from curbside.domain import Evidence, Passage, Source
-from curbside.services import NotFoundError, Runtime
+from curbside.services.runtime import NotFoundError, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -25,23 +19,18 @@ class ServiceUnavailable(RuntimeError):
 
 # -- answers -----------------------------------------------------------------------------------
 def render_article(article: Article, *, audience: str) -> Article:
-    """The stored article re-rendered for another reader (same claims, citations, red flags).
-
-    ``services.render_article`` when the build has it, else the reader-mode stage directly.
-    """
+    """The stored article re-rendered for another reader (same claims, citations, red flags)."""
     if audience == article.audience:
         return article
-    fn = getattr(services, "render_article", None)
-    if fn is not None:
-        rendered: Article = fn(article, audience=audience)
-        return rendered
     from curbside.render.modes import render_for_audience
 
     return render_for_audience(article, audience)
 
 
 def search(rt: Runtime, *, query: str, k: int = 10) -> list[Evidence]:
-    return list(services.search(rt, query=query, k=k).evidence)
+    from curbside.services.answers import search as search_
+
+    return list(search_(rt, query=query, k=k).evidence)
 
 
 # -- passages, sources, article metadata -------------------------------------------------------
@@ -91,12 +80,16 @@ def readiness(rt: Runtime) -> tuple[bool, dict[str, bool], dict[str, str]]:
     try:
         rt.lexical.search(["pain"], 1)
         checks["index"] = True
-        dense = services.dense_index(rt).exists()
+        from curbside.services.answers import dense_index
+
+        dense = dense_index(rt).exists()
         detail["index"] = "lexical + dense" if dense else "lexical only (no dense index)"
     except Exception as exc:
         detail["index"] = type(exc).__name__
     try:
-        n = int(services.stats(rt).get("passages", 0))
+        from curbside.services.corpus import stats
+
+        n = int(stats(rt).get("passages", 0))
         checks["library"] = n > 0
         detail["library"] = f"{n} passages"
     except Exception as exc:
