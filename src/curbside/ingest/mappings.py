@@ -227,7 +227,9 @@ PRESETS: dict[str, FieldMapping] = {
     ),
     "cohen2006": FieldMapping(
         id="pubmedID", id_namespace="pmid", pmid="pubmedID", title="title", text="abstract",
-        year="year", authors="authors", authors_sep=";", meta=(("review_topic", "review_topic"),),
+        # No review_topic in meta: the same article appears under several review topics, and
+        # that must not make each appearance a new version of the source.
+        year="year", authors="authors", authors_sep=";",
     ),
     "medquad": FieldMapping(
         id="collection+qid", id_namespace="medquad", on_duplicate_id="suffix",
