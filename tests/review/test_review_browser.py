@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PW = "reviewer password 1"
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 def _free_port() -> int:
@@ -65,6 +67,8 @@ def test_reviewer_reviews_claims_and_approves_in_chromium(
         page.fill("#password", PW)
         page.click("button:has-text('Sign in')")
         page.wait_for_url(f"{server}/review")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "20-review-queue.png"), full_page=True)
         page.click("text=Exercise for chronic low back pain")
         page.click("button:has-text('Start review')")
         assert "State: under review" in page.inner_text(".review-state")
@@ -72,6 +76,7 @@ def test_reviewer_reviews_claims_and_approves_in_chromium(
         page.fill("#comment-c1", "matches the trial abstract")
         page.click("#claim-c1 button:has-text('Accept')")
         assert "rita: accept" in page.inner_text("#claim-c1")
+        page.screenshot(path=str(SHOTS / "21-claim-review.png"), full_page=True)
         page.fill("#comment-c3", "not about treatment")
         page.click("#claim-c3 button:has-text('Strike')")
         assert "version 2 of 2" in page.inner_text(".kicker").lower()  # CSS upper-cases it
@@ -80,10 +85,12 @@ def test_reviewer_reviews_claims_and_approves_in_chromium(
 
         page.click("text=Changes since version 1")
         assert "Imaging is not routinely needed" in page.inner_text(".diff-removed")
+        page.screenshot(path=str(SHOTS / "22-version-diff.png"), full_page=True)
         page.click("text=Back to version 2")
         page.fill("#note", "every remaining claim checked")
         page.click("button:has-text('Approve')")
         assert "Approved by the Medical Advisory Board" in page.inner_text(".review-state")
+        page.screenshot(path=str(SHOTS / "23-approved.png"), full_page=True)
 
         page.goto(f"{server}/articles/{article_id}?version=1")
         body = page.inner_text("main")
