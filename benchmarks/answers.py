@@ -655,7 +655,8 @@ def bench_integrity(bioasq_runs: Sequence[Run], limit: int | None) -> str:
         "",
         "Corpus: the bioasq-subset home above for both question sets (the integrator's "
         "/work/devcorpus dense index was empty when this ran). BioASQ = the "
-        f"{len(bioasq_runs)} any-type questions above; MedicationQA = {len(sample)} random questions (seed {SEED}) of "
+        f"{len(bioasq_runs)} any-type questions above; MedicationQA = {len(sample)} random "
+        f"questions (seed {SEED}) of "
         "medicationqa.jsonl. Sentences = non-ours claims of lead, sections and bottom line.",
         "",
         "| set | articles | sentences | cite ≥ 1 ref | dangling citations | "
