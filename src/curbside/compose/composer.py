@@ -112,11 +112,13 @@ class ExtractiveComposer:
             return claim
 
         # Lead: the strongest evidence first (guidelines, reviews, conclusions).
+        # Study aims ("To determine whether...") and bare titles never lead or conclude.
+        leadable = [c for c in cands if not _not_a_finding(c)] or cands
         strong = [
             c
-            for c in cands
+            for c in leadable
             if c.level <= 2 or "CONCLUSION" in c.section or "RECOMMENDATION" in c.section
-        ] or cands
+        ] or leadable
         strong = self._semantic_order(inp, strong[:8]) + strong[8:]
         for c in strong[:1]:
             cl = take(c)
@@ -239,6 +241,20 @@ def consensus_basis(evidence: Sequence[Evidence], n: int = 5) -> list[str]:
         res = [e for e in mine if "RESULT" in (e.passage.section or "").upper()] or mine[:1]
         sents = [s for e in res for s in split_sentences(e.passage.text)][::-1]
     return list(dict.fromkeys(sents))[:n]
+
+
+_AIM = re.compile(
+    r"^(to (determine|assess|evaluate|examine|investigate|compare|describe|explore|identify)|"
+    r"(the )?(aim|purpose|objective|goal)s? of (this|the|our) (study|review|trial)|"
+    r"(this|the|our) (study|review|trial) (aimed|aims|sought|was designed)|we (aimed|sought))",
+    re.I,
+)
+
+
+def _not_a_finding(c: Candidate) -> bool:
+    """A study aim, or the source's title repeated as a sentence."""
+    title = c.evidence.source.title.strip().rstrip(".").lower()
+    return bool(_AIM.search(c.text)) or c.text.strip().rstrip(".").lower() == title
 
 
 def _same(a: Candidate, b: Candidate) -> bool:

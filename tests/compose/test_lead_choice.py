@@ -1,0 +1,24 @@
+"""The lead never is a study aim or a bare title."""
+
+from __future__ import annotations
+
+from curbside.compose.candidates import Candidate
+from curbside.compose.composer import _not_a_finding
+from curbside.domain import Evidence, Passage, Source, SourceKind
+
+
+def _cand(text: str, title: str = "Exercise therapy for chronic low back pain") -> Candidate:
+    src = Source(id=1, external_id="doc:1", version=1, kind=SourceKind.RCT, title=title,
+                 container=None, container_abbrev=None, year=2020, authors=[], pmid=None,
+                 doi=None, url=None, publication_types=[], mesh_terms=[], retracted=False,
+                 is_current=True, content_hash="x", meta={}, ingested_at="")
+    p = Passage(id=1, uid="u", source_id=1, ord=0, section="RESULTS", text=text,
+                char_start=0, char_end=len(text))
+    return Candidate(text=text, original=text, evidence=Evidence(p, src), start=0, end=len(text))
+
+
+def test_aims_and_titles_are_not_findings() -> None:
+    assert _not_a_finding(_cand("To determine whether exercise reduces pain in adults."))
+    assert _not_a_finding(_cand("The purpose of this study was to compare two programmes."))
+    assert _not_a_finding(_cand("Exercise therapy for chronic low back pain."))
+    assert not _not_a_finding(_cand("Exercise therapy reduced pain by 10 points at 12 weeks."))
