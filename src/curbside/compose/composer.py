@@ -67,10 +67,15 @@ def _score(c: Candidate) -> float:
 
 class ExtractiveComposer:
     def __init__(
-        self, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE, max_per_section: int = 5
+        self,
+        *,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        max_per_section: int = 5,
+        max_per_source: int = 2,
     ) -> None:
         self.min_confidence = min_confidence
         self.max_per_section = max_per_section
+        self.max_per_source = max_per_source
 
     def compose(self, inp: ComposeInput) -> tuple[Article, ReferenceList]:
         refs = ReferenceList()
@@ -140,9 +145,14 @@ class ExtractiveComposer:
             if kind in ("recommendations", "treatment"):
                 pool.sort(key=lambda c: (c.level, -_score(c)))
             section = ArticleSection(heading=HEADINGS[kind], kind=kind)
+            per_source: dict[int, int] = {}
             for c in pool:
                 if len(section.claims) >= self.max_per_section:
                     break
+                sid = c.evidence.source.id
+                if per_source.get(sid, 0) >= self.max_per_source:
+                    continue  # one long guideline must not fill a whole section
+                per_source[sid] = per_source.get(sid, 0) + 1
                 cl = take(c)
                 used.add(id(c))
                 if cl:
