@@ -21,7 +21,7 @@ from rich.table import Table
 
 from curbside import services
 from curbside.cli.main import app, console, err, fail, runtime
-from curbside.ingest.pipeline import IngestReport
+from curbside.ingest.pipeline import IngestReport, expand_paths
 
 sources_app = typer.Typer(help="List, show and search stored sources.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -32,21 +32,46 @@ FORMATS = ["auto", "pubmed", "medline", "jsonl", "json", "beir", "markdown", "ht
 
 
 class RichIngestObserver:
-    """Draws one progress bar per file: bytes read, rate, ETA and records so far."""
+    """One progress bar per file for a few large files; one bar for the run when a directory
+    holds many small ones. Bytes read, rate, ETA and records so far."""
 
-    def __init__(self, progress: Progress) -> None:
+    MANY = 5
+
+    def __init__(self, progress: Progress, paths: list[Path] | None = None) -> None:
         self.progress = progress
         self.tasks: dict[Path, TaskID] = {}
+        files = list(expand_paths(paths or []))
+        self.single: TaskID | None = None
+        self.done_bytes = 0
+        self.records = 0
+        if len(files) > self.MANY:
+            total = sum(f.stat().st_size for f in files if f.is_file())
+            self.single = progress.add_task(f"{len(files)} files", total=total or None, records=0)
 
     def file_started(self, path: Path, total_bytes: int) -> None:
-        self.tasks[path] = self.progress.add_task(path.name, total=total_bytes or None, records=0)
+        if self.single is None:
+            self.tasks[path] = self.progress.add_task(
+                path.name, total=total_bytes or None, records=0
+            )
 
     def advanced(self, path: Path, records: int, bytes_done: int) -> None:
+        if self.single is not None:
+            self.progress.update(
+                self.single, completed=self.done_bytes + bytes_done, records=self.records + records
+            )
+            return
         task = self.tasks.get(path)
         if task is not None:
             self.progress.update(task, completed=bytes_done, records=records)
 
     def file_finished(self, path: Path) -> None:
+        if self.single is not None:
+            if path.is_file():
+                self.done_bytes += path.stat().st_size
+            t = self.progress.tasks[self.single]
+            self.records = int(t.fields.get("records", self.records))
+            self.progress.update(self.single, completed=self.done_bytes)
+            return
         task = self.tasks.get(path)
         if task is not None:
             t = self.progress.tasks[task]
@@ -67,12 +92,34 @@ def _print_report(report: IngestReport) -> None:
         "passages",
     ):
         table.add_column(col, justify="left" if col in ("file", "format") else "right")
-    for f in report.files:
+    shown = (
+        report.files
+        if len(report.files) <= RichIngestObserver.MANY
+        else [f for f in report.files if f.error or f.rejected or f.updated or f.deleted]
+    )
+    for f in shown:
         table.add_row(
             Path(f.path).name,
             f.format,
             *(
                 str(getattr(f, c))
+                for c in (
+                    "records",
+                    "added",
+                    "updated",
+                    "unchanged",
+                    "deleted",
+                    "rejected",
+                    "passages",
+                )
+            ),
+        )
+    if len(shown) < len(report.files):
+        table.add_row(
+            f"{len(report.files)} files",
+            "",
+            *(
+                str(report.total(c))
                 for c in (
                     "records",
                     "added",
@@ -142,7 +189,8 @@ def ingest(
         disable=quiet,
         transient=False,
     )
-    observer = RichIngestObserver(progress)
+    targets = ([services.starter_library_path()] if starter_library else []) + list(paths or [])
+    observer = RichIngestObserver(progress, targets)
     reports = []
     with progress:
         if starter_library:
