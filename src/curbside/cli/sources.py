@@ -21,7 +21,7 @@ from rich.table import Table
 
 from curbside import services
 from curbside.cli.main import app, console, err, fail, runtime
-from curbside.ingest.pipeline import IngestReport, expand_paths
+from curbside.ingest.pipeline import COUNT_FIELDS, IngestReport, expand_paths
 
 sources_app = typer.Typer(help="List, show and search stored sources.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -98,38 +98,10 @@ def _print_report(report: IngestReport) -> None:
         else [f for f in report.files if f.error or f.rejected or f.updated or f.deleted]
     )
     for f in shown:
-        table.add_row(
-            Path(f.path).name,
-            f.format,
-            *(
-                str(getattr(f, c))
-                for c in (
-                    "records",
-                    "added",
-                    "updated",
-                    "unchanged",
-                    "deleted",
-                    "rejected",
-                    "passages",
-                )
-            ),
-        )
+        table.add_row(Path(f.path).name, f.format, *(str(getattr(f, c)) for c in COUNT_FIELDS))
     if len(shown) < len(report.files):
         table.add_row(
-            f"{len(report.files)} files",
-            "",
-            *(
-                str(report.total(c))
-                for c in (
-                    "records",
-                    "added",
-                    "updated",
-                    "unchanged",
-                    "deleted",
-                    "rejected",
-                    "passages",
-                )
-            ),
+            f"{len(report.files)} files", "", *(str(report.total(c)) for c in COUNT_FIELDS)
         )
     console.print(table)
     for f in report.files:

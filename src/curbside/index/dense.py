@@ -21,7 +21,6 @@ from curbside.index.embedder import Embedder, make_embedder
 from curbside.index.vectors import (
     ExactVectorIndex,
     MissingIndexError,
-    StaleIndexError,
     UsearchVectorIndex,
     open_vector_index,
 )
@@ -89,14 +88,9 @@ class DenseIndex:
     def _open(self, *, create: bool = False) -> UsearchVectorIndex | ExactVectorIndex:
         if self._index is None or create:
             self.directory.mkdir(parents=True, exist_ok=True)
-            try:
-                self._index = open_vector_index(
-                    self.directory, self.embedder.dim, self.fingerprint, "usearch", create=create
-                )
-            except (MissingIndexError, StaleIndexError):
-                if not create:
-                    raise
-                raise
+            self._index = open_vector_index(
+                self.directory, self.embedder.dim, self.fingerprint, "usearch", create=create
+            )
         return self._index
 
     def exists(self) -> bool:

@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from curbside.domain import ReadItem
 
@@ -58,6 +58,14 @@ def open_binary(path: Path) -> IO[bytes]:
         gz.myfileobj = raw  # type: ignore[assignment]  # GzipFile then closes it too
         return gz  # type: ignore[return-value]
     return raw
+
+
+def open_or_fail(path: Path, *, binary: bool) -> IO[Any]:
+    """`open_binary`/`open_text`, raising `ReaderError` naming the file when it can't open."""
+    try:
+        return open_binary(path) if binary else open_text(path)
+    except OSError as e:
+        raise ReaderError(f"{path}: cannot open: {e}") from e
 
 
 def open_text(path: Path) -> IO[str]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from curbside.domain import ReadItem, RejectedRecord, Section, SourceRecord
-from curbside.ingest.base import ReaderError, open_text, parse_year
+from curbside.ingest.base import ReaderError, open_or_fail, parse_year
 from curbside.ingest.evidence import classify_source
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
@@ -86,10 +86,7 @@ class MedlineTextReader:
     def read(self, path: Path) -> Iterator[ReadItem]:
         path = Path(path)
         origin = str(path)
-        try:
-            stream = open_text(path)
-        except OSError as e:
-            raise ReaderError(f"{origin}: cannot open: {e}") from e
+        stream = open_or_fail(path, binary=False)
         position = 0
         fields: list[Field] = []
         raw_lines = 0

@@ -52,6 +52,10 @@ class IngestObserver(Protocol):
     def file_finished(self, path: Path) -> None: ...
 
 
+#: The per-file counters of a `FileReport`, in the order reports show them.
+COUNT_FIELDS = ("records", "added", "updated", "unchanged", "deleted", "rejected", "passages")
+
+
 @dataclass
 class FileReport:
     path: str
@@ -87,10 +91,7 @@ class IngestReport:
         return stored > 0 or (not any(f.error for f in self.files) and self.total("rejected") == 0)
 
     def counts(self) -> dict[str, int]:
-        return {
-            n: self.total(n)
-            for n in ("records", "added", "updated", "unchanged", "deleted", "rejected", "passages")
-        }
+        return {n: self.total(n) for n in COUNT_FIELDS}
 
 
 def content_hash(record: SourceRecord) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from lxml import etree
 
 from curbside.domain import DeleteRecord, ReadItem, RejectedRecord, Section, SourceRecord
-from curbside.ingest.base import ReaderError, open_binary, parse_year
+from curbside.ingest.base import ReaderError, open_or_fail, parse_year
 from curbside.ingest.evidence import classify_source
 
 _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
@@ -129,10 +129,7 @@ class PubmedXmlReader:
     def read(self, path: Path) -> Iterator[ReadItem]:
         path = Path(path)
         origin = str(path)
-        try:
-            stream = open_binary(path)
-        except OSError as e:
-            raise ReaderError(f"{origin}: cannot open: {e}") from e
+        stream = open_or_fail(path, binary=True)
         position = 0
         parsed = False
         with stream:
