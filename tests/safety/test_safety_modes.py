@@ -79,6 +79,16 @@ def _numbers(a: Article) -> Counter[str]:
     return Counter(NUM.findall(" ".join(c.text for c in a.all_claims())))
 
 
+#: Negations and hedges: a cited sentence keeps every one of them in every mode.
+_GUARDED = {"no", "not", "never", "without", "neither", "nor", "may", "might", "could",
+            "suggest", "suggests", "likely", "unlikely", "possibly"}
+
+
+def _guarded(a: Article) -> Counter[str]:
+    text = " ".join(c.text for c in a.all_claims() if not c.ours)
+    return Counter(w for w in re.findall(r"[a-z]+", text.lower()) if w in _GUARDED)
+
+
 def _check_preserved(before: Article, after: Article) -> None:
     assert after.red_flags == before.red_flags
     assert after.premise_findings == before.premise_findings
@@ -87,6 +97,12 @@ def _check_preserved(before: Article, after: Article) -> None:
     assert {r.n for r in after.references} == {r.n for r in before.references}
     missing = _numbers(before) - _numbers(after)
     assert not missing, missing
+    assert _guarded(after) == _guarded(before)
+    # every cited sentence of the patient text comes from a cited sentence of the article,
+    # with the same citations
+    cited = {tuple(c.citations) for c in before.all_claims() if c.citations}
+    assert all(tuple(c.citations) in cited for c in after.all_claims()
+               if c.citations and not c.ours)
 
 
 @pytest.mark.parametrize("article", ARTICLES)
@@ -129,7 +145,10 @@ def test_unknown_audience() -> None:
 
 
 _word = st.sampled_from(["pain", "myocardial", "infarction", "hypertension", "and", "12", "3.5",
-                         "the", "risk", ";", ",", "which", "but", "patients", "edema", "45%"])
+                         "the", "risk", ";", ",", "which", "but", "patients", "edema", "45%",
+                         "was", "were", "reduced", "no", "not", "may", "suggest", "that", ":",
+                         "while", "(", ")", "- ", ".", "administered", "dosage", "mg",
+                         "however", "respectively", "without"])
 
 
 @settings(max_examples=80, deadline=None)

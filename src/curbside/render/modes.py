@@ -3,134 +3,45 @@
 `render_for_audience(article, audience)` returns a new `Article`:
 
 * **clinician** (default): unchanged text.
-* **patient**: technical terms get their lay wording from ``synonyms.yaml``
-  (``"myocardial infarction (heart attack)"`` on first use, the lay term after, unless the
-  technical term holds a number); long sentences are split at safe points (``;``, ``, and``,
-  ``, but``, ``, which``...) with each piece keeping the sentence's citations; every number is
-  kept; patient-information references are listed first (numbers unchanged, nothing removed);
-  a "When to seek care" section is built from the red flags (and premise findings' patterns),
-  cited with the red flags' citations.
+* **patient** (plain language, see `curbside.render.plain`): long sentences are cut at safe
+  clause boundaries, each piece keeping the sentence's citations; then technical terms get
+  their lay wording from ``synonyms.yaml`` (``"myocardial infarction (heart attack)"`` on first
+  use, the lay term after, unless the technical term holds a number) and plain words from
+  ``plain_words.yaml`` (``"administered"`` -> ``"given"``), never more than a quarter of a
+  sentence's content words; every number, negation and hedge is kept. Claims citing a
+  patient-information source come first within each section and those references are listed
+  first (numbers unchanged, nothing removed); an abbreviation's definition "(CR)" that the
+  article never uses again is dropped; our own fixed sentences (the "insufficient evidence"
+  notice, the verdict lines) have plain versions; a "When to seek care" section is built from
+  the red flags (and premise findings' patterns), cited with their citations, or, when there is
+  none, two general lines of ours (no facts, nothing cited).
 * **student**: a "Key terms" section with short definitions from ``glossary.yaml``.
 
 No mode drops a red flag, a premise finding, a citation number or a number of the text.
-`readability` holds the Flesch-Kincaid grade of the rendered text (pyphen syllables).
+`readability` holds the Flesch-Kincaid grade (pyphen syllables) of the article body's claims,
+one unit per claim (`readability_units`): not the title, notices or reference list.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 import yaml
 
 from curbside.article import Article, ArticleSection, Claim
-from curbside.understand.vocabulary import synonym_entries
+from curbside.ingest.sentences import split_sentences
+from curbside.render.plain import lay_text, split_sentence
 
 AUDIENCES = ("clinician", "patient", "student")
-_LONG_WORDS = 22
-_MIN_PIECE_WORDS = 5
-_SPLIT_POINTS = [
-    re.compile(r";\s+"),
-    re.compile(r",\s+(?=(?:and|but|while|whereas|although|which|so)\s)", re.I),
-]
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
-
-# --------------------------------------------------------------------------------------------
-# Vocabulary
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _LayForm:
-    technical: str
-    lay: str
-    rx: re.Pattern[str]
-
-
-@cache
-def _lay_forms() -> tuple[_LayForm, ...]:
-    forms: list[_LayForm] = []
-    for entry in synonym_entries():
-        if not entry.lay:
-            continue
-        lay = entry.lay[0]
-        for tech in entry.technical:
-            if len(tech) < 5 or tech.lower() == lay.lower():
-                continue
-            rx = re.compile(r"(?<![\w-])" + re.escape(tech) + r"(?:s|es)?(?![\w-])", re.I)
-            forms.append(_LayForm(tech, lay, rx))
-    forms.sort(key=lambda f: len(f.technical), reverse=True)
-    return tuple(forms)
-
-
-def _lay_text(text: str, seen: set[str]) -> str:
-    """Technical terms explained on first use ("X (lay)"), replaced by the lay term after."""
-    taken: list[tuple[int, int, str]] = []
-    for form in _lay_forms():
-        for m in form.rx.finditer(text):
-            if any(m.start() < e and m.end() > s for s, e, _ in taken):
-                continue
-            before = text[:m.start()].rstrip()
-            after = text[m.end():].lstrip()
-            if before.endswith("(") or after.lower().startswith("(" + form.lay.lower()):
-                continue
-            key = form.lay.lower()
-            if key not in seen:
-                seen.add(key)
-                new = f"{m.group()} ({form.lay})"
-            elif _NUMBER.search(m.group()):
-                new = m.group()
-            else:
-                new = form.lay
-            taken.append((m.start(), m.end(), new))
-    for s, e, new in sorted(taken, reverse=True):
-        text = text[:s] + new + text[e:]
-    return text
-
-
-# --------------------------------------------------------------------------------------------
-# Sentence splitting
-# --------------------------------------------------------------------------------------------
-
-
-def _cap(s: str) -> str:
-    s = s.strip()
-    return s[:1].upper() + s[1:] if s else s
-
-
-def split_long(text: str) -> list[str]:
-    """Pieces of a long sentence split at safe points; short sentences come back whole."""
-    if len(text.split()) <= _LONG_WORDS:
-        return [text]
-    for rx in _SPLIT_POINTS:
-        cuts = [m for m in rx.finditer(text)]
-        if not cuts:
-            continue
-        pieces: list[str] = []
-        last = 0
-        for m in cuts:
-            left = text[last:m.start()]
-            right = text[m.end():]
-            if len(left.split()) >= _MIN_PIECE_WORDS and len(right.split()) >= _MIN_PIECE_WORDS:
-                pieces.append(left)
-                last = m.end()
-        pieces.append(text[last:])
-        if len(pieces) > 1:
-            out: list[str] = []
-            for p in pieces:
-                p = p.strip()
-                if not p.endswith((".", "!", "?")):
-                    p += "."
-                out.append(_cap(p))
-            return [q for p in out for q in split_long(p)]
-    return [text]
+#: `split_long` is the sentence splitter of the patient mode (see `curbside.render.plain`).
+split_long = split_sentence
 
 
 def _split_claim(c: Claim) -> list[Claim]:
-    pieces = split_long(c.text)
+    pieces = split_sentence(c.text)
     if len(pieces) == 1:
         return [c]
     return [c.model_copy(update={"text": p, "id": f"{c.id}.{i}" if c.id else ""})
@@ -184,7 +95,16 @@ def article_text(article: Article) -> str:
     return " ".join(c.text for c in article.all_claims() if c.text)
 
 
-_SENT_END = re.compile(r"[.!?]+(?:\s|$)")
+def readability_units(article: Article) -> list[str]:
+    """The text the Flesch-Kincaid grade is computed over: every claim of the article body
+    (lead, section intros and claims, "When to seek care", bottom line), one unit per claim.
+
+    Not the title, the question, notices, the reference list or the premise-finding and
+    red-flag boxes (those are the same, word for word, in every mode).
+    """
+    return [c.text for c in article.all_claims() if c.text.strip()]
+
+
 _WORDS = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*|\d+(?:[.,]\d+)*")
 
 
@@ -206,25 +126,34 @@ def _syllables(word: str) -> int:
     return max(1, len(re.findall(r"[aeiouy]+", word.lower())))
 
 
-def flesch_kincaid_grade(text: str) -> float:
+def flesch_kincaid_grade(text: str | list[str]) -> float:
     """Flesch-Kincaid grade with pyphen syllable counts.
 
+    `text` is one text or a list of units (claims): each unit counts as at least one sentence
+    (a bullet or a heading line is read as one), and sentences within a unit are counted with
+    the ingest sentence splitter, so "e.g.", "vs." and "2.5 mg" do not end a sentence.
     Not textstat: it fetches NLTK's cmudict from the network on first use, and Curbside never
     downloads anything at run time.
     """
-    toks = _WORDS.findall(text)
-    if not toks:
+    units = [text] if isinstance(text, str) else text
+    words = syll = sentences = 0
+    for unit in units:
+        toks = _WORDS.findall(unit)
+        if not toks:
+            continue
+        words += len(toks)
+        syll += sum(_syllables(w) for w in toks)
+        sentences += max(1, len(split_sentences(unit)))
+    if not words:
         return 0.0
-    sentences = max(1, len(_SENT_END.findall(text)))
-    syll = sum(_syllables(w) for w in toks)
-    return 0.39 * len(toks) / sentences + 11.8 * syll / len(toks) - 15.59
+    return 0.39 * words / sentences + 11.8 * syll / words - 15.59
 
 
 def readability(article: Article) -> float | None:
-    text = article_text(article)
-    if not text.strip():
+    units = readability_units(article)
+    if not units:
         return None
-    return round(flesch_kincaid_grade(text), 1)
+    return round(flesch_kincaid_grade(units), 1)
 
 
 def _seek_care_section(article: Article, seen: set[str]) -> ArticleSection | None:
@@ -236,7 +165,7 @@ def _seek_care_section(article: Article, seen: set[str]) -> ArticleSection | Non
     for rf in article.red_flags:
         p = by_id.get(rf.pattern)
         text = " ".join((p.lay_action if p and p.lay_action else rf.action).split())
-        claims.append(Claim(text=_lay_text(f"{rf.name}: {text}", seen),
+        claims.append(Claim(text=lay_text(f"{rf.name}: {text}", seen),
                             citations=list(rf.citations), ours=True, support=1.0,
                             id=f"care-{rf.pattern}"))
         done.add(rf.pattern)
@@ -246,14 +175,75 @@ def _seek_care_section(article: Article, seen: set[str]) -> ArticleSection | Non
         p = by_id.get(pf.pattern)
         if p is None or not p.lay_action:
             continue
-        claims.append(Claim(text=_lay_text(" ".join(p.lay_action.split()), seen),
+        claims.append(Claim(text=lay_text(" ".join(p.lay_action.split()), seen),
                             citations=list(pf.citations), ours=True, support=1.0,
                             id=f"care-{pf.pattern}"))
         done.add(pf.pattern)
     if not claims:
-        return None
+        # No red flag: a plain, general line of ours (no facts, nothing cited).
+        claims = [Claim(text=t, ours=True, support=1.0, id=f"care-general-{i}")
+                  for i, t in enumerate(GENERAL_CARE, 1)]
     return ArticleSection(heading="When to seek care", kind="when_to_seek_care", style="bullets",
                           intro=None, claims=claims)
+
+
+#: Patient-mode wording of the composer's own fixed sentences (``ours=True``; not sources).
+PLAIN_OWN_TEXT = {
+    "The evidence in this library is insufficient to answer this question; no sufficiently "
+    "relevant source was found.":
+        "This library does not have enough evidence to answer this question. "
+        "No source in it matched the question well enough.",
+    "The evidence in this library is insufficient to answer this with confidence.":
+        "There is not enough evidence here to give a sure answer.",
+    "On balance, the evidence in this library supports this.":
+        "Overall, the evidence in this library says yes.",
+    "On balance, the evidence in this library does not support this.":
+        "Overall, the evidence in this library says no.",
+    "The evidence in this library is mixed on this question.":
+        "The evidence in this library is mixed on this question.",
+    "Guidelines recommend:": "Guidelines say:",
+}
+#: "When to seek care" when no red flag was raised: general advice of ours, no facts.
+GENERAL_CARE = (
+    "If you are not sure what this means for you, ask your doctor or pharmacist.",
+    "If you feel very unwell or your symptoms get worse, get medical help right away.",
+)
+_DEFINED_ABBR = re.compile(r"\s\(([A-Za-z]*[A-Z][A-Za-z]*[A-Z][A-Za-z]*)\)")
+
+
+def _drop_unused_abbreviations(article: Article) -> Article:
+    """Drop an abbreviation's definition "(CR)" that the article never uses again."""
+    texts = [c.text for c in article.all_claims()]
+    joined = " ".join(texts)
+    unused: set[str] = set()
+    for abbr in set(_DEFINED_ABBR.findall(joined)):
+        if len(abbr) > 8:
+            continue
+        uses = len(re.findall(r"(?<![\w-])" + re.escape(abbr) + r"(?![\w-])", joined))
+        if uses == joined.count(f"({abbr})"):
+            unused.add(abbr)
+    if not unused:
+        return article
+
+    def fix(c: Claim) -> Claim:
+        new = _DEFINED_ABBR.sub(lambda m: "" if m.group(1) in unused else m.group(0), c.text)
+        return c if new == c.text else c.model_copy(update={"text": new})
+
+    return article.model_copy(update={
+        "lead": [fix(c) for c in article.lead],
+        "sections": [s.model_copy(update={
+            "intro": fix(s.intro) if s.intro else None, "claims": [fix(c) for c in s.claims]})
+            for s in article.sections],
+        "bottom_line": [fix(c) for c in article.bottom_line],
+    })
+
+
+def _patient_info_first(article: Article, claims: list[Claim]) -> list[Claim]:
+    """Claims citing a patient-information source first (stable otherwise)."""
+    info = {r.n for r in article.references if r.type == "Patient information"}
+    if not info:
+        return claims
+    return sorted(claims, key=lambda c: not (set(c.citations) & info))
 
 
 def _patient(article: Article) -> Article:
@@ -262,25 +252,29 @@ def _patient(article: Article) -> Article:
     def conv(claims: list[Claim]) -> list[Claim]:
         out: list[Claim] = []
         for c in claims:
-            lay = c.model_copy(update={"text": _lay_text(c.text, seen)})
-            out += _split_claim(lay)
+            if c.ours and c.text in PLAIN_OWN_TEXT:
+                c = c.model_copy(update={"text": PLAIN_OWN_TEXT[c.text]})
+            # Split first, then lay wording piece by piece (each piece keeps most of its words).
+            out += [p.model_copy(update={"text": lay_text(p.text, seen)})
+                    for p in _split_claim(c)]
         return out
 
     lead = conv(article.lead)
     sections: list[ArticleSection] = []
     for s in article.sections:
-        intro = (s.intro.model_copy(update={"text": _lay_text(s.intro.text, seen)})
-                 if s.intro else None)
-        sections.append(s.model_copy(update={"intro": intro, "claims": conv(s.claims)}))
+        intro = conv([s.intro])[0] if s.intro else None
+        claims = conv(_patient_info_first(article, s.claims))
+        sections.append(s.model_copy(update={"intro": intro, "claims": claims}))
     care = _seek_care_section(article, seen)
     if care is not None:
         sections.insert(0, care)
     bottom = conv(article.bottom_line)
     refs = sorted(article.references, key=lambda r: (r.type != "Patient information", r.n))
-    return article.model_copy(update={
+    out = article.model_copy(update={
         "lead": lead, "sections": sections, "bottom_line": bottom, "references": refs,
         "audience": "patient",
     })
+    return _drop_unused_abbreviations(out)
 
 
 def _student(article: Article) -> Article:

@@ -208,6 +208,26 @@ def synonym_entries() -> tuple[SynonymEntry, ...]:
     return tuple(out)
 
 
+@cache
+def plain_word_pairs() -> tuple[tuple[str, str], ...]:
+    """(formal wording, plain wording) pairs of ``plain_words.yaml``, in file order (cached).
+
+    Used by the patient reading mode only; never for query expansion.
+    """
+    data = _load_yaml("plain_words.yaml")
+    raw = data.get("words") if isinstance(data, dict) else None
+    if not isinstance(raw, dict):
+        raise VocabularyError("plain_words.yaml: missing 'words' mapping")
+    out: list[tuple[str, str]] = []
+    for formal, plain in raw.items():
+        if not isinstance(plain, str) or not str(formal).strip() or not plain.strip():
+            raise VocabularyError(f"plain_words.yaml: {formal}: expected a non-empty string")
+        if match_form(str(formal)) == match_form(plain):
+            raise VocabularyError(f"plain_words.yaml: {formal}: maps onto itself")
+        out.append((str(formal).strip(), plain.strip()))
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class _AbbrevIndex:
     exact: Mapping[str, AbbreviationEntry]

@@ -1,0 +1,344 @@
+"""Plain-language rewriting for the patient reading mode: lay wording and sentence splitting.
+
+Both operations keep the sentence's facts:
+
+* **Lay wording** (`lay_text`) swaps whole words or phrases for the ones our curated lists give:
+  the lay names of conditions, symptoms and body parts in ``synonyms.yaml`` (a technical term
+  is explained on first use, ``"hypertension (high blood pressure)"``, and replaced by the lay
+  term after) and the plain words of ``plain_words.yaml`` (``"administered"`` -> ``"given"``).
+  Nothing is swapped inside a number, and no list entry adds or removes a negation, a hedge or
+  a number (the lists' rules; `tests/safety/test_plain_language.py` checks the files).
+* **Splitting** (`split_sentence`) cuts a long sentence only at clause boundaries outside
+  brackets: ``;``, ``; however,``, ``, and`` / ``, but`` / ``, so`` before a clause,
+  ``, which`` before a verb, ``, whereas`` / ``, while`` / ``, although`` before a clause. The
+  pieces are the sentence's own words in order; the only changes are at the cut: a dropped
+  ``and``, ``which`` -> ``This``/``These``, ``whereas``/``while``/``although`` -> ``But``, and a
+  capital letter and a full stop. A cut is refused where a piece would leave the scope of a
+  hedge, a negation or a condition ("suggest that ...", "not only ...", "if ..."), in sentences
+  that pair lists with "respectively", and where either side would not be a clause (a list
+  such as "nausea, vomiting, and headache" is never cut). Every number, unit, negation and
+  hedge of the sentence is in exactly one piece.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from curbside.understand.vocabulary import plain_word_pairs, synonym_entries
+
+#: Sentences longer than this many words are split where that is safe.
+LONG_WORDS = 12
+#: Neither side of a cut may be shorter than this many words.
+MIN_PIECE_WORDS = 4
+#: At most this share of a sentence's content words may be swapped for plain ones.
+SWAP_SHARE = 0.25
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*|\d+(?:[.,]\d+)*")
+
+# --------------------------------------------------------------------------------------------
+# Lay wording
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LayForm:
+    """One formal form and its plain replacement; `explain` marks a technical term (synonyms)
+    that is shown with its lay term on first use rather than silently replaced."""
+
+    formal: str
+    plain: str
+    explain: bool
+    rx: re.Pattern[str]
+
+
+def _form_rx(form: str, plural: bool) -> re.Pattern[str]:
+    tail = r"(?:s|es)?" if plural else ""
+    return re.compile(r"(?<![\w-])" + re.escape(form) + tail + r"(?![\w-])", re.I)
+
+
+#: Words a swap must neither add nor remove: the verifier and the reader both read them.
+GUARDED_WORDS = frozenset({
+    "no", "not", "never", "without", "neither", "nor", "none", "cannot", "may", "might",
+    "could", "can", "possibly", "probably", "likely", "unlikely", "suggest", "suggests",
+    "suggested", "indicate", "indicates", "indicated",
+})
+
+
+def _guarded(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)} & GUARDED_WORDS
+
+
+@cache
+def lay_forms() -> tuple[LayForm, ...]:
+    """Every replaceable form of both lists, longest first (so phrases win over words).
+
+    A pair whose two sides differ in a negation or hedge word ("asymptomatic" -> "without
+    symptoms") is left out: the swap would change what the sentence appears to negate.
+    """
+    forms: list[LayForm] = []
+    for entry in synonym_entries():
+        if not entry.lay:
+            continue
+        lay = entry.lay[0]
+        for tech in entry.technical:
+            if len(tech) < 5 or tech.lower() == lay.lower() or _guarded(tech) != _guarded(lay):
+                continue
+            forms.append(LayForm(tech, lay, True, _form_rx(tech, plural=True)))
+    for formal, plain in plain_word_pairs():
+        if _guarded(formal) != _guarded(plain):
+            continue
+        forms.append(LayForm(formal, plain, False, _form_rx(formal, plural=False)))
+    forms.sort(key=lambda f: len(f.formal), reverse=True)
+    return tuple(forms)
+
+
+def _match_case(found: str, new: str) -> str:
+    if found[:1].isupper() and new[:1].islower():
+        return new[:1].upper() + new[1:]
+    return new
+
+
+def _plural(found: str, form: LayForm, lay: str) -> str:
+    """The lay term in the plural when the technical term was matched in its plural."""
+    if len(found) > len(form.formal) and not lay.endswith("s"):
+        return lay + "s"
+    return lay
+
+
+def lay_text(text: str, seen: set[str]) -> str:
+    """`text` with lay wording; `seen` holds the lay terms already explained in this article."""
+    taken: list[tuple[int, int, str]] = []
+    for form in lay_forms():
+        for m in form.rx.finditer(text):
+            if any(m.start() < e and m.end() > s for s, e, _ in taken):
+                continue
+            found = m.group()
+            before = text[: m.start()].rstrip()
+            after = text[m.end() :].lstrip()
+            if not form.explain:
+                taken.append((m.start(), m.end(), _match_case(found, form.plain)))
+                continue
+            lay = _plural(found, form, form.plain)
+            if before.endswith("(") or after.lower().startswith("(" + form.plain.lower()):
+                continue  # the source already gives the lay term
+            key = form.plain.lower()
+            if key not in seen:
+                seen.add(key)
+                new = f"{found} ({lay})"
+            elif _NUMBER.search(found):
+                new = found  # "type 2 diabetes mellitus": never lose the number
+            else:
+                new = _match_case(found, lay)
+            taken.append((m.start(), m.end(), new))
+    # A sentence keeps most of its own words: swaps that take out more than a quarter of its
+    # content words are left undone (earliest swaps first), so that it still reads as, and
+    # still matches, the passage it cites.
+    budget = max(1, int(SWAP_SHARE * len(_content_words(text))))
+    kept: list[tuple[int, int, str]] = []
+    for s, e, new in sorted(taken):
+        cost = 0 if new.startswith(text[s:e] + " (") or new == text[s:e] else len(
+            _content_words(text[s:e]))
+        if cost > budget:
+            continue
+        budget -= cost
+        kept.append((s, e, new))
+    for s, e, new in sorted(kept, reverse=True):
+        text = text[:s] + new + text[e:]
+    return text
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text) if len(w) > 3 or w[:1].isdigit()]
+
+
+# --------------------------------------------------------------------------------------------
+# Sentence splitting
+# --------------------------------------------------------------------------------------------
+
+_AUX = (
+    "is are was were be been has have had may might can could will would should must did does "
+    "do shall"
+)
+_VERB_CUE = re.compile(
+    r"\b(?:" + "|".join(_AUX.split()) + r"|\w{3,}ed|appears?|seems?|remains?|occurs?|"
+    r"includes?|causes?|leads?|means?|makes?|reduces?|increases?|improves?|lowers?|raises?|"
+    r"helps?|works?|acts?|provides?|requires?|needs?|affects?|contains?|allows?|shows?|"
+    r"suggests?|indicates?|explains?|delays?|takes?|gives?|gets?|goes|tends?|presents?|"
+    r"fell|rose|took|gave|got|went|came|made|found|saw|became|began|grew|felt|kept|left|led|"
+    r"lost|ran|said|told|thought|brought|chose|drew|fought|held|knew|meant|paid|put|sought|"
+    r"spent|stood|underwent|won|wore|given|taken|shown|seen|known|done|gone|grown|drawn)\b",
+    re.I,
+)
+_SUBJECT_PRONOUN = re.compile(r"^(?:it|they|we|he|she|this|these|there|you)\b", re.I)
+_WHICH_VERB = re.compile(r"^(\w+)")
+_PLURAL_VERBS = frozenset({"are", "were", "have", "do"})
+#: A cut after text like this would take the next clause out of its scope.
+_SCOPE = re.compile(
+    r"\b(?:suggests?|suggested|indicates?|indicated|shows?|showed|shown|found|finds?|"
+    r"concluded?|concludes|believed?|believes|thought|possible|likely|unlikely|unclear|"
+    r"uncertain|whether|unknown|reported|means?|assume[sd]?|expected|hypothesi[sz]ed?)\s+that\b|"
+    r"\bnot only\b|\bneither\b|\bboth\b|\beither\b",
+    re.I,
+)
+_CONDITION_START = re.compile(
+    r"^\W*(?:if|when|whenever|unless|although|though|because|since|while|whereas|as|once|"
+    r"until|before|after|provided|given)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    start: int  # the cut removes text[start:end]
+    end: int
+    lead: str  # words the right-hand piece starts with ("", "However,", "But", "This")
+    kind: str  # "semicolon", "coordination", "which", "contrast"
+
+
+_CUT_POINTS = [
+    (re.compile(r";\s+however,?\s+", re.I), "semicolon", "However,"),
+    (re.compile(r";\s+"), "semicolon", ""),
+    (re.compile(r",\s+and\s+", re.I), "coordination", ""),
+    (re.compile(r",\s+but\s+", re.I), "coordination", "But"),
+    (re.compile(r",\s+so\s+(?!that\b|as\b|far\b|much\b|many\b)", re.I), "coordination", "So"),
+    (re.compile(r",\s+which\s+", re.I), "which", ""),
+    (re.compile(r",\s+(?:whereas|although|though|while)\s+", re.I), "contrast", "But"),
+    (re.compile(r"(?<!,)\s+but\s+", re.I), "coordination", "But"),
+    (re.compile(r"\s*:\s+"), "colon", ""),
+]
+#: A list item marker after a full sentence ("... glycogen. - Insulin also ..."): the text is
+#: a flattened bulleted list, one item per piece.
+_BULLET = re.compile(r"(?<=[.!?])\s+-\s+(?=[A-Z0-9])")
+
+
+def _depths(text: str) -> list[int]:
+    """Bracket depth at each character (round and square brackets)."""
+    out: list[int] = []
+    d = 0
+    for ch in text:
+        if ch in "([":
+            d += 1
+        out.append(d)
+        if ch in ")]" and d > 0:
+            d -= 1
+    return out
+
+
+def _n_words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _is_clause(piece: str) -> bool:
+    return bool(_VERB_CUE.search(piece)) or bool(_SUBJECT_PRONOUN.search(piece))
+
+
+def _list_tail(left: str) -> bool:
+    """The text before ", and" ends like a list ("A, B, and C"): two commas or more outside
+    brackets, or a last comma chunk that is short and has no verb."""
+    depth = _depths(left)
+    commas = [i for i, ch in enumerate(left) if ch == "," and not depth[i]]
+    if not commas:
+        return False
+    if len(commas) >= 2:
+        return True
+    last = left[commas[-1] + 1 :]
+    return _n_words(last) <= 3 and not _VERB_CUE.search(last)
+
+
+#: A colon after one of these words introduces a list or a quotation, not a new clause.
+_COLON_BEFORE = frozenset({
+    "that", "as", "follows", "following", "include", "includes", "including", "are", "is",
+    "were", "was", "be", "to", "of", "the", "and", "or", "note", "notes", "example", "examples",
+    "such", "these", "those", "this",
+})
+
+
+def _cuts(text: str) -> list[_Cut]:
+    depth = _depths(text)
+    found: list[_Cut] = []
+    used: list[tuple[int, int]] = []
+    for rx, kind, lead in _CUT_POINTS:
+        for m in rx.finditer(text):
+            if depth[m.start()] or any(m.start() < e and m.end() > s for s, e in used):
+                continue
+            cut_lead = lead
+            right = text[m.end() :]
+            if kind == "which":
+                w = _WHICH_VERB.match(right)
+                verb = w.group(1) if w else ""
+                if not verb or not _VERB_CUE.fullmatch(verb):
+                    continue  # "which patients ...": not a subject "which"
+                cut_lead = "These" if verb.lower() in _PLURAL_VERBS else "This"
+            elif kind == "contrast" and re.match(r"\w+ing\b", right):
+                continue  # "while taking ...": not a clause
+            found.append(_Cut(m.start(), m.end(), cut_lead, kind))
+            used.append((m.start(), m.end()))
+    return sorted(found, key=lambda c: c.start)
+
+
+def _cap(s: str) -> str:
+    s = s.strip()
+    return s[:1].upper() + s[1:] if s else s
+
+
+def _end(piece: str) -> str:
+    piece = piece.rstrip().rstrip(",;:")
+    return piece if piece.endswith((".", "!", "?")) else piece + "."
+
+
+def _safe(text: str, start: int, cut: _Cut, left: str, right: str) -> bool:
+    if _n_words(left) < MIN_PIECE_WORDS or _n_words(right) < MIN_PIECE_WORDS:
+        return False
+    # The whole sentence so far (not only this piece) decides scope: a hedge or condition at
+    # the start of the sentence governs what follows the cut.
+    before = text[:start]
+    if _SCOPE.search(before) or _CONDITION_START.search(before):
+        return False
+    if cut.kind == "semicolon":
+        return not re.match(r"\s*(?:and|or|nor)\b", right, re.I)  # "a; b; and c": a list
+    if cut.kind == "colon":
+        last = _WORD.findall(left)
+        if not last or last[-1].lower() in _COLON_BEFORE:
+            return False
+    if not _is_clause(right) or not _is_clause(left):
+        return False
+    if cut.kind == "coordination":
+        first = _WHICH_VERB.match(right.lstrip())
+        if first and _VERB_CUE.fullmatch(first.group(1)):
+            return False  # "..., and reduced pain": the verb shares the first clause's subject
+        return not _list_tail(left)
+    return True
+
+
+def split_sentence(text: str, long_words: int = LONG_WORDS) -> list[str]:
+    """Pieces of a long sentence cut at safe clause boundaries; others come back whole.
+
+    A flattened bulleted list ("First sentence. - Second item. - Third item.") is first cut
+    into its items.
+    """
+    items = [t for t in _BULLET.split(text) if t.strip()]
+    if len(items) > 1:
+        return [p for item in items for p in split_sentence(item, long_words)]
+    if _n_words(text) <= long_words or re.search(r"\brespectively\b", text, re.I):
+        return [text]
+    pieces: list[str] = []
+    last = 0
+    lead = ""
+    for cut in _cuts(text):
+        left = text[last : cut.start]
+        right = text[cut.end :]
+        if not _safe(text, cut.start, cut, left, right):
+            continue
+        pieces.append(_cap(f"{lead} {left}" if lead else left))
+        last, lead = cut.end, cut.lead
+    if not pieces:
+        return [text]
+    tail = text[last:]
+    pieces.append(_cap(f"{lead} {tail}" if lead else tail))
+    out = [_end(p) for p in pieces[:-1]]
+    last_piece = pieces[-1].strip()
+    out.append(last_piece if last_piece.endswith((".", "!", "?")) else last_piece + ".")
+    return out

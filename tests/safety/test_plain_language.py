@@ -1,0 +1,259 @@
+"""Patient-mode plain language: sentence splitting and lay wording keep every fact."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from curbside.article import Article, ArticleSection, Claim, Reference
+from curbside.render.modes import (
+    GENERAL_CARE,
+    PLAIN_OWN_TEXT,
+    flesch_kincaid_grade,
+    readability_units,
+    render_for_audience,
+)
+from curbside.render.plain import lay_text, split_sentence
+from curbside.understand.vocabulary import plain_word_pairs
+
+NUM = re.compile(r"\d+(?:[.,]\d+)*")
+UNIT = re.compile(r"\d+(?:[.,]\d+)*\s*(?:mg/kg|mg|ml|%|years?|minutes?|hours?|h)\b")
+NEGATIONS = {"no", "not", "never", "without", "neither", "nor", "none", "cannot"}
+HEDGES = {"may", "might", "could", "can", "possibly", "likely", "unlikely", "suggest",
+          "suggests", "suggested", "appears", "appear", "probably", "uncertain", "unclear"}
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[A-Za-z']+", text)]
+
+
+def _kept(text: str, pieces: list[str]) -> None:
+    """Every number, number+unit, negation and hedge of `text` is in the pieces, as often."""
+    joined = " ".join(pieces)
+    assert Counter(NUM.findall(text)) == Counter(NUM.findall(joined))
+    assert Counter(UNIT.findall(text)) == Counter(UNIT.findall(joined))
+    for vocab in (NEGATIONS, HEDGES):
+        before = Counter(w for w in _words(text) if w in vocab)
+        after = Counter(w for w in _words(joined) if w in vocab)
+        assert before == after, (text, pieces)
+
+
+# -- splitting -------------------------------------------------------------------------------
+
+
+def test_semicolon_split_keeps_numbers_units_and_negation() -> None:
+    text = ("Adrenaline 0.5 mg was given into the thigh muscle at once; no patient had a "
+            "second reaction within 30 minutes of the first dose.")
+    pieces = split_sentence(text)
+    assert pieces == ["Adrenaline 0.5 mg was given into the thigh muscle at once.",
+                      "No patient had a second reaction within 30 minutes of the first dose."]
+    _kept(text, pieces)
+
+
+def test_and_between_clauses_is_dropped_at_the_cut() -> None:
+    text = ("The dose was 20 mg/kg in adults over 18 years, and children under 12 years did "
+            "not receive the drug at all.")
+    pieces = split_sentence(text)
+    assert pieces == ["The dose was 20 mg/kg in adults over 18 years.",
+                      "Children under 12 years did not receive the drug at all."]
+    _kept(text, pieces)
+
+
+def test_but_however_which_and_whereas_cuts() -> None:
+    assert split_sentence(
+        "Most of the patients in the trial had high blood pressure, but a small number (180) "
+        "had heart failure.") == [
+        "Most of the patients in the trial had high blood pressure.",
+        "But a small number (180) had heart failure."]
+    assert split_sentence(
+        "The drug lowered pain scores by 2 points in the first week; however, the effect "
+        "was not seen after 6 weeks.") == [
+        "The drug lowered pain scores by 2 points in the first week.",
+        "However, the effect was not seen after 6 weeks."]
+    pieces = split_sentence(
+        "Axial spondyloarthritis is often misdiagnosed as mechanical low back pain, which "
+        "delays access to effective treatment by several years.")
+    assert pieces[1] == "This delays access to effective treatment by several years."
+    pieces = split_sentence(
+        "Pain scores fell by 40% in the group that took the drug, whereas they fell by 10% "
+        "in the placebo group.")
+    assert pieces[1] == "But they fell by 10% in the placebo group."
+
+
+@pytest.mark.parametrize("text", [
+    # a list, not two clauses
+    "Side effects included nausea, vomiting, dizziness, and headache in 12% of the patients "
+    "who took the drug.",
+    # the second clause is inside the scope of "suggest that"
+    "These results suggest that the drug may lower blood pressure in older adults, and it "
+    "reduced the risk of stroke by 20%.",
+    # a condition governs the whole sentence
+    "If the pain lasts more than 6 weeks in an adult, imaging is advised, and a referral is "
+    "made to a specialist.",
+    # "respectively" pairs two lists across the sentence
+    "Rates were 12% and 15% in the two groups, and deaths were 2 and 3, respectively, after "
+    "a year.",
+    # the only cut points are inside brackets
+    "The overall effect of rofecoxib 50 mg was greater than that of codeine 60 mg (12.4 vs "
+    "7.0; P < 0.001) at 6 hours.",
+    # a verb shared with the first clause's subject
+    "The drug was given to 40 patients with chronic pain, and reduced their pain scores by "
+    "half in 4 weeks.",
+    # a colon that introduces a list
+    "Be sure to mention any of the following medicines to your doctor: antihistamines, "
+    "aspirin and ibuprofen.",
+    # "not only ... but"
+    "The treatment not only lowered the blood pressure of most patients in the trial but it "
+    "also reduced their heart rate.",
+])
+def test_unsafe_cuts_are_refused(text: str) -> None:
+    assert split_sentence(text) == [text]
+
+
+def test_short_sentences_and_bullets() -> None:
+    assert split_sentence("Short sentence; no cut.") == ["Short sentence; no cut."]
+    text = ("The stored form of glucose is called glycogen. - Insulin also lowers blood "
+            "glucose levels. - Glucagon signals the liver to make glucose.")
+    assert split_sentence(text) == [
+        "The stored form of glucose is called glycogen.",
+        "Insulin also lowers blood glucose levels.",
+        "Glucagon signals the liver to make glucose."]
+
+
+_tok = st.sampled_from([
+    "the", "drug", "patients", "was", "were", "is", "reduced", "pain", "12", "3.5", "mg",
+    "20%", "no", "not", "without", "may", "might", "suggest", "that", "and", ",", ";", ":",
+    "which", "but", "while", "however", "(", ")", "respectively", "it", "- ", ".", "never",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_tok, min_size=1, max_size=60))
+def test_property_split_keeps_numbers_negations_hedges(tokens: list[str]) -> None:
+    text = " ".join(tokens).replace(" ,", ",").replace(" ;", ";").replace(" :", ":")
+    pieces = split_sentence(text)
+    assert pieces
+    _kept(text, pieces)
+
+
+# -- lay wording -----------------------------------------------------------------------------
+
+
+def test_plain_words_and_case() -> None:
+    seen: set[str] = set()
+    assert lay_text("In this study of 40 adults with nerve pain, gabapentin was administered "
+                    "orally at a dosage of 900 mg each day.", seen) == (
+        "In this study of 40 adults with nerve pain, gabapentin was given by mouth at a dose "
+        "of 900 mg each day.")
+    assert lay_text("Approximately 40 participants took part in the trial.", seen) == (
+        "About 40 participants took part in the trial.")  # one swap for 5 content words
+    assert lay_text("Approximately 40 participants took part in the trial over two years.",
+                    seen) == "About 40 people took part in the trial over two years."
+
+
+def test_technical_terms_explained_then_replaced_with_plural() -> None:
+    seen: set[str] = set()
+    first = lay_text("Myocardial infarctions were rare.", seen)
+    assert first == "Myocardial infarctions (heart attacks) were rare."
+    assert lay_text("Myocardial infarction recurred in 3 of the 40 patients during the first "
+                    "year.", seen) == (
+        "Heart attack recurred in 3 of the 40 patients during the first year.")
+    # a number inside the technical term keeps it
+    seen2: set[str] = {"sugar diabetes"}
+    assert "2" in lay_text("Type 2 diabetes mellitus was common.", seen2)
+
+
+def test_swaps_leave_most_of_a_short_sentence_alone() -> None:
+    # two swaps would take out half of the content words: only the first is made
+    out = lay_text("Plasma concentrations were determined after 48 hours of dosing.", set())
+    assert out.count("blood level") + out.count("Blood level") <= 1
+    assert "48" in out
+
+
+def test_plain_word_list_never_changes_negation_hedge_or_number() -> None:
+    pairs = plain_word_pairs()
+    assert len(pairs) >= 100
+    for formal, plain in pairs:
+        for vocab in (NEGATIONS, HEDGES):
+            assert {w for w in _words(formal) if w in vocab} == {
+                w for w in _words(plain) if w in vocab}, formal
+        assert NUM.findall(formal) == NUM.findall(plain), formal
+        # the strength-changing swaps the list's rules forbid
+        assert formal.lower() not in {"indicate", "indicates", "suggest", "suggests",
+                                      "significant", "significantly"}
+
+
+# -- the patient article ---------------------------------------------------------------------
+
+
+def _ref(n: int, typ: str) -> Reference:
+    return Reference(n=n, type=typ, kind="guideline", level=1, source_id=n,  # type: ignore[arg-type]
+                     external_id=f"x:{n}", title=f"Source {n}")
+
+
+def _article(**kw: object) -> Article:
+    base: dict[str, object] = {
+        "question": "how much acetaminophen is safe", "title": "T",
+        "created_at": "2025-01-01", "settings_fingerprint": "x",
+        "references": [_ref(1, "Research"), _ref(2, "Patient information")],
+    }
+    base.update(kw)
+    return Article.model_validate(base)
+
+
+def test_insufficient_notice_and_general_care_in_plain_words() -> None:
+    art = _article(insufficient=True, references=[], lead=[Claim(
+        text="The evidence in this library is insufficient to answer this question; no "
+             "sufficiently relevant source was found.", ours=True)])
+    out = render_for_audience(art, "patient")
+    texts = [c.text for c in out.all_claims()]
+    assert texts[0] in PLAIN_OWN_TEXT.values() or texts[0].startswith("This library")
+    care = next(s for s in out.sections if s.kind == "when_to_seek_care")
+    assert [c.text for c in care.claims] == list(GENERAL_CARE)
+    assert all(c.ours and not c.citations for c in care.claims)
+
+
+def test_patient_information_first_and_unused_abbreviations_dropped() -> None:
+    sec = ArticleSection(heading="Key evidence", kind="key_evidence", claims=[
+        Claim(text="Controlled-release (CR) oxycodone was given twice a day for 4 weeks.",
+              citations=[1]),
+        Claim(text="Adults should not take more than 4,000 mg (4 g) a day.", citations=[2]),
+        Claim(text="Extended-release (ER) tablets and ER capsules were both studied.",
+              citations=[1]),
+    ])
+    out = render_for_audience(_article(sections=[sec]), "patient")
+    body = next(s for s in out.sections if s.kind == "key_evidence")
+    assert body.claims[0].citations == [2]  # the patient-information source first
+    texts = " ".join(c.text for c in body.claims)
+    assert "(CR)" not in texts and "Controlled-release oxycodone" in texts
+    assert "(ER)" in texts  # used again: the definition stays
+    assert "(4 g)" in texts
+
+
+def test_readability_is_over_body_claims_only() -> None:
+    art = _article(lead=[Claim(text="Take it with food.", citations=[2])],
+                   sections=[ArticleSection(heading="H", kind="key_evidence", intro=Claim(
+                       text="Evidence from 2 sources:", ours=True), claims=[
+                       Claim(text="The dose is 1 g.", citations=[1])])])
+    assert readability_units(art) == ["Take it with food.", "Evidence from 2 sources:",
+                                      "The dose is 1 g."]
+    # each claim is at least one sentence; "e.g." and "2.5" do not end one
+    assert flesch_kincaid_grade(["Short one", "Another one"]) == pytest.approx(
+        flesch_kincaid_grade("Short one. Another one."))
+    assert flesch_kincaid_grade("Take 2.5 mg, e.g. with food, daily.") == pytest.approx(
+        flesch_kincaid_grade(["Take 2.5 mg, e.g. with food, daily."]))
+
+
+def test_no_lay_form_adds_or_removes_a_negation_or_hedge() -> None:
+    from curbside.render.plain import GUARDED_WORDS, lay_forms
+
+    forms = lay_forms()
+    assert len(forms) > 300
+    for f in forms:
+        assert set(_words(f.formal)) & GUARDED_WORDS == set(_words(f.plain)) & GUARDED_WORDS
+    assert lay_text("Most were asymptomatic at 6 months of follow-up in this cohort.",
+                    set()) == "Most were asymptomatic at 6 months of follow-up in this cohort."
