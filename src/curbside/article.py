@@ -123,7 +123,11 @@ class Article(BaseModel):
         default_factory=list, description="Honest caveats shown to the reader."
     )
     audience: Audience = "clinician"
-    readability: float | None = Field(None, description="Flesch-Kincaid grade of the article text.")
+    readability: float | None = Field(
+        None,
+        description="Flesch-Kincaid grade of the article body's claims (lead, sections, "
+        "bottom line; one unit per claim), not the title, notices or reference list.",
+    )
     status: str = Field("draft", description="Review state of this version.")
     writer: str = Field("extractive", description="'extractive' or 'llm'.")
     model: str | None = Field(None, description="LLM model name when writer is 'llm'.")
