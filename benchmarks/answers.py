@@ -231,21 +231,43 @@ def _sentences(text: str) -> list[str]:
     return [text[a:b].strip() for a, b in sentence_spans(text) if len(text[a:b].split()) >= 4]
 
 
-def stance_examples(pmids: Sequence[str]) -> list[tuple[str, str, list[str], str]]:
-    """(pmid, style, sentences, gold) on the calibration half: conclusion sentences
-    ("free") and the results sentences ("req", what the abstract says without its conclusion)."""
-    records, _, _ = pqa_data()
-    out = []
-    for k in pmids:
-        r = records[k]
-        out.append((k, "free", _sentences(r["LONG_ANSWER"]), r["final_decision"]))
-        ctx = [
-            c
-            for c, lab in zip(r["CONTEXTS"], r["LABELS"], strict=False)
-            if "RESULT" in lab.upper() or "FINDING" in lab.upper()
-        ] or r["CONTEXTS"][-1:]
-        sents = [s for c in ctx for s in _sentences(c)]
-        out.append((k, "req", sents[::-1][:5], r["final_decision"]))  # last findings first
+def stance_examples(pmids: Sequence[str]) -> list[dict[str, Any]]:
+    """The consensus basis the answer pipeline itself builds for each calibration question,
+    in both settings: retrieval over that setting's home, then the composer's
+    `consensus_basis_of` over the top source's passages from the store. Only the 500 non-test
+    questions are ever passed here. Cached under OUT (keyed by the PMIDs and the homes)."""
+    from curbside.compose.composer import consensus_basis_of
+
+    records, gold, _ = pqa_data()
+    assert not set(pmids) & set(gold), "test questions must never reach the stance training"
+    key = hashlib.sha1(" ".join(pmids).encode()).hexdigest()[:12]
+    cache = OUT / f"stance-examples-{key}.json"
+    if cache.is_file():
+        cached: list[dict[str, Any]] = json.loads(cache.read_text())
+        return cached
+    out: list[dict[str, Any]] = []
+    for setting in ("free", "req"):
+        rt = pqa_home(setting)
+        for k in pmids:
+            q = records[k]["QUESTION"]
+            res = search(rt, query=q, k=12)
+            ev = res.evidence
+            passages = rt.store.passages_of(ev[0].source.id) if ev else None
+            basis, kind = consensus_basis_of(ev, passages)
+            out.append(
+                {
+                    "pmid": k,
+                    "setting": setting,
+                    "question": q,
+                    "confidence": res.confidence,
+                    "basis": basis,
+                    "kind": kind,
+                    "own": bool(ev) and ev[0].source.pmid == k,
+                    "gold": records[k]["final_decision"],
+                }
+            )
+        rt.close()
+    cache.write_text(json.dumps(out))
     return out
 
 
@@ -281,67 +303,130 @@ def _fit(
     return w, b
 
 
+def _design(
+    feats: Sequence[dict[str, float]], rows: Sequence[int], vocab: list[str]
+) -> npt.NDArray[np.float64]:
+    idx = {f: i for i, f in enumerate(vocab)}
+    x = np.zeros((len(rows), len(vocab)))
+    for r, i in enumerate(rows):
+        for f, v in feats[i].items():
+            j = idx.get(f)
+            if j is not None:
+                x[r, j] = v
+    return x
+
+
 def train_stance(out_path: Path) -> None:
-    """Fit the stance model on the 500 calibration questions (never the test 500); 5-fold CV
-    picks the L2 strength; prints CV accuracy beside the cue vote; writes the weights JSON."""
-    from curbside.compose.consensus import CLASSES, StanceModel, consensus, text_features
+    """Fit the stance model on the 500 calibration questions (never the test 500), on the
+    bases the pipeline produced for them in both settings. 5-fold CV (folds by question, so a
+    question's two settings share a fold) picks the L2 strength and the cue-less abstention
+    threshold; prints CV accuracy and macro-F1 beside the cue vote; writes the weights JSON."""
+    from curbside.compose.consensus import (
+        CLASSES,
+        consensus,
+        pair_features,
+        question_negated,
+    )
 
     _, _, calib = pqa_data()
     ex = stance_examples(calib)
-    feats = [text_features(s) for _, _, s, _ in ex]
-    ys = [CLASSES.index(g) for *_, g in ex]
-    folds = [i % 5 for i in range(len(calib))]
-    fold_of = {k: folds[i] for i, k in enumerate(calib)}
+    feats = [pair_features(e["question"], e["basis"], e["kind"]) for e in ex]
+
+    def label(e: dict[str, Any]) -> int:
+        g = str(e["gold"])
+        if question_negated(e["question"]) and g != "maybe":  # the meter flips these back
+            g = "no" if g == "yes" else "yes"
+        return CLASSES.index(g)
+
+    ys = [label(e) for e in ex]
+    fold_of = {k: i % 5 for i, k in enumerate(calib)}
 
     def vocab_of(rows: Sequence[int]) -> list[str]:
         df: Counter[str] = Counter()
         for r in rows:
             df.update(feats[r])
-        return sorted(f for f, n in df.items() if n >= 4)
+        return sorted(f for f, n in df.items() if n >= 3)
 
-    cue = {"yes": 0, "no": 0, "maybe": 0}
-    print("| L2 | CV acc (free) | CV acc (req) |\n|---|---|---|")
-    best = (-1.0, 0.0)
-    for lam in (0.003, 0.01, 0.03, 0.1):
-        hit = {"free": 0, "req": 0}
+    def oof(lam: float) -> npt.NDArray[np.float64]:
+        probs = np.zeros((len(ex), 3))
         for f in range(5):
-            tr = [i for i, e in enumerate(ex) if fold_of[e[0]] != f]
-            te = [i for i, e in enumerate(ex) if fold_of[e[0]] == f]
+            tr = [i for i, e in enumerate(ex) if fold_of[e["pmid"]] != f]
+            te = [i for i, e in enumerate(ex) if fold_of[e["pmid"]] == f]
             vocab = vocab_of(tr)
             w, b = _fit([feats[i] for i in tr], [ys[i] for i in tr], vocab, lam)
-            model = StanceModel(
-                bias=(b[0], b[1], b[2]),
-                weights={v: (w[j, 0], w[j, 1], w[j, 2]) for j, v in enumerate(vocab)},
-            )
-            for i in te:
-                probs = model.probabilities(ex[i][2])
-                hit[ex[i][1]] += int(max(CLASSES, key=lambda c: probs[c]) == ex[i][3])
-        n = len(calib)
-        print(f"| {lam} | {hit['free'] / n:.3f} | {hit['req'] / n:.3f} |")
-        score = (hit["free"] + hit["req"]) / (2 * n)
-        if score > best[0]:
-            best = (score, lam)
-    for _k, style, s, g in ex:
-        v = consensus("", s, use_model=False).verdict
-        cue[style] = cue.get(style, 0) + int(VERDICT_LABEL[v] == g)
-    n = len(calib)
-    print(f"| cue vote (no model) | {cue['free'] / n:.3f} | {cue['req'] / n:.3f} |")
-    lam = best[1]
+            z = _design(feats, te, vocab) @ w + b
+            z -= z.max(1, keepdims=True)
+            p = np.exp(z)
+            probs[te] = p / p.sum(1, keepdims=True)
+        return probs
+
+    def scores(pred: Sequence[str]) -> dict[str, tuple[float, float]]:
+        out = {}
+        for style in ("free", "req"):
+            rows = [i for i, e in enumerate(ex) if e["setting"] == style]
+            g = [CLASSES[ys[i]] for i in rows]
+            p = [pred[i] for i in rows]
+            out[style] = (accuracy(g, p), macro_f1(g, p, CLASSES))
+        return out
+
+    print(
+        "| model (5-fold CV on the 500 calibration questions) | free acc / macro-F1 | "
+        "req acc / macro-F1 |\n|---|---|---|"
+    )
+    cue = [VERDICT_LABEL[consensus("", e["basis"], use_model=False).verdict] for e in ex]
+    sc = scores(cue)
+    print(
+        f"| cue vote (no model) | {sc['free'][0]:.3f} / {sc['free'][1]:.3f} | "
+        f"{sc['req'][0]:.3f} / {sc['req'][1]:.3f} |"
+    )
+    best: tuple[float, float, npt.NDArray[np.float64]] = (-1.0, 0.0, np.zeros(0))
+    for lam in (0.003, 0.01, 0.03, 0.1):
+        probs = oof(lam)
+        sc = scores([CLASSES[int(j)] for j in probs.argmax(1)])
+        print(
+            f"| logistic regression, L2 {lam} | {sc['free'][0]:.3f} / {sc['free'][1]:.3f} | "
+            f"{sc['req'][0]:.3f} / {sc['req'][1]:.3f} |"
+        )
+        mean = (sc["free"][0] + sc["req"][0]) / 2
+        if mean > best[0]:
+            best = (mean, lam, probs)
+    _, lam, probs = best
+    # Cue-less abstention: "insufficient" (scored as maybe) when no cue fires and the model's
+    # top probability is below the threshold; chosen on the out-of-fold probabilities.
+    cueless = [consensus("", e["basis"], use_model=False).verdict == "insufficient" for e in ex]
+    print("\n| cue-less abstention below p | free acc | req acc | abstained |\n|---|---|---|---|")
+    chosen = (-1.0, 0.0)
+    for thr in (0.0, 0.4, 0.5, 0.6):
+        pred = []
+        for i in range(len(ex)):
+            top = int(probs[i].argmax())
+            pred.append("maybe" if cueless[i] and probs[i, top] < thr else CLASSES[top])
+        sc = scores(pred)
+        n_abs = sum(1 for i in range(len(ex)) if cueless[i] and probs[i].max() < thr)
+        print(f"| {thr} | {sc['free'][0]:.3f} | {sc['req'][0]:.3f} | {n_abs}/{len(ex)} |")
+        mean = (sc["free"][0] + sc["req"][0]) / 2
+        if mean > chosen[0] + 1e-9:
+            chosen = (mean, thr)
     vocab = vocab_of(range(len(ex)))
     w, b = _fit(feats, ys, vocab, lam)
-    keep = [j for j in range(len(vocab)) if np.abs(w[j]).max() >= 0.05]
+    keep = [j for j in range(len(vocab)) if np.abs(w[j]).max() >= 0.01]
     obj = {
         "about": "Curbside stance model: 3-class logistic regression (yes, no, maybe) over "
-        "consensus.text_features, fitted on the 500 PubMedQA PQA-L questions outside the "
-        f"test set (conclusion and results sentences); L2 {lam}; "
+        "consensus.pair_features, fitted on the 500 PubMedQA PQA-L questions outside the test "
+        "set, on the consensus bases the answer pipeline built for them in both settings "
+        f"(conclusions; results when the corpus has no conclusions); L2 {lam}; "
         "benchmarks/answers.py --train-stance",
         "classes": list(CLASSES),
         "bias": [round(float(x), 4) for x in b],
-        "min_prob_without_cues": 0.6,
+        "min_prob_without_cues": chosen[1],
+        "min_prob_weak_match": 0.5,
         "weights": {vocab[j]: [round(float(x), 4) for x in w[j]] for j in keep},
     }
     out_path.write_text(json.dumps(obj, indent=0, sort_keys=True) + "\n")
-    print(f"\nwrote {out_path} ({len(keep)} features, L2 {lam})")
+    print(
+        f"\nwrote {out_path} ({len(keep)} features, L2 {lam}, "
+        f"cue-less abstention below {chosen[1]})"
+    )
 
 
 # ------------------------------------------------------------------------------ measurement
@@ -382,6 +467,21 @@ def run_ask(rt: Runtime, question: str) -> Run:
     dt = time.perf_counter() - t0
     ev = list(_LAST_INPUT[0].evidence) if _LAST_INPUT else []
     return Run(question, art, dt, ev)
+
+
+def run_verdict(rt: Runtime, question: str) -> Run:
+    """The consensus verdict by the answer pipeline's own code, without the stages that never
+    change it: `ask`'s retrieval (k=12) and `compose_input`, then the composer, but no dense
+    lead re-ordering, safety, verification or rendering. Agreement with `ask` is measured on
+    the first --agree questions of each run."""
+    from curbside.compose.composer import ExtractiveComposer
+    from curbside.services.answers import _check_question, compose_input, retriever
+
+    q = _check_question(question)
+    t0 = time.perf_counter()
+    result = retriever(rt).search(q, k=12)
+    art, _ = ExtractiveComposer().compose(compose_input(rt, q, result, with_similarity=False))
+    return Run(question, art, time.perf_counter() - t0, list(result.evidence))
 
 
 def own_source_basis(evidence: Sequence[Any], n: int = 5) -> list[str]:
@@ -431,6 +531,9 @@ WEAK: list[tuple[str, Run, str]] = []
 
 
 DEADLINE = float("inf")
+FAST = False
+AGREE = 0
+YESNO_ONLY = False
 
 
 def late() -> bool:
@@ -438,13 +541,21 @@ def late() -> bool:
     return time.time() > DEADLINE
 
 
+def confusion(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> list[str]:
+    """A Markdown confusion matrix: rows gold, columns predicted."""
+    c = Counter(zip(gold, pred, strict=True))
+    out = [
+        "| gold \\ predicted | " + " | ".join(labels) + " | n |",
+        "|---" * (len(labels) + 2) + "|",
+    ]
+    for g in labels:
+        row = [str(c[(g, p)]) for p in labels]
+        out.append(f"| {g} | " + " | ".join(row) + f" | {sum(c[(g, p)] for p in labels)} |")
+    return out
+
+
 def bench_pubmedqa(limit: int | None, settings: Sequence[str] = ("req", "free")) -> str:
-    from dataclasses import replace
-
-    from curbside.compose.consensus import consensus, default_model
-
-    loaded = default_model()
-    no_abstain = replace(loaded, min_prob_without_cues=0.0) if loaded else None
+    from curbside.compose.consensus import consensus
 
     records, gold, _ = pqa_data()
     pmids = sorted(gold)[: limit or None]
@@ -452,11 +563,12 @@ def bench_pubmedqa(limit: int | None, settings: Sequence[str] = ("req", "free"))
         "### PubMedQA PQA-L test (yes/no/maybe)",
         "",
         f"Up to {len(pmids)} test questions (test_ground_truth.json, sorted by PMID: n per row "
-        "below); corpus: all 1,000 "
-        "PQA-L records in one home per setting (reasoning-required: `pubmedqa-noconclusion` "
-        "preset, no LONG_ANSWER; reasoning-free: `pubmedqa` preset). Mapping: supports→yes, "
-        'contradicts→no, mixed/insufficient→maybe. Majority baseline = always "yes" on the '
-        "same questions. Stance model fitted on the 500 non-test questions only.",
+        "below), each asked through the whole pipeline (`services.answers.ask`: retrieval → "
+        "composition → consensus); corpus: all 1,000 PQA-L records in one home per setting "
+        "(reasoning-required: `pubmedqa-noconclusion` preset, no LONG_ANSWER; reasoning-free: "
+        "`pubmedqa` preset). Mapping: supports→yes, contradicts→no, mixed/insufficient→maybe. "
+        'Majority baseline = always "yes" on the same questions. Stance model fitted on the '
+        "500 non-test questions only.",
         "",
         "| setting | method | accuracy | macro-F1 |",
         "|---|---|---|---|",
@@ -466,44 +578,42 @@ def bench_pubmedqa(limit: int | None, settings: Sequence[str] = ("req", "free"))
         "req": "human 78.0% / BioBERT 68.1% (acc); human macro-F1 72.2",
         "free": "human 90.4% (acc)",
     }
+    matrices: list[str] = []
     for setting in settings:
         rt = pqa_home(setting)
         g: list[str] = []
-        preds: dict[str, list[str]] = {
-            "engine (ask → consensus, learned stance)": [],
-            "same basis, cue vote only (before)": [],
-            "same basis, learned stance without the cue-less abstention": [],
-            "own-source basis + learned stance (proposed composer change)": [],
-            "own-source basis, without the cue-less abstention": [],
-        }
+        engine = "engine (ask → consensus meter, learned stance)"
+        cue_name = "same basis, cue vote only (no model)"
+        preds: dict[str, list[str]] = {engine: [], cue_name: []}
+        verdicts: Counter[str] = Counter()
+        agree = [0, 0]
         top_own = 0
         for i, p in enumerate(pmids):
             if late():
                 break
             g.append(gold[p])
-            run = run_ask(rt, records[p]["QUESTION"])
-            LATENCY.setdefault("ask", []).append(run.seconds)
+            if FAST:
+                run = run_verdict(rt, records[p]["QUESTION"])
+                LATENCY.setdefault("retrieval + composer", []).append(run.seconds)
+                if i < AGREE:
+                    full = run_ask(rt, records[p]["QUESTION"])
+                    LATENCY.setdefault("ask", []).append(full.seconds)
+                    agree[0] += int(verdict_of(full.article) == verdict_of(run.article))
+                    agree[1] += 1
+            else:
+                run = run_ask(rt, records[p]["QUESTION"])
+                LATENCY.setdefault("ask", []).append(run.seconds)
             basis = run.article.consensus.basis if run.article.consensus else []
             v = verdict_of(run.article)
-            preds["engine (ask → consensus, learned stance)"].append(VERDICT_LABEL[v])
+            verdicts[v] += 1
+            preds[engine].append(VERDICT_LABEL[v])
             cue = consensus(run.question, basis, use_model=False).verdict if basis else v
-            preds["same basis, cue vote only (before)"].append(VERDICT_LABEL[cue])
-            na = consensus(run.question, basis, model=no_abstain).verdict if basis else v
-            preds["same basis, learned stance without the cue-less abstention"].append(
-                VERDICT_LABEL[na]
-            )
-            own = own_source_basis(run.evidence)
-            ov = consensus(run.question, own).verdict if own else "insufficient"
-            preds["own-source basis + learned stance (proposed composer change)"].append(
-                VERDICT_LABEL[ov]
-            )
-            ona = consensus(run.question, own, model=no_abstain).verdict if own else "insufficient"
-            preds["own-source basis, without the cue-less abstention"].append(VERDICT_LABEL[ona])
+            preds[cue_name].append(VERDICT_LABEL[cue])
             top_own += int(bool(run.evidence) and run.evidence[0].source.pmid == p)
             if VERDICT_LABEL[v] != gold[p] and len(WEAK) < 6 and i % 7 == 0:
                 WEAK.append((f"PubMedQA-{setting} {p} gold={gold[p]} got={v}", run, setting))
             if i % 50 == 0:
-                print(f"[pubmedqa-{setting}] {i}/{len(pmids)}", file=sys.stderr)
+                print(f"[pubmedqa-{setting}] {i}/{len(pmids)}", file=sys.stderr, flush=True)
         name = "reasoning-required" if setting == "req" else "reasoning-free"
         name += f" (n={len(g)})"
         for method, pr in preds.items():
@@ -516,13 +626,23 @@ def bench_pubmedqa(limit: int | None, settings: Sequence[str] = ("req", "free"))
             f"{macro_f1(g, maj, labels):.3f} |"
         )
         lines.append(f"| {name} | published | {published[setting]} | |")
-        dist = Counter(preds["engine (ask → consensus, learned stance)"])
         lines.append(
-            f"| {name} | (engine predictions: {dict(dist)}; own abstract ranked first "
+            f"| {name} | (meter verdicts: {dict(verdicts)}; own abstract ranked first "
             f"{top_own / max(1, len(g)):.0%}) | | |"
         )
+        if FAST:
+            lines.append(
+                f"| {name} | (verdicts by retrieval + composer; identical to the full `ask` "
+                f"verdict on {agree[0]}/{agree[1]} questions checked) | | |"
+            )
+        matrices += [
+            "",
+            f"Confusion matrix, {name}, engine:",
+            "",
+            *confusion(g, preds[engine], labels),
+        ]
         rt.close()
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + matrices) + "\n"
 
 
 def _rouge() -> Any:
@@ -553,8 +673,8 @@ def bench_bioasq(limit: int | None) -> tuple[str, list[Run]]:
     for q in s_yn:
         if late():
             break
-        run = run_ask(rt, q["question"])
-        LATENCY.setdefault("ask", []).append(run.seconds)
+        run = run_verdict(rt, q["question"]) if FAST else run_ask(rt, q["question"])
+        LATENCY.setdefault("ask" if not FAST else "retrieval + composer", []).append(run.seconds)
         v = verdict_of(run.article)
         gold.append(str(q["exact_answer"]).strip().lower())
         pred.append(VERDICT_LABEL[v])
@@ -574,6 +694,9 @@ def bench_bioasq(limit: int | None) -> tuple[str, list[Run]]:
         f"{accuracy(gold, [maj] * n):.1%} | {n}/{n} | |",
         "",
     ]
+    if YESNO_ONLY:
+        rt.close()
+        return "\n".join(head) + "\n", []
     scorer = _rouge()
     ours, base = [], []
     runs: list[Run] = []
@@ -708,6 +831,13 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=None, help="stop asking after this long")
     ap.add_argument("--tag", default="", help="suffix of the report file name")
     ap.add_argument("--prepare", default="", help="only build homes: pqa-free,pqa-req,...")
+    ap.add_argument(
+        "--fast-verdict",
+        action="store_true",
+        help="PubMedQA/BioASQ yes/no: verdict by retrieval + composer (see run_verdict)",
+    )
+    ap.add_argument("--agree", type=int, default=20, help="with --fast-verdict: check N by ask")
+    ap.add_argument("--yesno-only", action="store_true", help="BioASQ: only the yes/no part")
     ap.add_argument("--train-stance", action="store_true", help="refit stance_weights.json")
     args = ap.parse_args()
     if not DATA.is_dir():
@@ -719,7 +849,9 @@ def main() -> int:
     if args.train_stance:
         train_stance(ROOT / "src" / "curbside" / "compose" / "stance_weights.json")
         return 0
-    global DEADLINE
+    global DEADLINE, YESNO_ONLY, FAST, AGREE
+    FAST, AGREE = args.fast_verdict, args.agree
+    YESNO_ONLY = args.yesno_only
     if args.minutes:
         DEADLINE = time.time() + 60 * args.minutes
     only = args.only.split(",")

@@ -9,8 +9,10 @@ import pytest
 from curbside import services
 from curbside.article import Article
 from curbside.compose.candidates import definitions, normalise
+from curbside.compose.composer import consensus_basis_of
 from curbside.compose.consensus import consensus, sentence_stance
 from curbside.compose.plan import title_case
+from curbside.domain import Evidence, Passage, Source, SourceKind
 from curbside.render.formats import RENDERERS
 
 REFERENCE_Q = (
@@ -176,3 +178,50 @@ def test_stance_and_consensus() -> None:
 
 def test_title_case_keeps_acronyms() -> None:
     assert title_case("is SI joint pain common in axSpA?") == "Is SI Joint Pain Common in axSpA?"
+
+
+def _src(sid: int) -> Source:
+    return Source(
+        id=sid, external_id=f"pmid:{sid}", version=1, kind=SourceKind.RCT, title=f"Trial {sid}",
+        container=None, container_abbrev=None, year=2020, authors=[], pmid=str(sid), doi=None,
+        url=None, publication_types=[], mesh_terms=[], retracted=False, is_current=True,
+        content_hash="h", meta={}, ingested_at="",
+    )  # fmt: skip
+
+
+def _passage(pid: int, sid: int, ord_: int, section: str, text: str) -> Passage:
+    return Passage(
+        id=pid, uid=f"u{pid}", source_id=sid, ord=ord_, section=section, text=text,
+        char_start=0, char_end=len(text),
+    )  # fmt: skip
+
+
+def test_consensus_basis_reads_the_top_sources_stored_findings() -> None:
+    """The retrieved passages of the top source lack its results; the store's passages don't."""
+    top, other = _src(1), _src(2)
+    methods = _passage(10, 1, 0, "METHODS", "We randomised 80 adults to drug X or placebo.")
+    results = _passage(
+        11, 1, 1, "RESULTS", "Pain fell by 30% with the drug. Sleep did not change with the drug."
+    )
+    concl = _passage(12, 1, 2, "CONCLUSIONS", "The drug reduces pain. It is well tolerated.")
+    evidence = [
+        Evidence(source=top, passage=methods, scores={"final": 1.0}),
+        Evidence(
+            source=other,
+            passage=_passage(20, 2, 0, "CONCLUSIONS", "Y works."),
+            scores={"final": 0.5},
+        ),
+    ]
+    # only the retrieved passages: nothing but methods -> the best retrieved passage
+    assert consensus_basis_of(evidence) == (
+        ["We randomised 80 adults to drug X or placebo."],
+        "other",
+    )
+    # with the stored passages: results, last sentence first (no conclusions in this corpus)
+    basis, kind = consensus_basis_of(evidence, [methods, results])
+    assert kind == "results"
+    assert basis == ["Sleep did not change with the drug.", "Pain fell by 30% with the drug."]
+    # conclusions win when present, in order; other sources' passages are never read
+    basis, kind = consensus_basis_of(evidence, [methods, results, concl])
+    assert (basis, kind) == (["The drug reduces pain.", "It is well tolerated."], "conclusions")
+    assert consensus_basis_of([], [concl]) == ([], "other")

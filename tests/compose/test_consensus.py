@@ -9,6 +9,7 @@ from curbside.compose.consensus import (
     StanceModel,
     consensus,
     default_model,
+    pair_features,
     sentence_features,
     text_features,
 )
@@ -31,7 +32,7 @@ def test_model_probabilities_and_question_flip() -> None:
         bias=(0.0, 0.0, -1.0),
         weights={"w:NOT_improve": (-3.0, 3.0, 0.0), "w:improved": (3.0, -3.0, 0.0)},
     )
-    p = model.probabilities(["X did not improve outcomes."])
+    p = model.probabilities("Does X help?", ["X did not improve outcomes."])
     assert abs(sum(p.values()) - 1.0) < 1e-9 and p["no"] > p["yes"]
     r = consensus("Does X help?", ["X did not improve outcomes."], model=model)
     assert r.verdict == "contradicts" and r.contradicts == 1 and r.probabilities
@@ -41,15 +42,51 @@ def test_model_probabilities_and_question_flip() -> None:
 
 
 def test_cue_less_sentences_stay_insufficient_unless_the_model_is_sure() -> None:
-    unsure = StanceModel(bias=(0.2, 0.0, 0.0), weights={})
-    assert consensus("Does X help?", ["Patients were enrolled."], model=unsure).verdict == (
-        "insufficient"
-    )
+    unsure = StanceModel(bias=(0.2, 0.0, 0.0), weights={}, min_prob_without_cues=0.6)
+    on_topic = ["Xylomab was given to 40 children with asthma."]
+    q = "Does Xylomab help asthma?"
+    assert consensus(q, on_topic, model=unsure).verdict == "insufficient"
+    sure = StanceModel(bias=(5.0, 0.0, 0.0), weights={}, min_prob_without_cues=0.6)
+    assert consensus(q, on_topic, model=sure).verdict == "supports"
+    assert consensus(q, [], model=sure).verdict == "insufficient"
+
+
+def test_a_basis_that_does_not_address_the_question_is_insufficient() -> None:
+    """No cue and none of the question's words: the top source is not about the question."""
     sure = StanceModel(bias=(5.0, 0.0, 0.0), weights={})
-    assert consensus("Does X help?", ["Patients were enrolled."], model=sure).verdict == (
-        "supports"
+    r = consensus("Does Xylomab help asthma?", ["Patients were enrolled."], model=sure)
+    assert r.verdict == "insufficient"
+    # a stance cue keeps the verdict even without shared words
+    r = consensus("Does Xylomab help asthma?", ["It significantly reduced attacks."], model=sure)
+    assert r.verdict == "supports"
+
+
+def test_weak_retrieval_match_needs_a_confident_model() -> None:
+    leaning = StanceModel(bias=(0.4, 0.0, 0.0), weights={})  # yes at about 0.43
+    basis = ["X significantly improved outcomes."]
+    assert consensus("Does X help?", basis, model=leaning, confidence=0.9).verdict == "supports"
+    weak = consensus("Does X help?", basis, model=leaning, confidence=0.5)
+    assert weak.verdict == "insufficient"
+    sure = StanceModel(bias=(3.0, 0.0, 0.0), weights={})
+    assert consensus("Does X help?", basis, model=sure, confidence=0.5).verdict == "supports"
+
+
+def test_pair_features_read_the_first_sentence_and_the_question() -> None:
+    f = pair_features(
+        "Are home blood pressure readings reliable?",
+        ["Home readings were unreliable in elderly patients.", "Further studies are needed."],
+        "conclusions",
     )
-    assert consensus("Does X help?", [], model=sure).verdict == "insufficient"
+    assert f["q:prefix_negated"] >= 1  # reliable -> unreliable
+    assert f["s1:short"] >= 1 and f["s2:tent"] > 0
+    assert f["kind:conclusions"] == 1.0
+    g = pair_features(
+        "Does X reduce mortality?",
+        ["X did not reduce mortality.", "There was no significant difference in mortality."],
+        "results",
+    )
+    assert g["q:repeat_negated"] >= 1 and g["s1:nodiff"] >= 1 and g["kind:results"] == 1.0
+    assert pair_features("Does X help?", []) == {}
 
 
 def test_cue_vote_without_model() -> None:
@@ -75,3 +112,6 @@ def test_shipped_weights_load_and_decide_plain_cases() -> None:
         ["X did not improve outcomes.", "There was no significant benefit of X."],
     )
     assert yes.verdict == "supports" and no.verdict == "contradicts"
+    assert 0.0 <= model.min_prob_without_cues < 1.0 and 0.0 < model.min_prob_weak_match < 1.0
+    about = obj["about"]
+    assert "outside the test set" in about  # fitted on the 500 non-test questions only

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from curbside.article import Article, ArticleSection, Claim, Consensus, Span
 from curbside.compose.candidates import Candidate, extract_candidates, jaccard, query_terms
-from curbside.compose.consensus import consensus
+from curbside.compose.consensus import WEAK_MATCH, consensus
 from curbside.compose.plan import HEADINGS, PLANS, matches, title_case
 from curbside.compose.references import ReferenceList
-from curbside.domain import Evidence
+from curbside.domain import Evidence, Passage
 from curbside.ingest.sentences import split_sentences
 
 #: Below this retrieval confidence the article says the evidence is insufficient
@@ -27,7 +27,7 @@ from curbside.ingest.sentences import split_sentences
 #: The balanced-accuracy optimum there, 0.62, is used for the "weak match" notice instead: as a
 #: hard threshold it refused long clinical questions the library does answer (0.52-0.59).
 DEFAULT_MIN_CONFIDENCE = 0.45
-WEAK_MATCH_CONFIDENCE = 0.62
+WEAK_MATCH_CONFIDENCE = WEAK_MATCH
 MERGE_SIMILARITY = 0.6
 MIN_RELEVANCE = 0.12
 
@@ -56,6 +56,9 @@ class ComposeInput:
     #: Optional semantic similarity of the question to candidate sentences (dense model);
     #: used to pick the lead and bottom line among the strongest candidates.
     similarity: Callable[[str, list[str]], list[float]] | None = None
+    #: Optional: all passages of the top-ranked source (from the store), so the consensus meter
+    #: reads its conclusions or results even when those passages were not among the evidence.
+    top_source_passages: Sequence[Passage] | None = None
 
 
 def _score(c: Candidate) -> float:
@@ -167,8 +170,8 @@ class ExtractiveComposer:
 
         # Consensus for yes/no questions: stance of the top-ranked source's conclusions.
         if is_yes_no(inp.question, inp.question_type):
-            basis = consensus_basis(inp.evidence)
-            result = consensus(inp.question, basis)
+            basis, kind = consensus_basis_of(inp.evidence, inp.top_source_passages)
+            result = consensus(inp.question, basis, basis_kind=kind, confidence=inp.confidence)
             article.consensus = Consensus(
                 verdict=result.verdict,
                 supports=result.supports,
@@ -231,26 +234,50 @@ def is_yes_no(question: str, question_type: str) -> bool:
     return question_type == "yes_no" or (q.endswith("?") and not _WH.search(q))
 
 
-def consensus_basis(evidence: Sequence[Evidence], n: int = 5) -> list[str]:
-    """Sentences the consensus meter reads: the top-ranked source's conclusion or
-    recommendation passages in order, else its results passages (last sentence first).
+def consensus_basis(
+    evidence: Sequence[Evidence], source_passages: Sequence[Passage] | None = None, n: int = 6
+) -> list[str]:
+    """Sentences the consensus meter reads (see `consensus_basis_of`)."""
+    return consensus_basis_of(evidence, source_passages, n)[0]
 
-    Measured on the 500 PubMedQA calibration questions and the test runs (see the README):
-    mixing in the top sentences of other sources added their unrelated conclusions.
+
+_CONCL_SECTIONS = ("CONCLU", "RECOMM", "INTERPRETATION", "IMPLICATION")
+_RESULT_SECTIONS = ("RESULT", "FINDING", "OUTCOME")
+
+
+def consensus_basis_of(
+    evidence: Sequence[Evidence], source_passages: Sequence[Passage] | None = None, n: int = 6
+) -> tuple[list[str], str]:
+    """(sentences, kind) the consensus meter reads: the top-ranked source's conclusion or
+    recommendation passages in order (kind "conclusions"), else its results passages, last
+    sentence first ("results"), else its best-ranked retrieved passage ("other").
+
+    `source_passages` are all passages of the top source (the service reads them from the
+    store); without them only the retrieved passages of that source are read. Measured on the
+    500 PubMedQA calibration questions (see the README): mixing in the top sentences of other
+    sources added their unrelated conclusions, and the retrieved passages of the top source
+    often lacked its results (the retriever keeps two passages per source).
     """
     if not evidence:
-        return []
+        return [], "other"
     top = evidence[0].source.id
-    mine = [e for e in evidence if e.source.id == top]
-    concl = [
-        e for e in mine if any(k in (e.passage.section or "").upper() for k in ("CONCLU", "RECOMM"))
+    mine = [p for p in source_passages or () if p.source_id == top] or [
+        e.passage for e in evidence if e.source.id == top
     ]
-    if concl:
-        sents = [s for e in concl for s in split_sentences(e.passage.text)]
+    mine = sorted({p.id: p for p in mine}.values(), key=lambda p: (p.ord, p.id))
+
+    def of(keys: tuple[str, ...]) -> list[Passage]:
+        return [p for p in mine if any(k in (p.section or "").upper() for k in keys)]
+
+    if concl := of(_CONCL_SECTIONS):
+        sents, kind = [s for p in concl for s in split_sentences(p.text)], "conclusions"
+    elif res := of(_RESULT_SECTIONS):
+        sents, kind = [s for p in res for s in split_sentences(p.text)][::-1], "results"
     else:
-        res = [e for e in mine if "RESULT" in (e.passage.section or "").upper()] or mine[:1]
-        sents = [s for e in res for s in split_sentences(e.passage.text)][::-1]
-    return list(dict.fromkeys(sents))[:n]
+        best = evidence[0].passage  # the most relevant passage of the top source
+        sents, kind = split_sentences(best.text), "other"
+    sents = [s.strip() for s in sents if len(s.split()) >= 3]
+    return list(dict.fromkeys(sents))[:n], kind
 
 
 _AIM = re.compile(

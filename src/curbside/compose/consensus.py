@@ -5,13 +5,18 @@ findings of an effect or association, and recommendations, count for. Hedged or 
 sentences are neutral. These counts are what the article shows (supports / contradicts /
 neutral).
 
-The verdict comes from a tiny learned stance model when its weights are shipped
+The verdict comes from a small learned stance model when its weights are shipped
 (``stance_weights.json`` beside this module): a 3-class logistic regression (yes / no / maybe)
-over the rank-weighted bag of words of the sentences (with negation scope marked) and the cue
-counts. Its weights were fitted on the 500 PubMedQA PQA-L questions that are not in the test set
-(``python benchmarks/answers.py --train-stance``). Without the weights file, or with
+over `pair_features` of the (question, basis sentences) pair: the rank-weighted bag of words
+with negation scope marked, finer cue counts of the first sentence ("no significant
+difference", shortfall verdicts such as "inadequate", hedges and calls for further research,
+effect findings), which question words the basis repeats plainly or negated, and whether the
+basis is a conclusion or results sentences. Its weights were fitted only on the 500 PubMedQA
+PQA-L questions that are not in the test set, on the bases the answer pipeline itself produced
+for them (``python benchmarks/answers.py --train-stance``). Without the weights file, or with
 ``use_model=False``, the verdict is the cue vote: a clear weighted majority, otherwise "mixed".
-Either way, sentences with no cue at all give "insufficient" unless the model is confident.
+"Insufficient" is kept for no basis, for a weak retrieval match with an unsure model, and (cue
+vote) for sentences with no cue at all.
 """
 
 from __future__ import annotations
@@ -145,18 +150,184 @@ def text_features(sentences: Sequence[str]) -> dict[str, float]:
     return {k: v / total for k, v in out.items()} if total else {}
 
 
+#: Finer cues of the pair features. "No difference" findings, verdicts that something falls
+#: short, hedges and calls for more research, and effect findings.
+_NO_DIFF = re.compile(
+    r"\b(no (statistically )?significant|not (statistically )?significant(ly)?|"
+    r"(did|does|do) not (significantly )?(differ|improve|reduce|increase|change|affect|"
+    r"influence|predict|alter|correlate)|no (difference|differences|correlation|association|"
+    r"relationship|effect|benefit|advantage|impact)|similar|comparable|equivalent|"
+    r"independent of|regardless of|unaffected|unchanged)\b",
+    re.I,
+)
+_SHORTFALL = re.compile(
+    r"\b(inadequate|insufficient|poor(ly)?|unreliable|inaccurate|unnecessary|not necessary|"
+    r"not (be )?(recommended|justified|warranted|indicated|needed|required|useful|reliable|"
+    r"accurate|adequate|sufficient|safe|feasible|effective)|cannot|unable|fail(s|ed)? to|"
+    r"lack(s|ed|ing)? of|no evidence|does not support|do not support|did not support|"
+    r"not support|no role|no need|low (sensitivity|specificity|accuracy)|limited (value|role|"
+    r"use|utility)|overestimat\w*|underestimat\w*|misleading|should not|need not|rarely)\b",
+    re.I,
+)
+_TENTATIVE = re.compile(
+    r"\b(may|might|could|seems?|appears?|suggests?|possibl[ey]|potential(ly)?|likely|"
+    r"unclear|uncertain|not clear|remains? (unclear|unknown|to be|controversial)|"
+    r"further (research|studies|study|investigation|trials|evaluation|work)|larger|"
+    r"(is|are) (needed|warranted|required)|warrant(s|ed)?|prospective|preliminary|"
+    r"inconclusive|controversial|conflicting|mixed|some|selected|in some|depend(s|ing)? on|"
+    r"only (in|when|if|for)|but not|however|although|whereas)\b",
+    re.I,
+)
+_EFFECT = re.compile(
+    r"\b(significant(ly)?|independent(ly)?|strong(ly)?|associated with|predict(s|ed|or|ors|ive)?|"
+    r"risk factor|longer survival|(improved|better|longer|prolonged) (survival|outcomes?)|"
+    r"reduc(ed|es|tion)|increas(ed|es)|improv(ed|es|ement)|higher|lower|greater|better|"
+    r"superior|effective|efficacious|safe(ly)?|feasible|reliable|accurate|valid|useful|"
+    r"valuable|beneficial|benefit|recommend(ed|s)?|should be|is indicated|confirm(s|ed)?|"
+    r"demonstrat(es|ed)|show(s|ed|n)|essential|important|common|frequent)\b",
+    re.I,
+)
+_WORD = re.compile(r"[a-z][a-z0-9\-]+")
+_STOP = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "for",
+        "to",
+        "and",
+        "or",
+        "with",
+        "by",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "does",
+        "do",
+        "did",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "as",
+        "at",
+        "from",
+        "that",
+        "this",
+        "these",
+        "those",
+        "than",
+        "its",
+        "it",
+        "their",
+        "there",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "what",
+        "when",
+        "where",
+        "how",
+        "why",
+        "whether",
+        "patients",
+        "patient",
+        "study",
+    ]
+)
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
+
+
+def _cue_counts(prefix: str, sentence: str) -> dict[str, float]:
+    neg_free = _NEG.sub(" ", sentence)
+    return {
+        prefix + "nodiff": min(2.0, float(len(_NO_DIFF.findall(sentence)))),
+        prefix + "short": min(2.0, float(len(_SHORTFALL.findall(sentence)))),
+        prefix + "tent": min(3.0, float(len(_TENTATIVE.findall(sentence)))),
+        prefix + "effect": min(3.0, float(len(_EFFECT.findall(neg_free)))),
+        prefix + "neg": min(2.0, float(len(_NEG.findall(sentence)))),
+    }
+
+
+def pair_features(
+    question: str, sentences: Sequence[str], basis_kind: str = "conclusions"
+) -> dict[str, float]:
+    """Features of a (question, basis sentences) pair for the stance model.
+
+    The rank-weighted words and cues of `text_features`, plus: finer cue counts of the first
+    sentence and of the rest; which of the question's words the first sentences repeat, inside
+    or outside a negation's scope, or negated by a prefix ("reliable" → "unreliable"); the
+    question's own shape (negated, "or", comparison words); and the kind of basis (conclusions or
+    results), since results sentences state findings rather than verdicts.
+    """
+    feats = text_features(sentences)
+    if not sentences:
+        return feats
+    feats.update(_cue_counts("s1:", sentences[0]))
+    rest = " ".join(sentences[1:3])
+    if rest:
+        for k, v in _cue_counts("s2:", rest).items():
+            feats[k] = 0.5 * v
+    q_words = _content(question)
+    head = " ".join(sentences[:2])
+    plain: set[str] = set()
+    negated: set[str] = set()
+    for k in sentence_features(head):
+        if k.startswith("w:NOT_"):
+            negated.add(k[6:])
+        elif k.startswith("w:"):
+            plain.add(k[2:])
+    if q_words:
+        feats["q:repeat"] = len(q_words & plain) / len(q_words)
+        feats["q:repeat_negated"] = min(2.0, float(len(q_words & negated)))
+        feats["q:prefix_negated"] = min(
+            2.0,
+            float(
+                sum(
+                    1
+                    for w in q_words
+                    for pre in ("in", "un", "non", "im", "ir", "dis")
+                    if pre + w in plain or pre + "-" + w in plain
+                )
+            ),
+        )
+    ql = question.lower()
+    feats["q:or"] = float(" or " in ql)
+    feats["q:compare"] = float(
+        bool(re.search(r"\b(than|versus|vs|compared|better|superior|more|less|same|similar)\b", ql))
+    )
+    feats["kind:" + basis_kind] = 1.0
+    feats["n_sents"] = min(6.0, float(len(sentences))) / 6.0
+    return feats
+
+
 @dataclass(frozen=True)
 class StanceModel:
-    """Multinomial logistic regression over `text_features` (yes / no / maybe)."""
+    """Multinomial logistic regression over `pair_features` (yes / no / maybe)."""
 
     bias: tuple[float, float, float]
     weights: Mapping[str, tuple[float, float, float]]
     #: With no cue-bearing sentence, a verdict needs at least this probability.
-    min_prob_without_cues: float = 0.6
+    min_prob_without_cues: float = 0.0
+    #: Below the weak-match retrieval confidence, a verdict needs at least this probability.
+    min_prob_weak_match: float = 0.5
 
-    def probabilities(self, sentences: Sequence[str]) -> dict[str, float]:
+    def probabilities(
+        self, question: str, sentences: Sequence[str], basis_kind: str = "conclusions"
+    ) -> dict[str, float]:
         z = list(self.bias)
-        for k, v in text_features(sentences).items():
+        for k, v in pair_features(question, sentences, basis_kind).items():
             w = self.weights.get(k)
             if w is not None:
                 for j in range(3):
@@ -174,7 +345,8 @@ class StanceModel:
         return cls(
             bias=(float(bias[0]), float(bias[1]), float(bias[2])),
             weights={str(k): (float(v[0]), float(v[1]), float(v[2])) for k, v in weights.items()},
-            min_prob_without_cues=float(obj.get("min_prob_without_cues", 0.6)),  # type: ignore[arg-type]
+            min_prob_without_cues=float(obj.get("min_prob_without_cues", 0.0)),  # type: ignore[arg-type]
+            min_prob_weak_match=float(obj.get("min_prob_weak_match", 0.5)),  # type: ignore[arg-type]
         )
 
 
@@ -187,6 +359,15 @@ def default_model() -> StanceModel | None:
         return None
 
 
+#: Retrieval confidence below which a match counts as weak (the composer's notice threshold).
+WEAK_MATCH = 0.62
+
+
+def question_negated(question: str) -> bool:
+    """ "Is X not associated with Y?": the reading of the evidence flips."""
+    return bool(_Q_NEG.search(question))
+
+
 def consensus(
     question: str,
     sentences: Sequence[str],
@@ -195,9 +376,18 @@ def consensus(
     margin: float = 0.2,
     use_model: bool = True,
     model: StanceModel | None = None,
+    basis_kind: str = "conclusions",
+    confidence: float = 1.0,
 ) -> ConsensusResult:
-    """Verdict over the given (top conclusion) sentences, weighted by rank."""
-    flip = bool(_Q_NEG.search(question))
+    """Verdict over the given (top conclusion) sentences, weighted by rank.
+
+    With the learned model: its most probable class, except "insufficient" when there is no
+    basis, when no stance cue fires and either the basis repeats none of the question's words
+    (it does not address the question) or the model is below ``min_prob_without_cues``, or when
+    the retrieval match is weak (`confidence` below `WEAK_MATCH`) and the model is below
+    ``min_prob_weak_match``: a weak match plus an unsure model is not a verdict.
+    """
+    flip = question_negated(question)
     sup = con = neu = 0
     score = 0.0
     for rank, s in enumerate(sentences):
@@ -217,11 +407,14 @@ def consensus(
     counted = sup + con
     m = (model or default_model()) if use_model else None
     if m is not None and sentences:
-        probs = m.probabilities(sentences)
+        probs = m.probabilities(question, sentences, basis_kind)
         if flip:
             probs = {"yes": probs["no"], "no": probs["yes"], "maybe": probs["maybe"]}
         best = max(CLASSES, key=lambda c: probs[c])
-        if counted < min_counted and probs[best] < m.min_prob_without_cues:
+        off_topic = not (_content(question) & _content(" ".join(sentences[:2])))
+        if (counted < min_counted and (off_topic or probs[best] < m.min_prob_without_cues)) or (
+            confidence < WEAK_MATCH and probs[best] < m.min_prob_weak_match
+        ):
             verdict = "insufficient"
         else:
             verdict = {"yes": "supports", "no": "contradicts", "maybe": "mixed"}[best]

@@ -115,23 +115,8 @@ def compose_article(
     writer: str = "extractive",
 ) -> Article:
     """Compose (and verify) an article from retrieval results."""
-    a = result.analysis
-    texts = {e.source.id: e.passage.text for e in result.evidence}
-    terms = list(a.keywords) + [x.term for x in a.expansions]
     composer: ExtractiveComposer = rt.extras.setdefault("composer", ExtractiveComposer())
-    article, refs = composer.compose(
-        ComposeInput(
-            question=question,
-            question_type=str(a.qtype),
-            terms=terms,
-            evidence=result.evidence,
-            confidence=result.confidence,
-            source_texts=texts,
-            audience=audience,
-            settings_fingerprint=rt.settings.fingerprint(),
-            similarity=_similarity(rt),
-        )
-    )
+    article, refs = composer.compose(compose_input(rt, question, result, audience))
     if writer == "llm" and not article.insufficient:
         article = _llm_body(rt, article, refs, result, audience)
     # Premise findings and red flags come from the knowledge patterns, never from a model;
@@ -142,6 +127,35 @@ def compose_article(
         passages_by_ref = {n: list(p.values()) for n, p in refs.passages.items()}
         article, _report = verifier.verify(article, passages_by_ref, drop_unsupported=True)
     return render_for_audience(article, audience)
+
+
+def compose_input(
+    rt: Runtime,
+    question: str,
+    result: RetrievalResult,
+    audience: str = "clinician",
+    *,
+    with_similarity: bool = True,
+) -> ComposeInput:
+    """What the composer gets from a retrieval result. The consensus meter reads all passages
+    of the top-ranked source from the store (its conclusions or results), not only those that
+    were retrieved. `with_similarity=False` drops the dense lead re-ordering (it changes the
+    lead, never the consensus verdict)."""
+    a = result.analysis
+    return ComposeInput(
+        question=question,
+        question_type=str(a.qtype),
+        terms=list(a.keywords) + [x.term for x in a.expansions],
+        evidence=result.evidence,
+        confidence=result.confidence,
+        source_texts={e.source.id: e.passage.text for e in result.evidence},
+        audience=audience,
+        settings_fingerprint=rt.settings.fingerprint(),
+        similarity=_similarity(rt) if with_similarity else None,
+        top_source_passages=(
+            rt.store.passages_of(result.evidence[0].source.id) if result.evidence else None
+        ),
+    )
 
 
 def _llm_body(
