@@ -563,8 +563,10 @@ def bench_pubmedqa(limit: int | None, settings: Sequence[str] = ("req", "free"))
         "### PubMedQA PQA-L test (yes/no/maybe)",
         "",
         f"Up to {len(pmids)} test questions (test_ground_truth.json, sorted by PMID: n per row "
-        "below), each asked through the whole pipeline (`services.answers.ask`: retrieval → "
-        "composition → consensus); corpus: all 1,000 PQA-L records in one home per setting "
+        "below), each asked through the answer pipeline (`services.answers.ask`: retrieval → "
+        "composition → consensus; with --fast-verdict its retrieval and composer only, checked "
+        "against `ask` on the first questions); corpus: all 1,000 PQA-L records in one home "
+        "per setting "
         "(reasoning-required: `pubmedqa-noconclusion` preset, no LONG_ANSWER; reasoning-free: "
         "`pubmedqa` preset). Mapping: supports→yes, contradicts→no, mixed/insufficient→maybe. "
         'Majority baseline = always "yes" on the same questions. Stance model fitted on the '
