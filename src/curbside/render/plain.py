@@ -31,7 +31,9 @@ from curbside.understand.vocabulary import plain_word_pairs, synonym_entries
 #: Sentences longer than this many words are split where that is safe.
 LONG_WORDS = 12
 #: Neither side of a cut may be shorter than this many words.
-MIN_PIECE_WORDS = 4
+MIN_PIECE_WORDS = 5
+#: A piece that starts with a pronoun (or a "which" made "This") needs this many words.
+MIN_ANAPHOR_PIECE_WORDS = 10
 #: At most this share of a sentence's content words may be swapped for plain ones.
 SWAP_SHARE = 0.25
 
@@ -169,9 +171,10 @@ _VERB_CUE = re.compile(
     r"suggests?|indicates?|explains?|delays?|takes?|gives?|gets?|goes|tends?|presents?|"
     r"fell|rose|took|gave|got|went|came|made|found|saw|became|began|grew|felt|kept|left|led|"
     r"lost|ran|said|told|thought|brought|chose|drew|fought|held|knew|meant|paid|put|sought|"
-    r"spent|stood|underwent|won|wore|given|taken|shown|seen|known|done|gone|grown|drawn)\b",
+    r"spent|stood|underwent|won|wore)\b",
     re.I,
 )
+_ANAPHOR = re.compile(r"(?:it|its|this|that|they|them|their|these|those|he|she|such)\b", re.I)
 _SUBJECT_PRONOUN = re.compile(r"^(?:it|they|we|he|she|this|these|there|you)\b", re.I)
 _WHICH_VERB = re.compile(r"^(\w+)")
 _PLURAL_VERBS = frozenset({"are", "were", "have", "do"})
@@ -248,6 +251,12 @@ def _list_tail(left: str) -> bool:
     return _n_words(last) <= 3 and not _VERB_CUE.search(last)
 
 
+#: A piece that starts with one of these words is not a sentence of its own.
+_NOT_A_SUBJECT = frozenset({
+    "in", "on", "at", "for", "with", "by", "from", "to", "of", "after", "before", "during",
+    "among", "between", "without", "within", "than", "as", "into", "over", "under", "not",
+    "also", "only", "then", "especially", "particularly", "mainly", "even",
+})
 #: A colon after one of these words introduces a list or a quotation, not a new clause.
 _COLON_BEFORE = frozenset({
     "that", "as", "follows", "following", "include", "includes", "including", "are", "is",
@@ -297,6 +306,12 @@ def _safe(text: str, start: int, cut: _Cut, left: str, right: str) -> bool:
     before = text[:start]
     if _SCOPE.search(before) or _CONDITION_START.search(before):
         return False
+    # A short piece that leans on a pronoun ("it should be emphasized ...", "which" -> "This")
+    # says too little on its own once its referent is in another sentence.
+    if (cut.kind == "which" or _ANAPHOR.match(right.lstrip())) and (
+        _n_words(right) < MIN_ANAPHOR_PIECE_WORDS
+    ):
+        return False
     if cut.kind == "semicolon":
         return not re.match(r"\s*(?:and|or|nor)\b", right, re.I)  # "a; b; and c": a list
     if cut.kind == "colon":
@@ -305,8 +320,10 @@ def _safe(text: str, start: int, cut: _Cut, left: str, right: str) -> bool:
             return False
     if not _is_clause(right) or not _is_clause(left):
         return False
+    first = _WHICH_VERB.match(right.lstrip())
+    if first and first.group(1).lower() in _NOT_A_SUBJECT:
+        return False  # "..., but in no patient given X": an elliptical clause, not a sentence
     if cut.kind == "coordination":
-        first = _WHICH_VERB.match(right.lstrip())
         if first and _VERB_CUE.fullmatch(first.group(1)):
             return False  # "..., and reduced pain": the verb shares the first clause's subject
         return not _list_tail(left)
