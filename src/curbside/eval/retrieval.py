@@ -121,7 +121,8 @@ def evaluate(
 
     Each retriever runs once per query (lexical with and without expansion, dense); every
     method is then a fusion of those same lists, so all methods see identical candidates.
-    A method's latency is the time of the retrievers it uses plus its fusion.
+    A method's latency is the time of the retrievers it uses plus its fusion (and, with
+    pseudo-relevance feedback, its second dense search).
     """
     from curbside.services.answers import retriever
 
@@ -155,6 +156,8 @@ def evaluate(
             if opt.fusion != "lexical" and "dense" in lists_x:
                 lists["dense"] = lists_x["dense"]
                 cost += t_x.get("dense", 0.0)
+            if opt.fusion == "convex":  # pseudo-relevance feedback re-searches the dense index
+                lists = r.refine(text, lists, opt)
             scores = r.fuse(lists, opt)
             best: dict[str, float] = {}
             for pid, s in scores.items():

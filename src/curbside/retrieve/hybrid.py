@@ -11,10 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from curbside.config import RetrievalSettings
 from curbside.domain import EVIDENCE_LEVEL, Evidence, SourceKind
-from curbside.index.dense import DenseIndex
+from curbside.index.dense import DenseIndex, embedding_text
 from curbside.index.lexical import LexicalIndex, tokens
+from curbside.retrieve.feedback import lexical_is_weak, rocchio, stored_vectors
 from curbside.retrieve.fusion import convex, rrf
 from curbside.store.sources import SourceStore
 from curbside.understand.analysis import QueryAnalysis, analyze_query, lexical_terms
@@ -39,6 +43,13 @@ class RetrievalOptions:
     fusion: Literal["rrf", "convex", "lexical", "dense"] = "convex"
     dense_weight: float = 0.5
     norm: Literal["zscore", "minmax"] = "zscore"
+    #: Lean on dense when the lexical list's top scores stand out less than ``ratio`` x the
+    #: dense list's (`feedback.lexical_is_weak`); None turns the rule off.
+    weak_lexical_ratio: float | None = 0.9
+    weak_lexical_dense_weight: float = 0.75
+    #: Dense pseudo-relevance feedback (Rocchio) from the top fused passages; beta 0 = off.
+    feedback_beta: float = 0.6
+    feedback_docs: int = 3
     expansion: bool = True
     rerank: bool = True
     diversity: bool = True
@@ -77,6 +88,7 @@ class HybridRetriever:
         self.lexical = lexical
         self.dense = dense
         self.settings = settings
+        self._qvecs: dict[str, npt.NDArray[np.float32]] = {}
 
     def raw_lists(
         self,
@@ -103,9 +115,66 @@ class HybridRetriever:
             timings["lexical"] = (time.perf_counter() - t0) * 1000
         if dense and self.dense is not None:
             t0 = time.perf_counter()
-            lists["dense"] = self.dense.search(q, n)
+            lists["dense"] = self.dense.index().search(self.query_vector(q), n)
             timings["dense"] = (time.perf_counter() - t0) * 1000
         return analysis, lists, timings
+
+    def query_vector(self, query: str) -> npt.NDArray[np.float32]:
+        """The query's embedding (the last few are kept: feedback needs it again)."""
+        assert self.dense is not None
+        q = clean_query(query)
+        vec = self._qvecs.pop(q, None)
+        if vec is None:
+            vec = self.dense.query_vector(q)
+        self._qvecs[q] = vec
+        while len(self._qvecs) > 32:
+            self._qvecs.pop(next(iter(self._qvecs)))
+        return vec
+
+    def dense_weight(
+        self, lists: dict[str, list[tuple[int, float]]], opt: RetrievalOptions
+    ) -> float:
+        """The dense list's fusion weight for this query (see `feedback.lexical_is_weak`)."""
+        if opt.weak_lexical_ratio is not None and lexical_is_weak(lists, opt.weak_lexical_ratio):
+            return opt.weak_lexical_dense_weight
+        return opt.dense_weight
+
+    def refine(
+        self, query: str, lists: dict[str, list[tuple[int, float]]], opt: RetrievalOptions
+    ) -> dict[str, list[tuple[int, float]]]:
+        """The lists after dense pseudo-relevance feedback (unchanged where it does not apply).
+
+        Applies to convex fusion of both lists when lexical is not weak: the query vector moves
+        towards the top `feedback_docs` fused passages and the dense index is searched again.
+        """
+        if (
+            opt.fusion != "convex"
+            or opt.feedback_beta <= 0
+            or self.dense is None
+            or not lists.get("lexical")
+            or not lists.get("dense")
+            or (
+                opt.weak_lexical_ratio is not None
+                and lexical_is_weak(lists, opt.weak_lexical_ratio)
+            )
+        ):
+            return lists
+        first = self.fuse(lists, opt)
+        top = sorted(first, key=lambda pid: first[pid]["fused"], reverse=True)[: opt.feedback_docs]
+        index = self.dense.index()
+        fb = stored_vectors(index, top)
+        if fb is None:  # a backend that cannot hand vectors back: embed the passages' text
+            found = self.store.get_passages(top)
+            texts = [
+                embedding_text(found[p][1].title, found[p][0].section, found[p][0].text)
+                for p in top
+                if p in found
+            ]
+            if not texts:
+                return lists
+            fb = self.dense.embedder.embed(texts)
+        vec = rocchio(self.query_vector(query), fb, opt.feedback_beta)
+        return {**lists, "dense": index.search(vec, len(lists["dense"]))}
 
     def candidates(
         self, query: str, options: RetrievalOptions | None = None
@@ -120,7 +189,7 @@ class HybridRetriever:
             lexical=opt.fusion != "dense",
             dense=opt.fusion != "lexical",
         )
-        return analysis, self.fuse(lists, opt)
+        return analysis, self.fuse(self.refine(query, lists, opt), opt)
 
     def fuse(
         self, lists: dict[str, list[tuple[int, float]]], opt: RetrievalOptions
@@ -129,7 +198,7 @@ class HybridRetriever:
         if opt.fusion == "rrf":
             fused = rrf(lists, k=self.settings.rrf_k)
         elif opt.fusion == "convex":
-            w = opt.dense_weight if "lexical" in lists and "dense" in lists else 1.0
+            w = self.dense_weight(lists, opt) if "lexical" in lists and "dense" in lists else 1.0
             fused = convex(
                 lists, {"dense": w, "lexical": 1.0 - w if "dense" in lists else 1.0}, norm=opt.norm
             )
