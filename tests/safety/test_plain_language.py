@@ -278,3 +278,16 @@ def test_elliptical_clause_is_not_cut_off() -> None:
 ])
 def test_short_pronoun_pieces_stay_attached(text: str) -> None:
     assert split_sentence(text) == [text]
+
+
+@pytest.mark.parametrize("text", [
+    # the negation belongs with the words it qualifies
+    "Taking finasteride or dutasteride has been shown to lower the risk for prostate cancer, "
+    "but it is not known if these drugs lower the risk of death from prostate cancer.",
+    # "appears to" governs the which-clause
+    "Taken together, vatanidipine appears to be a novel and useful antihypertensive agent, "
+    "which can both prevent target-organ damage and reduce cardiovascular morbidity and "
+    "mortality.",
+])
+def test_negation_and_hedge_stay_with_what_they_qualify(text: str) -> None:
+    assert split_sentence(text) == [text]

@@ -183,9 +183,20 @@ _SCOPE = re.compile(
     r"\b(?:suggests?|suggested|indicates?|indicated|shows?|showed|shown|found|finds?|"
     r"concluded?|concludes|believed?|believes|thought|possible|likely|unlikely|unclear|"
     r"uncertain|whether|unknown|reported|means?|assume[sd]?|expected|hypothesi[sz]ed?)\s+that\b|"
+    r"\b(?:appears?|appeared|seems?|seemed|thought|believed|likely|unlikely)\s+to\b|"
     r"\bnot only\b|\bneither\b|\bboth\b|\beither\b",
     re.I,
 )
+_NEGATION = re.compile(r"\b(?:no|not|never|without|neither|nor|none|cannot)\b|n't\b", re.I)
+_STOP = frozenset({"that", "this", "these", "those", "with", "from", "were", "have", "been",
+                   "their", "there", "which", "than", "into", "also", "when", "what"})
+
+
+def _shared_content(a: str, b: str) -> set[str]:
+    def words(t: str) -> set[str]:
+        return {w.lower() for w in _WORD.findall(t) if len(w) > 3} - _STOP
+
+    return words(a) & words(b)
 _CONDITION_START = re.compile(
     r"^\W*(?:if|when|whenever|unless|although|though|because|since|while|whereas|as|once|"
     r"until|before|after|provided|given)\b",
@@ -310,6 +321,14 @@ def _safe(text: str, start: int, cut: _Cut, left: str, right: str) -> bool:
     # says too little on its own once its referent is in another sentence.
     if (cut.kind == "which" or _ANAPHOR.match(right.lstrip())) and (
         _n_words(right) < MIN_ANAPHOR_PIECE_WORDS
+    ):
+        return False
+    # A negation stays in one sentence with the words it contrasts with: "X lowers the risk,
+    # but it is not known if X lowers the risk of death" is not cut, or the first piece would
+    # read as if the source did not qualify it (and the verifier sees a negation mismatch).
+    nxt = right.split(";", 1)[0]
+    if bool(_NEGATION.search(left)) != bool(_NEGATION.search(nxt)) and (
+        len(_shared_content(left, nxt)) >= 2
     ):
         return False
     if cut.kind == "semicolon":
