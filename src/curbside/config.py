@@ -55,6 +55,14 @@ class RetrievalSettings(BaseModel):
     mmr_lambda: float = Field(
         0.8, description="Relevance vs diversity trade-off for MMR (1 = none)."
     )
+    lexical_postings_budget: int = Field(
+        2000,
+        ge=0,
+        description=(
+            "SQLite: most posting-list entries one keyword query reads; the most common query "
+            "terms are left out beyond it (0 = keep every term; slower on a large library)."
+        ),
+    )
 
 
 class LLMSettings(BaseModel):

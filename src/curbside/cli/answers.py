@@ -63,6 +63,12 @@ def search(
             )
     if explain:
         a = result.analysis
+        kept, left_out = services.keyword_plan(runtime(), query=query)
+        console.print(
+            f"[dim]keyword query: {' OR '.join(kept) or 'nothing'}"
+            + (f"; left out as too common: {', '.join(left_out)}" if left_out else "")
+            + "[/]"
+        )
         console.print(
             f"[dim]question type: {a.qtype}; expansions: "
             f"{', '.join(x.term for x in a.expansions) or 'none'}; "

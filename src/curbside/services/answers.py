@@ -9,10 +9,18 @@ from curbside.article import Article
 from curbside.compose.composer import ComposeInput, ExtractiveComposer
 from curbside.domain import Evidence
 from curbside.index.dense import DenseIndex
+from curbside.index.lexical import query_phrases
 from curbside.render.modes import render_for_audience
-from curbside.retrieve.hybrid import HybridRetriever, QueryError, RetrievalOptions, RetrievalResult
+from curbside.retrieve.hybrid import (
+    HybridRetriever,
+    QueryError,
+    RetrievalOptions,
+    RetrievalResult,
+    clean_query,
+)
 from curbside.services.runtime import NotFoundError, Runtime
 from curbside.services.safety import add_safety
+from curbside.understand.analysis import analyze_query, lexical_terms
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +76,22 @@ def search(
         return retriever(rt).search(query, k=k, options=options)
     except QueryError as exc:
         raise InvalidInput("query", str(exc)) from None
+
+
+def keyword_plan(rt: Runtime, *, query: str) -> tuple[list[str], list[str]]:
+    """The keyword phrases a search ORs together, and those left out as too common.
+
+    On SQLite the keyword query skips the most common terms beyond a postings budget
+    (``retrieval.lexical_postings_budget``); other backends keep every phrase.
+    """
+    try:
+        analysis = analyze_query(clean_query(query))
+    except QueryError as exc:
+        raise InvalidInput("query", str(exc)) from None
+    phrases = query_phrases([t for t, _ in lexical_terms(analysis)])
+    plan = getattr(rt.lexical, "plan", None)
+    kept: list[str] = plan(phrases) if callable(plan) else phrases
+    return kept, [p for p in phrases if p not in kept]
 
 
 def ask(

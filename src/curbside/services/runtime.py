@@ -42,6 +42,8 @@ def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         settings=settings,
         engine=engine,
         store=SourceStore(engine),
-        lexical=make_lexical_index(engine),
+        lexical=make_lexical_index(
+            engine, postings_budget=settings.retrieval.lexical_postings_budget
+        ),
         articles=ArticleStore(engine),
     )

@@ -1,0 +1,113 @@
+"""Search latency over a library, with and without the FTS5 postings budget.
+
+    python benchmarks/search_latency.py --home DIR [--n 200] [--budgets 0 2000]
+
+Asks N real questions (half BioASQ dev, half MedicationQA consumer questions) in one warm
+process and prints, per postings budget (0 = every query term ORed, the baseline), p50/p95 of
+the keyword query alone and of the whole `search` (keyword + dense when the home has a dense
+index, fusion, rerank, diversity), plus how many of the baseline's top-10 keyword hits the
+budgeted query still returns (its fidelity; there are no relevance labels for the library).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("CURBSIDE_SHARED_DATA", REPO.parent / "shared" / "data")) / "benchmarks"
+
+
+def questions(n: int) -> list[str]:
+    half = n // 2
+    bio = [json.loads(x)["question"] for x in (DATA / "bioasq" / "questions_dev.jsonl").open()]
+    med = [json.loads(x)["Question"] for x in (DATA / "medicationqa.jsonl").open()]
+    return bio[:half] + med[: n - half]
+
+
+def pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--home", type=Path, required=True)
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--budgets", type=int, nargs="+", default=[0, 2000])
+    args = ap.parse_args(argv)
+    if not DATA.is_dir():
+        print(f"skipped: {DATA} not found (needs ../shared/data)")
+        return 0
+
+    from curbside import services
+    from curbside.config import Settings
+    from curbside.index.lexical import Fts5LexicalIndex
+    from curbside.retrieve.hybrid import clean_query, lexical_terms
+    from curbside.understand.analysis import analyze_query
+
+    rt = services.open_runtime(Settings(home=args.home))
+    lex = rt.lexical
+    if not isinstance(lex, Fts5LexicalIndex):
+        print("this benchmark measures the SQLite FTS5 index", file=sys.stderr)
+        return 2
+    qs = questions(args.n)
+    terms = [[t for t, _ in lexical_terms(analyze_query(clean_query(q)))] for q in qs]
+    n_cand = rt.settings.retrieval.candidates
+    stats = services.index_status(rt)
+    print(
+        f"library: {args.home} — {stats['current_passages']} passages, dense index: "
+        f"{stats['vectors']} vectors ({stats['missing']} passages not embedded)"
+    )
+    baseline_top: list[set[int]] = []
+    rows = []
+    for budget in args.budgets:
+        lex.postings_budget = budget
+        for q, t in zip(qs[:10], terms[:10], strict=True):  # warm-up
+            lex.search(t, n_cand)
+            services.search(rt, query=q, k=10)
+        lex_ms: list[float] = []
+        all_ms: list[float] = []
+        kept: list[float] = []
+        for i, (q, t) in enumerate(zip(qs, terms, strict=True)):
+            t0 = time.perf_counter()
+            hits = lex.search(t, n_cand)
+            lex_ms.append((time.perf_counter() - t0) * 1000)
+            top = {pid for pid, _ in hits[:10]}
+            if budget == args.budgets[0]:
+                baseline_top.append(top)
+            elif baseline_top[i]:
+                kept.append(len(top & baseline_top[i]) / len(baseline_top[i]))
+            t0 = time.perf_counter()
+            services.search(rt, query=q, k=10)
+            all_ms.append((time.perf_counter() - t0) * 1000)
+        rows.append(
+            (
+                budget,
+                pct(lex_ms, 0.5),
+                pct(lex_ms, 0.95),
+                pct(all_ms, 0.5),
+                pct(all_ms, 0.95),
+                statistics.mean(kept) if kept else 1.0,
+            )
+        )
+    load = os.getloadavg()[0]
+    print(f"\n{len(qs)} questions, warm process, load average {load:.1f}\n")
+    print(
+        "| postings budget | keyword p50 ms | keyword p95 ms | search p50 ms | search p95 ms "
+        "| baseline top-10 kept |"
+    )
+    print("|---|---|---|---|---|---|")
+    for b, lp50, lp95, sp50, sp95, k in rows:
+        name = "0 (baseline: all terms)" if b == 0 else str(b)
+        print(f"| {name} | {lp50:.1f} | {lp95:.1f} | {sp50:.1f} | {sp95:.1f} | {k:.1%} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
