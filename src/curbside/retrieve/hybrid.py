@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from curbside.config import RetrievalSettings
 from curbside.domain import EVIDENCE_LEVEL, Evidence, SourceKind
-from curbside.index.dense import DenseIndex, embedding_text
+from curbside.index.dense import DenseIndex
 from curbside.index.lexical import LexicalIndex, tokens
 from curbside.retrieve.feedback import lexical_is_weak, rocchio, stored_vectors
 from curbside.retrieve.fusion import convex, rrf
@@ -24,6 +24,7 @@ from curbside.store.sources import SourceStore
 from curbside.understand.analysis import QueryAnalysis, analyze_query, lexical_terms
 
 MAX_QUERY_CHARS = 2000
+_WORD = re.compile(r"[^\W_]+")  # the word pattern of curbside.index.lexical.tokens
 
 #: Rerank bonuses: strength of evidence, section, recency. Small: relevance comes first.
 LEVEL_BONUS = {1: 0.12, 2: 0.09, 3: 0.06, 4: 0.03, 5: 0.0, 6: 0.02, 7: 0.0}
@@ -163,16 +164,8 @@ class HybridRetriever:
         top = sorted(first, key=lambda pid: first[pid]["fused"], reverse=True)[: opt.feedback_docs]
         index = self.dense.index()
         fb = stored_vectors(index, top)
-        if fb is None:  # a backend that cannot hand vectors back: embed the passages' text
-            found = self.store.get_passages(top)
-            texts = [
-                embedding_text(found[p][1].title, found[p][0].section, found[p][0].text)
-                for p in top
-                if p in found
-            ]
-            if not texts:
-                return lists
-            fb = self.dense.embedder.embed(texts)
+        if fb is None:  # nothing stored to feed back: embedding passages now would cost more
+            return lists
         vec = rocchio(self.query_vector(query), fb, opt.feedback_beta)
         return {**lists, "dense": index.search(vec, len(lists["dense"]))}
 
@@ -264,7 +257,7 @@ class HybridRetriever:
 
 
 def _token_set(text: str) -> set[str]:
-    return {t for t in tokens(text) if len(t) > 2}
+    return {t for t in set(_WORD.findall(text.lower())) if len(t) > 2}
 
 
 def diversify(
@@ -297,7 +290,10 @@ def diversify(
         for e in pool:  # incremental MMR: compare with the newly chosen passage only
             a = sets[id(e)]
             if a and b:
-                max_sim[id(e)] = max(max_sim[id(e)], len(a & b) / len(a | b))
+                common = len(a & b)
+                if common:
+                    sim = common / (len(a) + len(b) - common)  # Jaccard
+                    max_sim[id(e)] = max(max_sim[id(e)], sim)
     return chosen
 
 

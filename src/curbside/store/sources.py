@@ -410,9 +410,13 @@ class SourceStore:
                     .join(sources, sources.c.id == passages.c.source_id)
                     .where(passages.c.id.in_(chunk))
                 )
+                built: dict[int, Source] = {}  # one Source per source, however many passages
                 for r in rows:
                     m = r._mapping
-                    src = _source({k[2:]: m[k] for k in m if k.startswith("s_")})  # type: ignore[arg-type]
+                    src = built.get(m["source_id"])
+                    if src is None:
+                        src = _source({k[2:]: m[k] for k in m if k.startswith("s_")})  # type: ignore[arg-type]
+                        built[m["source_id"]] = src
                     out[m["id"]] = (_passage(m), src)
         return out
 
