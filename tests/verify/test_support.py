@@ -121,11 +121,35 @@ def test_without_embedder_exact_is_one_and_unrelated_is_low(lexical_scorer: Supp
 
 def test_score_many_makes_one_embedding_call(embedder) -> None:  # type: ignore[no-untyped-def]
     scorer = SupportScorer(embedder)
-    items = [(s, [PASSAGE, OTHER]) for s in split_sentences(PASSAGE) + split_sentences(OTHER)]
-    out = scorer.score_many(items)
-    assert len(out) == len(items)
+    # Reworded (not quoted) sentences need the embedder: one call for all of them.
+    sents = [s.rstrip(".") + ", the study says." for s in split_sentences(PASSAGE)]
+    out = scorer.score_many([(s, [PASSAGE, OTHER]) for s in sents])
+    assert len(out) == len(sents)
     assert scorer.embed_calls == 1
-    assert all(s.score >= 0.95 for s in out)
+    assert all(s.embedding > 0.8 for s in out)
+
+
+def test_quoted_sentences_need_no_embedding_and_score_the_same(  # type: ignore[no-untyped-def]
+    embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import curbside.verify.support as support
+
+    items = [(s, [PASSAGE, OTHER]) for s in split_sentences(PASSAGE) + split_sentences(OTHER)]
+    fast = SupportScorer(embedder)
+    quick = fast.score_many(items)
+    assert fast.embed_calls == 0
+    assert all(s.score >= 0.95 and s.embedding == 1.0 for s in quick)
+    monkeypatch.setattr(support, "_quoted", lambda sentence, cands: False)
+    slow = SupportScorer(embedder)
+    full = slow.score_many(items)
+    assert slow.embed_calls == 1
+    for a, b in zip(quick, full, strict=True):
+        assert (a.score, a.embedding, a.span, a.passage_index) == (
+            b.score,
+            b.embedding,
+            b.span,
+            b.passage_index,
+        )
 
 
 def test_number_extraction_normalises() -> None:

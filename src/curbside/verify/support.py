@@ -305,6 +305,11 @@ def _candidates(passages: Sequence[str]) -> list[_Candidate]:
     return out
 
 
+def _quoted(sentence: str, cands: Sequence[_Candidate]) -> bool:
+    """True when `sentence` is, character for character, one of the candidate sentences."""
+    return any(not c.whole and c.text == sentence for c in cands)
+
+
 class SupportScorer:
     """Scores sentence-vs-passages support; embeds with `embedder` when one is given."""
 
@@ -341,7 +346,10 @@ class SupportScorer:
             passages = [p for p in passages if p and p.strip()]
             cands = _candidates(passages)
             prepared.append((clean, passages, cands))
-            if clean and cands:
+            # A sentence quoted word for word from a cited passage needs no embedding: its
+            # cosine with that passage sentence is 1 (same text, same vector), the best
+            # there is, so the score is the same as with the embedder, at no cost.
+            if clean and cands and not _quoted(clean, cands):
                 texts.append(clean)
                 texts.extend(c.text for c in cands)
         self._embed_all(texts)
@@ -362,7 +370,9 @@ class SupportScorer:
                 lex_best, overlap = mix, uni
         # Embedding: best cosine over sentences and whole passages.
         cos = np.zeros(len(cands), dtype=np.float32)
-        if self.embedder is not None:
+        if self.embedder is not None and _quoted(sentence, cands):
+            cos = np.array([1.0 if c.text == sentence else 0.0 for c in cands], dtype=np.float32)
+        elif self.embedder is not None:
             q = self._cache.get(sentence)
             if q is None:  # evicted between embed and score: embed again
                 self._embed_all([sentence, *(c.text for c in cands)])
