@@ -1,12 +1,14 @@
 """Search latency over a library, with and without the FTS5 postings budget.
 
-    python benchmarks/search_latency.py --home DIR [--n 200] [--budgets 0 2000]
+    python benchmarks/search_latency.py --home DIR [--n 200] [--budgets 0 2000] [--ask]
 
 Asks N real questions (half BioASQ dev, half MedicationQA consumer questions) in one warm
 process and prints, per postings budget (0 = every query term ORed, the baseline), p50/p95 of
 the keyword query alone and of the whole `search` (keyword + dense when the home has a dense
 index, fusion, rerank, diversity), plus how many of the baseline's top-10 keyword hits the
 budgeted query still returns (its fidelity; there are no relevance labels for the library).
+With --ask, it also times `ask` (search, composition, safety, verification, rendering; the
+article is not stored) at the default budget.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", type=Path, required=True)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--budgets", type=int, nargs="+", default=[0, 2000])
+    ap.add_argument("--ask", action="store_true", help="also time ask at the default budget")
     args = ap.parse_args(argv)
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found (needs ../shared/data)")
@@ -96,6 +99,15 @@ def main(argv: list[str] | None = None) -> int:
                 statistics.mean(kept) if kept else 1.0,
             )
         )
+    ask_ms: list[float] = []
+    if args.ask:
+        lex.postings_budget = rt.settings.retrieval.lexical_postings_budget
+        for q in qs[:5]:
+            services.ask(rt, question=q, save=False)
+        for q in qs:
+            t0 = time.perf_counter()
+            services.ask(rt, question=q, save=False)
+            ask_ms.append((time.perf_counter() - t0) * 1000)
     load = os.getloadavg()[0]
     print(f"\n{len(qs)} questions, warm process, load average {load:.1f}\n")
     print(
@@ -106,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     for b, lp50, lp95, sp50, sp95, k in rows:
         name = "0 (baseline: all terms)" if b == 0 else str(b)
         print(f"| {name} | {lp50:.1f} | {lp95:.1f} | {sp50:.1f} | {sp95:.1f} | {k:.1%} |")
+    if ask_ms:
+        print(
+            f"\nask (budget {lex.postings_budget}): p50 {pct(ask_ms, 0.5):.0f} ms, "
+            f"p95 {pct(ask_ms, 0.95):.0f} ms over {len(ask_ms)} questions"
+        )
     return 0
 
 

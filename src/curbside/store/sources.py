@@ -401,23 +401,22 @@ class SourceStore:
         out: dict[int, tuple[Passage, Source]] = {}
         if not ids:
             return out
-        src_cols = [c.label(f"s_{c.name}") for c in _SOURCE_COLS]
         with self.engine.connect() as conn:
             for i in range(0, len(ids), 500):
                 chunk = list(ids[i : i + 500])
-                rows = conn.execute(
-                    select(passages, *src_cols)
-                    .join(sources, sources.c.id == passages.c.source_id)
-                    .where(passages.c.id.in_(chunk))
-                )
-                built: dict[int, Source] = {}  # one Source per source, however many passages
-                for r in rows:
-                    m = r._mapping
-                    src = built.get(m["source_id"])
-                    if src is None:
-                        src = _source({k[2:]: m[k] for k in m if k.startswith("s_")})  # type: ignore[arg-type]
-                        built[m["source_id"]] = src
-                    out[m["id"]] = (_passage(m), src)
+                found = [
+                    _passage(r._mapping)
+                    for r in conn.execute(select(passages).where(passages.c.id.in_(chunk)))
+                ]
+                # Sources in a second query: each source's row (and its JSON) is read once,
+                # however many of its passages were asked for.
+                wanted = sorted({p.source_id for p in found})
+                srcs = {
+                    int(r._mapping["id"]): _source(r._mapping)
+                    for r in conn.execute(select(*_SOURCE_COLS).where(sources.c.id.in_(wanted)))
+                }
+                for p in found:
+                    out[p.id] = (p, srcs[p.source_id])
         return out
 
     def get_passage_by_uid(self, uid: str) -> tuple[Passage, Source] | None:
