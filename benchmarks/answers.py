@@ -27,6 +27,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import random
 import statistics
 import sys
@@ -801,6 +802,46 @@ def bench_integrity(bioasq_runs: Sequence[Run], limit: int | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def bench_integrity_home(home: Path, n: int) -> str:
+    """Citation integrity of `n` BioASQ dev + `n` MedicationQA questions asked over `home`."""
+    from curbside.config import Settings
+    from curbside.services import open_runtime
+
+    rng = random.Random(SEED)
+    bio = [json.loads(x)["question"] for x in (BIOASQ / "questions_dev.jsonl").open() if x.strip()]
+    med = [json.loads(x)["Question"] for x in MEDQA.open() if x.strip()]
+    rt = open_runtime(Settings(home=home))
+    for q in med[-3:]:  # warm-up (model load), not among the sampled questions' timings
+        run_ask(rt, q)
+    sets: dict[str, list[Any]] = {}
+    secs: list[float] = []
+    for name, qs in (("BioASQ dev", rng.sample(bio, n)), ("MedicationQA", rng.sample(med, n))):
+        sets[name] = []
+        for q in qs:
+            run = run_ask(rt, q)
+            secs.append(run.seconds)
+            sets[name].append(run.article)
+    rt.close()
+    lines = [
+        f"### Citation integrity over {home}",
+        "",
+        f"{n} random BioASQ dev and {n} random MedicationQA questions (seed {SEED}); warm "
+        f"process, load average {os.getloadavg()[0]:.1f}; ask p50 "
+        f"{pctl(secs, 50) * 1000:.0f} ms, p95 {pctl(secs, 95) * 1000:.0f} ms.",
+        "",
+        "| set | articles | sentences | cite ≥ 1 ref | dangling citations | "
+        f"support ≥ {SUPPORT_OK} | insufficient |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, arts in (*sets.items(), ("all", [a for v in sets.values() for a in v])):
+        r = integrity_rows(arts)
+        lines.append(
+            f"| {name} | {r['articles']:.0f} | {r['sentences']:.0f} | {r['cited']:.1%} | "
+            f"{r['dangling']:.0f} | {r['support']:.1%} | {r['insufficient']:.1%} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def latency_table() -> str:
     lines = [
         "### Latency (warm process, this machine: 2 shared cores, under load)",
@@ -841,9 +882,19 @@ def main() -> int:
     ap.add_argument("--agree", type=int, default=20, help="with --fast-verdict: check N by ask")
     ap.add_argument("--yesno-only", action="store_true", help="BioASQ: only the yes/no part")
     ap.add_argument("--train-stance", action="store_true", help="refit stance_weights.json")
+    ap.add_argument(
+        "--integrity-home",
+        type=Path,
+        default=None,
+        help="only: citation integrity of N BioASQ + N MedicationQA questions over this home",
+    )
+    ap.add_argument("--n", type=int, default=100, help="with --integrity-home: N per set")
     args = ap.parse_args()
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found (needs ../shared/data)")
+        return 0
+    if args.integrity_home:
+        print(bench_integrity_home(args.integrity_home, args.n))
         return 0
     if args.prepare:
         main_prepare(args.prepare.split(","))
