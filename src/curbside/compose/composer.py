@@ -31,7 +31,7 @@ WEAK_MATCH_CONFIDENCE = WEAK_MATCH
 MERGE_SIMILARITY = 0.6
 MIN_RELEVANCE = 0.12
 
-_VERDICT_TEXT = {
+VERDICT_TEXT = {
     "supports": "On balance, the evidence in this library supports this.",
     "contradicts": "On balance, the evidence in this library does not support this.",
     "mixed": "The evidence in this library is mixed on this question.",
@@ -179,7 +179,7 @@ class ExtractiveComposer:
                 neutral=result.neutral,
                 basis=basis,
             )
-            article.bottom_line.append(Claim(text=_VERDICT_TEXT[result.verdict], ours=True))
+            article.bottom_line.append(Claim(text=VERDICT_TEXT[result.verdict], ours=True))
         # Bottom line: the strongest conclusion or recommendation sentence.
         best = next((c for c in strong if not _same(c, chosen[0][0])), None) or chosen[0][0]
         claim = next((cl for c, cl in chosen if c is best), None)
@@ -214,7 +214,7 @@ class ExtractiveComposer:
     def _insufficient(self, article: Article) -> Article:
         article.insufficient = True
         article.lead = [Claim(text=INSUFFICIENT_TEXT, ours=True)]
-        article.bottom_line = [Claim(text=_VERDICT_TEXT["insufficient"], ours=True)]
+        article.bottom_line = [Claim(text=VERDICT_TEXT["insufficient"], ours=True)]
         article.notices.append(
             "No answer was composed because the library holds too little relevant evidence. "
             "Add sources (curbside ingest) or rephrase the question."

@@ -202,6 +202,10 @@ PLAIN_OWN_TEXT = {
     "The evidence in this library is mixed on this question.":
         "The evidence in this library is mixed on this question.",
     "Guidelines recommend:": "Guidelines say:",
+    "The evidence in this library does not bear out the question's own premise as stated; "
+    "see the check of the question's premises.":
+        "The evidence here does not back up what the question takes for granted. "
+        "See the check of the question above.",
 }
 #: "When to seek care" when no red flag was raised: general advice of ours, no facts.
 GENERAL_CARE = (

@@ -9,6 +9,7 @@ from curbside.article import Article
 from curbside.compose.references import ReferenceList
 from curbside.domain import Evidence
 from curbside.safety.blocks import SafetyResult, safety_blocks
+from curbside.safety.reconcile import reconcile_with_premises
 from curbside.safety.triage import TriageResult, triage
 from curbside.services.runtime import Runtime
 
@@ -50,4 +51,4 @@ def add_safety(
         "urgency": res.urgency if res.urgency != "none" else article.urgency,
         "references": sorted([*article.references, *extra], key=lambda r: r.n),
     })
-    return updated, res
+    return reconcile_with_premises(updated, res.premise_findings), res

@@ -1,0 +1,46 @@
+"""Keep the consensus meter and bottom line consistent with the premise audit.
+
+The meter counts the stance of conclusion sentences towards the question as asked. When the
+premise audit finds that the question assumes something the evidence does not bear out (the
+reference question: pain that improves with movement is inflammatory, not mechanical), a
+"supports" verdict would tell the reader the opposite of the premise finding shown above it.
+Then the verdict becomes "mixed", the cited premise findings are counted against it, and our
+own bottom-line sentence points to the premise check instead of saying "supports".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from curbside.article import Article, PremiseFinding
+from curbside.compose.composer import VERDICT_TEXT
+
+PREMISE_BOTTOM_LINE = (
+    "The evidence in this library does not bear out the question's own premise as stated; "
+    "see the check of the question's premises."
+)
+
+
+def reconcile_with_premises(article: Article, findings: Sequence[PremiseFinding]) -> Article:
+    """`article` with a "supports" verdict downgraded when a premise finding contradicts it."""
+    meter = article.consensus
+    if not findings or meter is None or meter.verdict != "supports":
+        return article
+    basis = [
+        f"{f.finding} [{', '.join(str(n) for n in f.citations)}]" if f.citations else f.finding
+        for f in findings
+    ]
+    consensus = meter.model_copy(
+        update={
+            "verdict": "mixed",
+            "contradicts": meter.contradicts + len(findings),
+            "basis": [*meter.basis, *basis],
+        }
+    )
+    bottom = [
+        c.model_copy(update={"text": PREMISE_BOTTOM_LINE})
+        if c.ours and c.text == VERDICT_TEXT["supports"]
+        else c
+        for c in article.bottom_line
+    ]
+    return article.model_copy(update={"consensus": consensus, "bottom_line": bottom})

@@ -1,0 +1,58 @@
+"""The consensus meter never says "supports" above a premise finding that contradicts it."""
+
+from __future__ import annotations
+
+from curbside import services
+from curbside.article import Article, Claim, Consensus, PremiseFinding
+from curbside.compose.composer import VERDICT_TEXT
+from curbside.safety.reconcile import PREMISE_BOTTOM_LINE, reconcile_with_premises
+
+REFERENCE_QUESTION = (
+    "Is SI joint imbalance a common cause of low back pain and stiffness that improves with "
+    "movement and exercise?"
+)
+
+
+def _article(verdict: str) -> Article:
+    return Article(
+        question="Does X help?",
+        title="Does X help?",
+        created_at="2026-11-25T00:00:00Z",
+        settings_fingerprint="t",
+        bottom_line=[
+            Claim(text="A source sentence.", citations=[1], support=0.9),
+            Claim(text=VERDICT_TEXT[verdict], ours=True),
+        ],
+        consensus=Consensus(verdict=verdict, supports=2, neutral=4, basis=["s [1]"]),  # type: ignore[arg-type]
+    )
+
+
+FINDING = PremiseFinding(assumption="X", finding="Y is what the evidence shows.", citations=[3])
+
+
+def test_supports_becomes_mixed_with_the_finding_counted_against_it() -> None:
+    out = reconcile_with_premises(_article("supports"), [FINDING])
+    assert out.consensus is not None
+    assert out.consensus.verdict == "mixed"
+    assert (out.consensus.supports, out.consensus.contradicts) == (2, 1)
+    assert out.consensus.basis[-1] == "Y is what the evidence shows. [3]"
+    assert [c.text for c in out.bottom_line] == ["A source sentence.", PREMISE_BOTTOM_LINE]
+    assert out.bottom_line[0].citations == [1]  # source sentences untouched
+
+
+def test_nothing_changes_without_a_finding_or_a_supports_verdict() -> None:
+    art = _article("supports")
+    assert reconcile_with_premises(art, []) is art
+    for verdict in ("contradicts", "mixed", "insufficient"):
+        other = _article(verdict)
+        assert reconcile_with_premises(other, [FINDING]) is other
+
+
+def test_reference_question_never_claims_support_for_its_false_premise(
+    starter_rt: services.Runtime,
+) -> None:
+    for audience in ("clinician", "patient", "student"):
+        art = services.ask(starter_rt, question=REFERENCE_QUESTION, audience=audience, save=False)
+        assert art.premise_findings
+        assert art.consensus is None or art.consensus.verdict != "supports"
+        assert VERDICT_TEXT["supports"] not in [c.text for c in art.bottom_line]
