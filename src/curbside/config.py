@@ -51,7 +51,11 @@ class EmbedderSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     """Hybrid retrieval knobs."""
 
-    candidates: int = Field(100, description="Candidates taken from each retriever before fusion.")
+    candidates: int = Field(
+        300,
+        description="Candidates taken from each retriever before fusion (the retrieval "
+        "benchmark uses the same depth).",
+    )
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     per_source_cap: int = Field(2, description="Most passages shown from one source.")
     mmr_lambda: float = Field(
