@@ -51,11 +51,7 @@ class EmbedderSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     """Hybrid retrieval knobs."""
 
-    candidates: int = Field(
-        300,
-        description="Candidates taken from each retriever before fusion (the retrieval "
-        "benchmark uses the same depth).",
-    )
+    candidates: int = Field(100, description="Candidates taken from each retriever before fusion.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     per_source_cap: int = Field(2, description="Most passages shown from one source.")
     mmr_lambda: float = Field(
