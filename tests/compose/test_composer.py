@@ -225,3 +225,20 @@ def test_consensus_basis_reads_the_top_sources_stored_findings() -> None:
     basis, kind = consensus_basis_of(evidence, [methods, results, concl])
     assert (basis, kind) == (["The drug reduces pain.", "It is well tolerated."], "conclusions")
     assert consensus_basis_of([], [concl]) == ([], "other")
+
+
+def test_headings_titles_and_flattened_bullets_are_never_claims() -> None:
+    from curbside.compose.candidates import extract_candidates
+
+    texts = [
+        "Recurrent lower urinary tract infections (UTIs)",
+        "Abused drugs include - Amphetamines - Cocaine - Heroin - Opioids.",
+        "Treatment options for women include the following:",
+        "Daily low-dose antibiotics reduce recurrent infections in women (p < 0.05).",
+    ]
+    evidence = [
+        Evidence(source=_src(1), passage=_passage(10 + i, 1, i, "", t), scores={"final": 1.0})
+        for i, t in enumerate(texts)
+    ]
+    got = [c.text for c in extract_candidates(evidence, {"infections", "antibiotics"}, {})]
+    assert got == [texts[-1]]

@@ -22,6 +22,12 @@ _LEADING = re.compile(
 )
 _DEFINITION = re.compile(r"\b([A-Za-z][A-Za-z\- ]{3,60}?)\s+\(([A-Z][A-Za-z0-9\-]{1,9})\)")
 _MIN_WORDS, _MAX_CHARS = 6, 420
+#: A finished sentence ends in a full stop or "!" (a closing bracket or quote may follow).
+#: Headings, titles ("Recurrent urinary tract infections (UTIs)") and list lead-ins ending in
+#: ":" do not, and read as fragments when quoted as a claim.
+_FINISHED = re.compile(r"[.!][\"'\u2019\u201d)\]]*$")
+#: Bullets flattened into one line ("Abused drugs include - Amphetamines - Cocaine ...").
+_FLAT_BULLETS = re.compile(r"(?:\s[-\u2022*]\s.*){2,}")
 _BAD_START = re.compile(
     r"^(?:and|or|but|which|that|this|these|those|they|it|he|she|we|our|"
     r"table|figure|fig\.|see )\b",
@@ -125,6 +131,8 @@ def extract_candidates(
             ):
                 continue
             if original.endswith("?") or original.count("(") != original.count(")"):
+                continue
+            if not _FINISHED.search(original.rstrip()) or _FLAT_BULLETS.search(original):
                 continue
             words = {_stem(w) for w in tokens(original) if len(w) > 2}
             overlap = len(words & stems) / max(1, len(stems))
