@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +12,22 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CURBSIDE_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def _load_web_fixtures() -> None:
+    """Make tests/api/fixtures.py importable as ``curbside_web_fixtures`` (once, for every
+    folder whose conftest re-exports its fixtures: api, web, browser)."""
+    if "curbside_web_fixtures" in sys.modules:
+        return
+    path = Path(__file__).resolve().parent / "api" / "fixtures.py"
+    spec = importlib.util.spec_from_file_location("curbside_web_fixtures", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["curbside_web_fixtures"] = module
+    spec.loader.exec_module(module)
+
+
+_load_web_fixtures()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import socket
@@ -14,16 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import curbside_web_fixtures as fixtures  # loaded by tests/conftest.py
 import httpx
 import pytest
-
-_path = Path(__file__).resolve().parents[1] / "api" / "fixtures.py"
-_spec = importlib.util.spec_from_file_location("curbside_web_fixtures", _path)
-assert _spec and _spec.loader
-fixtures = sys.modules.get("curbside_web_fixtures") or importlib.util.module_from_spec(_spec)
-if "curbside_web_fixtures" not in sys.modules:
-    sys.modules["curbside_web_fixtures"] = fixtures
-    _spec.loader.exec_module(fixtures)
 
 library_home = fixtures.library_home
 
