@@ -776,24 +776,29 @@ def bench_integrity(bioasq_runs: Sequence[Run], limit: int | None) -> str:
         LATENCY.setdefault("ask", []).append(run.seconds)
         med.append(run.article)
     rt.close()
-    lines = [
+    return integrity_table(
         "### Citation integrity",
-        "",
         "Corpus: the bioasq-subset home above for both question sets (the integrator's "
         "/work/devcorpus dense index was empty when this ran). BioASQ = the "
         f"{len(bioasq_runs)} any-type questions above; MedicationQA = {len(sample)} random "
         f"questions (seed {SEED}) of "
         "medicationqa.jsonl. Sentences = non-ours claims of lead, sections and bottom line.",
+        {"BioASQ dev": [r.article for r in bioasq_runs], "MedicationQA": med},
+    )
+
+
+def integrity_table(title: str, note: str, sets: dict[str, list[Any]]) -> str:
+    """A Markdown table of `integrity_rows` per set of articles, plus a row for all of them."""
+    lines = [
+        title,
+        "",
+        note,
         "",
         "| set | articles | sentences | cite ≥ 1 ref | dangling citations | "
         f"support ≥ {SUPPORT_OK} | insufficient |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, arts in (
-        ("BioASQ dev", [r.article for r in bioasq_runs]),
-        ("MedicationQA", med),
-        ("all", [r.article for r in bioasq_runs] + med),
-    ):
+    for name, arts in (*sets.items(), ("all", [a for v in sets.values() for a in v])):
         r = integrity_rows(arts)
         lines.append(
             f"| {name} | {r['articles']:.0f} | {r['sentences']:.0f} | {r['cited']:.1%} | "
@@ -822,24 +827,13 @@ def bench_integrity_home(home: Path, n: int) -> str:
             secs.append(run.seconds)
             sets[name].append(run.article)
     rt.close()
-    lines = [
+    return integrity_table(
         f"### Citation integrity over {home}",
-        "",
         f"{n} random BioASQ dev and {n} random MedicationQA questions (seed {SEED}); warm "
         f"process, load average {os.getloadavg()[0]:.1f}; ask p50 "
         f"{pctl(secs, 50) * 1000:.0f} ms, p95 {pctl(secs, 95) * 1000:.0f} ms.",
-        "",
-        "| set | articles | sentences | cite ≥ 1 ref | dangling citations | "
-        f"support ≥ {SUPPORT_OK} | insufficient |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, arts in (*sets.items(), ("all", [a for v in sets.values() for a in v])):
-        r = integrity_rows(arts)
-        lines.append(
-            f"| {name} | {r['articles']:.0f} | {r['sentences']:.0f} | {r['cited']:.1%} | "
-            f"{r['dangling']:.0f} | {r['support']:.1%} | {r['insufficient']:.1%} |"
-        )
-    return "\n".join(lines) + "\n"
+        sets,
+    )
 
 
 def latency_table() -> str:

@@ -23,7 +23,8 @@ COLUMN_WEIGHTS = (2.0, 0.5, 1.0)
 #: The FTS5 tokenizer of ``passage_fts`` (migration 0001 holds its own copy).
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 
-#: Default most posting-list entries (passages per term, summed) one query may read.
+#: Default most posting-list entries (passages per term, summed) one query may read (the
+#: setting ``retrieval.lexical_postings_budget`` repeats it: config stays free of SQLAlchemy).
 #: FTS5 scores every passage an OR query matches and scans every term's whole posting list
 #: to weigh it, so one term found in a third of the library costs a second; such a term adds
 #: almost nothing to bm25 (its idf is near zero). See `plan_phrases`.
@@ -174,6 +175,10 @@ class LexicalIndex(Protocol):
 
     def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]: ...
 
+    def plan(self, terms: Sequence[str]) -> list[str]:
+        """The phrases `search` would OR together for `terms`."""
+        ...
+
     def rebuild(self) -> int: ...
 
 
@@ -315,8 +320,10 @@ class Fts5LexicalIndex:
 
     def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
         """Top-`k` (passage id, bm25 score; higher is better) for OR-ed `terms`."""
-        phrases = query_phrases(terms)
-        if not phrases or k <= 0:
+        if k <= 0:
+            return []
+        expr = match_expression(self.plan(terms))
+        if not expr:
             return []
         w = COLUMN_WEIGHTS
         sql = text(
@@ -324,16 +331,11 @@ class Fts5LexicalIndex:
             "WHERE passage_fts MATCH :q ORDER BY s LIMIT :k"
         )
         with self.engine.connect() as conn:
-            if self.postings_budget > 0:
-                phrases = self._within_budget(conn, phrases)
-            expr = match_expression(phrases)
-            if not expr:
-                return []
             rows = conn.execute(sql, {"q": expr, "k": int(k)}).all()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
     def plan(self, terms: Sequence[str]) -> list[str]:
-        """The phrases a search for `terms` would OR together (for ``search --explain``)."""
+        """The phrases a search for `terms` ORs together (shown by ``search --explain``)."""
         phrases = query_phrases(terms)
         if self.postings_budget <= 0 or not phrases:
             return phrases

@@ -78,6 +78,10 @@ class PgFullTextLexicalIndex:
             rows = conn.execute(sql, params).all()
         return [(int(r[0]), float(r[1])) for r in rows]
 
+    def plan(self, terms: Sequence[str]) -> list[str]:
+        """The phrases `search` ORs together (every one: ts_rank_cd has no FTS5 cost issue)."""
+        return query_phrases(terms)
+
     def rebuild(self) -> int:
         """Re-create the index from the current passages; returns how many are indexed."""
         with self.engine.begin() as conn:

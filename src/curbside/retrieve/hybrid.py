@@ -24,7 +24,6 @@ from curbside.store.sources import SourceStore
 from curbside.understand.analysis import QueryAnalysis, analyze_query, lexical_terms
 
 MAX_QUERY_CHARS = 2000
-_WORD = re.compile(r"[^\W_]+")  # the word pattern of curbside.index.lexical.tokens
 
 #: Rerank bonuses: strength of evidence, section, recency. Small: relevance comes first.
 LEVEL_BONUS = {1: 0.12, 2: 0.09, 3: 0.06, 4: 0.03, 5: 0.0, 6: 0.02, 7: 0.0}
@@ -257,7 +256,7 @@ class HybridRetriever:
 
 
 def _token_set(text: str) -> set[str]:
-    return {t for t in set(_WORD.findall(text.lower())) if len(t) > 2}
+    return {t for t in tokens(text) if len(t) > 2}
 
 
 def diversify(

@@ -89,8 +89,7 @@ def keyword_plan(rt: Runtime, *, query: str) -> tuple[list[str], list[str]]:
     except QueryError as exc:
         raise InvalidInput("query", str(exc)) from None
     phrases = query_phrases([t for t, _ in lexical_terms(analysis)])
-    plan = getattr(rt.lexical, "plan", None)
-    kept: list[str] = plan(phrases) if callable(plan) else phrases
+    kept = rt.lexical.plan(phrases)
     return kept, [p for p in phrases if p not in kept]
 
 

@@ -345,18 +345,23 @@ class SupportScorer:
             clean = strip_citation_markers(sentence)
             passages = [p for p in passages if p and p.strip()]
             cands = _candidates(passages)
-            prepared.append((clean, passages, cands))
             # A sentence quoted word for word from a cited passage needs no embedding: its
             # cosine with that passage sentence is 1 (same text, same vector), the best
             # there is, so the score is the same as with the embedder, at no cost.
-            if clean and cands and not _quoted(clean, cands):
+            quoted = _quoted(clean, cands)
+            prepared.append((clean, passages, cands, quoted))
+            if clean and cands and not quoted:
                 texts.append(clean)
                 texts.extend(c.text for c in cands)
         self._embed_all(texts)
-        return [self._score_one(clean, ps, cs) for clean, ps, cs in prepared]
+        return [self._score_one(clean, ps, cs, q) for clean, ps, cs, q in prepared]
 
     def _score_one(
-        self, sentence: str, passages: Sequence[str], cands: Sequence[_Candidate]
+        self,
+        sentence: str,
+        passages: Sequence[str],
+        cands: Sequence[_Candidate],
+        quoted: bool,
     ) -> Support:
         if not sentence or not cands:
             return Support(0.0, problems=("no passage to check against",) if sentence else ())
@@ -370,7 +375,7 @@ class SupportScorer:
                 lex_best, overlap = mix, uni
         # Embedding: best cosine over sentences and whole passages.
         cos = np.zeros(len(cands), dtype=np.float32)
-        if self.embedder is not None and _quoted(sentence, cands):
+        if self.embedder is not None and quoted:
             cos = np.array([1.0 if c.text == sentence else 0.0 for c in cands], dtype=np.float32)
         elif self.embedder is not None:
             q = self._cache.get(sentence)
