@@ -97,6 +97,11 @@ class VectorIndex(Protocol):
         """All ids in the index (no particular order)."""
         ...
 
+    def vectors(self, ids: IdsLike) -> tuple[IdArray, npt.NDArray[np.float32]]:
+        """The stored unit vectors of those ``ids`` the index holds (absent ones skipped),
+        in the order asked: ``(ids found, one row per id found)``."""
+        ...
+
     def __len__(self) -> int: ...
 
     def __contains__(self, item: object) -> bool: ...
@@ -246,6 +251,10 @@ class UsearchVectorIndex:
         expansion_search: int = 256,
         threads: int = 0,
     ) -> None:
+        # onnxruntime (the default embedder) must be loaded before usearch: importing it after
+        # usearch segfaults the process (usearch 2.26, onnxruntime 1.32), e.g. a vector-index
+        # command followed by an embedding in the same process.
+        import onnxruntime  # noqa: F401
         from usearch.index import Index
 
         self._path = Path(path)
@@ -308,6 +317,16 @@ class UsearchVectorIndex:
 
     def ids(self) -> IdArray:
         return np.asarray(self._index.keys, dtype=np.int64)
+
+    def vectors(self, ids: IdsLike) -> tuple[IdArray, npt.NDArray[np.float32]]:
+        keys = _as_ids(ids)
+        if keys.size:
+            keys = keys[np.asarray(self._index.contains(keys.astype(np.uint64)), dtype=bool)]
+        if keys.size == 0:
+            return keys, np.zeros((0, self._dim), dtype=np.float32)
+        vecs = np.asarray(self._index.get(keys.astype(np.uint64), dtype="i8"), np.float32)
+        vecs = vecs.reshape(len(keys), self._dim)
+        return keys, vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
 
     def add(self, ids: IdsLike, vectors: npt.ArrayLike) -> None:
         keys = _as_ids(ids)
@@ -469,6 +488,13 @@ class ExactVectorIndex:
 
     def ids(self) -> IdArray:
         return self._ids.copy()
+
+    def vectors(self, ids: IdsLike) -> tuple[IdArray, npt.NDArray[np.float32]]:
+        keys = _as_ids(ids)
+        row_of = {int(i): j for j, i in enumerate(self._ids)}
+        found = [int(k) for k in keys if int(k) in row_of]
+        rows = [row_of[k] for k in found]
+        return np.asarray(found, dtype=np.int64), self._mat[rows].astype(np.float32)
 
     def add(self, ids: IdsLike, vectors: npt.ArrayLike) -> None:
         keys = _as_ids(ids)
