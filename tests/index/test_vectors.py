@@ -188,3 +188,18 @@ def test_quantize_int8_preserves_cosine() -> None:
     qn = q / np.linalg.norm(q, axis=1, keepdims=True)
     vn = v / np.linalg.norm(v, axis=1, keepdims=True)
     assert np.abs(qn @ qn.T - vn @ vn.T).max() < 0.01
+
+
+@pytest.mark.parametrize("kind", ["usearch", "exact"])
+def test_vectors_returns_stored_unit_rows_in_the_order_asked(kind: str, tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    vecs = unit(rng, 20, DIM)
+    idx = make(kind, tmp_path, DIM)
+    idx.add(np.arange(100, 120), vecs)
+    found, rows = idx.vectors([105, 999, 101])
+    assert found.tolist() == [105, 101]
+    assert rows.shape == (2, DIM)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    assert float(rows[0] @ vecs[5]) > 0.99 and float(rows[1] @ vecs[1]) > 0.99
+    none, empty = idx.vectors([999])
+    assert none.size == 0 and empty.shape == (0, DIM)

@@ -52,29 +52,16 @@ def rocchio(query: Vector, feedback: Vector, beta: float) -> Vector:
 
 
 def stored_vectors(index: Any, ids: Sequence[int]) -> Vector | None:
-    """The stored vectors of those `ids` a local vector index holds, or None when it has none.
+    """The stored vectors of those `ids` the vector index holds, or None when it holds none.
 
-    Reads the two local backends (usearch, exact); passages not yet embedded (an index still
-    being built) are skipped, and any other backend gives None, so feedback is skipped rather
-    than paying to embed passages at query time.
+    Passages not yet embedded (an index still being built) are skipped, and an object that is
+    not a vector index gives None, so feedback is skipped rather than paying to embed
+    passages at query time.
     """
-    keys = np.asarray(list(ids), dtype=np.int64)
-    if keys.size == 0:
+    if not ids:
         return None
     try:
-        inner = getattr(index, "_index", None)
-        if inner is not None and hasattr(inner, "get"):  # usearch
-            present = np.asarray(inner.contains(keys.astype(np.uint64)), dtype=bool)
-            keys = keys[present]
-            if keys.size == 0:
-                return None
-            raw = inner.get(keys.astype(np.uint64), dtype="i8")
-            return np.asarray(raw, dtype=np.float32).reshape(len(keys), -1)
-        all_ids, mat = getattr(index, "_ids", None), getattr(index, "_mat", None)
-        if all_ids is not None and mat is not None:  # exact
-            pos = {int(i): j for j, i in enumerate(all_ids)}
-            rows = [pos[int(k)] for k in keys if int(k) in pos]
-            return np.asarray(mat[rows], dtype=np.float32) if rows else None
-    except (AttributeError, TypeError, ValueError, RuntimeError):
+        _found, vecs = index.vectors(ids)
+    except AttributeError:
         return None
-    return None
+    return np.asarray(vecs, dtype=np.float32) if len(vecs) else None
