@@ -28,6 +28,46 @@ _MIN_WORDS, _MAX_CHARS = 6, 420
 _FINISHED = re.compile(r"[.!][\"'\u2019\u201d)\]]*$")
 #: Bullets flattened into one line ("Abused drugs include - Amphetamines - Cocaine ...").
 _FLAT_BULLETS = re.compile(r"(?:\s[-\u2022*]\s.*){2,}")
+#: A label flattened into the sentence: "Summary : Marijuana is ...", "Recommendation 7 : ...".
+_LABEL = re.compile(r"^[^.!?:;]{1,80}?\s:\s+(?=[A-Z0-9\"'(])")
+#: A structured-abstract heading run into its sentence: "Aims Intake of grapefruit juice ...".
+_SECTION_WORD = re.compile(
+    r"^(?i:aims?|background|objectives?|purpose|summary|introduction|conclusions?|results?|"
+    r"methods?|findings|context|design|setting|interpretation|key points?)\s+(?=[A-Z][a-z])"
+)
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: Words a Title Case heading may hold in lower case ("Recommendations for the Use of ...").
+_HEADING_SMALL = _wordset(
+    "a an and or and/or of for the in on with to at by from vs versus"
+)
+_HEADING_NOT_FIRST = _wordset("A An The This These Those In Our It There")
+#: Last words of names ("Crohn's Disease Activity Index scores"): never where a sentence starts.
+_NAME_END = _wordset(
+    "Index Inventory Scale Score Scores Department Association Society College Institute Center "
+    "Centre Questionnaire Test Group Committee Foundation Organization Organisation Service "
+    "Services Unit Units Program Programme Survey Study Trial Criteria Classification System "
+    "Syndrome Disease Disorder Agency Administration Board Council Network Registry Database "
+    "Hospital University Clinic Task Force Panel Guideline Guidelines Act Code Model"
+)
+#: Sentences about the document rather than the evidence.
+_META = re.compile(r"\b(beyond the scope of|see (the )?(section|table|figure|appendix)|"
+                   r"(is|are) (described|discussed|summari[sz]ed) (below|above|elsewhere))\b", re.I)
+#: A study's aim or design statement: says what was studied, not what was found.
+AIM = re.compile(
+    r"^(to (determine|assess|evaluate|examine|investigate|compare|describe|explore|identify|"
+    r"study|test|review|analy[sz]e|estimate|measure|characteri[sz]e|establish|clarify|quantify|"
+    r"develop|report)\b|(the )?(main |primary |principal )?(aims?|purposes?|objectives?|goals?) "
+    r"of (this|the|our|the present|the current)\b|(this|the present|the current|our) (study|"
+    r"review|trial|analysis|paper|article) (aimed|aims|sought|seeks|was designed|is designed)|"
+    r"we (aimed|sought|set out|hypothesi[sz]ed))|"
+    r"\b(this|the present|the current|our) (study|review|trial) (studied|investigated|"
+    r"examined|evaluated|assessed|compared) (how|whether|if|the (effect|effects|efficacy|"
+    r"safety|impact|role))\b",
+    re.I,
+)
 _BAD_START = re.compile(
     r"^(?:and|or|but|which|that|this|these|those|they|it|he|she|we|our|"
     r"table|figure|fig\.|see )\b",
@@ -100,6 +140,54 @@ def normalise(sentence: str, defined: dict[str, str]) -> str:
     return s
 
 
+def strip_heading(sentence: str, *, titled: bool) -> str:
+    """The sentence without a heading or label the source's text flattened into it.
+
+    Always: a ``"Label : "`` prefix and a structured-abstract heading word ("Aims Intake of ...").
+    With `titled` (guidelines and patient information, whose headings are Title Case): a Title
+    Case run of at least two capitalised words that does not start with an article or end in a
+    small word, followed by a capitalised word and then a lower-case word, where the sentence
+    is taken to start ("Serious Infections In patients with ..." -> "In patients with ...").
+    """
+    s = sentence
+    m = _LABEL.match(s)
+    if m and len(s[m.end():].split()) >= _MIN_WORDS:
+        s = s[m.end():]
+    m = _SECTION_WORD.match(s)
+    if m and len(s[m.end():].split()) >= _MIN_WORDS:
+        s = s[m.end():]
+    if not titled:
+        return s
+    words = s.split(" ")
+    capitals = 0
+    for i, w in enumerate(words[:-1]):
+        if w in _HEADING_SMALL:
+            continue
+        if not w[:1].isupper():
+            break
+        nxt = next((x for x in words[i + 1:] if x not in _HEADING_SMALL), "")
+        if (
+            i >= 2
+            and capitals >= 2
+            and len(w) >= 2
+            and w[1:].isalpha()
+            and w[1:] == w[1:].lower()
+            and w not in _NAME_END
+            and nxt[:1].islower()
+            and words[0] not in _HEADING_NOT_FIRST
+            and words[i - 1] not in _HEADING_SMALL
+            and len(words) - i >= _MIN_WORDS
+        ):
+            return " ".join(words[i:])
+        capitals += 1
+    return s
+
+
+def is_aim(text: str) -> bool:
+    """A study's aim or design statement ("To determine whether ...")."""
+    return bool(AIM.search(text))
+
+
 def query_terms(words: Sequence[str]) -> set[str]:
     return {w for w in (t.lower() for t in words) if w not in STOPWORDS and len(w) > 2}
 
@@ -120,7 +208,11 @@ def extract_candidates(
     for rank, ev in enumerate(evidence):
         text = ev.passage.text
         defined = definitions(source_texts.get(ev.source.id, text))
+        titled = ev.source.kind in (SourceKind.GUIDELINE, SourceKind.PATIENT_INFO)
+        title = ev.source.title.strip().rstrip(".").lower()
         for a, b in sentence_spans(text):
+            core = strip_heading(text[a:b], titled=titled)
+            a = b - len(core)
             original = text[a:b]
             if len(original) > _MAX_CHARS or len(original.split()) < _MIN_WORDS:
                 continue
@@ -134,6 +226,10 @@ def extract_candidates(
                 continue
             if not _FINISHED.search(original.rstrip()) or _FLAT_BULLETS.search(original):
                 continue
+            if is_aim(original) or _META.search(original):
+                continue  # what a study set out to do, or a note about the document
+            if original.strip().rstrip(".").lower() == title:
+                continue  # the title repeated as a sentence
             words = {_stem(w) for w in tokens(original) if len(w) > 2}
             overlap = len(words & stems) / max(1, len(stems))
             cand = Candidate(

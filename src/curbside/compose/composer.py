@@ -13,7 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from curbside.article import Article, ArticleSection, Claim, Consensus, Span
-from curbside.compose.candidates import Candidate, extract_candidates, jaccard, query_terms
+from curbside.compose.candidates import (
+    Candidate,
+    extract_candidates,
+    is_aim,
+    jaccard,
+    query_terms,
+)
 from curbside.compose.consensus import WEAK_MATCH, consensus
 from curbside.compose.plan import HEADINGS, PLANS, matches, title_case
 from curbside.compose.references import ReferenceList
@@ -61,11 +67,29 @@ class ComposeInput:
     top_source_passages: Sequence[Passage] | None = None
 
 
+#: A sentence about how a study was run (enrolment, allocation, dosing schedule of the trial).
+_DESIGN = re.compile(
+    r"\b(were (randomi[sz]ed|randomly assigned|allocated|enrolled|recruited|included|assigned)|"
+    r"(double|single)[- ]blind|placebo[- ]controlled|cross-?over (design|study|trial)|"
+    r"(a|an) (prospective|retrospective|randomi[sz]ed|open|observational|descriptive|"
+    r"cross-sectional|multicent(er|re)) (study|trial)|\(n ?= ?\d+\))",
+    re.I,
+)
+#: Claims longer than this many words lose weight: a consult answers in short sentences.
+LONG_CLAIM_WORDS = 30
+
+
 def _score(c: Candidate) -> float:
     bonus = {1: 0.35, 2: 0.25, 3: 0.15, 4: 0.08}.get(c.level, 0.0)
     if any(k in c.section for k in ("CONCLUSION", "RECOMMENDATION", "KEY")):
         bonus += 0.15
-    return c.relevance * (1.0 + bonus)
+    factor = 1.0
+    if "METHOD" in c.section or _DESIGN.search(c.text):
+        factor *= 0.8  # how a study was run, not what it found
+    n_words = len(c.text.split())
+    if n_words > LONG_CLAIM_WORDS:
+        factor *= max(0.7, 1.0 - 0.01 * (n_words - LONG_CLAIM_WORDS))
+    return c.relevance * (1.0 + bonus) * factor
 
 
 class ExtractiveComposer:
@@ -280,18 +304,10 @@ def consensus_basis_of(
     return list(dict.fromkeys(sents))[:n], kind
 
 
-_AIM = re.compile(
-    r"^(to (determine|assess|evaluate|examine|investigate|compare|describe|explore|identify)|"
-    r"(the )?(aim|purpose|objective|goal)s? of (this|the|our) (study|review|trial)|"
-    r"(this|the|our) (study|review|trial) (aimed|aims|sought|was designed)|we (aimed|sought))",
-    re.I,
-)
-
-
 def _not_a_finding(c: Candidate) -> bool:
     """A study aim, or the source's title repeated as a sentence."""
     title = c.evidence.source.title.strip().rstrip(".").lower()
-    return bool(_AIM.search(c.text)) or c.text.strip().rstrip(".").lower() == title
+    return is_aim(c.text) or c.text.strip().rstrip(".").lower() == title
 
 
 def _same(a: Candidate, b: Candidate) -> bool:

@@ -1,0 +1,86 @@
+"""Candidate sentences: flattened headings and labels are cut off, aims and notes are skipped,
+long sentences and study-design sentences lose weight."""
+
+from __future__ import annotations
+
+import pytest
+
+from curbside.compose.candidates import extract_candidates, is_aim, strip_heading
+from curbside.compose.composer import LONG_CLAIM_WORDS, _score
+from curbside.domain import Evidence, Passage, Source, SourceKind
+
+
+def _evidence(text: str, kind: SourceKind = SourceKind.GUIDELINE, section: str = "") -> Evidence:
+    src = Source(id=1, external_id="doc:1", version=1, kind=kind, title="Vaccines in arthritis",
+                 container=None, container_abbrev=None, year=2020, authors=[], pmid=None,
+                 doi=None, url=None, publication_types=[], mesh_terms=[], retracted=False,
+                 is_current=True, content_hash="x", meta={}, ingested_at="")
+    p = Passage(id=1, uid="u", source_id=1, ord=0, section=section, text=text,
+                char_start=0, char_end=len(text))
+    return Evidence(p, src, scores={"final": 1.0})
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Serious Infections In patients with established RA, use combination therapy.",
+     "In patients with established RA, use combination therapy."),
+    ("Differentiation of CD from Non-Celiac Gluten Sensitivity Symptoms or symptom response "
+     "alone should not be used to diagnose CD.",
+     "Symptoms or symptom response alone should not be used to diagnose CD."),
+    ("Treatment and Treatments Oral vitamin D is most often used to treat deficiency.",
+     "Oral vitamin D is most often used to treat deficiency."),
+    ("Summary : Marijuana is a green, brown, or gray mix of dried parts.",
+     "Marijuana is a green, brown, or gray mix of dried parts."),
+    ("Recommendation 7 : Evidence remains insufficient for a recommendation.",
+     "Evidence remains insufficient for a recommendation."),
+    ("Aims Intake of grapefruit juice alters the kinetics of various drugs.",
+     "Intake of grapefruit juice alters the kinetics of various drugs."),
+])
+def test_flattened_headings_are_cut_off(text: str, expected: str) -> None:
+    assert strip_heading(text, titled=True) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "The American College of Physicians recommends exercise for low back pain in adults.",
+    "Oral Vitamin D is used to treat vitamin D deficiency in adults.",
+    "New York Heart Association Class III patients had worse outcomes than others.",
+    "Crohn's Disease Activity Index scores improved in most of the treated patients.",
+    "Patients with diabetes had more events than the others.",
+])
+def test_sentences_starting_with_names_are_kept_whole(text: str) -> None:
+    assert strip_heading(text, titled=True) == text
+
+
+def test_title_case_rule_only_for_guidelines_and_patient_information() -> None:
+    text = "Serious Infections In patients with established RA, use combination therapy."
+    assert strip_heading(text, titled=False) == text
+    cands = extract_candidates([_evidence(text, SourceKind.RCT)], {"infections"}, {})
+    assert cands[0].text == text
+    cands = extract_candidates([_evidence(text)], {"infections", "patients"}, {})
+    assert cands[0].text.startswith("In patients")
+    # The span still points at exactly the sentence quoted.
+    assert text[cands[0].start:cands[0].end] == cands[0].original
+
+
+def test_aims_and_notes_about_the_document_are_not_candidates() -> None:
+    assert is_aim("To compare acetaminophen with codeine after tonsillectomy in children.")
+    assert is_aim("The objectives of the present study were to study the effects of fentanyl.")
+    assert is_aim("Given its use in smoking, this study studied how bupropion changed withdrawal.")
+    assert not is_aim("This study showed that bupropion did not change withdrawal symptoms.")
+    text = ("The purposes of this review were to check gabapentin dosing schedules. "
+            "Detailed guidelines for simvastatin are beyond the scope of this article. "
+            "Gabapentin was well tolerated at doses of 3600 mg a day.")
+    cands = extract_candidates([_evidence(text, SourceKind.REVIEW)], {"gabapentin"}, {})
+    assert [c.text for c in cands] == ["Gabapentin was well tolerated at doses of 3600 mg a day."]
+
+
+def test_long_and_design_sentences_lose_weight() -> None:
+    short = "Gabapentin was well tolerated at doses of 3600 mg a day in adults."
+    long = short[:-1] + " " + " ".join(["and"] * (LONG_CLAIM_WORDS + 10)) + "."
+    design = "Adults (n = 64) were randomized to gabapentin or placebo for 12 weeks."
+    found = "Gabapentin reduced pain more than placebo did over the 12 weeks in adults."
+    c = {t: extract_candidates([_evidence(t, SourceKind.RCT)], {"gabapentin"}, {})[0]
+         for t in (short, long, design, found)}
+    for cand in c.values():
+        cand.relevance = 1.0
+    assert _score(c[long]) < _score(c[short])
+    assert _score(c[design]) < _score(c[found])
