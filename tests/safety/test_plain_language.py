@@ -17,7 +17,7 @@ from curbside.render.modes import (
     readability_units,
     render_for_audience,
 )
-from curbside.render.plain import lay_text, split_sentence
+from curbside.render.plain import lay_text, move_statistics, split_sentence
 from curbside.understand.vocabulary import plain_word_pairs
 
 NUM = re.compile(r"\d+(?:[.,]\d+)*")
@@ -141,6 +141,24 @@ def test_property_split_keeps_numbers_negations_hedges(tokens: list[str]) -> Non
     _kept(text, pieces)
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("More patients on codeine had side effects overall (P < 0.050) and nausea in particular "
+     "(P < 0.001).",
+     "More patients on codeine had side effects overall and nausea in particular. "
+     "(Figures: P < 0.050; P < 0.001.)"),
+    ("Risk of death was lower with statins (OR 0.8, 95% CI [0.7, 0.9]) in older adults.",
+     "Risk of death was lower with statins in older adults. (Figures: OR 0.8, 95% CI [0.7, 0.9].)"),
+    # Doses, lay explanations and abbreviations stay where they are.
+    ("Smokers were kept on active (300 mg/day) or placebo (0 mg/day) bupropion (Zyban).",
+     "Smokers were kept on active (300 mg/day) or placebo (0 mg/day) bupropion (Zyban)."),
+    # Too little left without the figures: unchanged.
+    ("Pain fell (P < 0.01).", "Pain fell (P < 0.01)."),
+])
+def test_statistics_brackets_move_to_a_figures_sentence(text: str, expected: str) -> None:
+    assert move_statistics(text) == expected
+    _kept(text, [move_statistics(text)])
+
+
 # -- lay wording -----------------------------------------------------------------------------
 
 
@@ -204,6 +222,15 @@ def _article(**kw: object) -> Article:
     }
     base.update(kw)
     return Article.model_validate(base)
+
+
+def test_patient_mode_moves_statistics_and_keeps_them_with_the_claim() -> None:
+    text = ("Significantly more patients in the codeine group than in the rofecoxib group had side "
+            "effects overall (P < 0.050) and nausea in particular (P < 0.001).")
+    p = render_for_audience(_article(lead=[Claim(text=text, citations=[1])]), "patient")
+    assert p.lead[0].citations == [1]
+    assert p.lead[0].text.endswith("(Figures: P < 0.050; P < 0.001.)")
+    _kept(text, [p.lead[0].text])
 
 
 def test_insufficient_notice_and_general_care_in_plain_words() -> None:

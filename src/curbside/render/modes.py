@@ -3,8 +3,10 @@
 `render_for_audience(article, audience)` returns a new `Article`:
 
 * **clinician** (default): unchanged text.
-* **patient** (plain language, see `curbside.render.plain`): long sentences are cut at safe
-  clause boundaries, each piece keeping the sentence's citations; then technical terms get
+* **patient** (plain language, see `curbside.render.plain`): statistics brackets
+  ("(P < 0.001)", "(OR 0.8, 95% CI ...)") move to a "(Figures: ...)" sentence after their
+  claim; long sentences are cut at safe clause boundaries, each piece keeping the sentence's
+  citations; then technical terms get
   their lay wording from ``synonyms.yaml`` (``"myocardial infarction (heart attack)"`` on first
   use, the lay term after, unless the technical term holds a number) and plain words from
   ``plain_words.yaml`` (``"administered"`` -> ``"given"``), never more than a quarter of a
@@ -32,7 +34,7 @@ import yaml
 
 from curbside.article import Article, ArticleSection, Claim
 from curbside.ingest.sentences import split_sentences
-from curbside.render.plain import lay_text, split_sentence
+from curbside.render.plain import lay_text, split_sentence, split_statistics
 
 AUDIENCES = ("clinician", "patient", "student")
 
@@ -41,9 +43,12 @@ split_long = split_sentence
 
 
 def _split_claim(c: Claim) -> list[Claim]:
-    pieces = split_sentence(c.text)
+    main, figures = (c.text, None) if c.ours else split_statistics(c.text)
+    pieces = split_sentence(main)
+    if figures:
+        pieces[-1] = f"{pieces[-1]} {figures}"
     if len(pieces) == 1:
-        return [c]
+        return [c.model_copy(update={"text": pieces[0]})] if figures else [c]
     return [c.model_copy(update={"text": p, "id": f"{c.id}.{i}" if c.id else ""})
             for i, p in enumerate(pieces, 1)]
 

@@ -349,6 +349,64 @@ def _safe(text: str, start: int, cut: _Cut, left: str, right: str) -> bool:
     return True
 
 
+#: A bracket that holds statistics rather than words: a p value, a confidence interval, a
+#: group size, an effect measure, a spread, or figures compared with "vs".
+_STATISTICS = re.compile(
+    r"\b[pP]\s*[<>=\u2264\u2265]|\bCI\b|confidence interval|\b[nN]\s*=|"
+    r"\b(?:a?OR|RR|a?HR|IRR|SMD|W?MD|IQR|SD|SEM?|AUC|NNT)\b|\u00b1|\d\s*(?:vs\.?|versus)\s*\d"
+)
+
+
+def _brackets(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each top-level round or square bracket group, brackets included."""
+    out: list[tuple[int, int]] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch in ")]" and depth:
+            depth -= 1
+            if depth == 0:
+                out.append((start, i + 1))
+    return out
+
+
+def move_statistics(text: str) -> str:
+    """`split_statistics` joined again: the sentence, then its figures."""
+    main, figures = split_statistics(text)
+    return f"{main} {figures}" if figures else main
+
+
+def split_statistics(text: str) -> tuple[str, str | None]:
+    """The sentence with its statistics brackets moved to a short sentence of their own after
+    it: "... side effects (P < 0.050) and nausea (P < 0.001)." -> ("... side effects and
+    nausea.", "(Figures: P < 0.050; P < 0.001.)"), or (text, None) when it has none. Every
+    number stays, in its order; brackets of words ("(painkillers)"), abbreviations and doses
+    ("(300 mg/day)") stay where they are."""
+    moved: list[str] = []
+    out: list[str] = []
+    last = 0
+    for a, b in _brackets(text):
+        inner = text[a + 1 : b - 1].strip()
+        if not _STATISTICS.search(inner):
+            continue
+        out.append(text[last:a].rstrip(" "))
+        moved.append(inner.rstrip(" .;"))
+        last = b
+    if not moved:
+        return text, None
+    out.append(text[last:])
+    main = re.sub(r"\s+([,.;:])", r"\1", "".join(out)).strip()
+    main = re.sub(r",(?=[.;])", "", main)
+    if _n_words(main) < MIN_PIECE_WORDS:
+        return text, None
+    if not main.endswith((".", "!", "?")):
+        main += "."
+    return main, f"(Figures: {'; '.join(moved)}.)"
+
+
 def split_sentence(text: str, long_words: int = LONG_WORDS) -> list[str]:
     """Pieces of a long sentence cut at safe clause boundaries; others come back whole.
 
