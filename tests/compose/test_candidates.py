@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from curbside.compose.candidates import extract_candidates, is_aim, strip_heading
+from curbside.compose.candidates import extract_candidates, is_aim, is_heading, strip_heading
 from curbside.compose.composer import LONG_CLAIM_WORDS, _score
 from curbside.domain import Evidence, Passage, Source, SourceKind
 
@@ -34,6 +34,13 @@ def _evidence(text: str, kind: SourceKind = SourceKind.GUIDELINE, section: str =
      "Evidence remains insufficient for a recommendation."),
     ("Aims Intake of grapefruit juice alters the kinetics of various drugs.",
      "Intake of grapefruit juice alters the kinetics of various drugs."),
+    ("Prolotherapy The use of prolotherapy for low back pain is generally not recommended.",
+     "The use of prolotherapy for low back pain is generally not recommended."),
+    ("Sacroiliac (SI) Joint Injection Description A generally accepted injection of local "
+     "anesthetic into the joint.",
+     "A generally accepted injection of local anesthetic into the joint."),
+    ("Some Evidence Prolotherapy of the SI joint is longer lasting, up to 15 months.",
+     "Prolotherapy of the SI joint is longer lasting, up to 15 months."),
 ])
 def test_flattened_headings_are_cut_off(text: str, expected: str) -> None:
     assert strip_heading(text, titled=True) == expected
@@ -45,9 +52,17 @@ def test_flattened_headings_are_cut_off(text: str, expected: str) -> None:
     "New York Heart Association Class III patients had worse outcomes than others.",
     "Crohn's Disease Activity Index scores improved in most of the treated patients.",
     "Patients with diabetes had more events than the others.",
+    "In the United States, the rate of infection fell by half.",
 ])
 def test_sentences_starting_with_names_are_kept_whole(text: str) -> None:
     assert strip_heading(text, titled=True) == text
+
+
+def test_headings_are_not_candidates() -> None:
+    assert is_heading("Discussion of Imaging Modalities by Variant Variant 1: Inflammatory "
+                      "Sacroiliac or Back Symptoms.")
+    assert not is_heading("The American College of Physicians recommends exercise for pain.")
+    assert not is_heading("Radiographs Negative or Equivocal CT of the SI joints may be helpful.")
 
 
 def test_title_case_rule_only_for_guidelines_and_patient_information() -> None:

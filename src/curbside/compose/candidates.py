@@ -44,13 +44,18 @@ _HEADING_SMALL = _wordset(
     "a an and or and/or of for the in on with to at by from vs versus"
 )
 _HEADING_NOT_FIRST = _wordset("A An The This These Those In Our It There")
+#: Capitalised words that can only start a sentence when they follow a capitalised word.
+_SENTENCE_OPENERS = _wordset("The A An This These There It In For If When")
+_ABBR = re.compile(r"[A-Z][A-Z0-9-]{1,5}")
+_BRACKETED_ABBR = re.compile(r"\([A-Z][A-Za-z0-9-]{0,9}\)")
 #: Last words of names ("Crohn's Disease Activity Index scores"): never where a sentence starts.
 _NAME_END = _wordset(
     "Index Inventory Scale Score Scores Department Association Society College Institute Center "
     "Centre Questionnaire Test Group Committee Foundation Organization Organisation Service "
     "Services Unit Units Program Programme Survey Study Trial Criteria Classification System "
     "Syndrome Disease Disorder Agency Administration Board Council Network Registry Database "
-    "Hospital University Clinic Task Force Panel Guideline Guidelines Act Code Model"
+    "Hospital University Clinic Task Force Panel Guideline Guidelines Act Code Model Class Stage "
+    "Grade Type Level Phase Step Tier Category"
 )
 #: Sentences about the document rather than the evidence.
 _META = re.compile(r"\b(beyond the scope of|see (the )?(section|table|figure|appendix)|"
@@ -147,7 +152,9 @@ def strip_heading(sentence: str, *, titled: bool) -> str:
     With `titled` (guidelines and patient information, whose headings are Title Case): a Title
     Case run of at least two capitalised words that does not start with an article or end in a
     small word, followed by a capitalised word and then a lower-case word, where the sentence
-    is taken to start ("Serious Infections In patients with ..." -> "In patients with ...").
+    is taken to start ("Serious Infections In patients with ..." -> "In patients with ..."); or
+    any capitalised run followed by a capitalised "The", "A", "In" ... ("Prolotherapy The use
+    of ..." -> "The use of ...").
     """
     s = sentence
     m = _LABEL.match(s)
@@ -158,29 +165,44 @@ def strip_heading(sentence: str, *, titled: bool) -> str:
         s = s[m.end():]
     if not titled:
         return s
-    words = s.split(" ")
+    spans = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", s)]
+    words = [w for _, w in spans]
     capitals = 0
     for i, w in enumerate(words[:-1]):
-        if w in _HEADING_SMALL:
+        if w in _HEADING_SMALL or _BRACKETED_ABBR.fullmatch(w):
             continue
         if not w[:1].isupper():
             break
-        nxt = next((x for x in words[i + 1:] if x not in _HEADING_SMALL), "")
+        nxt = next((x for x in words[i + 1:]
+                    if x not in _HEADING_SMALL and not _ABBR.fullmatch(x.strip("(),"))), "")
+        starts = nxt[:1].islower() and len(words) - i >= _MIN_WORDS and i >= 1
+        if starts and w in _SENTENCE_OPENERS and capitals >= 1:
+            # "Prolotherapy The use of ...", "Description A generally accepted ...": a
+            # capitalised article or opener mid-sentence starts a new sentence.
+            return s[spans[i][0]:]
         if (
-            i >= 2
+            starts
+            and i >= 2
             and capitals >= 2
             and len(w) >= 2
             and w[1:].isalpha()
             and w[1:] == w[1:].lower()
             and w not in _NAME_END
-            and nxt[:1].islower()
             and words[0] not in _HEADING_NOT_FIRST
             and words[i - 1] not in _HEADING_SMALL
-            and len(words) - i >= _MIN_WORDS
         ):
-            return " ".join(words[i:])
+            return s[spans[i][0]:]
         capitals += 1
     return s
+
+
+def is_heading(text: str) -> bool:
+    """Reads as a heading rather than a sentence: most of its words are capitalised
+    ("Discussion of Imaging Modalities by Variant Variant 1: Inflammatory Sacroiliac ...")."""
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*", text) if w not in _HEADING_SMALL]
+    if len(words) < 4:
+        return False
+    return sum(1 for w in words if w[0].isupper()) >= 0.6 * len(words)
 
 
 def is_aim(text: str) -> bool:
@@ -226,7 +248,7 @@ def extract_candidates(
                 continue
             if not _FINISHED.search(original.rstrip()) or _FLAT_BULLETS.search(original):
                 continue
-            if is_aim(original) or _META.search(original):
+            if is_aim(original) or _META.search(original) or is_heading(original):
                 continue  # what a study set out to do, or a note about the document
             if original.strip().rstrip(".").lower() == title:
                 continue  # the title repeated as a sentence
