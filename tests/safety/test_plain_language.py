@@ -184,6 +184,8 @@ def test_technical_terms_explained_then_replaced_with_plural() -> None:
     # a number inside the technical term keeps it
     seen2: set[str] = {"sugar diabetes"}
     assert "2" in lay_text("Type 2 diabetes mellitus was common.", seen2)
+    # a lay term that is only another form of the same words explains nothing
+    assert lay_text("Low back pain was common.", set()) == "Low back pain was common."
 
 
 def test_swaps_leave_most_of_a_short_sentence_alone() -> None:

@@ -73,6 +73,14 @@ def _guarded(text: str) -> set[str]:
     return {w.lower() for w in _WORD.findall(text)} & GUARDED_WORDS
 
 
+def _near_same(a: str, b: str) -> bool:
+    """The same words but for a form of one ("low back pain" / "lower back pain"): no plainer."""
+    wa, wb = a.lower().split(), b.lower().split()
+    if len(wa) != len(wb):
+        return False
+    return all(x == y or x.startswith(y) or y.startswith(x) for x, y in zip(wa, wb, strict=True))
+
+
 @cache
 def lay_forms() -> tuple[LayForm, ...]:
     """Every replaceable form of both lists, longest first (so phrases win over words).
@@ -86,7 +94,7 @@ def lay_forms() -> tuple[LayForm, ...]:
             continue
         lay = entry.lay[0]
         for tech in entry.technical:
-            if len(tech) < 5 or tech.lower() == lay.lower() or _guarded(tech) != _guarded(lay):
+            if len(tech) < 5 or _near_same(tech, lay) or _guarded(tech) != _guarded(lay):
                 continue
             forms.append(LayForm(tech, lay, True, _form_rx(tech, plural=True)))
     for formal, plain in plain_word_pairs():
