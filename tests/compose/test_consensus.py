@@ -7,8 +7,12 @@ import json
 from curbside.compose.consensus import (
     WEIGHTS_FILE,
     StanceModel,
+    clause_negation,
     consensus,
     default_model,
+    expand_contractions,
+    focus_sentence,
+    p_value_counts,
     pair_features,
     sentence_features,
     text_features,
@@ -89,6 +93,45 @@ def test_pair_features_read_the_first_sentence_and_the_question() -> None:
     assert pair_features("Does X help?", []) == {}
 
 
+def test_contractions_are_written_out() -> None:
+    assert expand_contractions("It doesn't help and can't harm.") == (
+        "It does not help and can not harm."
+    )
+    assert expand_contractions("X won't; Y cannot.") == "X will not; Y can not."
+
+
+def test_focus_sentence_is_the_one_sharing_most_question_words() -> None:
+    basis = ["Sleep improved.", "Aspirin did not reduce stroke recurrence.", "Costs fell."]
+    assert focus_sentence("Does aspirin reduce stroke recurrence?", basis) == 1
+    assert focus_sentence("Does aspirin help?", ["Nothing here.", "Nothing either."]) == 0
+
+
+def test_clause_negation_scopes_to_the_clause() -> None:
+    q = "Does aspirin reduce mortality?"
+    neg, plain = clause_negation(q, "Aspirin did not reduce mortality.")
+    assert neg == 2 / 3 and plain == 1 / 3  # aspirin is outside the negator's reach
+    neg, plain = clause_negation(q, "Mortality fell, but aspirin was not tolerated.")
+    assert neg == 0.0 and plain == 2 / 3  # the negation is in another clause
+    assert clause_negation("Is it?", "Not at all.") == (0.0, 0.0)  # no content words
+
+
+def test_p_value_counts() -> None:
+    text = "Pain fell (p < 0.01); sleep did not change (P = .34); mood (p>0.05); falls p=0.03."
+    assert p_value_counts(text) == (2, 2)
+    assert p_value_counts("No statistics here.") == (0, 0)
+
+
+def test_pair_features_focus_and_p_values() -> None:
+    f = pair_features(
+        "Does aspirin reduce stroke recurrence?",
+        ["Bleeding was rare.", "Aspirin didn't reduce stroke recurrence (p = 0.4)."],
+        "results",
+    )
+    assert f["f:first"] == 0.0 and f["f:cneg"] > 0.5 and f["f:neg"] >= 1
+    assert f["w:not"] > 0 and "w:n't" not in f  # "didn't" is read as "did not"
+    assert f["p:pns"] == 1.0 and f["p:psig"] == 0.0
+
+
 def test_cue_vote_without_model() -> None:
     r = consensus("Does X help?", ["X improved pain.", "X did not improve sleep."], use_model=False)
     assert r.verdict == "mixed" and r.probabilities is None
@@ -112,6 +155,11 @@ def test_shipped_weights_load_and_decide_plain_cases() -> None:
         ["X did not improve outcomes.", "There was no significant benefit of X."],
     )
     assert yes.verdict == "supports" and no.verdict == "contradicts"
+    contracted = consensus(
+        "Does the campaign change attitudes to antibiotics?",
+        ["The campaign didn't change attitudes to antibiotics."],
+    )
+    assert contracted.verdict == "contradicts"
     assert 0.0 <= model.min_prob_without_cues < 1.0 and 0.0 < model.min_prob_weak_match < 1.0
     about = obj["about"]
     assert "outside the test set" in about  # fitted on the 500 non-test questions only

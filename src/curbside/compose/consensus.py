@@ -10,13 +10,16 @@ The verdict comes from a small learned stance model when its weights are shipped
 over `pair_features` of the (question, basis sentences) pair: the rank-weighted bag of words
 with negation scope marked, finer cue counts of the first sentence ("no significant
 difference", shortfall verdicts such as "inadequate", hedges and calls for further research,
-effect findings), which question words the basis repeats plainly or negated, and whether the
-basis is a conclusion or results sentences. Its weights were fitted only on the 500 PubMedQA
-PQA-L questions that are not in the test set, on the bases the answer pipeline itself produced
-for them (``python benchmarks/answers.py --train-stance``). Without the weights file, or with
-``use_model=False``, the verdict is the cue vote: a clear weighted majority, otherwise "mixed".
-"Insufficient" is kept for no basis, for a weak retrieval match with an unsure model, and (cue
-vote) for sentences with no cue at all.
+effect findings), which question words the basis repeats plainly or negated, the same cues for
+the focus sentence (the one sharing most words with the question) with negation scoped to its
+clause, broad negation counts, significant / non-significant p-values, and whether the basis is
+a conclusion or results sentences. Contractions ("doesn't") are written out first. Its
+weights were fitted only on the 500 PubMedQA PQA-L questions that are not in the test set, on
+the bases the answer pipeline itself produced for them (``python benchmarks/answers.py
+--train-stance``). Without the weights file, or with ``use_model=False``, the verdict is the
+cue vote: a clear weighted majority, otherwise "mixed". "Insufficient" is kept for no basis,
+for a weak retrieval match with an unsure model, and (cue vote) for sentences with no cue at
+all.
 """
 
 from __future__ import annotations
@@ -260,20 +263,108 @@ def _cue_counts(prefix: str, sentence: str) -> dict[str, float]:
     }
 
 
+_CONTRACTIONS = (
+    (re.compile(r"\bcan't\b|\bcannot\b", re.I), "can not"),
+    (re.compile(r"\bwon't\b", re.I), "will not"),
+    (re.compile(r"n't\b", re.I), " not"),
+)
+
+
+def expand_contractions(sentence: str) -> str:
+    """ "doesn't" → "does not", "cannot" → "can not": the negation cues are written out in full."""
+    for pattern, repl in _CONTRACTIONS:
+        sentence = pattern.sub(repl, sentence)
+    return sentence
+
+
+#: Any negating or "falls short" word, broader than `_NEG` (which needs a known phrase).
+_BROAD_NEG = re.compile(
+    r"\b(not|no|never|neither|nor|without|little|lack\w*|absence|absent|fail\w*|unable|none|"
+    r"ineffective|insufficient|inadequate\w*|unnecessary|unreliable|independent of|regardless|"
+    r"unaffected|unchanged|similar|comparable|equivalent|low yield|poor\w*|limited|rare\w*|"
+    r"only)\b",
+    re.I,
+)
+#: Clause boundaries for the scope of a negation.
+_CLAUSE = re.compile(r"[,;:]|\b(but|whereas|although|while|however|which|who)\b", re.I)
+_NEGATING = re.compile(
+    r"\b(not|no|never|neither|nor|without|little|lack\w*|absence|fail\w*|unable|none)\b", re.I
+)
+#: Reported p-values: "p < 0.05", "P=.002", "p ≥ 0.05".
+_P_VALUE = re.compile(r"\bp\s*(<=|>=|<|>|=|≤|≥)\s*(0?\.\d+)", re.I)
+
+
+def focus_sentence(question: str, sentences: Sequence[str]) -> int:
+    """Index of the sentence sharing most content words with the question (first on ties)."""
+    q = _content(question)
+    best, best_n = 0, -1
+    for i, s in enumerate(sentences):
+        n = len(q & _content(s))
+        if n > best_n:
+            best, best_n = i, n
+    return best
+
+
+def clause_negation(question: str, sentence: str) -> tuple[float, float]:
+    """(share of the question's content words after a negator in the same clause, share that
+    the sentence states plainly elsewhere)."""
+    q = _content(question)
+    if not q:
+        return 0.0, 0.0
+    negated: set[str] = set()
+    plain: set[str] = set()
+    for clause in _CLAUSE.split(sentence):
+        if not clause:
+            continue
+        words = _content(clause)
+        m = _NEGATING.search(clause)
+        after = _content(clause[m.end() :]) if m else set()
+        negated |= q & after
+        plain |= q & (words - after)
+    return len(negated) / len(q), len(plain - negated) / len(q)
+
+
+def p_value_counts(text: str) -> tuple[int, int]:
+    """(significant, non-significant) p-values reported in the text, at the 0.05 level."""
+    sig = ns = 0
+    for op, val in _P_VALUE.findall(text):
+        v = float(val)
+        if op in ("<", "<=", "≤"):
+            sig += v <= 0.05
+        elif op == "=":
+            sig += v < 0.05
+            ns += v >= 0.05
+        else:
+            ns += v >= 0.05
+    return sig, ns
+
+
 def pair_features(
     question: str, sentences: Sequence[str], basis_kind: str = "conclusions"
 ) -> dict[str, float]:
     """Features of a (question, basis sentences) pair for the stance model.
 
-    The rank-weighted words and cues of `text_features`, plus: finer cue counts of the first
-    sentence and of the rest; which of the question's words the first sentences repeat, inside
-    or outside a negation's scope, or negated by a prefix ("reliable" → "unreliable"); the
-    question's own shape (negated, "or", comparison words); and the kind of basis (conclusions or
-    results), since results sentences state findings rather than verdicts.
+    The rank-weighted words and cues of `text_features` (contractions written out first), plus:
+    finer cue counts of the first sentence and of the rest; which of the question's words the
+    first sentences repeat, inside or outside a negation's scope, or negated by a prefix
+    ("reliable" → "unreliable"); the same for the focus sentence (the one sharing most words
+    with the question), with negation scoped to its clause; broad negation counts of the first
+    and focus sentences; significant and non-significant p-values; the question's own shape
+    ("or", comparison words); and the kind of basis (conclusions or results), since results
+    sentences state findings rather than verdicts.
     """
+    sentences = [expand_contractions(s) for s in sentences]
     feats = text_features(sentences)
     if not sentences:
         return feats
+    focus = focus_sentence(question, sentences)
+    feats.update(_cue_counts("f:", sentences[focus]))
+    feats["f:first"] = float(focus == 0)
+    for prefix, s in (("f:", sentences[focus]), ("s1:", sentences[0])):
+        feats[prefix + "broad"] = min(3.0, float(len(_BROAD_NEG.findall(s))))
+        feats[prefix + "cneg"], feats[prefix + "cplain"] = clause_negation(question, s)
+    sig, ns = p_value_counts(" ".join(sentences))
+    feats["p:psig"], feats["p:pns"] = min(3.0, float(sig)), min(3.0, float(ns))
     feats.update(_cue_counts("s1:", sentences[0]))
     rest = " ".join(sentences[1:3])
     if rest:
