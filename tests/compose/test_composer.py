@@ -242,3 +242,22 @@ def test_headings_titles_and_flattened_bullets_are_never_claims() -> None:
     ]
     got = [c.text for c in extract_candidates(evidence, {"infections", "antibiotics"}, {})]
     assert got == [texts[-1]]
+
+
+@pytest.mark.parametrize(("confidence", "insufficient"), [(0.9, False), (0.5, True), (0.3, True)])
+def test_one_relevant_sentence_is_enough_only_for_a_strong_match(
+    confidence: float, insufficient: bool
+) -> None:
+    from curbside.compose.composer import ComposeInput, ExtractiveComposer
+
+    text = "Daily low-dose antibiotics reduce recurrent urinary infections in women."
+    ev = [Evidence(source=_src(1), passage=_passage(10, 1, 0, "RESULTS", text),
+                   scores={"final": 1.0})]
+    art, _ = ExtractiveComposer().compose(ComposeInput(
+        question="Do antibiotics reduce recurrent urinary infections?", question_type="yes_no",
+        terms=["antibiotics", "recurrent", "urinary", "infections"], evidence=ev,
+        confidence=confidence, source_texts={}))
+    assert art.insufficient is insufficient
+    if not insufficient:
+        assert [c.text for c in art.lead] == [text] and art.lead[0].citations == [1]
+        assert [r.source_id for r in art.references] == [1]

@@ -122,7 +122,10 @@ class ExtractiveComposer:
             if c.relevance >= MIN_RELEVANCE and c.features["overlap"] > 0
         ]
         cands.sort(key=_score, reverse=True)
-        if inp.confidence < self.min_confidence or len(cands) < 2:
+        # Two relevant sentences at least; one is enough when the match is not weak (a
+        # strongly matched source whose other sentences don't repeat the question's words).
+        need = 1 if inp.confidence >= WEAK_MATCH_CONFIDENCE else 2
+        if inp.confidence < self.min_confidence or len(cands) < need:
             return self._insufficient(article), refs
 
         chosen: list[tuple[Candidate, Claim]] = []
