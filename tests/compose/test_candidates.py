@@ -99,3 +99,9 @@ def test_long_and_design_sentences_lose_weight() -> None:
         cand.relevance = 1.0
     assert _score(c[long]) < _score(c[short])
     assert _score(c[design]) < _score(c[found])
+    for other in ("The study was conducted in a helicopter during flights over the sea.",
+                  "Charts of 300 adults given gabapentin for pain were reviewed by two nurses."):
+        cand = extract_candidates([_evidence(other, SourceKind.RCT)], {"gabapentin", "study"},
+                                  {})[0]
+        cand.relevance = 1.0
+        assert _score(cand) < _score(c[found])

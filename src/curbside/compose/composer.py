@@ -69,7 +69,9 @@ class ComposeInput:
 
 #: A sentence about how a study was run (enrolment, allocation, dosing schedule of the trial).
 _DESIGN = re.compile(
-    r"\b(were (randomi[sz]ed|randomly assigned|allocated|enrolled|recruited|included|assigned)|"
+    r"\b(were (randomi[sz]ed|randomly assigned|allocated|enrolled|recruited|included|assigned|"
+    r"studied|examined|evaluated|reviewed|analy[sz]ed|interviewed|surveyed)|"
+    r"(study|trial|survey|analysis|review) was (conducted|performed|carried out|undertaken)|"
     r"(double|single)[- ]blind|placebo[- ]controlled|cross-?over (design|study|trial)|"
     r"(a|an) (prospective|retrospective|randomi[sz]ed|open|observational|descriptive|"
     r"cross-sectional|multicent(er|re)) (study|trial)|\(n ?= ?\d+\))",
