@@ -41,6 +41,12 @@ def _evidence(text: str, kind: SourceKind = SourceKind.GUIDELINE, section: str =
      "A generally accepted injection of local anesthetic into the joint."),
     ("Some Evidence Prolotherapy of the SI joint is longer lasting, up to 15 months.",
      "Prolotherapy of the SI joint is longer lasting, up to 15 months."),
+    ("Treatment Penicillin V is the drug of choice in patients who can swallow pills.",
+     "Penicillin V is the drug of choice in patients who can swallow pills."),
+    ("3.12 Penicillin Allergy Management A number of articles have provided considerations.",
+     "A number of articles have provided considerations."),
+    ("Some Evidence Long-acting oxycodone and oxymorphone have equal analgesic effects.",
+     "Long-acting oxycodone and oxymorphone have equal analgesic effects."),
 ])
 def test_flattened_headings_are_cut_off(text: str, expected: str) -> None:
     assert strip_heading(text, titled=True) == expected
@@ -53,6 +59,8 @@ def test_flattened_headings_are_cut_off(text: str, expected: str) -> None:
     "Crohn's Disease Activity Index scores improved in most of the treated patients.",
     "Patients with diabetes had more events than the others.",
     "In the United States, the rate of infection fell by half.",
+    "Treatment was stopped in 4 of the 20 patients after a week.",
+    "Some evidence suggests that exercise helps most people with back pain.",
 ])
 def test_sentences_starting_with_names_are_kept_whole(text: str) -> None:
     assert strip_heading(text, titled=True) == text

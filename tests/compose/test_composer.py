@@ -261,3 +261,46 @@ def test_one_relevant_sentence_is_enough_only_for_a_strong_match(
     if not insufficient:
         assert [c.text for c in art.lead] == [text] and art.lead[0].citations == [1]
         assert [r.source_id for r in art.references] == [1]
+
+
+def test_a_question_naming_a_drug_is_answered_only_from_sources_naming_it() -> None:
+    from curbside.compose.composer import ComposeInput, ExtractiveComposer, names_a_drug
+
+    drugs = [("tylenol", "acetaminophen", "paracetamol")]
+    assert names_a_drug("Paracetamol overdose damages the liver.", drugs)
+    assert names_a_drug("Acetaminophen-induced injury was rare.", [("acetaminophen",)])
+    assert not names_a_drug("Ibuprofen relieves pain after dental surgery.", drugs)
+    texts = ["Ibuprofen relieves pain after dental surgery in most adults.",
+             "Naproxen relieves pain after dental surgery in most adults.",
+             "Acetaminophen relieves pain after dental surgery in many adults."]
+    ev = [Evidence(source=_src(i + 1), passage=_passage(10 + i, i + 1, 0, "RESULTS", t),
+                   scores={"final": 1.0}) for i, t in enumerate(texts)]
+
+    def compose(drug_names: list[tuple[str, ...]]) -> Article:
+        art, _ = ExtractiveComposer().compose(ComposeInput(
+            question="Does tylenol relieve pain after dental surgery?", question_type="yes_no",
+            terms=["tylenol", "relieve", "pain", "dental", "surgery"], evidence=ev,
+            confidence=0.9, source_texts={}, drugs=drug_names))
+        return art
+
+    art = compose(drugs)
+    assert [c.text for c in art.all_claims() if not c.ours] == [texts[2], texts[2]]  # lead, bottom
+    # a source that names the drug (here in its title) may give sentences that don't
+    titled = _src(2)
+    titled.title = "Paracetamol or naproxen after dental surgery"
+    ev[1] = Evidence(source=titled, passage=ev[1].passage, scores={"final": 1.0})
+    got = {c.text for c in compose(drugs).all_claims() if not c.ours}
+    assert got == {texts[1], texts[2]}
+    assert len(compose([]).references) == 3
+    # a drug no retrieved sentence names: the library can't answer
+    assert compose([("desonide", "desonate")]).insufficient
+
+
+def test_near_duplicates_merge_only_with_the_same_numbers_and_drugs() -> None:
+    from curbside.compose.composer import same_claim
+
+    a = "Naproxen relieves pain after dental surgery in most adults."
+    assert same_claim(a, "Naproxen relieves the pain after dental surgery in most adults.")
+    assert not same_claim(a, "Acetaminophen relieves pain after dental surgery in most adults.")
+    assert not same_claim("Pain fell by 30% with naproxen after dental surgery in adults.",
+                          "Pain fell by 40% with naproxen after dental surgery in adults.")

@@ -33,7 +33,10 @@ _LABEL = re.compile(r"^[^.!?:;]{1,80}?\s:\s+(?=[A-Z0-9\"'(])")
 #: A structured-abstract heading run into its sentence: "Aims Intake of grapefruit juice ...".
 _SECTION_WORD = re.compile(
     r"^(?i:aims?|background|objectives?|purpose|summary|introduction|conclusions?|results?|"
-    r"methods?|findings|context|design|setting|interpretation|key points?)\s+(?=[A-Z][a-z])"
+    r"methods?|findings|context|design|setting|interpretation|key points?|treatment|diagnosis|"
+    r"prevention|management|description|definition|overview|"
+    r"(?:some|good|strong|limited|moderate|insufficient|weak) evidence|"
+    r"\d+(?:\.\d+)+)\s+(?=[A-Z][a-z])"
 )
 def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -185,7 +188,7 @@ def strip_heading(sentence: str, *, titled: bool) -> str:
             and i >= 2
             and capitals >= 2
             and len(w) >= 2
-            and w[1:].isalpha()
+            and w[1:].replace("-", "").isalpha()
             and w[1:] == w[1:].lower()
             and w not in _NAME_END
             and words[0] not in _HEADING_NOT_FIRST

@@ -25,6 +25,7 @@ from curbside.compose.plan import HEADINGS, PLANS, matches, title_case
 from curbside.compose.references import ReferenceList
 from curbside.domain import Evidence, Passage
 from curbside.ingest.sentences import split_sentences
+from curbside.understand.drugs import find_drug_mentions
 
 #: Below this retrieval confidence the article says the evidence is insufficient
 #: Calibrated with benchmarks/calibrate_confidence.py (PubMedQA and BioASQ questions with and
@@ -65,6 +66,10 @@ class ComposeInput:
     #: Optional: all passages of the top-ranked source (from the store), so the consensus meter
     #: reads its conclusions or results even when those passages were not among the evidence.
     top_source_passages: Sequence[Passage] | None = None
+    #: The drugs the question names, each as its names (as written, generic, brands). When
+    #: given, claims come only from sources whose retrieved text or title names one of them:
+    #: an answer about other drugs is no answer.
+    drugs: Sequence[Sequence[str]] = ()
 
 
 #: A sentence about how a study was run (enrolment, allocation, dosing schedule of the trial).
@@ -123,6 +128,10 @@ class ExtractiveComposer:
             for c in extract_candidates(inp.evidence, terms, inp.source_texts)
             if c.relevance >= MIN_RELEVANCE and c.features["overlap"] > 0
         ]
+        if inp.drugs:
+            naming = {e.source.id for e in inp.evidence
+                      if names_a_drug(f"{e.source.title} {e.passage.text}", inp.drugs)}
+            cands = [c for c in cands if c.evidence.source.id in naming]
         cands.sort(key=_score, reverse=True)
         # Two relevant sentences at least; one is enough when the match is not weak (a
         # strongly matched source whose other sentences don't repeat the question's words).
@@ -134,7 +143,7 @@ class ExtractiveComposer:
 
         def take(c: Candidate) -> Claim | None:
             for prev, claim in chosen:
-                if prev is c or jaccard(prev.text, c.text) >= MERGE_SIMILARITY:
+                if prev is c or same_claim(prev.text, c.text):
                     if prev is not c and c.evidence.source.id != prev.evidence.source.id:
                         n = refs.cite(
                             c.evidence.source, c.evidence.passage.id, c.evidence.passage.text
@@ -163,7 +172,7 @@ class ExtractiveComposer:
                 article.lead.append(cl)
         # Fold near-duplicates of the lead into its citations.
         for c in cands:
-            if jaccard(c.text, article.lead[0].text) >= MERGE_SIMILARITY:
+            if same_claim(c.text, article.lead[0].text):
                 take(c)
 
         plan = PLANS.get(inp.question_type, PLANS["other"])
@@ -307,6 +316,34 @@ def consensus_basis_of(
         sents, kind = split_sentences(best.text), "other"
     sents = [s.strip() for s in sents if len(s.split()) >= 3]
     return list(dict.fromkeys(sents))[:n], kind
+
+
+_NUMBERS = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def same_claim(a: str, b: str) -> bool:
+    """Two sentences say the same thing (one claim, both citations): most of their words
+    shared, the same numbers, and the same drugs ("Naproxen relieves pain ..." and
+    "Acetaminophen relieves pain ..." are two claims)."""
+    if jaccard(a, b) < MERGE_SIMILARITY:
+        return False
+    if sorted(_NUMBERS.findall(a)) != sorted(_NUMBERS.findall(b)):
+        return False
+    return {d.generic for d in find_drug_mentions(a)} == {
+        d.generic for d in find_drug_mentions(b)}
+
+
+def names_a_drug(text: str, drugs: Sequence[Sequence[str]]) -> bool:
+    """Whether `text` names one of the drugs (any of each drug's names, whole words)."""
+    low = text.lower()
+    for names in drugs:
+        for name in names:
+            n = name.lower().strip()
+            if len(n) >= 3 and n in low and re.search(
+                r"(?<!\w)" + re.escape(n) + r"(?:s|es)?(?!\w)", low
+            ):
+                return True
+    return False
 
 
 def _not_a_finding(c: Candidate) -> bool:

@@ -178,6 +178,7 @@ def compose_input(
         top_source_passages=(
             rt.store.passages_of(result.evidence[0].source.id) if result.evidence else None
         ),
+        drugs=[(d.text, d.generic, *d.synonyms) for d in a.drugs],
     )
 
 
