@@ -75,6 +75,11 @@ class Consensus(BaseModel):
     contradicts: int = 0
     neutral: int = 0
     basis: list[str] = Field(default_factory=list, description="Why: the counted sentences, cited.")
+    probabilities: dict[str, float] | None = Field(
+        None,
+        description="The stance model's probabilities of yes / no / maybe when it gave the "
+        "verdict; supports / contradicts / neutral then count the sentences' stance cues only.",
+    )
 
 
 class PremiseFinding(BaseModel):

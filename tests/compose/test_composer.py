@@ -304,3 +304,20 @@ def test_near_duplicates_merge_only_with_the_same_numbers_and_drugs() -> None:
     assert not same_claim(a, "Acetaminophen relieves pain after dental surgery in most adults.")
     assert not same_claim("Pain fell by 30% with naproxen after dental surgery in adults.",
                           "Pain fell by 40% with naproxen after dental surgery in adults.")
+
+
+def test_consensus_shows_the_stance_model_beside_the_cue_counts() -> None:
+    from curbside.article import Consensus
+    from curbside.render.formats import consensus_detail, render_html, render_text
+
+    votes = Consensus(verdict="supports", supports=3, contradicts=1, neutral=2)
+    assert consensus_detail(votes) == "supports 3, contradicts 1, neutral 2"
+    model = Consensus(verdict="contradicts", neutral=6,
+                      probabilities={"yes": 0.21, "no": 0.55, "maybe": 0.24})
+    detail = consensus_detail(model)
+    assert detail == ("stance model: yes 21%, no 55%, maybe 24%; sentence cues: supports 0, "
+                      "contradicts 0, neutral 6")
+    art = Article.model_validate({"question": "Q?", "title": "Q", "created_at": "2025-01-01",
+                                  "settings_fingerprint": "x", "consensus": model.model_dump()})
+    assert f"Consensus meter: contradicts ({detail})" in render_text(art).replace("\n", " ")
+    assert "stance model: yes 21%" in render_html(art)

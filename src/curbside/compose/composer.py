@@ -216,6 +216,11 @@ class ExtractiveComposer:
                 contradicts=result.contradicts,
                 neutral=result.neutral,
                 basis=basis,
+                probabilities=(
+                    {k: round(v, 3) for k, v in result.probabilities.items()}
+                    if result.probabilities and result.verdict != "insufficient"
+                    else None
+                ),
             )
             article.bottom_line.append(Claim(text=VERDICT_TEXT[result.verdict], ours=True))
         # Bottom line: the strongest conclusion or recommendation sentence.

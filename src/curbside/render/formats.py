@@ -7,7 +7,7 @@ import json
 import re
 import textwrap
 
-from curbside.article import Article, Claim, Reference
+from curbside.article import Article, Claim, Consensus, Reference
 
 DISCLAIMER = {
     "clinician": (
@@ -24,6 +24,17 @@ DISCLAIMER = {
         "own situation. If you think you may have an emergency, call your local emergency number."
     ),
 }
+
+
+def consensus_detail(cm: Consensus) -> str:
+    """The counts behind a consensus verdict, and the stance model's probabilities when the
+    model gave it (the counts are then the sentences' stance cues, not the verdict's votes)."""
+    counts = f"supports {cm.supports}, contradicts {cm.contradicts}, neutral {cm.neutral}"
+    if not cm.probabilities:
+        return counts
+    p = cm.probabilities
+    model = ", ".join(f"{k} {p.get(k, 0.0):.0%}" for k in ("yes", "no", "maybe"))
+    return f"stance model: {model}; sentence cues: {counts}"
 
 
 def _cites(c: Claim, fmt: str = "text") -> str:
@@ -87,10 +98,7 @@ def render_text(a: Article, width: int = 100) -> str:
         out.append("")
     if a.consensus:
         cm = a.consensus
-        out.append(
-            f"Consensus meter: {cm.verdict} (supports {cm.supports}, contradicts "
-            f"{cm.contradicts}, neutral {cm.neutral})"
-        )
+        out.append(f"Consensus meter: {cm.verdict} ({consensus_detail(cm)})")
         out.append("")
     out += ["Bottom line", w.fill(" ".join(c.text + _cites(c) for c in a.bottom_line)), ""]
     for n in a.notices:
@@ -136,8 +144,7 @@ def render_markdown(a: Article) -> str:
     if a.consensus:
         cm = a.consensus
         out += [
-            f"**Consensus meter:** {cm.verdict} (supports {cm.supports}, contradicts "
-            f"{cm.contradicts}, neutral {cm.neutral})",
+            f"**Consensus meter:** {cm.verdict} ({consensus_detail(cm)})",
             "",
         ]
     out += ["## Bottom line", " ".join(c.text + _cites(c, "md") for c in a.bottom_line), ""]
@@ -180,6 +187,9 @@ def render_html(a: Article) -> str:
         parts.append(
             f"<{tag}>" + "".join(f"<li>{claims([c])}</li>" for c in s.claims) + f"</{tag}>"
         )
+    if a.consensus:
+        parts.append(f"<p>Consensus meter: <strong>{e(a.consensus.verdict)}</strong> "
+                     f"({e(consensus_detail(a.consensus))})</p>")
     parts += ["<h2>Bottom line</h2>", f"<p>{claims(a.bottom_line)}</p>", "<h2>References</h2><ol>"]
     parts += [
         f"<li value='{r.n}'><strong>{e(r.type)}</strong> {e(r.ama)}</li>" for r in a.references
