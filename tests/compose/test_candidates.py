@@ -91,6 +91,8 @@ def test_aims_and_notes_about_the_document_are_not_candidates() -> None:
     assert not is_aim("This study showed that bupropion did not change withdrawal symptoms.")
     text = ("The purposes of this review were to check gabapentin dosing schedules. "
             "Detailed guidelines for simvastatin are beyond the scope of this article. "
+            "For gabapentin in children, see the National Guideline Clearinghouse (NGC) summary "
+            "of the epilepsy guideline. "
             "Gabapentin was well tolerated at doses of 3600 mg a day.")
     cands = extract_candidates([_evidence(text, SourceKind.REVIEW)], {"gabapentin"}, {})
     assert [c.text for c in cands] == ["Gabapentin was well tolerated at doses of 3600 mg a day."]

@@ -62,6 +62,7 @@ _NAME_END = _wordset(
 )
 #: Sentences about the document rather than the evidence.
 _META = re.compile(r"\b(beyond the scope of|see (the )?(section|table|figure|appendix)|"
+                   r"see the [^.]{0,80}\b(summary|guideline|document)\b|"
                    r"(is|are) (described|discussed|summari[sz]ed) (below|above|elsewhere))\b", re.I)
 #: A study's aim or design statement: says what was studied, not what was found.
 AIM = re.compile(
