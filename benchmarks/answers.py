@@ -226,12 +226,6 @@ def main_prepare(which: Sequence[str]) -> None:
 
 
 # ----------------------------------------------------------------------- stance model training
-def _sentences(text: str) -> list[str]:
-    from curbside.ingest.sentences import sentence_spans
-
-    return [text[a:b].strip() for a, b in sentence_spans(text) if len(text[a:b].split()) >= 4]
-
-
 def stance_examples(pmids: Sequence[str]) -> list[dict[str, Any]]:
     """The consensus basis the answer pipeline itself builds for each calibration question,
     in both settings: retrieval over that setting's home, then the composer's
@@ -483,23 +477,6 @@ def run_verdict(rt: Runtime, question: str) -> Run:
     result = retriever(rt).search(q, k=12)
     art, _ = ExtractiveComposer().compose(compose_input(rt, q, result, with_similarity=False))
     return Run(question, art, time.perf_counter() - t0, list(result.evidence))
-
-
-def own_source_basis(evidence: Sequence[Any], n: int = 5) -> list[str]:
-    """The proposed consensus basis: sentences of the top-ranked source only: its
-    conclusion/recommendation passages in order, else its results passages, last sentence
-    first (no relevance or sentence-start filters)."""
-    if not evidence:
-        return []
-    top = evidence[0].source.id
-    mine = [e for e in evidence if e.source.id == top]
-    concl = [
-        e for e in mine if any(k in (e.passage.section or "").upper() for k in ("CONCLU", "RECOMM"))
-    ]
-    if concl:
-        return [s for e in concl for s in _sentences(e.passage.text)][:n]
-    res = [e for e in mine if "RESULT" in (e.passage.section or "").upper()] or mine[:1]
-    return [s for e in res for s in _sentences(e.passage.text)][::-1][:n]
 
 
 def verdict_of(art: Any) -> str:

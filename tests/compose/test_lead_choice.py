@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from curbside.compose.candidates import Candidate
-from curbside.compose.composer import _not_a_finding
+from curbside.compose.candidates import Candidate, not_a_finding
 from curbside.domain import Evidence, Passage, Source, SourceKind
 
 
@@ -15,6 +14,10 @@ def _cand(text: str, title: str = "Exercise therapy for chronic low back pain") 
     p = Passage(id=1, uid="u", source_id=1, ord=0, section="RESULTS", text=text,
                 char_start=0, char_end=len(text))
     return Candidate(text=text, original=text, evidence=Evidence(p, src), start=0, end=len(text))
+
+
+def _not_a_finding(c: Candidate) -> bool:
+    return not_a_finding(c.text, c.evidence.source.title)
 
 
 def test_aims_and_titles_are_not_findings() -> None:

@@ -17,7 +17,7 @@ from curbside.render.modes import (
     readability_units,
     render_for_audience,
 )
-from curbside.render.plain import lay_text, move_statistics, split_sentence
+from curbside.render.plain import lay_text, split_sentence, split_statistics
 from curbside.understand.vocabulary import plain_word_pairs
 
 NUM = re.compile(r"\d+(?:[.,]\d+)*")
@@ -139,6 +139,11 @@ def test_property_split_keeps_numbers_negations_hedges(tokens: list[str]) -> Non
     pieces = split_sentence(text)
     assert pieces
     _kept(text, pieces)
+
+
+def move_statistics(text: str) -> str:
+    main, figures = split_statistics(text)
+    return f"{main} {figures}" if figures else main
 
 
 @pytest.mark.parametrize(("text", "expected"), [

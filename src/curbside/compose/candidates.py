@@ -161,12 +161,10 @@ def strip_heading(sentence: str, *, titled: bool) -> str:
     of ..." -> "The use of ...").
     """
     s = sentence
-    m = _LABEL.match(s)
-    if m and len(s[m.end():].split()) >= _MIN_WORDS:
-        s = s[m.end():]
-    m = _SECTION_WORD.match(s)
-    if m and len(s[m.end():].split()) >= _MIN_WORDS:
-        s = s[m.end():]
+    for label in (_LABEL, _SECTION_WORD):
+        m = label.match(s)
+        if m and len(s[m.end():].split()) >= _MIN_WORDS:
+            s = s[m.end():]
     if not titled:
         return s
     spans = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", s)]
@@ -214,6 +212,11 @@ def is_aim(text: str) -> bool:
     return bool(AIM.search(text))
 
 
+def not_a_finding(text: str, title: str) -> bool:
+    """A study aim, or the source's title repeated as a sentence: never a claim."""
+    return is_aim(text) or text.strip().rstrip(".").lower() == title.strip().rstrip(".").lower()
+
+
 def query_terms(words: Sequence[str]) -> set[str]:
     return {w for w in (t.lower() for t in words) if w not in STOPWORDS and len(w) > 2}
 
@@ -235,7 +238,6 @@ def extract_candidates(
         text = ev.passage.text
         defined = definitions(source_texts.get(ev.source.id, text))
         titled = ev.source.kind in (SourceKind.GUIDELINE, SourceKind.PATIENT_INFO)
-        title = ev.source.title.strip().rstrip(".").lower()
         for a, b in sentence_spans(text):
             core = strip_heading(text[a:b], titled=titled)
             a = b - len(core)
@@ -252,10 +254,10 @@ def extract_candidates(
                 continue
             if not _FINISHED.search(original.rstrip()) or _FLAT_BULLETS.search(original):
                 continue
-            if is_aim(original) or _META.search(original) or is_heading(original):
-                continue  # what a study set out to do, or a note about the document
-            if original.strip().rstrip(".").lower() == title:
-                continue  # the title repeated as a sentence
+            if not_a_finding(original, ev.source.title) or _META.search(original):
+                continue  # an aim, the title again, or a note about the document
+            if is_heading(original):
+                continue
             words = {_stem(w) for w in tokens(original) if len(w) > 2}
             overlap = len(words & stems) / max(1, len(stems))
             cand = Candidate(

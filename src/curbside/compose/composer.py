@@ -16,7 +16,6 @@ from curbside.article import Article, ArticleSection, Claim, Consensus, Span
 from curbside.compose.candidates import (
     Candidate,
     extract_candidates,
-    is_aim,
     jaccard,
     query_terms,
 )
@@ -157,14 +156,13 @@ class ExtractiveComposer:
             chosen.append((c, claim))
             return claim
 
-        # Lead: the strongest evidence first (guidelines, reviews, conclusions).
-        # Study aims ("To determine whether...") and bare titles never lead or conclude.
-        leadable = [c for c in cands if not _not_a_finding(c)] or cands
+        # Lead: the strongest evidence first (guidelines, reviews, conclusions). Study aims and
+        # bare titles are never candidates (`candidates.not_a_finding`).
         strong = [
             c
-            for c in leadable
+            for c in cands
             if c.level <= 2 or "CONCLUSION" in c.section or "RECOMMENDATION" in c.section
-        ] or leadable
+        ] or cands
         strong = self._semantic_order(inp, strong[:8]) + strong[8:]
         for c in strong[:1]:
             cl = take(c)
@@ -277,13 +275,6 @@ def is_yes_no(question: str, question_type: str) -> bool:
     return question_type == "yes_no" or (q.endswith("?") and not _WH.search(q))
 
 
-def consensus_basis(
-    evidence: Sequence[Evidence], source_passages: Sequence[Passage] | None = None, n: int = 6
-) -> list[str]:
-    """Sentences the consensus meter reads (see `consensus_basis_of`)."""
-    return consensus_basis_of(evidence, source_passages, n)[0]
-
-
 _CONCL_SECTIONS = ("CONCLU", "RECOMM", "INTERPRETATION", "IMPLICATION")
 _RESULT_SECTIONS = ("RESULT", "FINDING", "OUTCOME")
 
@@ -349,12 +340,6 @@ def names_a_drug(text: str, drugs: Sequence[Sequence[str]]) -> bool:
             ):
                 return True
     return False
-
-
-def _not_a_finding(c: Candidate) -> bool:
-    """A study aim, or the source's title repeated as a sentence."""
-    title = c.evidence.source.title.strip().rstrip(".").lower()
-    return is_aim(c.text) or c.text.strip().rstrip(".").lower() == title
 
 
 def _same(a: Candidate, b: Candidate) -> bool:

@@ -381,12 +381,6 @@ def _brackets(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def move_statistics(text: str) -> str:
-    """`split_statistics` joined again: the sentence, then its figures."""
-    main, figures = split_statistics(text)
-    return f"{main} {figures}" if figures else main
-
-
 def split_statistics(text: str) -> tuple[str, str | None]:
     """The sentence with its statistics brackets moved to a short sentence of their own after
     it: "... side effects (P < 0.050) and nausea (P < 0.001)." -> ("... side effects and
