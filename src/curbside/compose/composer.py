@@ -20,7 +20,14 @@ from curbside.compose.candidates import (
     query_terms,
 )
 from curbside.compose.consensus import WEAK_MATCH, consensus
-from curbside.compose.plan import HEADINGS, PLANS, matches, title_case
+from curbside.compose.plan import (
+    HEADINGS,
+    NO_FREQUENCY_TEXT,
+    asks_frequency,
+    matches,
+    plan_for,
+    title_case,
+)
 from curbside.compose.references import ReferenceList
 from curbside.domain import Evidence, Passage
 from curbside.ingest.sentences import split_sentences
@@ -173,7 +180,7 @@ class ExtractiveComposer:
             if same_claim(c.text, article.lead[0].text):
                 take(c)
 
-        plan = PLANS.get(inp.question_type, PLANS["other"])
+        plan = plan_for(inp.question, inp.question_type)
         used = {id(c) for c, _ in chosen}
         for kind in plan:
             pool = [c for c in cands if id(c) not in used]
@@ -202,6 +209,13 @@ class ExtractiveComposer:
                     section.intro = Claim(text="Guidelines recommend:", ours=True)
                 elif kind == "key_evidence" and n_sources > 1:
                     section.intro = Claim(text=f"Evidence from {n_sources} sources:", ours=True)
+                article.sections.append(section)
+            elif (
+                kind == "prevalence"
+                and asks_frequency(inp.question)
+                and not any(matches("prevalence", c.text) for c, _ in chosen)
+            ):
+                section.intro = Claim(text=NO_FREQUENCY_TEXT, ours=True)
                 article.sections.append(section)
 
         # Consensus for yes/no questions: stance of the top-ranked source's conclusions.

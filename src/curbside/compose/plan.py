@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import re
 
+_PEOPLE = (
+    r"(patients|cases|people|adults|children|women|men|individuals|subjects|persons|those|"
+    r"the population|population)"
+)
+
 SECTION_CUES: dict[str, re.Pattern[str]] = {
     "recommendations": re.compile(
         r"\b(recommend\w*|should|suggest(s|ed)?|first[- ]line|is indicated|are indicated|"
@@ -29,9 +34,15 @@ SECTION_CUES: dict[str, re.Pattern[str]] = {
         r"natural history|long-term|remission|relaps\w*|chronic\w*)\b",
         re.I,
     ),
+    # A bare percentage is not a frequency ("75% to 100% pain relief"); a share of people is.
     "prevalence": re.compile(
-        r"\b(prevalen\w*|incidence|common(ly)?|accounts? for|proportion|frequen\w*|"
-        r"\d+(\.\d+)?\s?(%|percent)|of (all )?(patients|cases|adults|people))",
+        r"\b(prevalen\w*|incidence|common(ly)?|uncommon|rare(ly)?|accounts? for|proportion of|"
+        r"frequen(t|tly|cy) (in|among|of|seen|found|observed|reported)|most frequent\w*|"
+        r"(\d+(\.\d+)?\s?(%|percent)|half|a third|a quarter|majority|minority) of (all |the )?"
+        + _PEOPLE
+        + r"|(one|\d+) in (\w+|\d+) (of (all |the )?)?"
+        + _PEOPLE
+        + r")",
         re.I,
     ),
     "etiology": re.compile(
@@ -39,10 +50,16 @@ SECTION_CUES: dict[str, re.Pattern[str]] = {
         r"pathogen\w*|contribut\w+)\b",
         re.I,
     ),
+    # Limits of the evidence, not of a patient ("self-limited", "limited diagnostic value").
     "limits": re.compile(
-        r"\b(insufficient|limited|low[- ]quality|very low|uncertain\w*|unclear|further research|"
-        r"more research|further (studies|trials)|heterogene\w*|risk of bias|small (sample|number)|"
-        r"inconclusive|lack of (evidence|data)|no (good|high)[- ]quality)\b",
+        r"\b(insufficient (evidence|data|information)|limited (evidence|data|research)|"
+        r"(evidence|data|research|studies|literature)( (for|on|about|of|regarding) [^.;]{1,80}?)?"
+        r" (is|are|was|were|remains?) (limited|insufficient|lacking|sparse|weak|inconclusive|"
+        r"conflicting|scarce|of (low|poor) quality)|"
+        r"low[- ]quality|very low|uncertain\w*|unclear|further research|more research|"
+        r"further (studies|trials|investigation)|heterogene\w*|risk of bias|small (sample|"
+        r"number|studies|trials)|few (studies|trials)|inconclusive|lack of (evidence|data|"
+        r"studies)|no (good|high)[- ]quality)\b",
         re.I,
     ),
 }
@@ -69,6 +86,30 @@ PLANS: dict[str, list[str]] = {
     "drug_information": ["recommendations", "treatment", "key_evidence", "limits"],
     "other": ["key_evidence", "recommendations", "diagnosis", "treatment", "limits"],
 }
+
+
+_ASKS_FREQUENCY = re.compile(
+    r"\b(common(ly)?|uncommon|prevalen\w*|incidence|how often|frequen\w*|rare|rarely|"
+    r"how many (people|patients|children|adults|women|men)|how likely)\b",
+    re.I,
+)
+#: Said (as ours) when the question asks how common something is and no source sentence in
+#: the evidence gives a frequency: the gap is part of the answer.
+NO_FREQUENCY_TEXT = "The sources found give no figure for how common this is."
+
+
+def asks_frequency(question: str) -> bool:
+    """ "Is X a common cause of Y?", "How often does X happen?" """
+    return bool(_ASKS_FREQUENCY.search(question))
+
+
+def plan_for(question: str, question_type: str) -> list[str]:
+    """The sections to fill, in order; a question about frequency always gets "How common
+    it is" (second, after the type's first section, unless its plan has it already)."""
+    plan = list(PLANS.get(question_type, PLANS["other"]))
+    if asks_frequency(question) and "prevalence" not in plan:
+        plan.insert(1, "prevalence")
+    return plan
 
 
 def matches(section: str, text: str) -> bool:
