@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from curbside.compose.composer import ComposeInput, ExtractiveComposer
-from curbside.compose.plan import NO_FREQUENCY_TEXT, asks_frequency, matches, plan_for
+from curbside.article import Article
+from curbside.compose.plan import (
+    NO_DEFINITION_TEXT,
+    NO_FREQUENCY_TEXT,
+    asks_frequency,
+    definition_subject,
+    defines,
+    matches,
+    plan_for,
+)
 from curbside.domain import Evidence, Passage, Source, SourceKind
 
 
@@ -97,3 +106,78 @@ def test_no_frequency_in_the_evidence_is_said_not_guessed() -> None:
     # a question that doesn't ask how common gets no note
     sections = _compose("Does gout cause foot pain?", texts[:2])
     assert not any(s[0] == "prevalence" for s in sections)
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("what is morphine", "morphine"),
+        ("What are sacroiliac joints?", "sacroiliac joints"),
+        ("Define sciatica.", "sciatica"),
+        ("What is meant by sciatica?", "sciatica"),
+        ("what does HLA-B27 mean?", "HLA-B27"),
+        ("Is morphine safe in pregnancy?", None),
+    ],
+)
+def test_definition_subject(question: str, subject: str | None) -> None:
+    assert definition_subject(question) == subject
+
+
+@pytest.mark.parametrize(
+    ("sentence", "defining"),
+    [
+        ("Morphine is an opioid analgesic used for severe pain.", True),
+        ("Morphine, an opioid agonist, relieves pain after surgery.", True),
+        ("Sciatica refers to pain along the sciatic nerve.", True),
+        ("Sacroiliac joints (SIJ) are the joints between the sacrum and the ilium.", True),
+        ("Similar global satisfaction with the morphine treatments was reported.", False),
+        ("Morphine is effective after caesarean section.", False),
+    ],
+)
+def test_defines(sentence: str, defining: bool) -> None:
+    subject = "sacroiliac joint" if "acroiliac" in sentence else sentence.split()[0].strip(",")
+    assert defines(subject.lower(), sentence) is defining
+
+
+def _article(question: str, qtype: str, texts: list[str]) -> Article:
+    src = Source(
+        id=1, external_id="pmid:1", version=1, kind=SourceKind.RCT, title="Opioids after surgery",
+        container=None, container_abbrev=None, year=2020, authors=[], pmid="1", doi=None,
+        url=None, publication_types=[], mesh_terms=[], retracted=False, is_current=True,
+        content_hash="h", meta={}, ingested_at="",
+    )  # fmt: skip
+    ev = [
+        Evidence(
+            source=src,
+            passage=Passage(id=10 + i, uid=f"u{i}", source_id=1, ord=i, section="", text=t,
+                            char_start=0, char_end=len(t)),
+            scores={"final": 1.0 - 0.1 * i},
+        )
+        for i, t in enumerate(texts)
+    ]
+    art, _ = ExtractiveComposer(max_per_source=5).compose(ComposeInput(
+        question=question, question_type=qtype, terms=["morphine"], evidence=ev,
+        confidence=0.9, source_texts={}))  # fmt: skip
+    return art
+
+
+def test_a_definition_question_leads_with_a_definition_or_says_there_is_none() -> None:
+    findings = [
+        "Morphine requirements fell with age after surgery in infants.",
+        "Sustained-release morphine once daily was as effective as immediate-release morphine.",
+    ]
+    definition = "Morphine is an opioid analgesic given for severe pain."
+    art = _article("What is morphine?", "definition", [*findings, definition])
+    assert [c.text for c in art.lead] == [definition]
+    assert not any(s.intro and s.intro.text == NO_DEFINITION_TEXT for s in art.sections)
+    art = _article("What is morphine?", "definition", findings)
+    assert art.lead and art.lead[0].text in findings
+    first = art.sections[0]
+    assert first.intro is not None and first.intro.text == NO_DEFINITION_TEXT
+    assert first.intro.ours and not first.intro.citations
+    # other question types are not asked for a definition
+    art = _article("Does morphine relieve pain?", "yes_no", findings)
+    assert not any(s.intro and s.intro.text == NO_DEFINITION_TEXT for s in art.sections)
+    # one finding only: it leads, and the note still says that nothing defines morphine
+    art = _article("What is morphine?", "definition", findings[:1])
+    assert [s.intro.text for s in art.sections if s.intro] == [NO_DEFINITION_TEXT]

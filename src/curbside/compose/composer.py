@@ -22,8 +22,11 @@ from curbside.compose.candidates import (
 from curbside.compose.consensus import WEAK_MATCH, consensus
 from curbside.compose.plan import (
     HEADINGS,
+    NO_DEFINITION_TEXT,
     NO_FREQUENCY_TEXT,
     asks_frequency,
+    definition_subject,
+    defines,
     matches,
     plan_for,
     title_case,
@@ -171,6 +174,13 @@ class ExtractiveComposer:
             if c.level <= 2 or "CONCLUSION" in c.section or "RECOMMENDATION" in c.section
         ] or cands
         strong = self._semantic_order(inp, strong[:8]) + strong[8:]
+        # "What is X?": a sentence that defines X leads; without one, the article says so.
+        subject = definition_subject(inp.question) if inp.question_type == "definition" else None
+        defining = [c for c in cands if subject and defines(subject, c.text)]
+        if defining:
+            strong = self._semantic_order(inp, defining[:8]) + [
+                c for c in strong if c not in defining
+            ]
         for c in strong[:1]:
             cl = take(c)
             if cl:
@@ -181,6 +191,7 @@ class ExtractiveComposer:
                 take(c)
 
         plan = plan_for(inp.question, inp.question_type)
+        undefined = subject is not None and not defining
         used = {id(c) for c, _ in chosen}
         for kind in plan:
             pool = [c for c in cands if id(c) not in used]
@@ -209,6 +220,9 @@ class ExtractiveComposer:
                     section.intro = Claim(text="Guidelines recommend:", ours=True)
                 elif kind == "key_evidence" and n_sources > 1:
                     section.intro = Claim(text=f"Evidence from {n_sources} sources:", ours=True)
+                if undefined:
+                    section.intro = Claim(text=NO_DEFINITION_TEXT, ours=True)
+                    undefined = False
                 article.sections.append(section)
             elif (
                 kind == "prevalence"
@@ -217,6 +231,11 @@ class ExtractiveComposer:
             ):
                 section.intro = Claim(text=NO_FREQUENCY_TEXT, ours=True)
                 article.sections.append(section)
+
+        if undefined:  # every claim went to the lead: the note stands on its own
+            article.sections.insert(0, ArticleSection(
+                heading=HEADINGS["key_evidence"], kind="key_evidence",
+                intro=Claim(text=NO_DEFINITION_TEXT, ours=True)))  # fmt: skip
 
         # Consensus for yes/no questions: stance of the top-ranked source's conclusions.
         if is_yes_no(inp.question, inp.question_type):

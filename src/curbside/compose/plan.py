@@ -112,6 +112,39 @@ def plan_for(question: str, question_type: str) -> list[str]:
     return plan
 
 
+_SUBJECT = re.compile(
+    r"^\W*(?:(?:what|who)\s+(?:is|are)\s+(?:an?\s+|the\s+)?(?:meant by\s+)?|define\s+|"
+    r"(?:the\s+)?(?:definition|meaning)\s+of\s+(?:an?\s+|the\s+)?|"
+    r"what\s+does\s+(?=.{1,60}\bmean\b))(?P<x>[^?,;.]{1,60}?)(?:\s+mean)?\s*[?.!]*\s*$",
+    re.I,
+)
+
+
+def definition_subject(question: str) -> str | None:
+    """What a definition question asks about: "What is morphine?" -> "morphine"."""
+    m = _SUBJECT.match(" ".join(question.split()))
+    return m.group("x").strip() if m else None
+
+
+def defines(subject: str, sentence: str) -> bool:
+    """Whether the sentence defines the subject: "Morphine is an opioid ...", "Sciatica
+    refers to ...", "Morphine, an opioid agonist, ...", "Sacroiliac joints (SIJ) are ..."."""
+    name = re.escape(subject.strip()).replace(r"\ ", r"\s+")
+    return bool(
+        re.search(
+            rf"\b{name}(e?s)?\s*(\([^)]{{1,40}}\)\s*)?(,\s*(an?|the)\s|(is|are)\s+(an?|the|one|"
+            rf"a\s+type|used|made|given|called|caused|characteri[sz]ed|defined)\b|refers?\s+to\b|"
+            rf"(is|are)\s+defined\s+as\b|means\b)",
+            sentence,
+            re.I,
+        )
+    )
+
+
+#: Said (as ours) when a definition question finds no sentence that defines its subject.
+NO_DEFINITION_TEXT = "None of the sources found defines this; they report the following about it."
+
+
 def matches(section: str, text: str) -> bool:
     cue = SECTION_CUES.get(section)
     return bool(cue and cue.search(text))
