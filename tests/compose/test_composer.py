@@ -321,3 +321,35 @@ def test_consensus_shows_the_stance_model_beside_the_cue_counts() -> None:
                                   "settings_fingerprint": "x", "consensus": model.model_dump()})
     assert f"Consensus meter: contradicts ({detail})" in render_text(art).replace("\n", " ")
     assert "stance model: yes 21%" in render_html(art)
+
+
+def test_two_named_substances_are_answered_from_sources_naming_both_or_the_gap_is_said() -> None:
+    from curbside.compose.composer import NOT_TOGETHER_TEXT, ComposeInput, ExtractiveComposer
+    from curbside.understand.analysis import analyze_query
+
+    question = "Can I take tylenol after a cocktail?"
+    a = analyze_query(question)
+    drugs = [(d.text, d.generic, *d.synonyms) for d in a.drugs]
+    assert {d.generic for d in a.drugs} == {"acetaminophen", "alcohol"}
+    both = "Acetaminophen taken after drinking alcohol raises the risk of liver injury in adults."
+    one = "Acetaminophen taken after meals relieves pain in adults with arthritis."
+    other = "Ibuprofen taken after meals relieves pain in adults with arthritis."
+
+    def compose(texts: list[str]) -> Article:
+        ev = [Evidence(source=_src(i + 1), passage=_passage(10 + i, i + 1, 0, "RESULTS", t),
+                       scores={"final": 1.0}) for i, t in enumerate(texts)]
+        art, _ = ExtractiveComposer().compose(ComposeInput(
+            question=question, question_type="drug_information",
+            terms=["tylenol", "acetaminophen", "taken", "after", "alcohol", "adults"],
+            evidence=ev, confidence=0.9, source_texts={}, drugs=drugs))
+        return art
+
+    art = compose([both, one, other])
+    assert {c.text for c in art.all_claims() if not c.ours} == {both}
+    assert NOT_TOGETHER_TEXT not in [c.text for c in art.all_claims()]
+    # no source names both: each drug's own sources answer, and the article says so
+    art = compose([one, other])
+    assert {c.text for c in art.all_claims() if not c.ours} == {one}
+    assert art.sections[0].intro is not None and art.sections[0].intro.text == NOT_TOGETHER_TEXT
+    # a drug combination is not a drink
+    assert {d.generic for d in analyze_query("Is the HIV drug cocktail safe?").drugs} == set()

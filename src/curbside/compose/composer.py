@@ -137,14 +137,15 @@ class ExtractiveComposer:
             for c in extract_candidates(inp.evidence, terms, inp.source_texts)
             if c.relevance >= MIN_RELEVANCE and c.features["overlap"] > 0
         ]
-        if inp.drugs:
-            naming = {e.source.id for e in inp.evidence
-                      if names_a_drug(f"{e.source.title} {e.passage.text}", inp.drugs)}
-            cands = [c for c in cands if c.evidence.source.id in naming]
-        cands.sort(key=_score, reverse=True)
         # Two relevant sentences at least; one is enough when the match is not weak (a
         # strongly matched source whose other sentences don't repeat the question's words).
         need = 1 if inp.confidence >= WEAK_MATCH_CONFIDENCE else 2
+        gaps: list[str] = []
+        if inp.drugs:
+            cands, together = _naming_the_drugs(cands, inp.evidence, inp.drugs, need)
+            if not together:
+                gaps.append(NOT_TOGETHER_TEXT)
+        cands.sort(key=_score, reverse=True)
         if inp.confidence < self.min_confidence or len(cands) < need:
             return self._insufficient(article), refs
 
@@ -191,7 +192,8 @@ class ExtractiveComposer:
                 take(c)
 
         plan = plan_for(inp.question, inp.question_type)
-        undefined = subject is not None and not defining
+        if subject is not None and not defining:
+            gaps.insert(0, NO_DEFINITION_TEXT)
         used = {id(c) for c, _ in chosen}
         for kind in plan:
             pool = [c for c in cands if id(c) not in used]
@@ -220,9 +222,9 @@ class ExtractiveComposer:
                     section.intro = Claim(text="Guidelines recommend:", ours=True)
                 elif kind == "key_evidence" and n_sources > 1:
                     section.intro = Claim(text=f"Evidence from {n_sources} sources:", ours=True)
-                if undefined:
-                    section.intro = Claim(text=NO_DEFINITION_TEXT, ours=True)
-                    undefined = False
+                if gaps:  # what the evidence lacks comes first
+                    section.intro = Claim(text=" ".join(gaps), ours=True)
+                    gaps = []
                 article.sections.append(section)
             elif (
                 kind == "prevalence"
@@ -232,10 +234,10 @@ class ExtractiveComposer:
                 section.intro = Claim(text=NO_FREQUENCY_TEXT, ours=True)
                 article.sections.append(section)
 
-        if undefined:  # every claim went to the lead: the note stands on its own
+        if gaps:  # every claim went to the lead: the note stands on its own
             article.sections.insert(0, ArticleSection(
                 heading=HEADINGS["key_evidence"], kind="key_evidence",
-                intro=Claim(text=NO_DEFINITION_TEXT, ours=True)))  # fmt: skip
+                intro=Claim(text=" ".join(gaps), ours=True)))  # fmt: skip
 
         # Consensus for yes/no questions: stance of the top-ranked source's conclusions.
         if is_yes_no(inp.question, inp.question_type):
@@ -360,6 +362,39 @@ def same_claim(a: str, b: str) -> bool:
         return False
     return {d.generic for d in find_drug_mentions(a)} == {
         d.generic for d in find_drug_mentions(b)}
+
+
+#: Said (as ours) when a question names two or more drugs (or a drug and alcohol) and no
+#: source found names them all: each is covered, their combination is not.
+NOT_TOGETHER_TEXT = (
+    "None of the sources found discusses these together; what they say about each is below."
+)
+
+
+def _naming_the_drugs(
+    cands: list[Candidate],
+    evidence: Sequence[Evidence],
+    drugs: Sequence[Sequence[str]],
+    need: int,
+) -> tuple[list[Candidate], bool]:
+    """(candidates from sources naming the question's drugs, whether those sources name them
+    all). A source names a drug when its title or one of its retrieved passages does (its
+    other sentences may use an abbreviation). Sources naming every drug are preferred; when
+    they give fewer than `need` candidates, sources naming any one drug are used and the
+    second value is False."""
+    text: dict[int, str] = {}
+    for e in evidence:
+        text.setdefault(e.source.id, e.source.title)
+        if e.passage.text not in text[e.source.id]:
+            text[e.source.id] += " " + e.passage.text
+    named = {sid: [d for d in drugs if names_a_drug(t, [d])] for sid, t in text.items()}
+    any_drug = [c for c in cands if named.get(c.evidence.source.id)]
+    if len(drugs) < 2:
+        return any_drug, True
+    every = [c for c in any_drug if len(named[c.evidence.source.id]) == len(drugs)]
+    if len(every) >= need:
+        return every, True
+    return any_drug, not any_drug
 
 
 def names_a_drug(text: str, drugs: Sequence[Sequence[str]]) -> bool:

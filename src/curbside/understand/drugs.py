@@ -128,7 +128,42 @@ def find_drug_mentions(text: str) -> list[DrugMention]:
                 drugbank_id=dbid if isinstance(dbid, str) else None,
             )
         )
+    alcohol = _alcohol_mention(toks)
+    if alcohol is not None and "alcohol" not in seen:
+        out.append(alcohol)
     return out
+
+
+#: Words for alcoholic drinks. The drug dictionary has no entry for alcohol, yet "Can I take
+#: Tylenol after a cocktail?" asks about an interaction with it.
+_ALCOHOL_WORDS = frozenset(
+    "alcohol alcoholic ethanol booze beer beers wine wines liquor cocktail cocktails vodka "
+    "whisky whiskey rum tequila".split()
+)
+#: "drug cocktail", "antiretroviral cocktail": a combination of medicines, not a drink.
+_NOT_A_DRINK = frozenset(
+    "drug drugs medication medications medicine medicines antiretroviral lytic pain migraine "
+    "hiv aids triple chemotherapy vitamin".split()
+)
+ALCOHOL_NAMES = ("alcohol", "ethanol", "alcoholic", "drinking", "drinks", "wine", "beer")
+
+
+def _alcohol_mention(toks: list[tuple[str, int, int]]) -> DrugMention | None:
+    for i, (word, start, end) in enumerate(toks):
+        w = word.lower()
+        if w not in _ALCOHOL_WORDS:
+            continue
+        if w.startswith("cocktail") and i and toks[i - 1][0].lower() in _NOT_A_DRINK:
+            continue
+        return DrugMention(
+            text=word,
+            generic="alcohol",
+            brand=w != "alcohol",
+            synonyms=tuple(n for n in ALCOHOL_NAMES if n != "alcohol"),
+            start=start,
+            end=end,
+        )
+    return None
 
 
 def generic_name(name: str) -> str | None:
