@@ -181,3 +181,16 @@ def test_a_definition_question_leads_with_a_definition_or_says_there_is_none() -
     # one finding only: it leads, and the note still says that nothing defines morphine
     art = _article("What is morphine?", "definition", findings[:1])
     assert [s.intro.text for s in art.sections if s.intro] == [NO_DEFINITION_TEXT]
+
+
+def test_a_note_only_section_renders_in_every_format() -> None:
+    from curbside.article import ArticleSection, Claim
+    from curbside.render.formats import RENDERERS
+
+    art = _article("What is morphine?", "definition", ["Morphine requirements fell with age after surgery in infants."])
+    art.sections.append(ArticleSection(heading="How common it is", kind="prevalence",
+                                       intro=Claim(text=NO_FREQUENCY_TEXT, ours=True)))
+    for name in ("text", "md", "html"):
+        out = " ".join(RENDERERS[name](art).split())
+        assert NO_FREQUENCY_TEXT in out and NO_DEFINITION_TEXT in out, name
+        assert "<ul></ul>" not in out

@@ -184,9 +184,10 @@ def render_html(a: Article) -> str:
         if s.intro:
             parts.append(f"<p>{e(s.intro.text)}</p>")
         tag = "ol" if s.style == "numbered" else "ul"
-        parts.append(
-            f"<{tag}>" + "".join(f"<li>{claims([c])}</li>" for c in s.claims) + f"</{tag}>"
-        )
+        if s.claims:
+            parts.append(
+                f"<{tag}>" + "".join(f"<li>{claims([c])}</li>" for c in s.claims) + f"</{tag}>"
+            )
     if a.consensus:
         parts.append(f"<p>Consensus meter: <strong>{e(a.consensus.verdict)}</strong> "
                      f"({e(consensus_detail(a.consensus))})</p>")
