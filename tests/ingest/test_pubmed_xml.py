@@ -307,6 +307,10 @@ def test_invalid_utf8_rejects_the_rest_with_file_and_line(tmp_path: Path) -> Non
     assert isinstance(rej, RejectedRecord)
     assert str(p) in rej.reason and "line" in rej.reason
     assert rej.origin_position == 2
+    # the reason names the line of the bad bytes, whatever the parser's buffering
+    data = p.read_bytes()
+    line = data[: data.index(b"\xff\xfe")].count(b"\n") + 1
+    assert f"not valid UTF-8 at line {line}," in rej.reason
 
 
 def test_invalid_utf8_before_any_record_raises(tmp_path: Path) -> None:

@@ -14,11 +14,13 @@ once the parser has decoded ``&lt;``/``&gt;``.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from lxml import etree
 
@@ -121,6 +123,56 @@ def _pmids(el: etree._Element) -> list[str]:
     return [p for p in (_norm(x.text) for x in el.findall("PMID")) if p]
 
 
+class _Utf8Guard:
+    """A byte stream that ends just before the first bytes that are not valid UTF-8.
+
+    libxml2 decodes a whole input buffer before parsing it, so one bad byte used to cost the
+    records before it in the same buffer (lxml 6.2). The parser sees the valid part, yields
+    its records, then stops at the end of data; `bad` says where the real problem is.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self._line = 1
+        self._col = 0
+        self.bad: tuple[int, int] | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        if self.bad is not None:
+            return b""
+        chunk = self._raw.read(size if size and size > 0 else 65536)
+        if not chunk:
+            return b""
+        try:
+            self._decoder.decode(chunk)
+            good = chunk
+        except UnicodeDecodeError as e:
+            pending = self._decoder.getstate()[0]  # bytes of a character split across reads
+            good = chunk[: max(0, e.start - len(pending))]
+            self.bad = (0, 0)
+        self._advance(good)
+        if self.bad is not None:
+            self.bad = (self._line, self._col + 1)
+        return good
+
+    def _advance(self, data: bytes) -> None:
+        n = data.count(b"\n")
+        if n:
+            self._line += n
+            self._col = len(data) - data.rfind(b"\n") - 1
+        else:
+            self._col += len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+def _declares_other_encoding(head: bytes) -> bool:
+    m = re.match(rb"\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)", head)
+    return bool(m) and m.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8")
+
+
 class PubmedXmlReader:
     """Reads PubMed XML (``.xml``, ``.xml.gz``); one item per PubmedArticle / deleted PMID."""
 
@@ -133,8 +185,16 @@ class PubmedXmlReader:
         position = 0
         parsed = False
         with stream:
+            guard: _Utf8Guard | None = None
+            source: Any = stream
+            try:
+                head = stream.peek(200)[:200] if hasattr(stream, "peek") else b""
+            except (OSError, EOFError, zlib.error):
+                head = b""
+            if not _declares_other_encoding(head):
+                guard = source = _Utf8Guard(stream)
             context = etree.iterparse(
-                stream,
+                source,
                 events=("end",),
                 tag=_RECORD_TAGS,
                 resolve_entities=False,
@@ -158,7 +218,10 @@ class PubmedXmlReader:
                     _free(elem)
             except etree.XMLSyntaxError as e:
                 detail = str(e.msg or e)
-                if "line" not in detail:
+                if guard is not None and guard.bad is not None:
+                    line, col = guard.bad
+                    detail = f"bytes that are not valid UTF-8 at line {line}, column {col}"
+                elif "line" not in detail:
                     detail += f", line {e.lineno}"
                 msg = f"{origin}: XML error: {detail}"
                 hint = ("bytes that are not valid UTF-8?" if "encoding" in detail
