@@ -324,7 +324,12 @@ def test_consensus_shows_the_stance_model_beside_the_cue_counts() -> None:
 
 
 def test_two_named_substances_are_answered_from_sources_naming_both_or_the_gap_is_said() -> None:
-    from curbside.compose.composer import NOT_TOGETHER_TEXT, ComposeInput, ExtractiveComposer
+    from curbside.compose.composer import (
+        NOT_TOGETHER_TEXT,
+        VERDICT_TEXT,
+        ComposeInput,
+        ExtractiveComposer,
+    )
     from curbside.understand.analysis import analyze_query
 
     question = "Can I take tylenol after a cocktail?"
@@ -344,12 +349,17 @@ def test_two_named_substances_are_answered_from_sources_naming_both_or_the_gap_i
             evidence=ev, confidence=0.9, source_texts={}, drugs=drugs))
         return art
 
-    art = compose([both, one, other])
+    art = compose([other, both, one])
     assert {c.text for c in art.all_claims() if not c.ours} == {both}
     assert NOT_TOGETHER_TEXT not in [c.text for c in art.all_claims()]
-    # no source names both: each drug's own sources answer, and the article says so
-    art = compose([one, other])
+    # the meter reads the best-ranked source that names both, not the ibuprofen trial
+    assert art.consensus is not None and art.consensus.basis == [both]
+    # no source names both: each drug's own sources answer, and the article says so; the
+    # meter has nothing on the combination to read
+    art = compose([other, one])
     assert {c.text for c in art.all_claims() if not c.ours} == {one}
-    assert art.sections[0].intro is not None and art.sections[0].intro.text == NOT_TOGETHER_TEXT
+    assert art.lead[0].text == NOT_TOGETHER_TEXT and art.lead[0].ours
+    assert art.consensus is not None and art.consensus.verdict == "insufficient"
+    assert art.bottom_line[0].text == VERDICT_TEXT["insufficient"]
     # a drug combination is not a drink
     assert {d.generic for d in analyze_query("Is the HIV drug cocktail safe?").drugs} == set()

@@ -19,8 +19,9 @@ from curbside.compose.candidates import (
     jaccard,
     query_terms,
 )
-from curbside.compose.consensus import WEAK_MATCH, consensus
+from curbside.compose.consensus import WEAK_MATCH, ConsensusResult, consensus
 from curbside.compose.plan import (
+    FREQUENCY_WORDS,
     HEADINGS,
     NO_DEFINITION_TEXT,
     NO_FREQUENCY_TEXT,
@@ -131,7 +132,7 @@ class ExtractiveComposer:
             settings_fingerprint=inp.settings_fingerprint,
             retrieval_confidence=inp.confidence,
         )
-        terms = query_terms(inp.terms)
+        terms = query_terms(inp.terms) - FREQUENCY_WORDS
         cands = [
             c
             for c in extract_candidates(inp.evidence, terms, inp.source_texts)
@@ -141,8 +142,12 @@ class ExtractiveComposer:
         # strongly matched source whose other sentences don't repeat the question's words).
         need = 1 if inp.confidence >= WEAK_MATCH_CONFIDENCE else 2
         gaps: list[str] = []
+        # The consensus meter reads the top-ranked source the claims may come from.
+        basis_evidence = inp.evidence
+        together = True
         if inp.drugs:
-            cands, together = _naming_the_drugs(cands, inp.evidence, inp.drugs, need)
+            cands, allowed, together = _naming_the_drugs(cands, inp.evidence, inp.drugs, need)
+            basis_evidence = [e for e in inp.evidence if e.source.id in allowed]
             if not together:
                 gaps.append(NOT_TOGETHER_TEXT)
         cands.sort(key=_score, reverse=True)
@@ -222,9 +227,6 @@ class ExtractiveComposer:
                     section.intro = Claim(text="Guidelines recommend:", ours=True)
                 elif kind == "key_evidence" and n_sources > 1:
                     section.intro = Claim(text=f"Evidence from {n_sources} sources:", ours=True)
-                if gaps:  # what the evidence lacks comes first
-                    section.intro = Claim(text=" ".join(gaps), ours=True)
-                    gaps = []
                 article.sections.append(section)
             elif (
                 kind == "prevalence"
@@ -234,15 +236,17 @@ class ExtractiveComposer:
                 section.intro = Claim(text=NO_FREQUENCY_TEXT, ours=True)
                 article.sections.append(section)
 
-        if gaps:  # every claim went to the lead: the note stands on its own
-            article.sections.insert(0, ArticleSection(
-                heading=HEADINGS["key_evidence"], kind="key_evidence",
-                intro=Claim(text=" ".join(gaps), ours=True)))  # fmt: skip
+        if gaps:  # what the evidence lacks is said first, before anything near it
+            article.lead.insert(0, Claim(text=" ".join(gaps), ours=True))
 
         # Consensus for yes/no questions: stance of the top-ranked source's conclusions.
         if is_yes_no(inp.question, inp.question_type):
-            basis, kind = consensus_basis_of(inp.evidence, inp.top_source_passages)
+            basis, kind = consensus_basis_of(basis_evidence, inp.top_source_passages)
             result = consensus(inp.question, basis, basis_kind=kind, confidence=inp.confidence)
+            if not together:  # no source speaks to the combination the question asks about
+                result = ConsensusResult(
+                    "insufficient", result.supports, result.contradicts, result.neutral, 0.0
+                )
             article.consensus = Consensus(
                 verdict=result.verdict,
                 supports=result.supports,
@@ -258,6 +262,8 @@ class ExtractiveComposer:
             article.bottom_line.append(Claim(text=VERDICT_TEXT[result.verdict], ours=True))
         # Bottom line: the strongest conclusion or recommendation sentence.
         best = next((c for c in strong if not _same(c, chosen[0][0])), None) or chosen[0][0]
+        if defining:  # "What is X?": the definition is the bottom line too
+            best = chosen[0][0]
         claim = next((cl for c, cl in chosen if c is best), None)
         if claim is None:
             claim = take(best)
@@ -376,25 +382,27 @@ def _naming_the_drugs(
     evidence: Sequence[Evidence],
     drugs: Sequence[Sequence[str]],
     need: int,
-) -> tuple[list[Candidate], bool]:
-    """(candidates from sources naming the question's drugs, whether those sources name them
-    all). A source names a drug when its title or one of its retrieved passages does (its
-    other sentences may use an abbreviation). Sources naming every drug are preferred; when
-    they give fewer than `need` candidates, sources naming any one drug are used and the
-    second value is False."""
+) -> tuple[list[Candidate], set[int], bool]:
+    """(candidates from sources naming the question's drugs, those sources' ids, whether they
+    name them all). A source names a drug when its title or one of its retrieved passages does
+    (its other sentences may use an abbreviation). Sources naming every drug are preferred;
+    when they give fewer than `need` candidates, sources naming any one drug are used and the
+    third value is False."""
     text: dict[int, str] = {}
     for e in evidence:
         text.setdefault(e.source.id, e.source.title)
         if e.passage.text not in text[e.source.id]:
             text[e.source.id] += " " + e.passage.text
     named = {sid: [d for d in drugs if names_a_drug(t, [d])] for sid, t in text.items()}
-    any_drug = [c for c in cands if named.get(c.evidence.source.id)]
+    some = {sid for sid, found in named.items() if found}
+    any_drug = [c for c in cands if c.evidence.source.id in some]
     if len(drugs) < 2:
-        return any_drug, True
-    every = [c for c in any_drug if len(named[c.evidence.source.id]) == len(drugs)]
-    if len(every) >= need:
-        return every, True
-    return any_drug, not any_drug
+        return any_drug, some, True
+    every = {sid for sid in some if len(named[sid]) == len(drugs)}
+    both = [c for c in any_drug if c.evidence.source.id in every]
+    if len(both) >= need:
+        return both, every, True
+    return any_drug, some, not any_drug
 
 
 def names_a_drug(text: str, drugs: Sequence[Sequence[str]]) -> bool:

@@ -36,9 +36,12 @@ SECTION_CUES: dict[str, re.Pattern[str]] = {
     ),
     # A bare percentage is not a frequency ("75% to 100% pain relief"); a share of people is.
     "prevalence": re.compile(
-        r"\b(prevalen\w*|incidence|common(ly)?|uncommon|rare(ly)?|accounts? for|proportion of|"
+        r"\b(prevalen\w*|incidence|(is|are|was|were|remains?|not|very|less|more|most|"
+        r"relatively|fairly|quite) (un)?common|(un)?common (cause|in|among|condition|disorder|"
+        r"disease|problem|finding)|commonly (seen|found|occur\w*|affect\w*|reported|observed)|"
+        r"(is|are) rare|rarely (seen|occur\w*)|accounts? for|proportion of|"
         r"frequen(t|tly|cy) (in|among|of|seen|found|observed|reported)|most frequent\w*|"
-        r"(\d+(\.\d+)?\s?(%|percent)|half|a third|a quarter|majority|minority) of (all |the )?"
+        r"(\d+(\.\d+)?\s?(%|percent)|half|a third|a quarter) of (all |the )?"
         + _PEOPLE
         + r"|(one|\d+) in (\w+|\d+) (of (all |the )?)?"
         + _PEOPLE
@@ -96,6 +99,14 @@ _ASKS_FREQUENCY = re.compile(
 #: Said (as ours) when the question asks how common something is and no source sentence in
 #: the evidence gives a frequency: the gap is part of the answer.
 NO_FREQUENCY_TEXT = "The sources found give no figure for how common this is."
+
+
+#: How a question asks about frequency; these words say nothing about its topic, so they
+#: don't count when sentences are matched to the question ("Common symptoms of sepsis" is no
+#: answer to "How common is atrial fibrillation?").
+FREQUENCY_WORDS = frozenset(
+    "common commonly uncommon often frequent frequently rare rarely usual usually".split()
+)
 
 
 def asks_frequency(question: str) -> bool:

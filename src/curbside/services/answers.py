@@ -220,9 +220,11 @@ def _llm_body(
     body = ArticleSection(
         heading="Answer", kind="key_evidence", style="paragraph", claims=claims[1:]
     )
+    # The composer's notes on what the evidence lacks (ours, uncited) stay in front.
+    gaps = [c for c in article.lead if c.ours]
     return article.model_copy(
         update={
-            "lead": claims[:1],
+            "lead": gaps + claims[:1],
             "sections": [body] if body.claims else [],
             "writer": "llm",
             "model": out.model,
