@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from curbside.compose.composer import ComposeInput, ExtractiveComposer
 from curbside.article import Article
+from curbside.compose.composer import ComposeInput, ExtractiveComposer
 from curbside.compose.plan import (
     NO_DEFINITION_TEXT,
     NO_FREQUENCY_TEXT,
     asks_frequency,
-    definition_subject,
     defines,
+    definition_subject,
     matches,
     plan_for,
 )
@@ -29,7 +29,7 @@ from curbside.domain import Evidence, Passage, Source, SourceKind
         ("Back pain is very common.", True),
         # "common" naming a kind of thing, and a share of a recommendation's patients
         ("Common symptoms of sepsis are fever, chills and confusion.", False),
-        ("Rate control is recommended for the majority of patients with atrial fibrillation.", False),
+        ("Rate control is recommended for the majority of patients with heart failure.", False),
         ("One in five adults reports back pain each year.", True),
         # a bare percentage is an effect size or a threshold, not a frequency
         ("The evidence is good with 75% to 100% pain relief as the criterion standard.", False),
@@ -189,7 +189,8 @@ def test_a_note_only_section_renders_in_every_format() -> None:
     from curbside.article import ArticleSection, Claim
     from curbside.render.formats import RENDERERS
 
-    art = _article("What is morphine?", "definition", ["Morphine requirements fell with age after surgery in infants."])
+    finding = "Morphine requirements fell with age after surgery in infants."
+    art = _article("What is morphine?", "definition", [finding])
     assert art.lead[0].text == NO_DEFINITION_TEXT
     art.sections.append(ArticleSection(heading="How common it is", kind="prevalence",
                                        intro=Claim(text=NO_FREQUENCY_TEXT, ours=True)))

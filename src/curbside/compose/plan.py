@@ -105,7 +105,10 @@ NO_FREQUENCY_TEXT = "The sources found give no figure for how common this is."
 #: don't count when sentences are matched to the question ("Common symptoms of sepsis" is no
 #: answer to "How common is atrial fibrillation?").
 FREQUENCY_WORDS = frozenset(
-    "common commonly uncommon often frequent frequently rare rarely usual usually".split()
+    [
+        "common", "commonly", "uncommon", "often", "frequent", "frequently", "rare", "rarely",
+        "usual", "usually",
+    ]
 )
 
 

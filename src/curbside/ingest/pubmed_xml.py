@@ -170,7 +170,7 @@ class _Utf8Guard:
 
 def _declares_other_encoding(head: bytes) -> bool:
     m = re.match(rb"\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)", head)
-    return bool(m) and m.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8")
+    return m is not None and m.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8")
 
 
 class PubmedXmlReader:

@@ -137,13 +137,17 @@ def find_drug_mentions(text: str) -> list[DrugMention]:
 #: Words for alcoholic drinks. The drug dictionary has no entry for alcohol, yet "Can I take
 #: Tylenol after a cocktail?" asks about an interaction with it.
 _ALCOHOL_WORDS = frozenset(
-    "alcohol alcoholic ethanol booze beer beers wine wines liquor cocktail cocktails vodka "
-    "whisky whiskey rum tequila".split()
+    [
+        "alcohol", "alcoholic", "ethanol", "booze", "beer", "beers", "wine", "wines", "liquor",
+        "cocktail", "cocktails", "vodka", "whisky", "whiskey", "rum", "tequila",
+    ]
 )
 #: "drug cocktail", "antiretroviral cocktail": a combination of medicines, not a drink.
 _NOT_A_DRINK = frozenset(
-    "drug drugs medication medications medicine medicines antiretroviral lytic pain migraine "
-    "hiv aids triple chemotherapy vitamin".split()
+    [
+        "drug", "drugs", "medication", "medications", "medicine", "medicines", "antiretroviral",
+        "lytic", "pain", "migraine", "hiv", "aids", "triple", "chemotherapy", "vitamin",
+    ]
 )
 ALCOHOL_NAMES = ("alcohol", "ethanol", "alcoholic", "drinking", "drinks", "wine", "beer")
 
