@@ -115,3 +115,21 @@ def test_long_and_design_sentences_lose_weight() -> None:
                                   {})[0]
         cand.relevance = 1.0
         assert _score(cand) < _score(c[found])
+
+
+def test_a_term_of_several_words_matches_when_all_its_words_are_there() -> None:
+    text = "Beta-endorphin levels fell during alcohol withdrawal in most patients."
+    [c] = extract_candidates([_evidence(text)], {"beta-endorphin", "anxiety"}, {})
+    assert c.features["overlap"] == 0.5  # one of two terms; the hyphenated one counts whole
+    [c] = extract_candidates([_evidence(text)], {"alcohol use disorder", "withdrawal"}, {})
+    assert c.features["overlap"] == 0.5  # "use disorder" is missing: that term doesn't match
+
+
+def test_an_abbreviation_defined_elsewhere_in_the_source_counts_as_its_long_form() -> None:
+    text = "Levels of CRP fell with treatment in most adults."
+    source = "C-reactive protein (CRP) was measured weekly. " + text
+    [c] = extract_candidates([_evidence(text)], {"c-reactive protein"}, {1: source})
+    assert c.text.startswith("Levels of C-reactive protein (CRP) fell")
+    assert c.features["overlap"] == 1.0
+    [c] = extract_candidates([_evidence(text)], {"c-reactive protein"}, {})
+    assert c.features["overlap"] == 0.0

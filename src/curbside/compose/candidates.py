@@ -228,15 +228,24 @@ def _stem(w: str) -> str:
     return w
 
 
+def _term_stems(term: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in tokens(term) if len(w) > 2)
+
+
 def extract_candidates(
     evidence: Sequence[Evidence], terms: set[str], source_texts: dict[int, str]
 ) -> list[Candidate]:
     """Every usable sentence of the retrieved passages, scored for relevance to `terms`."""
-    stems = {_stem(t) for t in terms}
+    # A term matches when all its words are in the sentence: "beta-endorphin" and "alcohol use
+    # disorder" are one term each, while the sentence's words are single tokens.
+    parts = list(dict.fromkeys(_term_stems(t) for t in terms))
+    defined_by: dict[int, dict[str, str]] = {}
     out: list[Candidate] = []
     for rank, ev in enumerate(evidence):
         text = ev.passage.text
-        defined = definitions(source_texts.get(ev.source.id, text))
+        if ev.source.id not in defined_by:
+            defined_by[ev.source.id] = definitions(source_texts.get(ev.source.id, text))
+        defined = defined_by[ev.source.id]
         titled = ev.source.kind in (SourceKind.GUIDELINE, SourceKind.PATIENT_INFO)
         for a, b in sentence_spans(text):
             core = strip_heading(text[a:b], titled=titled)
@@ -258,11 +267,12 @@ def extract_candidates(
                 continue  # an aim, the title again, or a note about the document
             if is_heading(original):
                 continue
-            words = {_stem(w) for w in tokens(original) if len(w) > 2}
-            overlap = len(words & stems) / max(1, len(stems))
-            cand = Candidate(
-                text=normalise(original, defined), original=original, evidence=ev, start=a, end=b
-            )
+            text_ = normalise(original, defined)
+            # Matched on the sentence as shown: an abbreviation the source defines counts as
+            # its long form ("beta E" -> "beta-endorphin (beta E)").
+            words = {_stem(w) for w in tokens(text_) if len(w) > 2}
+            overlap = sum(1 for t in parts if t and t <= words) / max(1, len(parts))
+            cand = Candidate(text=text_, original=original, evidence=ev, start=a, end=b)
             cand.features = {
                 "overlap": overlap,
                 "passage": ev.scores.get("final", 0.0),

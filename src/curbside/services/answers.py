@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from curbside.article import Article
@@ -171,7 +172,7 @@ def compose_input(
         terms=list(a.keywords) + [x.term for x in a.expansions],
         evidence=result.evidence,
         confidence=result.confidence,
-        source_texts={e.source.id: e.passage.text for e in result.evidence},
+        source_texts=_source_texts(rt, result.evidence),
         audience=audience,
         settings_fingerprint=rt.settings.fingerprint(),
         similarity=_similarity(rt) if with_similarity else None,
@@ -180,6 +181,16 @@ def compose_input(
         ),
         drugs=[(d.text, d.generic, *d.synonyms) for d in a.drugs],
     )
+
+
+def _source_texts(rt: Runtime, evidence: Sequence[Evidence]) -> dict[int, str]:
+    """The stored text of each retrieved source (all its passages in order), so that an
+    abbreviation one passage defines ("beta-endorphin (beta E)") is expanded in the others."""
+    out: dict[int, str] = {}
+    for e in evidence:
+        if e.source.id not in out:
+            out[e.source.id] = " ".join(p.text for p in rt.store.passages_of(e.source.id))
+    return out
 
 
 def _llm_body(
