@@ -122,6 +122,8 @@ def test_no_frequency_in_the_evidence_is_said_not_guessed() -> None:
         ("What is meant by sciatica?", "sciatica"),
         ("what does HLA-B27 mean?", "HLA-B27"),
         ("Is morphine safe in pregnancy?", None),
+        ("What are acoustic reporter genes used to detect?", None),
+        ("What is the difference between opioid and opium?", None),
     ],
 )
 def test_definition_subject(question: str, subject: str | None) -> None:

@@ -134,10 +134,21 @@ _SUBJECT = re.compile(
 )
 
 
+#: Words that make "What is X ...?" ask about something other than what X is.
+_NOT_A_NAME = re.compile(
+    r"\b(used|use|to|for|by|with|when|after|before|during|cause[sd]?|treat\w*|do|does|done|"
+    r"made|given|taken|found|called|involved|associated|better|best|worse|most|least|"
+    r"difference|between|like|should|can|will)\b",
+    re.I,
+)
+
+
 def definition_subject(question: str) -> str | None:
     """What a definition question asks about: "What is morphine?" -> "morphine"."""
     m = _SUBJECT.match(" ".join(question.split()))
-    return m.group("x").strip() if m else None
+    if not m or _NOT_A_NAME.search(m.group("x")) or len(m.group("x").split()) > 6:
+        return None  # "What are acoustic reporter genes used to detect?" asks something else
+    return m.group("x").strip()
 
 
 def defines(subject: str, sentence: str) -> bool:
