@@ -71,25 +71,7 @@ def test_a_frequency_question_always_gets_the_prevalence_section() -> None:
 
 
 def _compose(question: str, texts: list[str]) -> list[tuple[str, str | None, list[str]]]:
-    src = Source(
-        id=1, external_id="ngc:1", version=1, kind=SourceKind.GUIDELINE, title="Gout guideline",
-        container=None, container_abbrev=None, year=2020, authors=[], pmid=None, doi=None,
-        url=None, publication_types=[], mesh_terms=[], retracted=False, is_current=True,
-        content_hash="h", meta={}, ingested_at="",
-    )  # fmt: skip
-    ev = [
-        Evidence(
-            source=src,
-            passage=Passage(id=10 + i, uid=f"u{i}", source_id=1, ord=i, section="", text=t,
-                            char_start=0, char_end=len(t)),
-            scores={"final": 1.0},
-        )
-        for i, t in enumerate(texts)
-    ]
-    art, _ = ExtractiveComposer(max_per_source=5).compose(ComposeInput(
-        question=question, question_type="yes_no",
-        terms=["gout", "foot", "pain", "common", "cause"], evidence=ev, confidence=0.9,
-        source_texts={}))  # fmt: skip
+    art = _article(question, "yes_no", texts, terms=["gout", "foot", "pain", "common", "cause"])
     return [
         (s.kind, s.intro.text if s.intro else None, [c.text for c in s.claims])
         for s in art.sections
@@ -146,10 +128,13 @@ def test_defines(sentence: str, defining: bool) -> None:
     assert defines(subject.lower(), sentence) is defining
 
 
-def _article(question: str, qtype: str, texts: list[str]) -> Article:
+def _article(
+    question: str, qtype: str, texts: list[str], terms: tuple[str, ...] | list[str] = ("morphine",)
+) -> Article:
+    """One guideline whose passages are `texts`, best first, composed for `question`."""
     src = Source(
-        id=1, external_id="pmid:1", version=1, kind=SourceKind.RCT, title="Opioids after surgery",
-        container=None, container_abbrev=None, year=2020, authors=[], pmid="1", doi=None,
+        id=1, external_id="ngc:1", version=1, kind=SourceKind.GUIDELINE, title="A guideline",
+        container=None, container_abbrev=None, year=2020, authors=[], pmid=None, doi=None,
         url=None, publication_types=[], mesh_terms=[], retracted=False, is_current=True,
         content_hash="h", meta={}, ingested_at="",
     )  # fmt: skip
@@ -163,7 +148,7 @@ def _article(question: str, qtype: str, texts: list[str]) -> Article:
         for i, t in enumerate(texts)
     ]
     art, _ = ExtractiveComposer(max_per_source=5).compose(ComposeInput(
-        question=question, question_type=qtype, terms=["morphine"], evidence=ev,
+        question=question, question_type=qtype, terms=list(terms), evidence=ev,
         confidence=0.9, source_texts={}))  # fmt: skip
     return art
 
