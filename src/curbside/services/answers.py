@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from curbside.article import Article
@@ -166,31 +165,23 @@ def compose_input(
     were retrieved. `with_similarity=False` drops the dense lead re-ordering (it changes the
     lead, never the consensus verdict)."""
     a = result.analysis
+    # Every retrieved source's stored passages, read once: their joined text lets an
+    # abbreviation one passage defines ("beta-endorphin (beta E)") be expanded in the others.
+    source_ids = dict.fromkeys(e.source.id for e in result.evidence)
+    stored = {sid: rt.store.passages_of(sid) for sid in source_ids}
     return ComposeInput(
         question=question,
         question_type=str(a.qtype),
         terms=list(a.keywords) + [x.term for x in a.expansions],
         evidence=result.evidence,
         confidence=result.confidence,
-        source_texts=_source_texts(rt, result.evidence),
+        source_texts={sid: " ".join(p.text for p in ps) for sid, ps in stored.items()},
         audience=audience,
         settings_fingerprint=rt.settings.fingerprint(),
         similarity=_similarity(rt) if with_similarity else None,
-        top_source_passages=(
-            rt.store.passages_of(result.evidence[0].source.id) if result.evidence else None
-        ),
+        top_source_passages=stored[result.evidence[0].source.id] if result.evidence else None,
         drugs=[(d.text, d.generic, *d.synonyms) for d in a.drugs],
     )
-
-
-def _source_texts(rt: Runtime, evidence: Sequence[Evidence]) -> dict[int, str]:
-    """The stored text of each retrieved source (all its passages in order), so that an
-    abbreviation one passage defines ("beta-endorphin (beta E)") is expanded in the others."""
-    out: dict[int, str] = {}
-    for e in evidence:
-        if e.source.id not in out:
-            out[e.source.id] = " ".join(p.text for p in rt.store.passages_of(e.source.id))
-    return out
 
 
 def _llm_body(
