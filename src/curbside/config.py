@@ -78,6 +78,19 @@ class LLMSettings(BaseModel):
     concurrency: int = Field(4, description="Most concurrent requests to the server.")
 
 
+class PrivacySettings(BaseModel):
+    """What is kept of the questions people ask."""
+
+    retain_raw_questions: bool = Field(
+        False,
+        description=(
+            "Also store each question as typed, before redaction, in the articles table's "
+            "raw_question column (never in the article JSON, pages, API or logs). Default: "
+            "only the redacted question is kept."
+        ),
+    )
+
+
 class Settings(BaseSettings):
     """All Curbside settings. Environment: ``CURBSIDE_HOME``, ``CURBSIDE_LLM__BASE_URL``..."""
 
@@ -100,6 +113,10 @@ class Settings(BaseSettings):
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    privacy: PrivacySettings = Field(
+        default_factory=PrivacySettings,
+        description="Question retention: identifiers are always redacted from what is shown.",
+    )
 
     @property
     def db_url(self) -> str:

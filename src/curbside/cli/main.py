@@ -11,6 +11,7 @@ from rich.console import Console
 
 from curbside import __version__
 from curbside.config import Settings
+from curbside.privacy import install_redacting_filter
 from curbside.services import Runtime, open_runtime
 
 app = typer.Typer(
@@ -57,6 +58,7 @@ def main(
     settings = Settings(home=home) if home else Settings()
     level = [settings.log_level, "INFO", "DEBUG"][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    install_redacting_filter()
     state.settings = settings
     state.runtime = None
 

@@ -21,6 +21,7 @@ def serve(
     import uvicorn
 
     from curbside.api.app import create_app
+    from curbside.privacy import install_redacting_filter
 
     cfg = settings()
     access = logging.getLogger("curbside.access")  # method, route template, status, ms only
@@ -30,6 +31,7 @@ def serve(
         access.addHandler(handler)
         access.setLevel(logging.INFO)
         access.propagate = False
+    install_redacting_filter(access)
     if cfg.environment == "production" and cfg.secret_key is None:
         raise typer.BadParameter("set CURBSIDE_SECRET_KEY in production", param_hint="env")
     console.print(f"Curbside on http://{host}:{port}/  (API docs: /docs, data: {cfg.home})")

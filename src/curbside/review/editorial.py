@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from curbside.article import Article
+from curbside.privacy import redact, redact_text
 from curbside.review import workflow
 from curbside.review.claims import find_claim, strike_claims
 from curbside.store.articles import ArticleStore
@@ -100,6 +101,7 @@ def transition(
     `workflow.TransitionRefused` when the actor may not."""
     if action == "revise":
         raise ValueError("revise creates a version: use revise()")
+    note = _free_text(note)
     version = version if version is not None else current_version(ctx, article_id)
     state = version_state(ctx, article_id, version)
     d = workflow.check(action, state=state, role=actor.role, actor_id=actor.id,
@@ -130,12 +132,17 @@ def revise(
 
     `article` is the edited body; None copies the current version (to edit it later).
     """
+    note = _free_text(note)
     cur = current_version(ctx, article_id)
     state = version_state(ctx, article_id, cur)
     d = workflow.check("revise", state=state, role=actor.role, actor_id=actor.id)
     base = article if article is not None else ctx.articles.get(article_id, cur)
     if base is None:
         raise LookupError(f"no article {article_id}")
+    # An edited question or title is stored redacted, like an asked one.
+    question = redact(base.question)
+    base = base.model_copy(update={"question": question.text,
+                                   "title": redact(base.title, known=question).text})
     saved = ctx.articles.save_version(
         base.model_copy(update={"id": article_id, "status": d.target}), created_by=actor.id
     )
@@ -169,6 +176,7 @@ def review_claim(
         raise LookupError(f"article {article_id} version {version} has no claim {claim_id!r}")
     if action == "comment" and not (comment or "").strip():
         raise ValueError("a comment needs text")
+    comment = _free_text(comment)
     assert actor.id is not None  # reviewers and admins are stored users
     records, audit = ReviewRecords(ctx.engine), AuditLog(ctx.engine)
     with ctx.engine.begin() as conn:
@@ -251,6 +259,12 @@ def _claim_reviews_by_claim(ctx: EditorialContext, article_id: int,
             {"reviewer_id": r["reviewer_id"], "action": r["action"], "comment": r["comment"],
              "at": r["at"]})
     return out
+
+
+def _free_text(text: str | None) -> str | None:
+    """A reviewer's note or comment as stored (review records and the append-only audit log):
+    direct identifiers redacted, since it may quote the question."""
+    return None if text is None else redact_text(text)
 
 
 def _record(ctx: EditorialContext, *, article_id: int, version: int, action: str,

@@ -10,6 +10,7 @@ from curbside.compose.composer import ComposeInput, ExtractiveComposer
 from curbside.domain import Evidence
 from curbside.index.dense import DenseIndex
 from curbside.index.lexical import query_phrases
+from curbside.privacy import redact, strip_placeholders
 from curbside.render.modes import render_for_audience
 from curbside.retrieve.hybrid import (
     HybridRetriever,
@@ -103,15 +104,28 @@ def ask(
     save: bool = True,
     context_terms: list[str] | None = None,
 ) -> Article:
-    """Answer a clinical question with a cited article (stored unless `save` is False)."""
-    q = _check_question(question)
+    """Answer a clinical question with a cited article (stored unless `save` is False).
+
+    Direct identifiers (names, dates, record numbers, phones, e-mail, addresses) are redacted
+    first: the search, the composer, the LLM writer and the stored article all see the
+    redacted question. The question as typed is kept (in its own column) only with
+    ``privacy.retain_raw_questions``.
+    """
+    raw = _check_question(question)
     if audience not in AUDIENCES:
         raise InvalidInput("audience", f"must be one of {', '.join(AUDIENCES)}")
     if writer not in WRITERS:
         raise InvalidInput("writer", f"must be one of {', '.join(WRITERS)}")
     if thread_id is not None and rt.articles.thread_context(thread_id) is None:
         raise NotFoundError(f"no thread {thread_id}")
-    search_text = q if not context_terms else f"{q} {' '.join(context_terms)}"
+    redaction = redact(raw)
+    q = redaction.text
+    # Counts only: question text is never logged, not even redacted.
+    log.debug("question of %d characters; redacted: %s", len(raw),
+              _counts(redaction.counts()) or "nothing")
+    search_text = strip_placeholders(q)
+    if context_terms:
+        search_text = f"{search_text} {' '.join(context_terms)}"
     try:
         result = retriever(rt).search(search_text, k=12)
     except QueryError as exc:
@@ -125,8 +139,13 @@ def ask(
     article = compose_article(rt, question=q, result=result, audience=audience, writer=writer)
     article = article.model_copy(update={"thread_id": thread_id})
     if save:
-        article = rt.articles.save_new(article)
+        keep = raw if rt.settings.privacy.retain_raw_questions else None
+        article = rt.articles.save_new(article, raw_question=keep)
     return article
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
 
 
 def compose_article(
@@ -287,7 +306,8 @@ def follow_up(
     ctx = rt.articles.thread_context(thread_id) or {}
     terms = list(ctx.get("terms", []))
     article = ask(rt, question=q, audience=audience, thread_id=thread_id, context_terms=terms[:8])
-    new_terms = _topic_terms(rt, q)
+    # The thread's stored topic comes from the redacted question, never the one as typed.
+    new_terms = _topic_terms(rt, article.question)
     rt.articles.update_thread_context(thread_id, {"terms": _merge_terms(terms, new_terms)})
     return article
 
@@ -295,7 +315,7 @@ def follow_up(
 def _topic_terms(rt: Runtime, question: str) -> list[str]:
     from curbside.understand.analysis import analyze_query
 
-    a = analyze_query(question)
+    a = analyze_query(strip_placeholders(redact(question).text))
     return list(a.keywords)[:8]
 
 

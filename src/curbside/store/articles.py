@@ -31,8 +31,12 @@ class ArticleStore:
         with self.engine.begin() as conn:
             conn.execute(update(threads).where(threads.c.id == thread_id).values(context=context))
 
-    def save_new(self, article: Article, *, created_by: int | None = None) -> Article:
-        """Store a new article as version 1; returns it with id and version set."""
+    def save_new(self, article: Article, *, created_by: int | None = None,
+                 raw_question: str | None = None) -> Article:
+        """Store a new article as version 1; returns it with id and version set.
+
+        `raw_question` (the question before redaction) goes to its own column only, and only
+        when the caller passes it (``privacy.retain_raw_questions``)."""
         now = utcnow()
         with self.engine.begin() as conn:
             turn = 1
@@ -53,6 +57,7 @@ class ArticleStore:
                     current_version=1,
                     created_at=now,
                     updated_at=now,
+                    raw_question=raw_question,
                 )
             )
             article_id = int(r.inserted_primary_key[0])  # type: ignore[index]
@@ -178,8 +183,17 @@ class ArticleStore:
             )
             return [int(x) for x in rows.scalars()]
 
+    def raw_question(self, article_id: int) -> str | None:
+        """The question as typed, when it was retained (else None)."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(articles.c.raw_question).where(articles.c.id == article_id)
+            ).scalar()
+        return None if value is None else str(value)
+
     def recent(self, *, status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-        q = select(articles).order_by(articles.c.updated_at.desc()).limit(limit)
+        q = select(*(c for c in articles.c if c.name != "raw_question"))
+        q = q.order_by(articles.c.updated_at.desc()).limit(limit)
         if status:
             q = q.where(articles.c.status == status)
         with self.engine.connect() as conn:

@@ -116,6 +116,9 @@ articles = Table(
     Column("current_version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The question as typed, before redaction: only with privacy.retain_raw_questions (else
+    # NULL). Nothing reads it back into the article JSON, pages or API.
+    Column("raw_question", Text),
 )
 Index("ix_articles_thread", articles.c.thread_id, articles.c.turn)
 Index("ix_articles_status", articles.c.status)

@@ -1,0 +1,154 @@
+"""Questions with synthetic PHI: nothing identifying reaches the database, pages, API, audit log
+or logs; the clinical question survives; the raw question is kept only when opted in."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from curbside import services
+from curbside.api.app import create_app
+from curbside.config import PrivacySettings, Settings
+from curbside.services import Runtime, accounts
+from curbside.services import review as review_service
+from curbside.store.audit import AuditLog
+from curbside.store.editorial_schema import metadata as editorial_metadata
+from curbside.store.schema import articles, metadata
+
+# Invented identifiers (555-01xx is reserved for fiction, example.com for documentation).
+PHI_QUESTION = ("My name is Jane Roe, DOB 03/14/1961, MRN 00123456, call 555-0142, "
+                "jane.roe@example.com, 12 Elm Street, Springfield. Jane has low back pain that "
+                "improves with movement: is it sacroiliac joint imbalance?")
+PHI_FOLLOW_UP = "I'm Jane Roe (jane.roe@example.com). How is it treated?"
+IDENTIFIERS = ["Jane", "Roe", "03/14/1961", "00123456", "555-0142", "jane.roe@example.com",
+               "Elm Street", "Springfield"]
+CLINICAL = "low back pain that improves with movement"
+
+
+def _leaks(text: str) -> list[str]:
+    return [i for i in IDENTIFIERS if re.search(re.escape(i), text, re.IGNORECASE)]
+
+
+def _database_text(rt: Runtime, *, skip: tuple[str, ...] = ()) -> str:
+    """Every value of every table (editorial ones included), as one string."""
+    out = []
+    with rt.engine.connect() as conn:
+        for table in [*metadata.sorted_tables, *editorial_metadata.sorted_tables]:
+            if table.name in ("sources", "passages", "quarantine", "ingest_runs"):
+                continue  # the library itself, not what people asked
+            cols = [c for c in table.columns if f"{table.name}.{c.name}" not in skip]
+            for row in conn.execute(select(*cols)):
+                out.append(repr(tuple(row)))
+    return "\n".join(out)
+
+
+def _database_files(home: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in home.glob("curbside.db*") if p.is_file())
+
+
+def test_asked_question_is_stored_redacted_everywhere(rt: Runtime, app_home: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    art = services.ask(rt, question=PHI_QUESTION)
+    fu = services.follow_up(rt, article_id=art.id or 0, question=PHI_FOLLOW_UP)
+
+    assert not _leaks(art.question) and not _leaks(art.title)
+    assert CLINICAL in art.question and "[NAME]" in art.question and "[DATE]" in art.question
+    assert art.references, "the clinical question is still answered from the library"
+    stored = services.get_article(rt, article_id=art.id or 0)
+    assert stored.question == art.question
+    assert not _leaks(stored.model_dump_json())
+    assert not _leaks(fu.model_dump_json()) and "How is it treated?" in fu.question
+    # Articles, versions, threads (their topic terms) and the rest: no identifier anywhere.
+    assert not _leaks(_database_text(rt))
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(articles.c.raw_question)).scalars().all() == [None, None]
+    # Not even in the SQLite file's bytes (main file and write-ahead log).
+    raw = _database_files(app_home)
+    for ident in IDENTIFIERS[3:]:
+        assert ident.encode() not in raw, ident
+    # Logs, DEBUG included: what was redacted is counted; no question text at any level.
+    assert not _leaks(caplog.text)
+    assert any("redacted: 1 ADDRESS, 1 DATE, 1 EMAIL, 1 MRN, 2 NAME, 1 PHONE" in r.getMessage()
+               for r in caplog.records if r.levelno == logging.DEBUG)
+    for r in caplog.records:
+        assert "back pain" not in r.getMessage() and "treated" not in r.getMessage()
+
+
+def test_pages_json_and_api_show_only_the_redacted_question(client: TestClient) -> None:
+    r = client.post("/ask", data={"question": PHI_QUESTION, "audience": "clinician"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    loc = r.headers["location"]
+    page = client.get(loc)
+    assert page.status_code == 200 and not _leaks(page.text)
+    assert "[NAME]" in page.text and CLINICAL in page.text
+    assert not _leaks(client.get(loc + ".json").text)
+    assert not _leaks(client.get("/").text)  # the recent-questions list
+    fu = client.post(f"{loc}/followups", data={"question": PHI_FOLLOW_UP},
+                     follow_redirects=False)
+    assert fu.status_code == 303
+    thread_id = client.get(fu.headers["location"] + ".json").json()["thread_id"]
+    assert not _leaks(client.get(f"/threads/{thread_id}").text)
+
+    api = client.post("/api/v1/ask", json={"question": PHI_QUESTION})
+    assert api.status_code == 201 and not _leaks(api.text)
+    assert CLINICAL in api.json()["question"]
+
+
+def test_retention_setting_keeps_the_raw_question_in_its_column_only(app_home: Path) -> None:
+    rt = services.open_runtime(Settings(home=app_home,
+                                        privacy=PrivacySettings(retain_raw_questions=True)))
+    try:
+        art = services.ask(rt, question=PHI_QUESTION)
+        assert art.id is not None and not _leaks(art.model_dump_json())
+        assert rt.articles.raw_question(art.id) == PHI_QUESTION
+        assert not _leaks(_database_text(rt, skip=("articles.raw_question",)))
+        assert all("raw_question" not in row for row in services.recent_articles(rt))
+        with TestClient(create_app(runtime=rt)) as c:
+            assert not _leaks(c.get(f"/articles/{art.id}").text)
+            assert not _leaks(c.get(f"/articles/{art.id}.json").text)
+            assert not _leaks(c.get("/api/v1/articles", params={"limit": 100}).text)
+    finally:
+        rt.close()
+
+
+def test_retention_is_off_by_default() -> None:
+    assert Settings().privacy.retain_raw_questions is False
+
+
+def test_reviewer_notes_and_comments_reach_the_audit_log_redacted(rt: Runtime) -> None:
+    art = services.ask(rt, question="Does exercise help chronic low back pain?")
+    assert art.id is not None
+    editor = accounts.actor_of(accounts.add_user(rt, name="ed", role="editor"))
+    reviewer = accounts.actor_of(accounts.add_user(rt, name="rev", role="reviewer"))
+    review_service.transition_article(rt, article_id=art.id, action="submit", actor=editor,
+                                      note="Asked by Mrs. Roe (MRN 00123456), see 555-0142")
+    review_service.transition_article(rt, article_id=art.id, action="start", actor=reviewer)
+    claim = next(c for c in art.all_claims() if c.id)
+    review_service.review_claim(rt, article_id=art.id, claim_id=claim.id or "",
+                                action="comment", actor=reviewer,
+                                comment="Checked with jane.roe@example.com on 03/14/1961")
+    entries = list(AuditLog(rt.engine).entries())
+    text = repr([(e.actor, e.action, e.subject, e.detail) for e in entries])
+    assert "article.submit" in text and "claim.comment" in text
+    assert not _leaks(text)
+    assert "[MRN]" in text and "[EMAIL]" in text
+    assert not _leaks(_database_text(rt))  # transitions and claim reviews too
+    assert AuditLog(rt.engine).verify().ok
+
+
+def test_revised_question_is_stored_redacted(rt: Runtime) -> None:
+    art = services.ask(rt, question="Does exercise help chronic low back pain?")
+    assert art.id is not None
+    editor = accounts.actor_of(accounts.add_user(rt, name="ed", role="editor"))
+    edited = art.model_copy(update={"question": PHI_QUESTION, "title": "Jane Roe's back pain"})
+    res = review_service.revise_article(rt, article_id=art.id, actor=editor, article=edited)
+    stored = services.get_article(rt, article_id=art.id, version=res.new_version)
+    assert not _leaks(stored.question) and not _leaks(stored.title)
+    assert stored.title == "[NAME]'s back pain"
