@@ -197,3 +197,25 @@ def test_logging_filter_redacts_the_formatted_message() -> None:
     for ident in IDENTIFIERS:
         assert ident not in message
     assert "[EMAIL]" in message
+
+
+def test_installed_filter_redacts_what_a_handler_writes() -> None:
+    import io
+
+    from curbside.privacy import install_redacting_filter
+
+    stream = io.StringIO()
+    logger = logging.getLogger("curbside.test.redacting")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(logging.StreamHandler(stream))
+    try:
+        install_redacting_filter(logger)
+        install_redacting_filter(logger)  # once per handler
+        assert sum(isinstance(f, RedactingFilter) for f in logger.handlers[0].filters) == 1
+        logger.warning("unexpected input: %s", SYNTHETIC)
+    finally:
+        logger.handlers.clear()
+    written = stream.getvalue()
+    assert "[NAME]" in written and "chest pain" in written
+    assert not [i for i in IDENTIFIERS if i in written]
