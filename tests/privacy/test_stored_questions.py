@@ -152,3 +152,51 @@ def test_revised_question_is_stored_redacted(rt: Runtime) -> None:
     stored = services.get_article(rt, article_id=art.id, version=res.new_version)
     assert not _leaks(stored.question) and not _leaks(stored.title)
     assert stored.title == "[NAME]'s back pain"
+
+
+def test_redact_stored_cleans_what_an_older_version_stored(rt: Runtime, app_home: Path) -> None:
+    from curbside.article import PremiseFinding
+
+    # What Curbside stored before questions were redacted: the question as typed everywhere.
+    art = services.ask(rt, question="Does exercise help chronic low back pain?", save=False)
+    old = art.model_copy(update={
+        "question": PHI_QUESTION, "title": "Jane Roe: " + art.title,
+        "premise_findings": [PremiseFinding(assumption="Jane Roe has SI joint imbalance",
+                                            finding="The evidence indicates otherwise.")]})
+    thread = rt.articles.new_thread({"terms": ["jane", "roe", "back", "pain"]})
+    saved = rt.articles.save_new(old.model_copy(update={"thread_id": thread}))
+    assert saved.id is not None
+    assert _leaks(_database_text(rt))
+
+    dry = services.redact_stored(rt, dry_run=True)
+    assert (dry.changed, dry.threads) == (1, 1) and dry.labels["NAME"] >= 3
+    assert _leaks(_database_text(rt)), "a dry run changes nothing"
+
+    rep = services.redact_stored(rt)
+    assert (rep.versions, rep.changed, rep.threads) == (1, 1, 1) and rep.scrubbed
+    stored = services.get_article(rt, article_id=saved.id)
+    assert stored.question.startswith("My name is [NAME], DOB [DATE]")
+    assert stored.title.startswith("[NAME]: ")
+    assert stored.premise_findings[0].assumption == "[NAME] has SI joint imbalance"
+    assert stored.references == saved.references  # the answer itself is untouched
+    assert "back" in (rt.articles.thread_context(thread) or {})["terms"]
+    assert not _leaks(_database_text(rt))
+    raw = _database_files(app_home)  # overwritten text is gone from free pages and the log
+    for ident in IDENTIFIERS[3:]:
+        assert ident.encode() not in raw, ident
+    entries = [e for e in AuditLog(rt.engine).entries() if e.action == "privacy.redact_stored"]
+    assert len(entries) == 1 and entries[0].detail["changed"] == 1
+    assert AuditLog(rt.engine).verify().ok
+    again = services.redact_stored(rt)
+    assert (again.changed, again.threads) == (0, 0)
+
+
+def test_redact_stored_cli(app_home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from curbside.cli import app
+
+    result = CliRunner().invoke(app, ["--home", str(app_home), "privacy", "redact-stored",
+                                      "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "0 stored versions read; would change 0" in result.output

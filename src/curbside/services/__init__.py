@@ -48,6 +48,7 @@ from curbside.services.corpus import (
     stats,
     upgrade_database,
 )
+from curbside.services.privacy import RedactStoredReport, redact_stored
 from curbside.services.reads import (
     citing_articles,
     get_passage,
@@ -108,6 +109,8 @@ __all__ = [
     "get_thread",
     "index_status",
     "recent_articles",
+    "redact_stored",
+    "RedactStoredReport",
     "retriever",
     "keyword_plan",
     "search",

@@ -183,6 +183,48 @@ class ArticleStore:
             )
             return [int(x) for x in rows.scalars()]
 
+    def version_keys(self) -> list[tuple[int, int]]:
+        """Every stored (article id, version), oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(article_versions.c.article_id, article_versions.c.version).order_by(
+                    article_versions.c.article_id, article_versions.c.version
+                )
+            )
+            return [(int(a), int(v)) for a, v in rows]
+
+    def replace_question_text(self, article: Article) -> None:
+        """Rewrite one stored version's body in place with `article` (same id and version),
+        and the article's title when it is the current version.
+
+        Only for removing identifiers from what was stored before redaction existed
+        (``curbside privacy redact-stored``): everything else adds a version."""
+        if article.id is None:
+            raise ValueError("article has no id")
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(article_versions)
+                .where(
+                    and_(
+                        article_versions.c.article_id == article.id,
+                        article_versions.c.version == article.version,
+                    )
+                )
+                .values(body=article.model_dump(mode="json"))
+            )
+            conn.execute(
+                update(articles)
+                .where(
+                    and_(articles.c.id == article.id,
+                         articles.c.current_version == article.version)
+                )
+                .values(title=article.title)
+            )
+
+    def thread_ids(self) -> list[int]:
+        with self.engine.connect() as conn:
+            return [int(x) for x in conn.execute(select(threads.c.id)).scalars()]
+
     def raw_question(self, article_id: int) -> str | None:
         """The question as typed, when it was retained (else None)."""
         with self.engine.connect() as conn:

@@ -58,3 +58,16 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def scrub_free_space(engine: Engine) -> bool:
+    """SQLite: checkpoint the write-ahead log and VACUUM, so text that was overwritten does not
+    linger in free pages or the log. Returns False (does nothing) on other databases."""
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.exec_driver_sql("VACUUM")
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return True
