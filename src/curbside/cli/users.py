@@ -11,6 +11,7 @@ from rich.table import Table
 from curbside.cli.main import app, console, err, fail, runtime
 from curbside.review.workflow import ACCOUNT_ROLES
 from curbside.services import NotFoundError, accounts
+from curbside.store.audit import AuditKeyError
 
 users_app = typer.Typer(help="Accounts: add, list, disable, roles, API tokens.",
                         no_args_is_help=True)
@@ -46,7 +47,7 @@ def users_add(
     password = None if no_password else _password(password_stdin)
     try:
         user = accounts.add_user(rt, name=name, role=role, password=password)
-    except accounts.AccountError as exc:
+    except (accounts.AccountError, AuditKeyError) as exc:
         raise fail(str(exc), 2) from None
     console.print(f"added {user.role} [bold]{user.name}[/] (id {user.id})")
     if user.role != "admin" and not any(u.role == "admin" for u in accounts.list_users(rt)):
@@ -109,7 +110,7 @@ def users_password(
     """Set a new password (ends the user's sessions)."""
     try:
         accounts.set_password(runtime(), name=name, password=_password(password_stdin))
-    except (NotFoundError, accounts.AccountError) as exc:
+    except (NotFoundError, accounts.AccountError, AuditKeyError) as exc:
         raise fail(str(exc), 2) from None
     console.print(f"password changed for {name}")
 
@@ -119,7 +120,8 @@ def users_token(name: Annotated[str, typer.Argument(help="User name.")]) -> None
     """Issue an API token. It is shown once: store it now (only its hash is kept)."""
     try:
         token = accounts.issue_api_token(runtime(), name=name)
-    except (NotFoundError, accounts.AccountError) as exc:
+    except (NotFoundError, accounts.AccountError, AuditKeyError) as exc:
         raise fail(str(exc)) from None
     err.print(f"API token for {name} (shown once; send as 'Authorization: Bearer TOKEN'):")
     typer.echo(token)
+

@@ -22,7 +22,6 @@ from curbside.config import Settings
 from curbside.review.editorial import Actor
 from curbside.review.workflow import ACCOUNT_ROLES
 from curbside.services.runtime import NotFoundError, Runtime
-from curbside.store.audit import AuditLog
 from curbside.store.sources import utcnow
 from curbside.store.users import User, UserStore
 
@@ -64,7 +63,7 @@ def _users(rt: Runtime) -> UserStore:
 
 
 def _audit(rt: Runtime, actor: str, action: str, subject: str, **detail: object) -> None:
-    AuditLog(rt.engine).append(actor=actor, action=action, subject=subject, detail=detail)
+    rt.audit_log().append(actor=actor, action=action, subject=subject, detail=detail)
 
 
 # accounts -------------------------------------------------------------------------------
@@ -148,16 +147,24 @@ def actor_of(user: User) -> Actor:
 
 # login, throttling ----------------------------------------------------------------------
 def login(rt: Runtime, *, name: str, password: str, ip: str = "local") -> User:
-    """Check a password. Raises `LoginThrottled` after too many failures, else `LoginFailed`."""
+    """Check a password. Raises `LoginThrottled` after too many failures, else `LoginFailed`.
+
+    The typed name is never stored: the audit log and the throttle table name a known account
+    by its id (``user#ID``) and anything else by a keyed hash (``unknown#HMAC``), so a password
+    typed into the name field stays secret.
+    """
     store = _users(rt)
+    audit = rt.audit_log()
     now = utcnow()
-    name_key, ip = name[:100], ip[:64]
-    if store.recent_failures(name_key, ip, now - THROTTLE_WINDOW) >= MAX_FAILURES:
-        _audit(rt, name_key, "login.throttled", f"user:{name_key}", ip=ip)
+    name, ip = name[:100], ip[:64]
+    user = store.by_name(name)
+    who = f"user#{user.id}" if user else f"unknown#{audit.pseudonym(name)}"
+    subject = f"user:{user.name}" if user else who
+    if store.recent_failures(who, ip, now - THROTTLE_WINDOW) >= MAX_FAILURES:
+        audit.append(actor=who, action="login.throttled", subject=subject, detail={"ip": ip})
         minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
-        raise LoginThrottled(f"too many failed sign-ins for {name_key!r} from this address: "
+        raise LoginThrottled("too many failed sign-ins for this user name from this address: "
                              f"try again in {minutes} minutes or ask an administrator")
-    user = store.by_name(name_key)
     stored = store.password_hash(user.id) if user else None
     ok = False
     try:
@@ -166,13 +173,15 @@ def login(rt: Runtime, *, name: str, password: str, ip: str = "local") -> User:
         ok = False
     if ok and user is not None and user.disabled:
         ok = False
-    store.record_attempt(name_key, ip, ok, now)
+    store.record_attempt(who, ip, ok, now)
     if not ok or user is None:
-        _audit(rt, name_key, "login.failure", f"user:{name_key}", ip=ip)
+        audit.append(actor=who, action="login.failure", subject=subject,
+                     detail={"ip": ip, "known_user": user is not None})
         raise LoginFailed("wrong user name or password")
     if stored and _hasher.check_needs_rehash(stored):
         store.update(user.id, password_hash=_hasher.hash(password))
-    _audit(rt, user.name, "login.success", f"user:{user.name}", ip=ip)
+    audit.append(actor=user.name, action="login.success", subject=f"user:{user.name}",
+                 detail={"ip": ip})
     return user
 
 
