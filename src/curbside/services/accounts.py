@@ -23,7 +23,7 @@ from curbside.review.editorial import Actor
 from curbside.review.workflow import ACCOUNT_ROLES
 from curbside.services.runtime import NotFoundError, Runtime
 from curbside.store.sources import utcnow
-from curbside.store.users import User, UserStore
+from curbside.store.users import TokenInfo, User, UserStore
 
 MAX_FAILURES = 5
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
@@ -125,10 +125,18 @@ def set_role(rt: Runtime, *, name: str, role: str, by: str = "cli") -> User:
 
 
 def set_password(rt: Runtime, *, name: str, password: str, by: str = "cli") -> None:
+    """Set a new password; ends every session of the user and revokes every API token.
+
+    Whoever knew the old password may have opened a session or issued a token with it, so
+    none survives the change (the web app has no password form; this is the only path).
+    """
     user = get_user(rt, name=name)
-    _users(rt).update(user.id, password_hash=_hash_password(password))
-    _users(rt).delete_sessions_of(user.id)
-    _audit(rt, by, "user.password", f"user:{name}")
+    store = _users(rt)
+    store.update(user.id, password_hash=_hash_password(password))
+    ended = store.delete_sessions_of(user.id)
+    revoked = store.revoke_tokens_of(user.id)
+    _audit(rt, by, "user.password", f"user:{name}", sessions_ended=ended,
+           tokens_revoked=revoked)
 
 
 def actor_for(rt: Runtime, name: str | None) -> Actor:
@@ -249,6 +257,28 @@ def issue_api_token(rt: Runtime, *, name: str, by: str = "cli") -> str:
     _users(rt).add_token(user.id, _sha256(token), prefix)
     _audit(rt, by, "token.issue", f"user:{name}", prefix=prefix)
     return token
+
+
+def list_api_tokens(rt: Runtime, *, name: str | None = None) -> list[TokenInfo]:
+    """Every API token (of one user when `name` is given), newest first; never the secret."""
+    user_id = get_user(rt, name=name).id if name is not None else None
+    return _users(rt).tokens(user_id)
+
+
+def revoke_api_token(rt: Runtime, *, token_id: int, by: str = "cli") -> tuple[TokenInfo, bool]:
+    """Revoke one API token by id; returns it and whether it was live until now."""
+    store = _users(rt)
+    tok = store.token(token_id)
+    if tok is None:
+        raise NotFoundError(f"no API token {token_id} (see `curbside users tokens list`)")
+    if tok.revoked:
+        return tok, False
+    store.revoke_token(token_id)
+    _audit(rt, by, "token.revoke", f"user:{tok.user_name}", token_id=token_id,
+           prefix=tok.prefix)
+    revoked = store.token(token_id)
+    assert revoked is not None
+    return revoked, True
 
 
 def resolve_api_token(rt: Runtime, token: str | None) -> User | None:
