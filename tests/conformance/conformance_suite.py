@@ -315,6 +315,46 @@ class StoreConformance:
         report = log.verify()
         assert report.ok and report.entries == 3 and report.head == log.head()
 
+    def test_migration_0006_keeps_legacy_audit_entries_verifiable(self, db_url: str,
+                                                                   tmp_path: Path) -> None:
+        """A log written before 0006 (plain SHA-256, no `scheme` column) verifies after the
+        upgrade; new entries are keyed; the throttle rows with raw names are gone."""
+        import datetime as dt
+
+        from curbside.store.audit import GENESIS, AuditLog, entry_hash
+
+        engine = make_engine(db_url)
+        try:
+            upgrade(engine, "0005")
+            prev = GENESIS
+            with engine.begin() as conn:
+                for i in (1, 2, 3):
+                    at = dt.datetime(2025, 1, i, 12, 0, tzinfo=dt.UTC)
+                    h = entry_hash(prev, id=i, at=at, actor="old", action="user.add",
+                                   subject=f"user:u{i}", detail={"role": "editor"})
+                    conn.execute(text(
+                        "INSERT INTO audit_log (id, at, actor, action, subject, detail, "
+                        "prev_hash, hash) VALUES (:i, :at, 'old', 'user.add', :s, :d, :p, :h)"),
+                        {"i": i, "at": at, "s": f"user:u{i}", "d": '{"role": "editor"}',
+                         "p": prev, "h": h})
+                    prev = h
+                conn.execute(text("INSERT INTO login_attempts (username, ip, success, at) "
+                                  "VALUES ('a password typed as the name', 'x', false, :at)"),
+                             {"at": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)})
+            upgrade(engine)
+            log = AuditLog(engine, key_file=tmp_path / "audit_key",
+                           checkpoint_file=tmp_path / "checkpoints.jsonl")
+            rep = log.verify()
+            assert rep.ok and rep.entries == 3 and rep.legacy_entries == 3
+            log.append(actor="editor", action="submit", subject="article:1", detail={})
+            rep = log.verify()
+            assert rep.ok and rep.entries == 4 and rep.legacy_entries == 3
+            assert [e.scheme for e in log.entries()] == [1, 1, 1, 2]
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM login_attempts")).scalar() == 0
+        finally:
+            engine.dispose()
+
     def test_audit_rewrite_and_truncation_are_caught(self, engine: Engine,
                                                      tmp_path: Path) -> None:
         """Keyed MACs catch a chain rehashed with the public `entry_hash`; the checkpoint file
