@@ -159,6 +159,10 @@ def test_deleting_the_newest_entries_is_detected_without_expect_head(
     log = rt.audit_log()
     _fill(log, 5)
     with rt.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM audit_log WHERE id = 5")
+    assert log.verify().problem == ("entry 5 is recorded in the checkpoint file but missing "
+                                    "from the log (the newest entries were deleted)")
+    with rt.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM audit_log WHERE id >= 4")
     rep = log.verify()
     assert not rep.ok and rep.first_broken_id == 4

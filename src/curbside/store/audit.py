@@ -369,10 +369,12 @@ class AuditLog:
         last = expected_id - 1
         beyond = [i for i in cps if i > last]
         if beyond:
+            gone = (f"entry {last + 1} is" if max(beyond) == last + 1
+                    else f"entries {last + 1}..{max(beyond)} are")
             return ChainReport(
                 False, n, prev, last + 1,
-                f"entries {last + 1}..{max(beyond)} are recorded in the checkpoint file but "
-                "missing from the log (the newest entries were deleted)",
+                f"{gone} recorded in the checkpoint file but missing from the log (the newest "
+                "entries were deleted)",
                 head_id=last, legacy_entries=legacy, checkpoints=len(cps))
         notes = []
         if (require_checkpoints and keyed and self.checkpoint_file is not None
