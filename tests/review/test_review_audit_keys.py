@@ -278,3 +278,15 @@ def test_checkpoint_settings_point_elsewhere(home: Path, tmp_path: Path) -> None
     _fill(rt.audit_log(), 1)
     assert (elsewhere / "k").exists() and (elsewhere / "cp.jsonl").exists()
     assert not (home / "audit_key").exists()
+
+
+def test_an_unwritable_key_location_is_a_clear_error(home: Path, tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("x")  # works as root too, unlike a read-only directory
+    rt = services.open_runtime(Settings(home=home, audit_key_file=not_a_dir / "audit_key"))
+    with pytest.raises(AuditKeyError, match="cannot create the audit key file"):
+        rt.audit_log().append(actor="t", action="x", subject="y")
+    res = CliRunner().invoke(app, ["users", "add", "zed", "--role", "editor", "--no-password"],
+                             env={"CURBSIDE_AUDIT_KEY_FILE": str(not_a_dir / "audit_key")})
+    assert res.exit_code == 2 and "cannot create the audit key file" in " ".join(
+        res.output.split())

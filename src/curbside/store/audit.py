@@ -152,7 +152,12 @@ class AuditLog:
                     "CURBSIDE_AUDIT_KEY_FILE at it); a new key cannot verify them")
             if not create:
                 return None
-            self._create_key(path)
+            try:
+                self._create_key(path)
+            except OSError as exc:
+                raise AuditKeyError(f"cannot create the audit key file {path}: {exc} (make "
+                                    "the directory writable or set CURBSIDE_AUDIT_KEY_FILE)"
+                                    ) from None
         try:
             text = path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
