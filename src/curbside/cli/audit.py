@@ -48,8 +48,11 @@ def audit_verify(
 
 @audit_app.command("checkpoint")
 def audit_checkpoint() -> None:
-    """Verify the log, then record its head in the checkpoint file and print it (keep a copy
-    elsewhere too: `verify --expect-head`)."""
+    """Verify the log, then record and print its head (keep a copy elsewhere too).
+
+    The head goes to the checkpoint file that `verify` checks; a copy kept elsewhere can be
+    checked with `verify --expect-head`.
+    """
     try:
         rep = review.audit_checkpoint(runtime())
     except AuditKeyError as exc:
@@ -67,8 +70,11 @@ def audit_checkpoint() -> None:
 def audit_export(
     csv_file: Annotated[Path, typer.Option("--csv", help="Write the log to this CSV file.")],
 ) -> None:
-    """Export every entry (with its hashes) as CSV; cells a spreadsheet would run as a formula
-    (starting with = + - @ tab or CR) get a leading '."""
+    """Export every entry (with its hashes) as CSV, formula cells neutralised.
+
+    Cells a spreadsheet would run as a formula (starting with = + - @ tab or CR) get a
+    leading '.
+    """
     with csv_file.open("w", encoding="utf-8", newline="") as fh:
         n = review.audit_export_csv(runtime(), fh)
     console.print(f"wrote {n} entries to {csv_file}")
