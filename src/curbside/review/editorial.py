@@ -23,6 +23,8 @@ class EditorialContext(Protocol):
     engine: Engine
     articles: ArticleStore
 
+    def audit_log(self) -> AuditLog: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -170,7 +172,7 @@ def review_claim(
     if action == "comment" and not (comment or "").strip():
         raise ValueError("a comment needs text")
     assert actor.id is not None  # reviewers and admins are stored users
-    records, audit = ReviewRecords(ctx.engine), AuditLog(ctx.engine)
+    records, audit = ReviewRecords(ctx.engine), ctx.audit_log()
     with ctx.engine.begin() as conn:
         records.add_claim_review(conn, article_id=article_id, version=version, claim_id=claim_id,
                                  reviewer_id=actor.id, action=action, comment=comment)
@@ -213,7 +215,7 @@ def _strike(ctx: EditorialContext, article: Article, *, version: int, claim_id: 
                 records.add_claim_review(conn, article_id=article_id, version=saved.version,
                                          claim_id=cid, reviewer_id=r["reviewer_id"],
                                          action=r["action"], comment=r["comment"], at=r["at"])
-        AuditLog(ctx.engine).append(
+        ctx.audit_log().append(
             actor=actor.name, action="article.strike", subject=subject(article_id, saved.version),
             detail={"article_id": article_id, "version": saved.version, "from_version": version,
                     "struck": claim_id, "to": "under_review", "role": actor.role},
@@ -260,6 +262,6 @@ def _record(ctx: EditorialContext, *, article_id: int, version: int, action: str
         ReviewRecords(ctx.engine).add_transition(
             conn, article_id=article_id, version=version, action=action, from_state=from_state,
             to_state=to_state, actor_id=actor.id, actor_role=actor.role, note=note)
-        AuditLog(ctx.engine).append(actor=actor.name, action=f"article.{action}",
+        ctx.audit_log().append(actor=actor.name, action=f"article.{action}",
                                     subject=subject(article_id, version), detail=detail,
                                     conn=conn)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from curbside.store.schema import metadata
@@ -108,4 +109,6 @@ audit_log = Table(
     Column("detail", JSON, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # 1 = SHA-256 (entries before migration 0006), 2 = HMAC-SHA256 with the audit key file.
+    Column("scheme", Integer, nullable=False, server_default=text("1")),
 )

@@ -6,6 +6,7 @@ token (an HMAC of the session token) in every form. JSON twins need the same ses
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,9 +19,11 @@ from curbside.api.deps import RuntimeDep
 from curbside.api.errors import ApiError
 from curbside.review.editorial import Actor
 from curbside.services import Runtime, accounts, review
+from curbside.store.audit import AuditKeyError
 from curbside.store.users import User
 from curbside.web.templating import render
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 SESSION_COOKIE = "curbside_session"
@@ -104,6 +107,11 @@ def login_form(request: Request, rt: RuntimeDep,
     except accounts.LoginFailed as exc:
         return _login_page(request, next_url=next_url, error=str(exc), status_code=401,
                            name=name)
+    except AuditKeyError as exc:  # sign-ins are audited: refuse rather than write unverifiable
+        log.error("sign-in refused: %s", exc)
+        return _login_page(request, next_url=next_url, status_code=503, name=name,
+                           error="Sign-in is unavailable: the server cannot write its audit "
+                                 "log. Ask an administrator.")
     session = accounts.create_session(rt, user, ip=ip)
     resp = RedirectResponse(next_url, status_code=303)
     resp.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="lax",
