@@ -103,6 +103,50 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+class HeadMiddleware:
+    """Answer ``HEAD`` on every GET route: run it as GET and send the headers only.
+
+    HTTP requires HEAD wherever GET works (RFC 9110, 9.3.2); FastAPI's routes list GET alone.
+    The answer keeps GET's status and headers (Content-Length included) and drops the body.
+    A 405 anywhere lists HEAD in ``Allow`` next to GET. OpenAPI is unchanged: HEAD is
+    implied by GET.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head = scope.get("method") == "HEAD"
+        inner = dict(scope, method="GET") if head else scope
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start" and message.get("status") == 405:
+                message["headers"] = [_allow_head(k, v) for k, v in message.get("headers", [])]
+            elif head and message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        try:
+            await self.app(inner, receive, send_wrapper)
+        finally:
+            if head and "route" in inner:  # for the access log and metrics
+                scope["route"] = inner["route"]
+
+
+def _allow_head(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    if name.lower() != b"allow":
+        return name, value
+    methods = [m.strip() for m in value.split(b",") if m.strip()]
+    if b"GET" in methods and b"HEAD" not in methods:
+        methods.insert(methods.index(b"GET") + 1, b"HEAD")
+    return name, b", ".join(methods)
+
+
 def security_headers(path: str, *, docs_csp: str | None = None) -> list[tuple[bytes, bytes]]:
     csp = docs_csp if (docs_csp and path in ("/docs", "/redoc")) else CSP
     return [

@@ -26,6 +26,7 @@ from curbside.api.routes import (
     thread_public,
 )
 from curbside.api.schemas import ArticlePublic, PassageWithSource, clean_question
+from curbside.api.types import IdPath, VersionQuery
 from curbside.article import Article
 from curbside.services import Runtime, reads
 from curbside.web import views
@@ -102,7 +103,7 @@ def home_json(rt: RuntimeDep) -> JSONResponse:
     rows = services.recent_articles(rt, status="approved", limit=10)
     return JSONResponse({"recent_approved": [
         {"id": r["id"], "title": r["title"], "status": r["status"],
-         "updated_at": str(r["updated_at"])} for r in rows]})
+         "updated_at": r["updated_at"].isoformat()} for r in rows]})
 
 
 @router.post("/ask", response_model=None)
@@ -124,15 +125,15 @@ def ask_form(request: Request, rt: RuntimeDep,
 
 # -- articles ------------------------------------------------------------------------------------
 @router.get("/articles/{article_id:int}.json", response_model=ArticlePublic)
-def article_json(article_id: int, rt: RuntimeDep, audience: AudienceQ = None,
-                 version: Annotated[int | None, Query(ge=1)] = None) -> Article:
+def article_json(article_id: IdPath, rt: RuntimeDep, audience: AudienceQ = None,
+                 version: VersionQuery = None) -> Article:
     art = services.get_article(rt, article_id=article_id, version=version)
     return article_for(rt, art, audience)
 
 
 @router.get("/articles/{article_id:int}.pdf")
-def article_pdf(article_id: int, rt: RuntimeDep, audience: AudienceQ = None,
-                version: Annotated[int | None, Query(ge=1)] = None) -> Response:
+def article_pdf(article_id: IdPath, rt: RuntimeDep, audience: AudienceQ = None,
+                version: VersionQuery = None) -> Response:
     from curbside.web.pdf import article_pdf_bytes
 
     art = services.get_article(rt, article_id=article_id, version=version)
@@ -145,14 +146,14 @@ def article_pdf(article_id: int, rt: RuntimeDep, audience: AudienceQ = None,
 
 
 @router.get("/articles/{article_id:int}", response_class=HTMLResponse)
-def article_page(request: Request, article_id: int, rt: RuntimeDep, audience: AudienceQ = None,
-                 version: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
+def article_page(request: Request, article_id: IdPath, rt: RuntimeDep, audience: AudienceQ = None,
+                 version: VersionQuery = None) -> HTMLResponse:
     art = services.get_article(rt, article_id=article_id, version=version)
     return render(request, "article.html", article_context(rt, art, audience))
 
 
 @router.post("/articles/{article_id:int}/followups", response_model=None)
-def follow_up_form(request: Request, article_id: int, rt: RuntimeDep,
+def follow_up_form(request: Request, article_id: IdPath, rt: RuntimeDep,
                    question: Annotated[str, Form(max_length=20000)] = "",
                    audience: Annotated[str, Form(max_length=20)] = "clinician") -> Response:
     mode = check_audience(audience, "clinician")
@@ -169,12 +170,12 @@ def follow_up_form(request: Request, article_id: int, rt: RuntimeDep,
 
 # -- threads -------------------------------------------------------------------------------------
 @router.get("/threads/{thread_id:int}.json")
-def thread_json(thread_id: int, rt: RuntimeDep, audience: AudienceQ = None) -> JSONResponse:
+def thread_json(thread_id: IdPath, rt: RuntimeDep, audience: AudienceQ = None) -> JSONResponse:
     return JSONResponse(thread_public(rt, thread_id, audience).model_dump(mode="json"))
 
 
 @router.get("/threads/{thread_id:int}", response_class=HTMLResponse)
-def thread_page(request: Request, thread_id: int, rt: RuntimeDep,
+def thread_page(request: Request, thread_id: IdPath, rt: RuntimeDep,
                 audience: AudienceQ = None) -> HTMLResponse:
     thread = thread_public(rt, thread_id, audience)
     turns = []
@@ -212,12 +213,12 @@ def search_page(request: Request, rt: RuntimeDep,
 
 
 @router.get("/sources/{source_id:int}.json")
-def source_json(source_id: int, rt: RuntimeDep) -> JSONResponse:
+def source_json(source_id: IdPath, rt: RuntimeDep) -> JSONResponse:
     return JSONResponse(source_public(rt, source_id).model_dump(mode="json"))
 
 
 @router.get("/sources/{source_id:int}", response_class=HTMLResponse)
-def source_page(request: Request, source_id: int, rt: RuntimeDep) -> HTMLResponse:
+def source_page(request: Request, source_id: IdPath, rt: RuntimeDep) -> HTMLResponse:
     src = source_public(rt, source_id)
     return render(request, "source.html", {"title": src.source.title, "src": src,
                                            "reference_links": views.reference_links})
