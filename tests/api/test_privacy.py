@@ -251,3 +251,17 @@ def test_the_policy_page_says_who_reads_a_question(client: TestClient) -> None:
     page = client.get("/editorial-policy").text
     assert "private" in page and "until a reviewer approves it" in page
     assert "reader key" in page and "no-store" in page
+
+
+def test_every_follow_up_on_the_first_turn_joins_the_same_thread(client: TestClient) -> None:
+    first = client.post("/api/v1/ask", json={"question": QUESTION}).json()
+    key = {"X-Curbside-Key": first["access_key"]}
+    one = client.post(f"/api/v1/articles/{first['id']}/followups",
+                      json={"question": "And imaging?"}, headers=key).json()
+    two = client.post(f"/api/v1/articles/{first['id']}/followups",
+                      json={"question": "And antibiotics?"}, headers=key).json()
+    assert one["thread_id"] == two["thread_id"]  # was a second thread, orphaning the first
+    assert client.get(f"/api/v1/articles/{first['id']}", headers=key).json()["thread_id"] == \
+        one["thread_id"]
+    turns = client.get(f"/api/v1/threads/{one['thread_id']}", headers=key).json()["articles"]
+    assert [t["id"] for t in turns] == [first["id"], one["id"], two["id"]]

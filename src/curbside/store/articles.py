@@ -158,7 +158,9 @@ class ArticleStore:
                 if version is None:
                     return None
             row = conn.execute(
-                select(article_versions.c.body, article_versions.c.status).where(
+                select(article_versions.c.body, article_versions.c.status, articles.c.thread_id)
+                .join(articles, articles.c.id == article_versions.c.article_id)
+                .where(
                     and_(
                         article_versions.c.article_id == article_id,
                         article_versions.c.version == version,
@@ -168,7 +170,9 @@ class ArticleStore:
         if row is None:
             return None
         art = Article.model_validate(row.body)
-        return art.model_copy(update={"status": row.status})
+        # The thread is the article's, not the version's: a first turn joins its thread after
+        # its body was stored (`attach_thread`).
+        return art.model_copy(update={"status": row.status, "thread_id": row.thread_id})
 
     def set_version_status(self, article_id: int, version: int, status: str) -> None:
         """Record a review-state change of one version (the body itself stays immutable)."""
