@@ -131,9 +131,9 @@ class StoreConformance:
 
     # -- migrations -----------------------------------------------------------------------------
     def test_migrations_reach_head_and_are_idempotent(self, engine: Engine) -> None:
-        assert current_revision(engine) == head_revision(engine) == "0006"
+        assert current_revision(engine) == head_revision(engine) == "0007"
         upgrade(engine)
-        assert current_revision(engine) == "0006"
+        assert current_revision(engine) == "0007"
 
     # -- SourceStore ----------------------------------------------------------------------------
     def test_insert_and_read_back_a_source(self, store: SourceStore) -> None:

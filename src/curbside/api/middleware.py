@@ -26,6 +26,35 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "frame-ancestors 'none'")
 
 
+#: Paths that only signed-in people reach (reviewer pages, their JSON twins, the review API).
+PRIVATE_PREFIXES = ("/review", "/api/v1/review")
+SESSION_COOKIE = b"curbside_session="  # services.accounts.SESSION_COOKIE
+KEY_HEADER = b"x-curbside-key"  # services.access.KEY_HEADER
+NO_STORE = (b"cache-control", b"no-store")
+#: Article answers differ by reader key and account: shared caches must keep them apart.
+VARY = (b"vary", b"Authorization, Cookie, X-Curbside-Key")
+
+
+def private_request(scope: Scope) -> bool:
+    """Whether the response may hold something private, so no cache may keep it.
+
+    True for the reviewer area, for any request that carries a credential (an API token, a
+    session cookie, a reader key in the header or the query) and for every non-GET request
+    (asking returns the new draft and its key). A draft is never shown without a credential,
+    so every response that shows one is covered.
+    """
+    path = str(scope.get("path", ""))
+    if path.startswith(PRIVATE_PREFIXES) or scope.get("method") not in ("GET", "HEAD"):
+        return True
+    headers = dict(scope.get("headers") or [])
+    if b"authorization" in headers or KEY_HEADER in headers:
+        return True
+    if SESSION_COOKIE in headers.get(b"cookie", b""):
+        return True
+    query = scope.get("query_string") or b""
+    return any(part.split(b"=", 1)[0] == b"key" for part in query.split(b"&"))
+
+
 def route_template(scope: Scope, routes: Sequence[BaseRoute] = ()) -> str:
     """The matched route's path template, or a fixed label; never the concrete path."""
     path = getattr(scope.get("route"), "path", None)
@@ -181,15 +210,20 @@ class ObserveMiddleware:
         status = 500
         path = str(scope.get("path", ""))
         extra = security_headers(path, docs_csp=self.docs_csp)
+        private = private_request(scope)
+        if not path.startswith("/static/"):
+            extra.append(VARY)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                names = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in extra if k not in names
-                ]
+                headers = list(message.get("headers", []))
+                if private:  # replaces any cache header a route set
+                    headers = [(k, v) for k, v in headers if k.lower() != NO_STORE[0]]
+                    headers.append(NO_STORE)
+                names = {k.lower() for k, _ in headers}
+                message["headers"] = headers + [(k, v) for k, v in extra if k not in names]
             await send(message)
 
         self.metrics.in_flight += 1

@@ -1,7 +1,7 @@
 """REST API ``/api/v1/review``: the editorial workflow for API-token holders.
 
-Send ``Authorization: Bearer TOKEN`` (``curbside users token NAME``). Reading an article's public
-review status needs no token.
+Send ``Authorization: Bearer TOKEN`` (``curbside users token NAME``). Reading the review status
+of an approved article needs no token; a draft's needs its reader key (see `api.viewer`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from curbside.api.types import (
     RequiredVersionQuery,
     VersionQuery,
 )
+from curbside.api.viewer import ViewerDep
 from curbside.review.editorial import Actor, TransitionResult
 from curbside.review.status import PublicStatus
 from curbside.services import accounts, review
@@ -95,9 +96,11 @@ def article_detail(article_id: IdPath, rt: RuntimeDep, actor: ActorDep,
 
 @router.get("/articles/{article_id:int}/status", response_model=PublicStatus,
             responses=error_responses(404, 422))
-def article_status(article_id: IdPath, rt: RuntimeDep, version: VersionQ = None) -> PublicStatus:
-    """The public review status of a version (no token needed)."""
-    return services.public_status(rt, article_id, version)
+def article_status(article_id: IdPath, rt: RuntimeDep, viewer: ViewerDep,
+                   version: VersionQ = None) -> PublicStatus:
+    """The review status of a version: no token needed for an approved version; a draft's
+    needs its reader key or a token, like the article itself."""
+    return services.status_for(rt, article_id=article_id, version=version, viewer=viewer)
 
 
 @router.post("/articles/{article_id:int}/transitions", responses=WRITE_ERRORS)

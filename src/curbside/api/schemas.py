@@ -14,6 +14,18 @@ from curbside.article import Article, Audience
 #: The article as served: the same pydantic model the composer builds and the store keeps.
 ArticlePublic = Article
 
+
+
+class AskedArticlePublic(Article):
+    """A newly asked article with its reader key (keep it: it opens the article).
+
+    Until a reviewer approves the article, only this key (``X-Curbside-Key`` header or
+    ``?key=``) or a signed-in account opens it; follow-ups in its thread share the key.
+    """
+
+    access_key: str = Field(description="Reader key of the article (and of its thread).")
+
+
 MAX_QUESTION_CHARS = 2000
 Writer = Literal["extractive", "llm"]
 

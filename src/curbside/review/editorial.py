@@ -232,17 +232,28 @@ def approval(ctx: EditorialContext, article_id: int, version: int) -> Approval |
     """
     if version_state(ctx, article_id, version) != "approved":
         return None
-    submitter = submitted_by(ctx, article_id, version)
-    approvals = [
-        t for t in ReviewRecords(ctx.engine).transitions(article_id, version)
-        if t["to_state"] == "approved" and t["actor_id"] is not None
-        and t["actor_role"] in ("reviewer", "admin") and t["actor_id"] != submitter
-    ]
+    approvals = _approvals(ctx, article_id, version)
     if not approvals:
         return None
     t = approvals[-1]
     return Approval(article_id, version, int(t["actor_id"]), str(t["actor_role"]), t["at"],
                     t["note"], _claim_reviews_by_claim(ctx, article_id, version))
+
+
+def _approvals(ctx: EditorialContext, article_id: int, version: int) -> list[dict[str, Any]]:
+    """Recorded approvals of a version by a reviewer (or admin) who did not submit it."""
+    submitter = submitted_by(ctx, article_id, version)
+    return [
+        t for t in ReviewRecords(ctx.engine).transitions(article_id, version)
+        if t["to_state"] == "approved" and t["actor_id"] is not None
+        and t["actor_role"] in ("reviewer", "admin") and t["actor_id"] != submitter
+    ]
+
+
+def ever_approved(ctx: EditorialContext, article_id: int, version: int) -> bool:
+    """Whether a reviewer ever approved this version (it may be outdated or re-reviewed since):
+    from then on the version, its question included, is published."""
+    return bool(_approvals(ctx, article_id, version))
 
 
 def _claim_reviews_by_claim(ctx: EditorialContext, article_id: int,

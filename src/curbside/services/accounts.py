@@ -30,6 +30,8 @@ THROTTLE_WINDOW = dt.timedelta(minutes=15)
 SESSION_TTL = dt.timedelta(hours=12)
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "cbs_"
+#: The cookie that carries a web session (set by the reviewer sign-in).
+SESSION_COOKIE = "curbside_session"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,99}$")
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so both paths cost the same time.

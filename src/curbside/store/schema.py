@@ -148,6 +148,8 @@ articles = Table(
     Column("current_version", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # The reader key of a private draft (migration 0007); shared by the turns of a thread.
+    Column("access_key", String(64)),
 )
 Index("ix_articles_thread", articles.c.thread_id, articles.c.turn)
 Index("ix_articles_status", articles.c.status)

@@ -27,7 +27,7 @@ from curbside.web.templating import render
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
-SESSION_COOKIE = "curbside_session"
+SESSION_COOKIE = accounts.SESSION_COOKIE
 LOGIN_COOKIE = "curbside_login"  # pre-session token: CSRF protection for the sign-in form
 ACTION_LABELS = {"submit": "Submit for review", "start": "Start review", "approve": "Approve",
                  "request_changes": "Request changes", "reject": "Reject",
