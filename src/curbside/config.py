@@ -109,6 +109,15 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = Field(
         "development", description="'production' refuses a missing or default secret key."
     )
+    audit_key_file: Path | None = Field(
+        None, description="HMAC key of the audit log, kept outside the database (default "
+        "<home>/audit_key, created with mode 0600 on first use). Back it up: without it the "
+        "keyed audit entries cannot be verified."
+    )
+    audit_checkpoint_file: Path | None = Field(
+        None, description="File that receives the audit log's head (entry id and hash) after "
+        "every write, checked by `audit verify` (default <home>/audit_checkpoints.jsonl)."
+    )
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
@@ -123,6 +132,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'curbside.db'}"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.home / "audit_key"
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        return self.audit_checkpoint_file or self.home / "audit_checkpoints.jsonl"
 
     @property
     def index_dir(self) -> Path:

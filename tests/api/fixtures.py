@@ -128,6 +128,19 @@ def saved_article(rt: Runtime) -> Article:
     return rt.articles.save_new(build_article(rt))
 
 
+def key_headers(rt: Runtime, article: Article) -> dict[str, str]:
+    """The header that opens a private (not approved) article: its reader key."""
+    assert article.id is not None
+    return {"X-Curbside-Key": services.access_key_of(rt, article_id=article.id)}
+
+
+@pytest.fixture
+def owner(rt: Runtime, saved_article: Article) -> Iterator[TestClient]:
+    """A client of the person who asked `saved_article`: it sends the article's reader key."""
+    with TestClient(create_app(runtime=rt), headers=key_headers(rt, saved_article)) as c:
+        yield c
+
+
 def needs_answer_service() -> None:
     if not hasattr(services, "ask"):
         pytest.skip("curbside.services.ask is not available yet")

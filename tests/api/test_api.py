@@ -43,9 +43,12 @@ def test_ask_then_read_follow_up_and_thread(client: TestClient) -> None:
     assert art.id is not None and art.version == 1
     assert art.references, "an answer from the starter library cites sources"
     assert art.status != "approved"
+    # The draft is private: the reader key returned with it opens it.
+    client.headers["X-Curbside-Key"] = key = r.json()["access_key"]
 
     got = client.get(f"/api/v1/articles/{art.id}")
     assert got.status_code == 200 and got.json()["id"] == art.id
+    assert "access_key" not in got.json()
     assert client.get(f"/api/v1/articles/{art.id}", params={"version": 1}).status_code == 200
     assert client.get(f"/api/v1/articles/{art.id}", params={"version": 9}).status_code == 404
     patient = client.get(f"/api/v1/articles/{art.id}", params={"audience": "patient"}).json()
@@ -60,6 +63,7 @@ def test_ask_then_read_follow_up_and_thread(client: TestClient) -> None:
     fu = client.post(f"/api/v1/articles/{art.id}/followups",
                      json={"question": "What imaging should be ordered first?"})
     assert fu.status_code == 201, fu.text
+    assert fu.json()["access_key"] == key  # a follow-up shares its thread's key
     thread_id = fu.json()["thread_id"]
     assert thread_id is not None
     th = client.get(f"/api/v1/threads/{thread_id}")
@@ -75,7 +79,8 @@ def test_ask_in_a_thread_and_unknown_thread(client: TestClient) -> None:
     assert r.json()["code"] == "not_found"
 
 
-def test_search_sources_and_passages(client: TestClient, saved_article: Article) -> None:
+def test_search_sources_and_passages(owner: TestClient, saved_article: Article) -> None:
+    client = owner  # the draft's citations are listed for the person who asked it
     r = client.get("/api/v1/search", params={"q": "sacroiliac joint"})
     assert r.status_code == 200
     hits = r.json()["hits"]
@@ -94,14 +99,21 @@ def test_search_sources_and_passages(client: TestClient, saved_article: Article)
     assert client.get("/api/v1/passages/nope").status_code == 404
 
 
-def test_recent_articles(client: TestClient, saved_article: Article) -> None:
-    rows = client.get("/api/v1/articles").json()
+def test_recent_articles(client: TestClient, rt: Runtime, saved_article: Article) -> None:
+    from curbside import services
+
+    services.add_user(rt, name="eve", role="editor")
+    editor = {"Authorization": f"Bearer {services.issue_api_token(rt, name='eve')}"}
+    rows = client.get("/api/v1/articles", headers=editor).json()
     assert [r["id"] for r in rows] == [saved_article.id]
-    assert client.get("/api/v1/articles", params={"status": "approved"}).json() == []
+    assert client.get("/api/v1/articles", params={"status": "approved"},
+                      headers=editor).json() == []
+    assert client.get("/api/v1/articles").json() == []  # a draft is never listed publicly
 
 
-def test_metrics_use_route_templates(client: TestClient, rt: Runtime,
+def test_metrics_use_route_templates(owner: TestClient, rt: Runtime,
                                      saved_article: Article) -> None:
+    client = owner
     client.get(f"/api/v1/articles/{saved_article.id}")
     client.get("/api/v1/search", params={"q": "secretquestionword"})
     text = client.get("/api/v1/metrics").text

@@ -28,7 +28,8 @@ def test_bad_questions_are_422(client: TestClient, question: str, words: str) ->
     assert body["field"] == "question" and words in str(body["message"])
 
 
-def test_unknown_reader_mode_and_writer(client: TestClient, saved_article: Article) -> None:
+def test_unknown_reader_mode_and_writer(owner: TestClient, saved_article: Article) -> None:
+    client = owner
     r = client.post("/api/v1/ask", json={"question": "back pain", "audience": "martian"})
     assert r.status_code == 422 and _error(r)["field"] == "audience"
     assert "clinician, patient, student" in str(_error(r)["message"])
@@ -91,7 +92,8 @@ def test_body_over_64kb_is_413(client: TestClient) -> None:
     assert r.status_code == 413
 
 
-def test_form_errors_rerender_with_message(client: TestClient, saved_article: Article) -> None:
+def test_form_errors_rerender_with_message(owner: TestClient, saved_article: Article) -> None:
+    client = owner
     r = client.post("/ask", data={"question": "  ", "audience": "patient"})
     assert r.status_code == 422
     assert 'role="alert"' in r.text and "the question is empty" in r.text
@@ -124,7 +126,7 @@ def test_unexpected_errors_are_500_without_leaking_text(
     def boom(*_a: object, **kw: object) -> None:
         raise RuntimeError(f"database said no about {kw.get('question')}")
 
-    monkeypatch.setattr(services, "ask", boom)
+    monkeypatch.setattr(services, "ask_as", boom)
     app = create_app(runtime=rt)
     with TestClient(app, raise_server_exceptions=False) as c, caplog.at_level(logging.DEBUG):
         r = c.post("/api/v1/ask", json={"question": "zebra secret question"})

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -46,8 +47,12 @@ def test_ask_read_switch_cite_follow_up(server: Server, browser: Any, shots: Pat
     page.get_by_label("Your question").fill(QUESTION)
     page.get_by_label("Clinician").check()
     page.get_by_role("button", name="Ask", exact=True).click()
-    page.wait_for_url(re.compile(r"/articles/\d+$"))
+    # The new draft is private: its address carries the asker's reader key.
+    page.wait_for_url(re.compile(r"/articles/\d+\?key=[\w-]{24}$"))
     article_url = page.url
+    article_path, key = article_url.split("?key=")
+    assert httpx.get(article_path, timeout=60).status_code == 404  # nobody else reads it
+    assert page.get_by_text("This draft is private").is_visible()
     assert page.locator("h1.question").inner_text() == QUESTION
     assert page.get_by_text("Educational purpose only • Exercise caution as content is "
                             "pending human review").is_visible()
@@ -82,8 +87,10 @@ def test_ask_read_switch_cite_follow_up(server: Server, browser: Any, shots: Pat
     page.get_by_label("Ask a follow-up question about this article").fill(
         "What imaging should be ordered first?")
     page.get_by_role("button", name="Ask follow-up").click()
-    page.wait_for_url(lambda u: re.search(r"/articles/\d+$", u) and u != article_url)
+    page.wait_for_url(lambda u: bool(re.search(rf"/articles/\d+\?key={key}$", u))
+                      and u != article_url)
     followup_url = page.url
+    followup_path = followup_url.split("?")[0]
     page.screenshot(path=str(shots / "05-follow-up.png"), full_page=True)
     page.get_by_role("link", name="Whole thread").click()
     page.wait_for_url(re.compile(r"/threads/\d+"))
@@ -91,16 +98,18 @@ def test_ask_read_switch_cite_follow_up(server: Server, browser: Any, shots: Pat
     page.screenshot(path=str(shots / "06-thread.png"), full_page=True)
 
     # JSON twin of the follow-up article.
-    resp = page.goto(followup_url + ".json")
+    resp = page.goto(f"{followup_path}.json?key={key}")
     assert resp is not None and resp.headers["content-type"].startswith("application/json")
+    assert resp.headers["cache-control"] == "no-store"
     art = json.loads(resp.text())
-    assert art["id"] == int(followup_url.rsplit("/", 1)[1]) and art["thread_id"]
+    assert art["id"] == int(followup_path.rsplit("/", 1)[1]) and art["thread_id"]
     assert not errors, errors
     ctx.close()
 
     # The server never logged the question text; its access lines are route templates.
     log = server.output()
     assert "sacroiliac" not in log.lower() and "imaging should" not in log
+    assert key not in log
     assert "POST /ask 303" in log and "GET /articles/{article_id:int} 200" in log
 
 
@@ -113,7 +122,7 @@ def test_works_without_javascript(server: Server, browser: Any, shots: Path) -> 
                                             "drugs, should I worry?")
     page.get_by_label("Student").check()
     page.get_by_role("button", name="Ask", exact=True).click()
-    page.wait_for_url(re.compile(r"/articles/\d+$"))
+    page.wait_for_url(re.compile(r"/articles/\d+\?key=[\w-]+$"))
     assert page.locator("section.red-flags").is_visible()
     page.screenshot(path=str(shots / "07-no-js-red-flags-student.png"), full_page=True)
     page.get_by_label("Patient or caregiver").check()
@@ -146,17 +155,17 @@ def test_keyboard_navigation(server: Server, browser: Any) -> None:
 def test_no_serious_accessibility_violations(server: Server, browser: Any, shots: Path) -> None:
     if not AXE.exists():
         pytest.skip(f"axe-core not installed at {AXE}: run `npm ci` in tests/browser")
-    import httpx
-
     art = httpx.post(f"{server.url}/api/v1/ask", json={"question": QUESTION}, timeout=120).json()
+    key = art["access_key"]
     fu = httpx.post(f"{server.url}/api/v1/articles/{art['id']}/followups",
-                    json={"question": "How is it treated?"}, timeout=120).json()
+                    json={"question": "How is it treated?"}, timeout=120,
+                    headers={"X-Curbside-Key": key}).json()
     span = next(c["spans"][0] for c in art["lead"] + art["bottom_line"] if c["spans"])
     src = art["references"][0]["source_id"]
     pages = {
-        "home": "/", "article": f"/articles/{art['id']}",
-        "article-patient": f"/articles/{art['id']}?audience=patient",
-        "thread": f"/threads/{fu['thread_id']}",
+        "home": "/", "article": f"/articles/{art['id']}?key={key}",
+        "article-patient": f"/articles/{art['id']}?audience=patient&key={key}",
+        "thread": f"/threads/{fu['thread_id']}?key={key}",
         "passage": f"/passages/{span['passage_uid']}?start={span['start']}&end={span['end']}",
         "source": f"/sources/{src}", "search": "/search?q=sacroiliac+joint",
         "policy": "/editorial-policy", "not-found": "/articles/999999",

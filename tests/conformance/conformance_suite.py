@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from curbside import services
 from curbside.article import Article, ArticleSection, Claim, Reference, Span
@@ -131,9 +131,9 @@ class StoreConformance:
 
     # -- migrations -----------------------------------------------------------------------------
     def test_migrations_reach_head_and_are_idempotent(self, engine: Engine) -> None:
-        assert current_revision(engine) == head_revision(engine) == "0006"
+        assert current_revision(engine) == head_revision(engine) == "0008"
         upgrade(engine)
-        assert current_revision(engine) == "0006"
+        assert current_revision(engine) == "0008"
 
     # -- SourceStore ----------------------------------------------------------------------------
     def test_insert_and_read_back_a_source(self, store: SourceStore) -> None:
@@ -305,14 +305,84 @@ class StoreConformance:
         with pytest.raises(LookupError):
             arts.save_version(saved.model_copy(update={"id": 10**6}))
 
-    def test_audit_chain_verifies(self, engine: Engine) -> None:
+    def test_audit_chain_verifies(self, engine: Engine, tmp_path: Path) -> None:
         from curbside.store.audit import AuditLog
 
-        log = AuditLog(engine)
+        log = AuditLog(engine, key_file=tmp_path / "audit_key",
+                       checkpoint_file=tmp_path / "checkpoints.jsonl")
         for i in range(3):
             log.append(actor="editor", action="submit", subject=f"article:{i}", detail={"n": i})
         report = log.verify()
         assert report.ok and report.entries == 3 and report.head == log.head()
+
+    def test_migration_0006_keeps_legacy_audit_entries_verifiable(self, db_url: str,
+                                                                   tmp_path: Path) -> None:
+        """A log written before 0006 (plain SHA-256, no `scheme` column) verifies after the
+        upgrade; new entries are keyed; the throttle rows with raw names are gone."""
+        import datetime as dt
+
+        from curbside.store.audit import GENESIS, AuditLog, entry_hash
+
+        engine = make_engine(db_url)
+        try:
+            upgrade(engine, "0005")
+            prev = GENESIS
+            with engine.begin() as conn:
+                for i in (1, 2, 3):
+                    at = dt.datetime(2025, 1, i, 12, 0, tzinfo=dt.UTC)
+                    h = entry_hash(prev, id=i, at=at, actor="old", action="user.add",
+                                   subject=f"user:u{i}", detail={"role": "editor"})
+                    conn.execute(text(
+                        "INSERT INTO audit_log (id, at, actor, action, subject, detail, "
+                        "prev_hash, hash) VALUES (:i, :at, 'old', 'user.add', :s, :d, :p, :h)"),
+                        {"i": i, "at": at, "s": f"user:u{i}", "d": '{"role": "editor"}',
+                         "p": prev, "h": h})
+                    prev = h
+                conn.execute(text("INSERT INTO login_attempts (username, ip, success, at) "
+                                  "VALUES ('a password typed as the name', 'x', false, :at)"),
+                             {"at": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)})
+            upgrade(engine)
+            log = AuditLog(engine, key_file=tmp_path / "audit_key",
+                           checkpoint_file=tmp_path / "checkpoints.jsonl")
+            rep = log.verify()
+            assert rep.ok and rep.entries == 3 and rep.legacy_entries == 3
+            log.append(actor="editor", action="submit", subject="article:1", detail={})
+            rep = log.verify()
+            assert rep.ok and rep.entries == 4 and rep.legacy_entries == 3
+            assert [e.scheme for e in log.entries()] == [1, 1, 1, 2]
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM login_attempts")).scalar() == 0
+        finally:
+            engine.dispose()
+
+    def test_audit_rewrite_and_truncation_are_caught(self, engine: Engine,
+                                                     tmp_path: Path) -> None:
+        """Keyed MACs catch a chain rehashed with the public `entry_hash`; the checkpoint file
+        catches deleting the newest entries, with no head remembered by hand."""
+        from curbside.store.audit import GENESIS, AuditLog, entry_hash
+
+        log = AuditLog(engine, key_file=tmp_path / "audit_key",
+                       checkpoint_file=tmp_path / "checkpoints.jsonl")
+        for i in range(4):
+            log.append(actor="editor", action="submit", subject=f"article:{i}", detail={"n": i})
+        assert log.verify().ok
+        entries = list(log.entries())
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM audit_log WHERE id = 4")
+        rep = log.verify()
+        assert not rep.ok and rep.first_broken_id == 4 and "newest" in (rep.problem or "")
+        prev = GENESIS
+        with engine.begin() as conn:  # rewrite entries 1..3 with the public hash, as scheme 1
+            for e in entries[:3]:
+                actor = "mallory" if e.id == 2 else e.actor
+                h = entry_hash(prev, id=e.id, at=e.at, actor=actor, action=e.action,
+                               subject=e.subject, detail=e.detail)
+                conn.execute(text("UPDATE audit_log SET actor = :a, prev_hash = :p, hash = :h, "
+                                  "scheme = 1 WHERE id = :i"),
+                             {"a": actor, "p": prev, "h": h, "i": e.id})
+                prev = h
+        rep = log.verify()
+        assert not rep.ok and rep.first_broken_id == 1 and "checkpoint" in (rep.problem or "")
 
     # -- LexicalIndex ---------------------------------------------------------------------------
     def seed(self, store: SourceStore, lexical: LexicalIndex) -> dict[str, list[int]]:

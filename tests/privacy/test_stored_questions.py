@@ -16,7 +16,6 @@ from curbside.api.app import create_app
 from curbside.config import PrivacySettings, Settings
 from curbside.services import Runtime, accounts
 from curbside.services import review as review_service
-from curbside.store.audit import AuditLog
 from curbside.store.editorial_schema import metadata as editorial_metadata
 from curbside.store.schema import articles, metadata
 
@@ -84,21 +83,28 @@ def test_pages_json_and_api_show_only_the_redacted_question(client: TestClient) 
     r = client.post("/ask", data={"question": PHI_QUESTION, "audience": "clinician"},
                     follow_redirects=False)
     assert r.status_code == 303
-    loc = r.headers["location"]
+    loc = r.headers["location"]  # /articles/N?key=K: the asker's reader key
+    path, key = loc.split("?key=")
     page = client.get(loc)
     assert page.status_code == 200 and not _leaks(page.text)
     assert "[NAME]" in page.text and CLINICAL in page.text
-    assert not _leaks(client.get(loc + ".json").text)
-    assert not _leaks(client.get("/").text)  # the recent-questions list
-    fu = client.post(f"{loc}/followups", data={"question": PHI_FOLLOW_UP},
-                     follow_redirects=False)
+    assert not _leaks(client.get(path + ".json", params={"key": key}).text)
+    assert not _leaks(client.get("/").text)  # the home page and its lists
+    fu = client.post(f"{path}/followups", params={"key": key},
+                     data={"question": PHI_FOLLOW_UP}, follow_redirects=False)
     assert fu.status_code == 303
-    thread_id = client.get(fu.headers["location"] + ".json").json()["thread_id"]
-    assert not _leaks(client.get(f"/threads/{thread_id}").text)
+    fu_path = fu.headers["location"].split("?key=")[0]
+    thread_id = client.get(fu_path + ".json", params={"key": key}).json()["thread_id"]
+    thread = client.get(f"/threads/{thread_id}", params={"key": key})
+    assert thread.status_code == 200 and not _leaks(thread.text)
+    assert "How is it treated?" in thread.text
 
     api = client.post("/api/v1/ask", json={"question": PHI_QUESTION})
     assert api.status_code == 201 and not _leaks(api.text)
     assert CLINICAL in api.json()["question"]
+    got = client.get(f"/api/v1/articles/{api.json()['id']}",
+                     params={"key": api.json()["access_key"]})
+    assert got.status_code == 200 and not _leaks(got.text)
 
 
 def test_retention_setting_keeps_the_raw_question_in_its_column_only(app_home: Path) -> None:
@@ -111,8 +117,13 @@ def test_retention_setting_keeps_the_raw_question_in_its_column_only(app_home: P
         assert not _leaks(_database_text(rt, skip=("articles.raw_question",)))
         assert all("raw_question" not in row for row in services.recent_articles(rt))
         with TestClient(create_app(runtime=rt)) as c:
-            assert not _leaks(c.get(f"/articles/{art.id}").text)
-            assert not _leaks(c.get(f"/articles/{art.id}.json").text)
+            asked = c.post("/api/v1/ask", json={"question": PHI_QUESTION}).json()
+            assert rt.articles.raw_question(asked["id"]) == PHI_QUESTION
+            key = {"key": asked["access_key"]}
+            for url in (f"/articles/{asked['id']}", f"/articles/{asked['id']}.json",
+                        f"/api/v1/articles/{asked['id']}"):
+                got = c.get(url, params=key)
+                assert got.status_code == 200 and not _leaks(got.text), url
             assert not _leaks(c.get("/api/v1/articles", params={"limit": 100}).text)
     finally:
         rt.close()
@@ -134,13 +145,13 @@ def test_reviewer_notes_and_comments_reach_the_audit_log_redacted(rt: Runtime) -
     review_service.review_claim(rt, article_id=art.id, claim_id=claim.id or "",
                                 action="comment", actor=reviewer,
                                 comment="Checked with jane.roe@example.com on 03/14/1961")
-    entries = list(AuditLog(rt.engine).entries())
+    entries = list(rt.audit_log().entries())
     text = repr([(e.actor, e.action, e.subject, e.detail) for e in entries])
     assert "article.submit" in text and "claim.comment" in text
     assert not _leaks(text)
     assert "[MRN]" in text and "[EMAIL]" in text
     assert not _leaks(_database_text(rt))  # transitions and claim reviews too
-    assert AuditLog(rt.engine).verify().ok
+    assert rt.audit_log().verify().ok
 
 
 def test_revised_question_is_stored_redacted(rt: Runtime) -> None:
@@ -184,9 +195,9 @@ def test_redact_stored_cleans_what_an_older_version_stored(rt: Runtime, app_home
     raw = _database_files(app_home)  # overwritten text is gone from free pages and the log
     for ident in IDENTIFIERS[3:]:
         assert ident.encode() not in raw, ident
-    entries = [e for e in AuditLog(rt.engine).entries() if e.action == "privacy.redact_stored"]
+    entries = [e for e in rt.audit_log().entries() if e.action == "privacy.redact_stored"]
     assert len(entries) == 1 and entries[0].detail["changed"] == 1
-    assert AuditLog(rt.engine).verify().ok
+    assert rt.audit_log().verify().ok
     again = services.redact_stored(rt)
     assert (again.changed, again.threads) == (0, 0)
 

@@ -162,3 +162,26 @@ def test_api_needs_a_bearer_token_and_enforces_roles(client: TestClient, rt: ser
     assert client.post(f"{base}/revisions", json={}, headers=ed).json()["new_version"] == 3
     assert client.post(f"{base}/transitions", json={"action": "publish"},
                        headers=rv).status_code == 422
+
+
+def test_a_password_typed_as_the_name_is_not_stored(client: TestClient,
+                                                    rt: services.Runtime) -> None:
+    secret = "MyRealPassw0rd-typed-as-name"
+    page = client.get("/review/login")
+    bad = client.post("/review/login", data={"name": secret, "password": "x",
+                                             "csrf": _csrf(page.text)})
+    assert bad.status_code == 401
+    with rt.engine.connect() as conn:
+        stored = repr([tuple(r) for t in ("audit_log", "login_attempts")
+                       for r in conn.exec_driver_sql(f"SELECT * FROM {t}")])
+    assert "unknown#" in stored and secret not in stored
+
+
+def test_sign_in_without_the_audit_key_is_a_clear_503(client: TestClient,
+                                                      rt: services.Runtime) -> None:
+    accounts.add_user(rt, name="rita", role="reviewer", password=PW)
+    rt.settings.audit_key_path.unlink()  # keyed entries exist: no new key may be made
+    page = client.get("/review/login")
+    r = client.post("/review/login", data={"name": "rita", "password": PW,
+                                           "csrf": _csrf(page.text)})
+    assert r.status_code == 503 and "cannot write its audit log" in r.text

@@ -37,3 +37,28 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_0007_gives_existing_articles_reader_keys_shared_within_a_thread(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    upgrade(engine, "0005")
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO threads (id, created_at, context) VALUES "
+                          "(1, :t, '{}'), (2, :t, '{}')"), {"t": now})
+        for aid, thread in ((1, None), (2, 1), (3, 1), (4, 2), (5, None)):
+            conn.execute(text(
+                "INSERT INTO articles (id, thread_id, turn, title, audience, status, "
+                "current_version, created_at, updated_at) VALUES "
+                "(:id, :th, 1, 'old', 'clinician', 'draft', 1, :t, :t)"),
+                {"id": aid, "th": thread, "t": now})
+    upgrade(engine)
+    with engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT id, access_key FROM articles")).all())
+    assert all(k and len(k) == 24 for k in keys.values()), keys
+    assert keys[2] == keys[3]  # one thread, one key
+    assert len({keys[1], keys[2], keys[4], keys[5]}) == 4

@@ -7,3 +7,4 @@ client = fixtures.client
 library_home = fixtures.library_home
 rt = fixtures.rt
 saved_article = fixtures.saved_article
+owner = fixtures.owner

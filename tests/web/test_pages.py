@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from curbside_web_fixtures import approve, build_article
+from curbside_web_fixtures import approve, build_article, key_headers
 from fastapi.testclient import TestClient
 
 from curbside.article import Article
@@ -19,8 +19,9 @@ def _order(html: str, markers: list[str]) -> list[int]:
     return pos
 
 
-def test_article_page_has_the_reference_parts_in_order(client: TestClient,
+def test_article_page_has_the_reference_parts_in_order(owner: TestClient,
                                                        saved_article: Article) -> None:
+    client = owner
     html = client.get(f"/articles/{saved_article.id}").text
     pos = _order(html, [
         f'<h1 class="question">{saved_article.question}</h1>',
@@ -43,19 +44,20 @@ def test_article_page_has_the_reference_parts_in_order(client: TestClient,
     assert "Approved by the Medical Advisory Board" not in html
     for ref in saved_article.references:
         assert f'id="ref-{ref.n}"' in html and ref.type in html
-    assert f'action="/articles/{saved_article.id}/followups"' in html
+    key = client.headers["X-Curbside-Key"]
+    assert f'action="/articles/{saved_article.id}/followups?key={key}"' in html
 
 
-def test_headings_are_in_order(client: TestClient, saved_article: Article) -> None:
-    html = client.get(f"/articles/{saved_article.id}").text
+def test_headings_are_in_order(owner: TestClient, saved_article: Article) -> None:
+    html = owner.get(f"/articles/{saved_article.id}").text
     levels = [int(x) for x in re.findall(r"<h([1-6])[ >]", html)]
     assert levels[0] == 1 and levels.count(1) == 1
     assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
 
 
-def test_every_citation_links_to_its_supporting_passage(client: TestClient,
+def test_every_citation_links_to_its_supporting_passage(client: TestClient, owner: TestClient,
                                                         saved_article: Article) -> None:
-    html = client.get(f"/articles/{saved_article.id}").text
+    html = owner.get(f"/articles/{saved_article.id}").text
     for claim in saved_article.all_claims():
         span = claim.spans[0]
         href = f"/passages/{span.passage_uid}?start={span.start}&amp;end={span.end}"
@@ -70,8 +72,9 @@ def test_every_citation_links_to_its_supporting_passage(client: TestClient,
         assert twin["passage"]["text"][span.start:span.end] == claim.text
 
 
-def test_approved_only_when_a_reviewer_approved_this_version(client: TestClient, rt: Runtime,
+def test_approved_only_when_a_reviewer_approved_this_version(owner: TestClient, rt: Runtime,
                                                             saved_article: Article) -> None:
+    client = owner
     assert saved_article.id is not None
     # A status set without a recorded approval must not read "Approved".
     rt.articles.set_version_status(saved_article.id, 1, "approved")
@@ -91,10 +94,12 @@ def test_approved_only_when_a_reviewer_approved_this_version(client: TestClient,
     assert "Approved by" in client.get(f"/articles/{saved_article.id}?version=1").text
 
 
-def test_reader_selector_is_a_plain_get_form(client: TestClient, saved_article: Article) -> None:
+def test_reader_selector_is_a_plain_get_form(owner: TestClient, saved_article: Article) -> None:
+    client = owner
     html = client.get(f"/articles/{saved_article.id}").text
     assert f'method="get" action="/articles/{saved_article.id}"' in html
     assert 'value="clinician" checked' in html
+    assert f'name="key" value="{client.headers["X-Curbside-Key"]}"' in html  # kept on switching
     patient = client.get(f"/articles/{saved_article.id}", params={"audience": "patient"}).text
     assert 'value="patient" checked' in patient
     assert "Medical disclaimer" in patient and "Professional medical disclaimer" not in patient
@@ -106,7 +111,8 @@ def test_reader_selector_is_a_plain_get_form(client: TestClient, saved_article: 
     assert 'name="audience" value="patient"' in patient  # follow-up keeps the reader mode
 
 
-def test_json_twins(client: TestClient, saved_article: Article) -> None:
+def test_json_twins(owner: TestClient, saved_article: Article) -> None:
+    client = owner
     aid = saved_article.id
     twin = client.get(f"/articles/{aid}.json").json()
     assert Article.model_validate(twin).title == saved_article.title
@@ -125,27 +131,36 @@ def test_ask_form_redirects_to_the_article(client: TestClient) -> None:
                     follow_redirects=False)
     assert r.status_code == 303
     loc = r.headers["location"]
-    assert re.fullmatch(r"/articles/\d+", loc)
+    found = re.fullmatch(r"(/articles/\d+)\?key=([A-Za-z0-9_-]{24})", loc)
+    assert found, loc  # the new draft's address carries its reader key
+    path, key = found.groups()
+    assert client.get(path).status_code == 404  # without the key: private
     page = client.get(loc)
     assert page.status_code == 200 and 'value="student" checked' in page.text
-    fu = client.post(f"{loc}/followups", data={"question": "How is it treated?",
-                                               "audience": "patient"}, follow_redirects=False)
+    assert "This draft is private" in page.text
+    fu = client.post(f"{path}/followups?key={key}", data={"question": "How is it treated?",
+                                                          "audience": "patient"},
+                     follow_redirects=False)
     assert fu.status_code == 303
-    art = client.get(fu.headers["location"] + ".json").json()
+    fu_path, fu_key = fu.headers["location"].split("?key=")
+    assert fu_key == key  # a follow-up shares its thread's key
+    art = client.get(fu_path + ".json", params={"key": key}).json()
     assert art["thread_id"] and art["audience"] == "patient"
-    thread = client.get(f"/threads/{art['thread_id']}")
+    assert client.get(f"/threads/{art['thread_id']}").status_code == 404
+    thread = client.get(f"/threads/{art['thread_id']}", params={"key": key})
     assert thread.status_code == 200
     assert thread.text.count('class="turn"') == 2
     assert "How is it treated?" in thread.text
-    twin = client.get(f"/threads/{art['thread_id']}.json").json()
+    assert f"&amp;key={key}" in thread.text  # links to the turns keep the key
+    twin = client.get(f"/threads/{art['thread_id']}.json", params={"key": key}).json()
     assert [a["id"] for a in twin["articles"]][-1] == art["id"]
 
 
-def test_source_page_lists_citing_articles(client: TestClient, saved_article: Article) -> None:
+def test_source_page_lists_citing_articles(owner: TestClient, saved_article: Article) -> None:
     ref = saved_article.references[0]
-    html = client.get(f"/sources/{ref.source_id}").text
+    html = owner.get(f"/sources/{ref.source_id}").text
     assert ref.title in html
-    assert f'href="/articles/{saved_article.id}?version=1"' in html
+    assert f'href="/articles/{saved_article.id}?version=1&amp;key=' in html
     assert "Passages" in html
 
 
@@ -159,7 +174,7 @@ def test_search_page_and_policy(client: TestClient) -> None:
 
 def test_pdf_export(client: TestClient, rt: Runtime) -> None:
     art = rt.articles.save_new(build_article(rt, title="Back pain — red flags ≥ 3 weeks"))
-    r = client.get(f"/articles/{art.id}.pdf")
+    r = client.get(f"/articles/{art.id}.pdf", headers=key_headers(rt, art))
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/pdf"
     assert r.content.startswith(b"%PDF") and len(r.content) > 2000

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from curbside import __version__
 from curbside.api.errors import install_error_handlers
 from curbside.api.metrics import RequestMetrics
-from curbside.api.middleware import BodyLimitMiddleware, ObserveMiddleware
+from curbside.api.middleware import BodyLimitMiddleware, HeadMiddleware, ObserveMiddleware
 from curbside.api.routes import router as api_router
 from curbside.config import Settings
 from curbside.services import Runtime, open_runtime
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     install_error_handlers(app)
     # Added last = outermost: observe everything, including 413s from the body limit.
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(ObserveMiddleware, metrics=app.state.metrics, docs_csp=docs_csp,
                        routes=app.router.routes)

@@ -18,8 +18,26 @@ from curbside.services.reads import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Request too large",
-          422: "Please check your input", 500: "Something went wrong", 503: "Not available"}
+TITLES = {400: "Bad request", 401: "Sign in required", 403: "Not allowed", 404: "Not found",
+          405: "Method not allowed", 413: "Request too large", 422: "Please check your input",
+          500: "Something went wrong", 503: "Not available"}
+
+#: What each error status means, for the OpenAPI `responses` of the routes that return it.
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request body (not JSON, or not UTF-8).",
+    401: "No valid API token: send 'Authorization: Bearer TOKEN'.",
+    403: "Refused: your role may not do this, or the version's state does not allow it.",
+    404: "Not found (also for an id outside 1..2^63-1 in the path).",
+    413: "Request body over 64 KB.",
+    422: "Invalid input; `field` names it.",
+    503: "Not available.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses a route really returns (all `ErrorPublic`)."""
+    return {code: {"model": ErrorPublic, "description": ERROR_DESCRIPTIONS[code]}
+            for code in codes}
 
 
 class ApiError(Exception):
@@ -57,18 +75,20 @@ def error_response(request: Request, err: ApiError) -> Response:
     }, status_code=err.status)
 
 
-def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
+def _validation_message(exc: RequestValidationError) -> tuple[str, str | None, bool]:
+    """(message, field, in_path) of the first error."""
     errors: list[Any] = list(exc.errors())
     if not errors:
-        return "invalid input", None
+        return "invalid input", None, False
     first = errors[0]
+    in_path = tuple(first.get("loc", ()))[:1] == ("path",)
     loc = [str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path")]
     field = ".".join(loc) or None
     msg = str(first.get("msg", "invalid input"))
     msg = msg.removeprefix("Value error, ")
     if first.get("type") == "literal_error" and loc and loc[-1] == "audience":
         msg = "unknown reader mode; choose one of: clinician, patient, student"
-    return (f"{field}: {msg}" if field else msg), field
+    return (f"{field}: {msg}" if field else msg), field, in_path
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -78,7 +98,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        message, field = _validation_message(exc)
+        message, field, in_path = _validation_message(exc)
+        if in_path:  # /articles/abc, /articles/0, /articles/2**63: the address names nothing
+            return error_response(request, ApiError(404, "not_found", message, field))
         return error_response(request, ApiError(422, "invalid_input", message, field))
 
     async def on_not_found(request: Request, exc: Exception) -> Response:

@@ -26,6 +26,35 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "frame-ancestors 'none'")
 
 
+#: Paths that only signed-in people reach (reviewer pages, their JSON twins, the review API).
+PRIVATE_PREFIXES = ("/review", "/api/v1/review")
+SESSION_COOKIE = b"curbside_session="  # services.accounts.SESSION_COOKIE
+KEY_HEADER = b"x-curbside-key"  # services.access.KEY_HEADER
+NO_STORE = (b"cache-control", b"no-store")
+#: Article answers differ by reader key and account: shared caches must keep them apart.
+VARY = (b"vary", b"Authorization, Cookie, X-Curbside-Key")
+
+
+def private_request(scope: Scope) -> bool:
+    """Whether the response may hold something private, so no cache may keep it.
+
+    True for the reviewer area, for any request that carries a credential (an API token, a
+    session cookie, a reader key in the header or the query) and for every non-GET request
+    (asking returns the new draft and its key). A draft is never shown without a credential,
+    so every response that shows one is covered.
+    """
+    path = str(scope.get("path", ""))
+    if path.startswith(PRIVATE_PREFIXES) or scope.get("method") not in ("GET", "HEAD"):
+        return True
+    headers = dict(scope.get("headers") or [])
+    if b"authorization" in headers or KEY_HEADER in headers:
+        return True
+    if SESSION_COOKIE in headers.get(b"cookie", b""):
+        return True
+    query = scope.get("query_string") or b""
+    return any(part.split(b"=", 1)[0] == b"key" for part in query.split(b"&"))
+
+
 def route_template(scope: Scope, routes: Sequence[BaseRoute] = ()) -> str:
     """The matched route's path template, or a fixed label; never the concrete path."""
     path = getattr(scope.get("route"), "path", None)
@@ -103,6 +132,50 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+class HeadMiddleware:
+    """Answer ``HEAD`` on every GET route: run it as GET and send the headers only.
+
+    HTTP requires HEAD wherever GET works (RFC 9110, 9.3.2); FastAPI's routes list GET alone.
+    The answer keeps GET's status and headers (Content-Length included) and drops the body.
+    A 405 anywhere lists HEAD in ``Allow`` next to GET. OpenAPI is unchanged: HEAD is
+    implied by GET.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head = scope.get("method") == "HEAD"
+        inner = dict(scope, method="GET") if head else scope
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start" and message.get("status") == 405:
+                message["headers"] = [_allow_head(k, v) for k, v in message.get("headers", [])]
+            elif head and message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        try:
+            await self.app(inner, receive, send_wrapper)
+        finally:
+            if head and "route" in inner:  # for the access log and metrics
+                scope["route"] = inner["route"]
+
+
+def _allow_head(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    if name.lower() != b"allow":
+        return name, value
+    methods = [m.strip() for m in value.split(b",") if m.strip()]
+    if b"GET" in methods and b"HEAD" not in methods:
+        methods.insert(methods.index(b"GET") + 1, b"HEAD")
+    return name, b", ".join(methods)
+
+
 def security_headers(path: str, *, docs_csp: str | None = None) -> list[tuple[bytes, bytes]]:
     csp = docs_csp if (docs_csp and path in ("/docs", "/redoc")) else CSP
     return [
@@ -137,15 +210,20 @@ class ObserveMiddleware:
         status = 500
         path = str(scope.get("path", ""))
         extra = security_headers(path, docs_csp=self.docs_csp)
+        private = private_request(scope)
+        if not path.startswith("/static/"):
+            extra.append(VARY)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                names = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in extra if k not in names
-                ]
+                headers = list(message.get("headers", []))
+                if private:  # replaces any cache header a route set
+                    headers = [(k, v) for k, v in headers if k.lower() != NO_STORE[0]]
+                    headers.append(NO_STORE)
+                names = {k.lower() for k, _ in headers}
+                message["headers"] = headers + [(k, v) for k, v in extra if k not in names]
             await send(message)
 
         self.metrics.in_flight += 1

@@ -1,7 +1,7 @@
 """REST API ``/api/v1/review``: the editorial workflow for API-token holders.
 
-Send ``Authorization: Bearer TOKEN`` (``curbside users token NAME``). Reading an article's public
-review status needs no token.
+Send ``Authorization: Bearer TOKEN`` (``curbside users token NAME``). Reading the review status
+of an approved article needs no token; a draft's needs its reader key (see `api.viewer`).
 """
 
 from __future__ import annotations
@@ -9,14 +9,22 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from curbside import services
 from curbside.api.deps import RuntimeDep
-from curbside.api.errors import ApiError
+from curbside.api.errors import ApiError, error_responses
+from curbside.api.types import (
+    INT64_MAX,
+    CleanText,
+    IdPath,
+    RequiredVersionQuery,
+    VersionQuery,
+)
+from curbside.api.viewer import ViewerDep
 from curbside.review.editorial import Actor, TransitionResult
 from curbside.review.status import PublicStatus
 from curbside.services import accounts, review
@@ -27,19 +35,22 @@ router = APIRouter(prefix="/api/v1/review", tags=["review"])
 class TransitionRequest(BaseModel):
     action: Literal["submit", "start", "approve", "request_changes", "reject", "outdate"] = Field(
         description="Lifecycle action on the version.")
-    version: int | None = Field(None, ge=1, description="Version (default: the newest).")
-    note: str | None = Field(None, max_length=4000, description="Why; kept with the change.")
+    version: int | None = Field(None, ge=1, le=INT64_MAX,
+                                description="Version (default: the newest).")
+    note: CleanText | None = Field(None, max_length=4000,
+                                   description="Why; kept with the change.")
 
 
 class ClaimReviewRequest(BaseModel):
     action: Literal["accept", "comment", "strike"] = Field(description="What to do with the "
                                                                        "claim.")
-    comment: str | None = Field(None, max_length=4000, description="Comment text.")
-    version: int | None = Field(None, ge=1, description="Version (default: the newest).")
+    comment: CleanText | None = Field(None, max_length=4000, description="Comment text.")
+    version: int | None = Field(None, ge=1, le=INT64_MAX,
+                                description="Version (default: the newest).")
 
 
 class ReviseRequest(BaseModel):
-    note: str | None = Field(None, max_length=4000, description="Why the new version.")
+    note: CleanText | None = Field(None, max_length=4000, description="Why the new version.")
 
 
 def bearer_actor(request: Request, rt: RuntimeDep) -> Actor:
@@ -55,7 +66,10 @@ def bearer_actor(request: Request, rt: RuntimeDep) -> Actor:
 
 
 ActorDep = Annotated[Actor, Depends(bearer_actor)]
-VersionQ = Annotated[int | None, Query(ge=1)]
+VersionQ = VersionQuery
+#: Error statuses: token-only reads, public reads, and writes (JSON body) of this router.
+TOKEN_READ_ERRORS = error_responses(401, 404, 422)
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 413, 422)
 
 
 def _json(data: Any, status_code: int = 200) -> JSONResponse:
@@ -66,28 +80,31 @@ def _refused(exc: Exception) -> ApiError:
     return ApiError(403, "refused", str(exc))
 
 
-@router.get("/queue")
+@router.get("/queue", responses=error_responses(401))
 def queue(rt: RuntimeDep, actor: ActorDep) -> JSONResponse:
     """Versions waiting for a reviewer (submitted, under review, outdated), oldest first."""
     return _json({"items": [asdict(item) for item in review.review_queue(rt)]})
 
 
-@router.get("/articles/{article_id:int}")
-def article_detail(article_id: int, rt: RuntimeDep, actor: ActorDep,
+@router.get("/articles/{article_id:int}", responses=TOKEN_READ_ERRORS)
+def article_detail(article_id: IdPath, rt: RuntimeDep, actor: ActorDep,
                    version: VersionQ = None) -> JSONResponse:
     """A version with its claims, their reviews, its history and the actions open to you."""
     detail = review.review_detail(rt, article_id=article_id, version=version, actor=actor)
     return _json(detail)
 
 
-@router.get("/articles/{article_id:int}/status", response_model=PublicStatus)
-def article_status(article_id: int, rt: RuntimeDep, version: VersionQ = None) -> PublicStatus:
-    """The public review status of a version (no token needed)."""
-    return services.public_status(rt, article_id, version)
+@router.get("/articles/{article_id:int}/status", response_model=PublicStatus,
+            responses=error_responses(404, 422))
+def article_status(article_id: IdPath, rt: RuntimeDep, viewer: ViewerDep,
+                   version: VersionQ = None) -> PublicStatus:
+    """The review status of a version: no token needed for an approved version; a draft's
+    needs its reader key or a token, like the article itself."""
+    return services.status_for(rt, article_id=article_id, version=version, viewer=viewer)
 
 
-@router.post("/articles/{article_id:int}/transitions")
-def transition(article_id: int, body: TransitionRequest, rt: RuntimeDep,
+@router.post("/articles/{article_id:int}/transitions", responses=WRITE_ERRORS)
+def transition(article_id: IdPath, body: TransitionRequest, rt: RuntimeDep,
                actor: ActorDep) -> JSONResponse:
     try:
         res = review.transition_article(rt, article_id=article_id, action=body.action,
@@ -97,8 +114,8 @@ def transition(article_id: int, body: TransitionRequest, rt: RuntimeDep,
     return _json(_result(res))
 
 
-@router.post("/articles/{article_id:int}/revisions", status_code=201)
-def revise(article_id: int, body: ReviseRequest, rt: RuntimeDep,
+@router.post("/articles/{article_id:int}/revisions", status_code=201, responses=WRITE_ERRORS)
+def revise(article_id: IdPath, body: ReviseRequest, rt: RuntimeDep,
            actor: ActorDep) -> JSONResponse:
     """Create a new draft version from the newest one (editor, admin)."""
     try:
@@ -108,8 +125,8 @@ def revise(article_id: int, body: ReviseRequest, rt: RuntimeDep,
     return _json(_result(res), status_code=201)
 
 
-@router.post("/articles/{article_id:int}/claims/{claim_id}")
-def claim_review(article_id: int, claim_id: str, body: ClaimReviewRequest, rt: RuntimeDep,
+@router.post("/articles/{article_id:int}/claims/{claim_id}", responses=WRITE_ERRORS)
+def claim_review(article_id: IdPath, claim_id: str, body: ClaimReviewRequest, rt: RuntimeDep,
                  actor: ActorDep) -> JSONResponse:
     """Accept, comment on or strike a claim; a strike answers with the new version."""
     try:
@@ -124,9 +141,9 @@ def claim_review(article_id: int, claim_id: str, body: ClaimReviewRequest, rt: R
                   "transition": _result(res) if res else None})
 
 
-@router.get("/articles/{article_id:int}/diff")
-def diff(article_id: int, rt: RuntimeDep, actor: ActorDep,
-         old: Annotated[int, Query(ge=1)], new: Annotated[int, Query(ge=1)]) -> JSONResponse:
+@router.get("/articles/{article_id:int}/diff", responses=TOKEN_READ_ERRORS)
+def diff(article_id: IdPath, rt: RuntimeDep, actor: ActorDep,
+         old: RequiredVersionQuery, new: RequiredVersionQuery) -> JSONResponse:
     """Claims added, removed and changed, references added and removed, between versions."""
     return _json(review.article_diff(rt, article_id=article_id, old=old, new=new))
 

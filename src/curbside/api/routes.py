@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from curbside import __version__, services
 from curbside.api.deps import RuntimeDep, article_for, call
-from curbside.api.errors import ApiError
+from curbside.api.errors import ApiError, error_responses
 from curbside.api.schemas import (
     ArticlePublic,
     ArticleSummary,
+    AskedArticlePublic,
     AskRequest,
     CitingArticle,
-    ErrorPublic,
     FollowUpRequest,
     HealthPublic,
     HighlightPublic,
@@ -28,15 +28,16 @@ from curbside.api.schemas import (
     SourcePublic,
     ThreadPublic,
 )
+from curbside.api.types import IdPath, VersionQuery
+from curbside.api.viewer import ViewerDep
 from curbside.domain import Passage, Source
-from curbside.services import Runtime, reads
+from curbside.services import ANONYMOUS, Asked, Runtime, Viewer, reads
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorPublic, "description": "Not found"},
-    422: {"model": ErrorPublic, "description": "Invalid input"},
-}
+#: Error statuses per kind of route (each route documents exactly what it can answer).
+BODY_ERRORS = error_responses(400, 404, 413, 422)
+READ_ERRORS = error_responses(404, 422)
 
-router = APIRouter(prefix="/api/v1", tags=["api"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["api"])
 
 Audience = Annotated[str | None, Query(description="Reader mode: clinician, patient, student.")]
 
@@ -60,12 +61,12 @@ def highlight(p: Passage, start: int | None, end: int | None) -> HighlightPublic
     return HighlightPublic(start=start, end=end)
 
 
-def source_public(rt: Runtime, source_id: int) -> SourcePublic:
+def source_public(rt: Runtime, source_id: int, viewer: Viewer = ANONYMOUS) -> SourcePublic:
     src, passages = services.get_source(rt, ref=str(source_id))
     if src.id != source_id:  # a bare number falls back to a PMID lookup; ids must be exact
         raise services.NotFoundError(f"no source {source_id}")
     cited = [CitingArticle(article_id=a, version=v, title=t)
-             for a, v, t in reads.citing_articles(rt, source_id=src.id)]
+             for a, v, t in services.citing_for(rt, source_id=src.id, viewer=viewer)]
     return SourcePublic(source=source_brief(src), authors=src.authors,
                         publication_types=src.publication_types, mesh_terms=src.mesh_terms,
                         version=src.version, is_current=src.is_current,
@@ -80,66 +81,76 @@ def search_public(rt: Runtime, q: str, k: int) -> SearchPublic:
     ])
 
 
-def thread_public(rt: Runtime, thread_id: int, audience: str | None) -> ThreadPublic:
-    turns = services.get_thread(rt, thread_id=thread_id)
+def thread_public(rt: Runtime, thread_id: int, audience: str | None,
+                  viewer: Viewer = ANONYMOUS) -> ThreadPublic:
+    turns = services.read_thread(rt, thread_id=thread_id, viewer=viewer)
     return ThreadPublic(id=thread_id, articles=[article_for(rt, a, audience) for a in turns])
 
 
-@router.post("/ask", status_code=201, response_model=ArticlePublic,
-             summary="Ask a question; returns the new cited article")
-def ask(body: AskRequest, rt: RuntimeDep) -> ArticlePublic:
-    if body.thread_id is not None:
-        services.get_thread(rt, thread_id=body.thread_id)  # 404 for an unknown thread
-    return call(services.ask, rt, question=body.question, audience=body.audience,
-                writer=body.writer, thread_id=body.thread_id)
+def asked_public(asked: Asked) -> AskedArticlePublic:
+    return AskedArticlePublic.model_validate({**asked.article.model_dump(),
+                                              "access_key": asked.key})
 
 
-@router.get("/articles", response_model=list[ArticleSummary], summary="Recent articles")
-def recent(rt: RuntimeDep,
+@router.post("/ask", status_code=201, response_model=AskedArticlePublic, responses=BODY_ERRORS,
+             summary="Ask a question; returns the new cited article and its reader key")
+def ask(body: AskRequest, rt: RuntimeDep, viewer: ViewerDep) -> AskedArticlePublic:
+    return asked_public(call(services.ask_as, rt, viewer, question=body.question,
+                             audience=body.audience, writer=body.writer,
+                             thread_id=body.thread_id))
+
+
+@router.get("/articles", response_model=list[ArticleSummary], responses=error_responses(422),
+            summary="Recent articles (approved ones; every one for a signed-in account)")
+def recent(rt: RuntimeDep, viewer: ViewerDep,
            status: Annotated[str | None, Query(max_length=30)] = None,
            limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[ArticleSummary]:
-    rows = services.recent_articles(rt, status=status, limit=limit)
+    rows = services.recent_for(rt, viewer=viewer, status=status, limit=limit)
     return [ArticleSummary(id=r["id"], title=r["title"], audience=r["audience"],
                            status=r["status"], current_version=r["current_version"],
-                           thread_id=r.get("thread_id"), updated_at=str(r["updated_at"]))
+                           thread_id=r.get("thread_id"), updated_at=r["updated_at"])
             for r in rows]
 
 
-@router.get("/articles/{article_id}", response_model=ArticlePublic,
+@router.get("/articles/{article_id}", response_model=ArticlePublic, responses=READ_ERRORS,
             summary="One article (latest version, or ?version=N), optionally re-rendered")
-def get_article(article_id: int, rt: RuntimeDep,
-                version: Annotated[int | None, Query(ge=1)] = None,
+def get_article(article_id: IdPath, rt: RuntimeDep, viewer: ViewerDep,
+                version: VersionQuery = None,
                 audience: Audience = None) -> ArticlePublic:
-    art = services.get_article(rt, article_id=article_id, version=version)
+    art = services.read_article(rt, article_id=article_id, version=version, viewer=viewer)
     return article_for(rt, art, audience)
 
 
-@router.post("/articles/{article_id}/followups", status_code=201, response_model=ArticlePublic,
-             summary="Ask a follow-up question; returns the next article of the thread")
-def follow_up(article_id: int, body: FollowUpRequest, rt: RuntimeDep) -> ArticlePublic:
-    services.get_article(rt, article_id=article_id)  # 404 before any work
-    return call(services.follow_up, rt, article_id=article_id, question=body.question,
-                audience=body.audience)
+@router.post("/articles/{article_id}/followups", status_code=201,
+             response_model=AskedArticlePublic, responses=BODY_ERRORS,
+             summary="Ask a follow-up question; returns the next article and its reader key")
+def follow_up(article_id: IdPath, body: FollowUpRequest, rt: RuntimeDep,
+              viewer: ViewerDep) -> AskedArticlePublic:
+    return asked_public(call(services.follow_up_as, rt, viewer, article_id=article_id,
+                             question=body.question, audience=body.audience))
 
 
-@router.get("/threads/{thread_id}", response_model=ThreadPublic, summary="A thread's turns")
-def get_thread(thread_id: int, rt: RuntimeDep, audience: Audience = None) -> ThreadPublic:
-    return thread_public(rt, thread_id, audience)
+@router.get("/threads/{thread_id}", response_model=ThreadPublic, responses=READ_ERRORS,
+            summary="A thread's turns")
+def get_thread(thread_id: IdPath, rt: RuntimeDep, viewer: ViewerDep,
+               audience: Audience = None) -> ThreadPublic:
+    return thread_public(rt, thread_id, audience, viewer)
 
 
-@router.get("/search", response_model=SearchPublic, summary="Search the library's passages")
+@router.get("/search", response_model=SearchPublic, responses=error_responses(422),
+            summary="Search the library's passages")
 def search(rt: RuntimeDep, q: Annotated[str, Query(min_length=1, max_length=2000)],
            k: Annotated[int, Query(ge=1, le=50)] = 10) -> SearchPublic:
     return search_public(rt, q, k)
 
 
-@router.get("/sources/{source_id}", response_model=SourcePublic,
+@router.get("/sources/{source_id}", response_model=SourcePublic, responses=error_responses(404),
             summary="A source: bibliographic data, passages, citing articles")
-def get_source(source_id: int, rt: RuntimeDep) -> SourcePublic:
-    return source_public(rt, source_id)
+def get_source(source_id: IdPath, rt: RuntimeDep, viewer: ViewerDep) -> SourcePublic:
+    return source_public(rt, source_id, viewer)
 
 
-@router.get("/passages/{uid}", response_model=PassageWithSource,
+@router.get("/passages/{uid}", response_model=PassageWithSource, responses=READ_ERRORS,
             summary="One passage with its source (optionally a highlighted span)")
 def get_passage(uid: str, rt: RuntimeDep,
                 start: Annotated[int | None, Query(ge=0)] = None,

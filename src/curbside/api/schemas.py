@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from curbside.api.types import INT64_MAX, reject_surrogates
 from curbside.article import Article, Audience
 
 #: The article as served: the same pydantic model the composer builds and the store keeps.
 ArticlePublic = Article
+
+
+
+class AskedArticlePublic(Article):
+    """A newly asked article with its reader key (keep it: it opens the article).
+
+    Until a reviewer approves the article, only this key (``X-Curbside-Key`` header or
+    ``?key=``) or a signed-in account opens it; follow-ups in its thread share the key.
+    """
+
+    access_key: str = Field(description="Reader key of the article (and of its thread).")
+
 
 MAX_QUESTION_CHARS = 2000
 Writer = Literal["extractive", "llm"]
 
 
 def clean_question(value: str) -> str:
-    """Strip, reject empty, over-long and control-character questions (tab/newline allowed)."""
-    text = value.strip()
+    """Strip, reject empty, over-long, control-character and invalid-Unicode questions
+    (tab/newline allowed)."""
+    text = reject_surrogates(value, "question").strip()
     if not text:
         raise ValueError("the question is empty")
     if len(text) > MAX_QUESTION_CHARS:
@@ -36,7 +51,7 @@ class AskRequest(BaseModel):
                           examples=["Is SI joint imbalance a common cause of low back pain?"])
     audience: Audience = Field("clinician", description="Reader mode: clinician, patient, student.")
     writer: Writer = Field("extractive", description="'extractive' (offline) or 'llm'.")
-    thread_id: int | None = Field(None, ge=1, description="Continue this thread.")
+    thread_id: int | None = Field(None, ge=1, le=INT64_MAX, description="Continue this thread.")
 
     _clean = field_validator("question")(clean_question)
 
@@ -136,7 +151,7 @@ class ArticleSummary(BaseModel):
     status: str
     current_version: int
     thread_id: int | None = None
-    updated_at: str
+    updated_at: dt.datetime = Field(description="Last change (UTC, ISO 8601 with offset).")
 
 
 class HealthPublic(BaseModel):

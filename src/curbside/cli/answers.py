@@ -99,8 +99,12 @@ def ask(
     except VectorIndexError as exc:
         raise fail(str(exc)) from None
     typer.echo(RENDERERS[fmt](article), nl=False)
-    if save and article.id is not None and fmt == "text":
-        err.print(f"[dim]stored as article {article.id}[/]")
+    if save and article.id is not None:
+        # On stderr, so `--format json` output stays clean; the key opens the private draft.
+        key = services.access_key_of(runtime(), article_id=article.id)
+        typer.echo(f"stored as article {article.id} (private until approved); reader key: {key}\n"
+                   f"  read it at /articles/{article.id}?key={key} or with the header "
+                   f"X-Curbside-Key: {key}", err=True)
 
 
 @index_app.command("build")

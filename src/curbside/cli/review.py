@@ -10,7 +10,7 @@ from rich.table import Table
 
 from curbside.cli.main import app, console, fail, runtime
 from curbside.review.editorial import Actor
-from curbside.services import NotFoundError, accounts, review
+from curbside.services import NotFoundError, access, accounts, review
 from curbside.services.runtime import Runtime
 
 review_app = typer.Typer(help="Editorial review: queue, submit, approve, claims, diffs.",
@@ -190,3 +190,14 @@ def review_diff(
         console.print(f"[green]+ reference {r.external_id}: {r.title[:80]}[/]")
     if d.empty:
         console.print("no differences")
+
+
+@review_app.command("key")
+def review_key(article: ArticleId) -> None:
+    """Print an article's reader key (for an asker who lost it, or an article stored before
+    keys existed): with it, anyone may read the article before it is approved."""
+    try:
+        key = access.access_key_of(runtime(), article_id=article)
+    except NotFoundError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich.table import Table
 from curbside.cli.main import app, console, err, fail, runtime
 from curbside.review.workflow import ACCOUNT_ROLES
 from curbside.services import NotFoundError, accounts
+from curbside.store.audit import AuditKeyError
 
 users_app = typer.Typer(help="Accounts: add, list, disable, roles, API tokens.",
                         no_args_is_help=True)
@@ -46,7 +48,7 @@ def users_add(
     password = None if no_password else _password(password_stdin)
     try:
         user = accounts.add_user(rt, name=name, role=role, password=password)
-    except accounts.AccountError as exc:
+    except (accounts.AccountError, AuditKeyError) as exc:
         raise fail(str(exc), 2) from None
     console.print(f"added {user.role} [bold]{user.name}[/] (id {user.id})")
     if user.role != "admin" and not any(u.role == "admin" for u in accounts.list_users(rt)):
@@ -106,12 +108,13 @@ def users_password(
         "--password-stdin", help="Read the password from the first line of standard input.")
     ] = False,
 ) -> None:
-    """Set a new password (ends the user's sessions)."""
+    """Set a new password (ends the user's sessions and revokes their API tokens)."""
     try:
         accounts.set_password(runtime(), name=name, password=_password(password_stdin))
-    except (NotFoundError, accounts.AccountError) as exc:
+    except (NotFoundError, accounts.AccountError, AuditKeyError) as exc:
         raise fail(str(exc), 2) from None
-    console.print(f"password changed for {name}")
+    console.print(f"password changed for {name}; their sessions ended and their API tokens "
+                  "were revoked")
 
 
 @users_app.command("token")
@@ -119,7 +122,51 @@ def users_token(name: Annotated[str, typer.Argument(help="User name.")]) -> None
     """Issue an API token. It is shown once: store it now (only its hash is kept)."""
     try:
         token = accounts.issue_api_token(runtime(), name=name)
-    except (NotFoundError, accounts.AccountError) as exc:
+    except (NotFoundError, accounts.AccountError, AuditKeyError) as exc:
         raise fail(str(exc)) from None
     err.print(f"API token for {name} (shown once; send as 'Authorization: Bearer TOKEN'):")
     typer.echo(token)
+
+
+tokens_app = typer.Typer(help="List and revoke API tokens (the secrets are never shown again).",
+                         no_args_is_help=True)
+users_app.add_typer(tokens_app, name="tokens")
+
+
+def _when(t: dt.datetime | None) -> str:
+    return f"{t:%Y-%m-%d %H:%M}" if t is not None else "never"
+
+
+@tokens_app.command("list")
+def tokens_list(
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user's tokens.")
+                    ] = None,
+) -> None:
+    """List API tokens: id, user, prefix, created, last used, state (never the secret)."""
+    try:
+        tokens = accounts.list_api_tokens(runtime(), name=user)
+    except NotFoundError as exc:
+        raise fail(str(exc)) from None
+    table = Table()
+    for col in ("id", "user", "prefix", "created", "last used", "state"):
+        table.add_column(col)
+    for t in tokens:
+        table.add_row(str(t.id), t.user_name, t.prefix + "…", _when(t.created_at),
+                      _when(t.last_used_at), "revoked" if t.revoked else "active")
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="Token id (see `curbside users tokens list`).",
+                                            min=1)],
+) -> None:
+    """Revoke one API token: it stops working at once (audited)."""
+    try:
+        tok, live = accounts.revoke_api_token(runtime(), token_id=token_id)
+    except (NotFoundError, AuditKeyError) as exc:
+        raise fail(str(exc)) from None
+    if live:
+        console.print(f"revoked token {tok.id} ({tok.prefix}…) of {tok.user_name}")
+    else:
+        console.print(f"token {tok.id} ({tok.prefix}…) of {tok.user_name} was already revoked")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,6 +85,15 @@ def _l2_normalise(x: npt.NDArray[Any]) -> FloatMatrix:
     norms = np.linalg.norm(x, axis=-1, keepdims=True)
     out: FloatMatrix = (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
     return out
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_texts(texts: Sequence[str]) -> list[str]:
+    """`texts` with every lone UTF-16 surrogate (e.g. from JSON ``"\\ud800"``) replaced by
+    U+FFFD: tokenizers and JSON encoders refuse such strings; valid text is unchanged."""
+    return [_SURROGATE.sub("\ufffd", t) for t in texts]
 
 
 def _hash(*parts: str) -> str:
@@ -208,7 +218,7 @@ class OnnxMiniLmEmbedder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text after truncation (special tokens included)."""
-        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+        return [len(e.ids) for e in self._tokenizer.encode_batch(valid_texts(texts))]
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
         if isinstance(texts, str):
@@ -216,7 +226,7 @@ class OnnxMiniLmEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch(list(texts))
+        encodings = self._tokenizer.encode_batch(valid_texts(texts))
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
         order = np.argsort(-lengths, kind="stable")  # longest first: similar lengths per batch
         for start in range(0, len(order), self.batch_size):
@@ -271,7 +281,7 @@ class SentenceTransformersEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vecs = self._model.encode(
-            list(texts),
+            valid_texts(texts),
             batch_size=self.batch_size,
             convert_to_numpy=True,
             normalize_embeddings=True,
@@ -357,7 +367,7 @@ class OpenAIEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         # The API rejects empty strings; a single space embeds as "nothing".
-        items = [t if t.strip() else " " for t in texts]
+        items = [t if t.strip() else " " for t in valid_texts(texts)]
         parts = [
             self._post(items[i : i + self.batch_size])
             for i in range(0, len(items), self.batch_size)

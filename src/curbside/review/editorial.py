@@ -24,6 +24,8 @@ class EditorialContext(Protocol):
     engine: Engine
     articles: ArticleStore
 
+    def audit_log(self) -> AuditLog: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -178,7 +180,7 @@ def review_claim(
         raise ValueError("a comment needs text")
     comment = _free_text(comment)
     assert actor.id is not None  # reviewers and admins are stored users
-    records, audit = ReviewRecords(ctx.engine), AuditLog(ctx.engine)
+    records, audit = ReviewRecords(ctx.engine), ctx.audit_log()
     with ctx.engine.begin() as conn:
         records.add_claim_review(conn, article_id=article_id, version=version, claim_id=claim_id,
                                  reviewer_id=actor.id, action=action, comment=comment)
@@ -221,7 +223,7 @@ def _strike(ctx: EditorialContext, article: Article, *, version: int, claim_id: 
                 records.add_claim_review(conn, article_id=article_id, version=saved.version,
                                          claim_id=cid, reviewer_id=r["reviewer_id"],
                                          action=r["action"], comment=r["comment"], at=r["at"])
-        AuditLog(ctx.engine).append(
+        ctx.audit_log().append(
             actor=actor.name, action="article.strike", subject=subject(article_id, saved.version),
             detail={"article_id": article_id, "version": saved.version, "from_version": version,
                     "struck": claim_id, "to": "under_review", "role": actor.role},
@@ -238,17 +240,28 @@ def approval(ctx: EditorialContext, article_id: int, version: int) -> Approval |
     """
     if version_state(ctx, article_id, version) != "approved":
         return None
-    submitter = submitted_by(ctx, article_id, version)
-    approvals = [
-        t for t in ReviewRecords(ctx.engine).transitions(article_id, version)
-        if t["to_state"] == "approved" and t["actor_id"] is not None
-        and t["actor_role"] in ("reviewer", "admin") and t["actor_id"] != submitter
-    ]
+    approvals = _approvals(ctx, article_id, version)
     if not approvals:
         return None
     t = approvals[-1]
     return Approval(article_id, version, int(t["actor_id"]), str(t["actor_role"]), t["at"],
                     t["note"], _claim_reviews_by_claim(ctx, article_id, version))
+
+
+def _approvals(ctx: EditorialContext, article_id: int, version: int) -> list[dict[str, Any]]:
+    """Recorded approvals of a version by a reviewer (or admin) who did not submit it."""
+    submitter = submitted_by(ctx, article_id, version)
+    return [
+        t for t in ReviewRecords(ctx.engine).transitions(article_id, version)
+        if t["to_state"] == "approved" and t["actor_id"] is not None
+        and t["actor_role"] in ("reviewer", "admin") and t["actor_id"] != submitter
+    ]
+
+
+def ever_approved(ctx: EditorialContext, article_id: int, version: int) -> bool:
+    """Whether a reviewer ever approved this version (it may be outdated or re-reviewed since):
+    from then on the version, its question included, is published."""
+    return bool(_approvals(ctx, article_id, version))
 
 
 def _claim_reviews_by_claim(ctx: EditorialContext, article_id: int,
@@ -274,6 +287,6 @@ def _record(ctx: EditorialContext, *, article_id: int, version: int, action: str
         ReviewRecords(ctx.engine).add_transition(
             conn, article_id=article_id, version=version, action=action, from_state=from_state,
             to_state=to_state, actor_id=actor.id, actor_role=actor.role, note=note)
-        AuditLog(ctx.engine).append(actor=actor.name, action=f"article.{action}",
+        ctx.audit_log().append(actor=actor.name, action=f"article.{action}",
                                     subject=subject(article_id, version), detail=detail,
                                     conn=conn)

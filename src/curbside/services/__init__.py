@@ -5,6 +5,22 @@ function takes it as its first argument and keyword-only options after it. One m
 family of use cases; this package re-exports them all.
 """
 
+from curbside.services.access import (
+    ANONYMOUS,
+    Asked,
+    Viewer,
+    access_key_of,
+    ask_as,
+    can_read,
+    citing_for,
+    follow_up_as,
+    read_article,
+    read_thread,
+    recent_for,
+    shared_key,
+    status_for,
+    viewer_for,
+)
 from curbside.services.accounts import (
     AccountError,
     LoginFailed,
@@ -73,6 +89,20 @@ from curbside.services.runtime import NotFoundError, Runtime, open_runtime
 from curbside.services.safety import add_safety, triage_public, triage_text
 
 __all__ = [
+    "ANONYMOUS",
+    "Asked",
+    "Viewer",
+    "access_key_of",
+    "ask_as",
+    "can_read",
+    "citing_for",
+    "follow_up_as",
+    "read_article",
+    "read_thread",
+    "recent_for",
+    "shared_key",
+    "status_for",
+    "viewer_for",
     "AccountError",
     "LoginFailed",
     "LoginThrottled",

@@ -22,15 +22,16 @@ from curbside.config import Settings
 from curbside.review.editorial import Actor
 from curbside.review.workflow import ACCOUNT_ROLES
 from curbside.services.runtime import NotFoundError, Runtime
-from curbside.store.audit import AuditLog
 from curbside.store.sources import utcnow
-from curbside.store.users import User, UserStore
+from curbside.store.users import TokenInfo, User, UserStore
 
 MAX_FAILURES = 5
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
 SESSION_TTL = dt.timedelta(hours=12)
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "cbs_"
+#: The cookie that carries a web session (set by the reviewer sign-in).
+SESSION_COOKIE = "curbside_session"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,99}$")
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so both paths cost the same time.
@@ -64,7 +65,7 @@ def _users(rt: Runtime) -> UserStore:
 
 
 def _audit(rt: Runtime, actor: str, action: str, subject: str, **detail: object) -> None:
-    AuditLog(rt.engine).append(actor=actor, action=action, subject=subject, detail=detail)
+    rt.audit_log().append(actor=actor, action=action, subject=subject, detail=detail)
 
 
 # accounts -------------------------------------------------------------------------------
@@ -126,10 +127,18 @@ def set_role(rt: Runtime, *, name: str, role: str, by: str = "cli") -> User:
 
 
 def set_password(rt: Runtime, *, name: str, password: str, by: str = "cli") -> None:
+    """Set a new password; ends every session of the user and revokes every API token.
+
+    Whoever knew the old password may have opened a session or issued a token with it, so
+    none survives the change (the web app has no password form; this is the only path).
+    """
     user = get_user(rt, name=name)
-    _users(rt).update(user.id, password_hash=_hash_password(password))
-    _users(rt).delete_sessions_of(user.id)
-    _audit(rt, by, "user.password", f"user:{name}")
+    store = _users(rt)
+    store.update(user.id, password_hash=_hash_password(password))
+    ended = store.delete_sessions_of(user.id)
+    revoked = store.revoke_tokens_of(user.id)
+    _audit(rt, by, "user.password", f"user:{name}", sessions_ended=ended,
+           tokens_revoked=revoked)
 
 
 def actor_for(rt: Runtime, name: str | None) -> Actor:
@@ -148,16 +157,24 @@ def actor_of(user: User) -> Actor:
 
 # login, throttling ----------------------------------------------------------------------
 def login(rt: Runtime, *, name: str, password: str, ip: str = "local") -> User:
-    """Check a password. Raises `LoginThrottled` after too many failures, else `LoginFailed`."""
+    """Check a password. Raises `LoginThrottled` after too many failures, else `LoginFailed`.
+
+    The typed name is never stored: the audit log and the throttle table name a known account
+    by its id (``user#ID``) and anything else by a keyed hash (``unknown#HMAC``), so a password
+    typed into the name field stays secret.
+    """
     store = _users(rt)
+    audit = rt.audit_log()
     now = utcnow()
-    name_key, ip = name[:100], ip[:64]
-    if store.recent_failures(name_key, ip, now - THROTTLE_WINDOW) >= MAX_FAILURES:
-        _audit(rt, name_key, "login.throttled", f"user:{name_key}", ip=ip)
+    name, ip = name[:100], ip[:64]
+    user = store.by_name(name)
+    who = f"user#{user.id}" if user else f"unknown#{audit.pseudonym(name)}"
+    subject = f"user:{user.name}" if user else who
+    if store.recent_failures(who, ip, now - THROTTLE_WINDOW) >= MAX_FAILURES:
+        audit.append(actor=who, action="login.throttled", subject=subject, detail={"ip": ip})
         minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
-        raise LoginThrottled(f"too many failed sign-ins for {name_key!r} from this address: "
+        raise LoginThrottled("too many failed sign-ins for this user name from this address: "
                              f"try again in {minutes} minutes or ask an administrator")
-    user = store.by_name(name_key)
     stored = store.password_hash(user.id) if user else None
     ok = False
     try:
@@ -166,13 +183,15 @@ def login(rt: Runtime, *, name: str, password: str, ip: str = "local") -> User:
         ok = False
     if ok and user is not None and user.disabled:
         ok = False
-    store.record_attempt(name_key, ip, ok, now)
+    store.record_attempt(who, ip, ok, now)
     if not ok or user is None:
-        _audit(rt, name_key, "login.failure", f"user:{name_key}", ip=ip)
+        audit.append(actor=who, action="login.failure", subject=subject,
+                     detail={"ip": ip, "known_user": user is not None})
         raise LoginFailed("wrong user name or password")
     if stored and _hasher.check_needs_rehash(stored):
         store.update(user.id, password_hash=_hasher.hash(password))
-    _audit(rt, user.name, "login.success", f"user:{user.name}", ip=ip)
+    audit.append(actor=user.name, action="login.success", subject=f"user:{user.name}",
+                 detail={"ip": ip})
     return user
 
 
@@ -240,6 +259,28 @@ def issue_api_token(rt: Runtime, *, name: str, by: str = "cli") -> str:
     _users(rt).add_token(user.id, _sha256(token), prefix)
     _audit(rt, by, "token.issue", f"user:{name}", prefix=prefix)
     return token
+
+
+def list_api_tokens(rt: Runtime, *, name: str | None = None) -> list[TokenInfo]:
+    """Every API token (of one user when `name` is given), newest first; never the secret."""
+    user_id = get_user(rt, name=name).id if name is not None else None
+    return _users(rt).tokens(user_id)
+
+
+def revoke_api_token(rt: Runtime, *, token_id: int, by: str = "cli") -> tuple[TokenInfo, bool]:
+    """Revoke one API token by id; returns it and whether it was live until now."""
+    store = _users(rt)
+    tok = store.token(token_id)
+    if tok is None:
+        raise NotFoundError(f"no API token {token_id} (see `curbside users tokens list`)")
+    if tok.revoked:
+        return tok, False
+    store.revoke_token(token_id)
+    _audit(rt, by, "token.revoke", f"user:{tok.user_name}", token_id=token_id,
+           prefix=tok.prefix)
+    revoked = store.token(token_id)
+    assert revoked is not None
+    return revoked, True
 
 
 def resolve_api_token(rt: Runtime, token: str | None) -> User | None:

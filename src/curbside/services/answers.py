@@ -294,15 +294,26 @@ def get_article(rt: Runtime, *, article_id: int, version: int | None = None) -> 
 
 
 def follow_up(
-    rt: Runtime, *, article_id: int, question: str, audience: str = "clinician"
+    rt: Runtime,
+    *,
+    article_id: int,
+    question: str,
+    audience: str = "clinician",
+    own_thread: bool = False,
 ) -> Article:
-    """Answer a follow-up in the thread of `article_id`, carrying the thread's topic."""
+    """Answer a follow-up in the thread of `article_id`, carrying the thread's topic.
+
+    `own_thread`: start a new thread (with the parent's topic, without the parent) instead,
+    for a reader who does not hold the parent's key (see `services.access`).
+    """
     parent = get_article(rt, article_id=article_id)
     q = _check_question(question)
-    thread_id = parent.thread_id
+    thread_id = None if own_thread else parent.thread_id
     if thread_id is None:
+        # A new thread's topic is the parent's question (never another thread's context).
         thread_id = rt.articles.new_thread({"terms": _topic_terms(rt, parent.question)})
-        _attach_thread(rt, parent, thread_id)
+        if not own_thread:
+            rt.articles.attach_thread(article_id, thread_id)
     ctx = rt.articles.thread_context(thread_id) or {}
     terms = list(ctx.get("terms", []))
     article = ask(rt, question=q, audience=audience, thread_id=thread_id, context_terms=terms[:8])
@@ -322,17 +333,6 @@ def _topic_terms(rt: Runtime, question: str) -> list[str]:
 def _merge_terms(old: list[str], new: list[str]) -> list[str]:
     out = list(dict.fromkeys(new + old))
     return out[:12]
-
-
-def _attach_thread(rt: Runtime, article: Article, thread_id: int) -> None:
-    from sqlalchemy import update
-
-    from curbside.store.schema import articles
-
-    with rt.engine.begin() as conn:
-        conn.execute(
-            update(articles).where(articles.c.id == article.id).values(thread_id=thread_id, turn=1)
-        )
 
 
 def get_thread(rt: Runtime, *, thread_id: int) -> list[Article]:

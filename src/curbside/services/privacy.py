@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from curbside.article import Article
 from curbside.privacy import redact, strip_placeholders
 from curbside.services.runtime import Runtime
-from curbside.store.audit import AuditLog
 from curbside.store.engine import scrub_free_space
 
 
@@ -78,9 +77,9 @@ def redact_stored(rt: Runtime, *, dry_run: bool = False,
                 rt.articles.update_thread_context(tid, {**ctx, "terms": terms})
     if dry_run:
         return RedactStoredReport(len(keys), changed, threads, labels, dry_run)
-    AuditLog(rt.engine).append(actor=actor, action="privacy.redact_stored", subject="articles",
-                               detail={"versions": len(keys), "changed": changed,
-                                       "threads": threads, "labels": labels})
+    rt.audit_log().append(actor=actor, action="privacy.redact_stored", subject="articles",
+                          detail={"versions": len(keys), "changed": changed,
+                                  "threads": threads, "labels": labels})
     # The overwritten text would otherwise survive in SQLite's free pages and its log.
     scrubbed = scrub_free_space(rt.engine) if changed or threads else False
     return RedactStoredReport(len(keys), changed, threads, labels, dry_run, scrubbed)

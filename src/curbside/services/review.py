@@ -24,12 +24,13 @@ from curbside.review.workflow import (
     decide_claim_review,
 )
 from curbside.services.runtime import NotFoundError, Runtime
-from curbside.store.audit import AuditLog, ChainReport, ReviewRecords
+from curbside.store.audit import ChainReport, ReviewRecords
 from curbside.store.users import UserStore
 
 __all__ = [
     "QueueItem", "TransitionRefused", "after_ingest", "approval_record", "article_diff",
-    "article_history", "audit_export_csv", "audit_verify", "editorial_policy", "public_status",
+    "article_history", "audit_checkpoint", "audit_export_csv", "audit_verify",
+    "editorial_policy", "public_status",
     "review_claim", "review_detail", "review_queue", "revise_article", "transition_article",
 ]
 
@@ -207,8 +208,13 @@ def after_ingest(rt: Runtime, report: IngestReport, *,
 
 
 def audit_verify(rt: Runtime) -> ChainReport:
-    return AuditLog(rt.engine).verify()
+    return rt.audit_log().verify()
+
+
+def audit_checkpoint(rt: Runtime) -> ChainReport:
+    """Verify the chain, then record its head in the checkpoint file."""
+    return rt.audit_log().checkpoint()
 
 
 def audit_export_csv(rt: Runtime, out: IO[str]) -> int:
-    return AuditLog(rt.engine).export_csv(out)
+    return rt.audit_log().export_csv(out)

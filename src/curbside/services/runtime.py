@@ -11,6 +11,7 @@ from curbside.config import Settings
 from curbside.index.lexical import LexicalIndex
 from curbside.index.lexical_factory import make_lexical_index
 from curbside.store.articles import ArticleStore
+from curbside.store.audit import AuditLog
 from curbside.store.engine import make_engine, upgrade
 from curbside.store.sources import SourceStore
 
@@ -27,6 +28,11 @@ class Runtime:
     lexical: LexicalIndex
     articles: ArticleStore
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def audit_log(self) -> AuditLog:
+        """The audit log, keyed and checkpointed as the settings say."""
+        return AuditLog(self.engine, key_file=self.settings.audit_key_path,
+                        checkpoint_file=self.settings.audit_checkpoint_path)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import Engine, and_, select, update
@@ -9,6 +10,11 @@ from sqlalchemy import Engine, and_, select, update
 from curbside.article import Article
 from curbside.store.schema import article_citations, article_versions, articles, threads
 from curbside.store.sources import utcnow
+
+
+def new_access_key() -> str:
+    """A fresh reader key: 18 random bytes, URL-safe (24 characters, 144 bits)."""
+    return secrets.token_urlsafe(18)
 
 
 class ArticleStore:
@@ -35,11 +41,15 @@ class ArticleStore:
                  raw_question: str | None = None) -> Article:
         """Store a new article as version 1; returns it with id and version set.
 
+        It gets a reader key (`access_key`): the key of its thread when the thread already
+        has a turn, else a new one. The key is never part of the article's JSON.
         `raw_question` (the question before redaction) goes to its own column only, and only
-        when the caller passes it (``privacy.retain_raw_questions``)."""
+        when the caller passes it (``privacy.retain_raw_questions``).
+        """
         now = utcnow()
         with self.engine.begin() as conn:
             turn = 1
+            key = None
             if article.thread_id is not None:
                 last = conn.execute(
                     select(articles.c.turn)
@@ -47,6 +57,13 @@ class ArticleStore:
                     .order_by(articles.c.turn.desc())
                 ).scalar()
                 turn = int(last or 0) + 1
+                key = conn.execute(
+                    select(articles.c.access_key)
+                    .where(articles.c.thread_id == article.thread_id)
+                    .where(articles.c.access_key.is_not(None))
+                    .order_by(articles.c.turn)
+                    .limit(1)
+                ).scalar()
             r = conn.execute(
                 articles.insert().values(
                     thread_id=article.thread_id,
@@ -57,6 +74,7 @@ class ArticleStore:
                     current_version=1,
                     created_at=now,
                     updated_at=now,
+                    access_key=key or new_access_key(),
                     raw_question=raw_question,
                 )
             )
@@ -64,6 +82,22 @@ class ArticleStore:
             saved = article.model_copy(update={"id": article_id, "version": 1})
             self._insert_version(conn, saved, created_by=created_by)
         return saved
+
+    def access_key(self, article_id: int) -> str | None:
+        """The reader key of an article (None for an unknown article)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(articles.c.access_key).where(articles.c.id == article_id)
+            ).scalar()
+
+    def attach_thread(self, article_id: int, thread_id: int) -> None:
+        """Make a thread-less article the first turn of `thread_id` (its key comes along)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(articles)
+                .where(articles.c.id == article_id)
+                .values(thread_id=thread_id, turn=1)
+            )
 
     def save_version(self, article: Article, *, created_by: int | None = None) -> Article:
         """Store `article` as the next version of its article (an edit never rewrites one)."""
@@ -128,7 +162,9 @@ class ArticleStore:
                 if version is None:
                     return None
             row = conn.execute(
-                select(article_versions.c.body, article_versions.c.status).where(
+                select(article_versions.c.body, article_versions.c.status, articles.c.thread_id)
+                .join(articles, articles.c.id == article_versions.c.article_id)
+                .where(
                     and_(
                         article_versions.c.article_id == article_id,
                         article_versions.c.version == version,
@@ -138,7 +174,9 @@ class ArticleStore:
         if row is None:
             return None
         art = Article.model_validate(row.body)
-        return art.model_copy(update={"status": row.status})
+        # The thread is the article's, not the version's: a first turn joins its thread after
+        # its body was stored (`attach_thread`).
+        return art.model_copy(update={"status": row.status, "thread_id": row.thread_id})
 
     def set_version_status(self, article_id: int, version: int, status: str) -> None:
         """Record a review-state change of one version (the body itself stays immutable)."""

@@ -9,16 +9,16 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Table,
     Text,
+    text,
 )
 
-from curbside.store.schema import metadata
+from curbside.store.schema import UTCDateTime, metadata
 
 users = Table(
     "users",
@@ -28,7 +28,7 @@ users = Table(
     Column("role", String(20), nullable=False),  # admin | editor | reviewer
     Column("password_hash", Text),  # argon2; NULL = cannot log in with a password
     Column("disabled", Boolean, nullable=False, default=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 sessions = Table(
@@ -37,8 +37,8 @@ sessions = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 of the cookie value
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
     Column("ip", String(64)),
 )
 
@@ -49,8 +49,8 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("prefix", String(16), nullable=False),  # first characters, to tell tokens apart
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("last_used_at", DateTime(timezone=True)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime()),
     Column("revoked", Boolean, nullable=False, default=False),
 )
 
@@ -61,7 +61,7 @@ login_attempts = Table(
     Column("username", String(100), nullable=False),
     Column("ip", String(64), nullable=False),
     Column("success", Boolean, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
 )
 Index("ix_login_attempts_user_ip",
       login_attempts.c.username, login_attempts.c.ip, login_attempts.c.at)
@@ -78,7 +78,7 @@ transitions = Table(
     Column("actor_id", Integer, ForeignKey("users.id")),  # NULL = the system (living articles)
     Column("actor_role", String(20), nullable=False),  # role at the time of the action
     Column("note", Text),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
 )
 Index("ix_transitions_article", transitions.c.article_id, transitions.c.version)
 
@@ -92,7 +92,7 @@ claim_reviews = Table(
     Column("reviewer_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("action", String(20), nullable=False),  # accept | comment | strike
     Column("comment", Text),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
 )
 Index("ix_claim_reviews_article", claim_reviews.c.article_id, claim_reviews.c.version)
 
@@ -101,11 +101,13 @@ audit_log = Table(
     metadata,
     # Ids are assigned by the writer (last + 1), so a gap means a deleted entry.
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
     Column("actor", String(100), nullable=False),
     Column("action", String(50), nullable=False),
     Column("subject", String(200), nullable=False),
     Column("detail", JSON, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # 1 = SHA-256 (entries before migration 0006), 2 = HMAC-SHA256 with the audit key file.
+    Column("scheme", Integer, nullable=False, server_default=text("1")),
 )

@@ -5,6 +5,9 @@ Migrations in `migrations/versions` create these tables; keep the two in step (a
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -17,17 +20,46 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 
 metadata = MetaData()
 
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (UTC).
+
+    SQLite has no zone-aware type: SQLAlchemy's ``DateTime(timezone=True)`` stores the wall
+    clock and hands back a naive datetime there, while PostgreSQL hands back an aware one.
+    This type makes both backends return the same aware UTC value (naive input is UTC).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            return value  # type: ignore[no-any-return]
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: Any, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # a raw SQLite value that bypassed the DBAPI converter
+            value = dt.datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
+        return value.astimezone(dt.UTC)  # type: ignore[no-any-return]
+
 ingest_runs = Table(
     "ingest_runs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
     Column("status", String(20), nullable=False),  # running | done | failed | interrupted
     Column("paths", JSON, nullable=False),
     Column("counts", JSON, nullable=False),
@@ -62,7 +94,7 @@ sources = Table(
     Column("origin_file", Text),
     Column("origin_position", Integer),
     Column("ingest_run_id", Integer, ForeignKey("ingest_runs.id")),
-    Column("ingested_at", DateTime(timezone=True), nullable=False),
+    Column("ingested_at", UTCDateTime(), nullable=False),
     UniqueConstraint("external_id", "version", name="uq_sources_external_version"),
 )
 Index("ix_sources_current", sources.c.external_id, sources.c.is_current)
@@ -93,14 +125,14 @@ quarantine = Table(
     Column("record_id", String(200)),
     Column("reason", Text, nullable=False),
     Column("excerpt", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 threads = Table(
     "threads",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
     Column("context", JSON, nullable=False),  # entities/topic carried to follow-ups
 )
 
@@ -114,10 +146,12 @@ articles = Table(
     Column("audience", String(20), nullable=False),
     Column("status", String(30), nullable=False),  # state of the latest version
     Column("current_version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    # The reader key of a private draft (migration 0007); shared by the turns of a thread.
+    Column("access_key", String(64)),
     # The question as typed, before redaction: only with privacy.retain_raw_questions (else
-    # NULL). Nothing reads it back into the article JSON, pages or API.
+    # NULL; migration 0008). Nothing reads it back into the article JSON, pages or API.
     Column("raw_question", Text),
 )
 Index("ix_articles_thread", articles.c.thread_id, articles.c.turn)
@@ -134,7 +168,7 @@ article_versions = Table(
     Column("writer", String(20), nullable=False),
     Column("settings_fingerprint", String(64), nullable=False),
     Column("created_by", Integer),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("article_id", "version", name="uq_article_versions"),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from dataclasses import dataclass
 
@@ -21,10 +22,29 @@ class User:
     has_password: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """An API token as listed: never its secret, only the first characters."""
+
+    id: int
+    user_name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked: bool
+
+
 def _user(row: object) -> User:
     m = row._mapping  # type: ignore[attr-defined]
     return User(id=int(m["id"]), name=m["name"], role=m["role"], disabled=bool(m["disabled"]),
                 created_at=m["created_at"], has_password=m["password_hash"] is not None)
+
+
+def _token(row: object) -> TokenInfo:
+    m = row._mapping  # type: ignore[attr-defined]
+    return TokenInfo(id=int(m["id"]), user_name=m["user_name"], prefix=m["prefix"],
+                     created_at=m["created_at"], last_used_at=m["last_used_at"],
+                     revoked=bool(m["revoked"]))
 
 
 def _aware(t: dt.datetime) -> dt.datetime:
@@ -110,9 +130,10 @@ class UserStore:
         with self.engine.begin() as conn:
             conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
 
-    def delete_sessions_of(self, user_id: int) -> None:
+    def delete_sessions_of(self, user_id: int) -> int:
         with self.engine.begin() as conn:
-            conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+            return int(conn.execute(
+                delete(sessions).where(sessions.c.user_id == user_id)).rowcount)
 
     def purge_expired_sessions(self, now: dt.datetime) -> int:
         with self.engine.begin() as conn:
@@ -141,9 +162,37 @@ class UserStore:
         return _user(row)
 
     def revoke_tokens_of(self, user_id: int) -> int:
+        """Revoke every live token of the user; returns how many were live."""
         with self.engine.begin() as conn:
-            return int(conn.execute(update(api_tokens).where(api_tokens.c.user_id == user_id)
-                                    .values(revoked=True)).rowcount)
+            return int(conn.execute(
+                update(api_tokens)
+                .where(and_(api_tokens.c.user_id == user_id, api_tokens.c.revoked.is_(False)))
+                .values(revoked=True)).rowcount)
+
+    def tokens(self, user_id: int | None = None) -> builtins.list[TokenInfo]:
+        q = (select(api_tokens, users.c.name.label("user_name"))
+             .join(users, users.c.id == api_tokens.c.user_id)
+             .order_by(api_tokens.c.id.desc()))
+        if user_id is not None:
+            q = q.where(api_tokens.c.user_id == user_id)
+        with self.engine.connect() as conn:
+            return [_token(r) for r in conn.execute(q)]
+
+    def token(self, token_id: int) -> TokenInfo | None:
+        q = (select(api_tokens, users.c.name.label("user_name"))
+             .join(users, users.c.id == api_tokens.c.user_id)
+             .where(api_tokens.c.id == token_id))
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return _token(row) if row else None
+
+    def revoke_token(self, token_id: int) -> bool:
+        """Revoke one token; False when it was already revoked (or does not exist)."""
+        with self.engine.begin() as conn:
+            return bool(conn.execute(
+                update(api_tokens)
+                .where(and_(api_tokens.c.id == token_id, api_tokens.c.revoked.is_(False)))
+                .values(revoked=True)).rowcount)
 
     # login throttling -------------------------------------------------------------------
     def record_attempt(self, username: str, ip: str, success: bool, at: dt.datetime) -> None:

@@ -6,6 +6,7 @@ token (an HMAC of the session token) in every form. JSON twins need the same ses
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -16,19 +17,22 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from curbside.api.deps import RuntimeDep
 from curbside.api.errors import ApiError
+from curbside.api.types import INT64_MAX, IdPath, RequiredVersionQuery, VersionQuery
 from curbside.review.editorial import Actor
 from curbside.services import Runtime, accounts, review
+from curbside.store.audit import AuditKeyError
 from curbside.store.users import User
 from curbside.web.templating import render
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
-SESSION_COOKIE = "curbside_session"
+SESSION_COOKIE = accounts.SESSION_COOKIE
 LOGIN_COOKIE = "curbside_login"  # pre-session token: CSRF protection for the sign-in form
 ACTION_LABELS = {"submit": "Submit for review", "start": "Start review", "approve": "Approve",
                  "request_changes": "Request changes", "reject": "Reject",
                  "outdate": "Mark outdated", "revise": "Create a new draft version"}
-VersionQ = Annotated[int | None, Query(ge=1)]
+VersionQ = VersionQuery
 
 
 def _key(request: Request) -> bytes:
@@ -104,6 +108,11 @@ def login_form(request: Request, rt: RuntimeDep,
     except accounts.LoginFailed as exc:
         return _login_page(request, next_url=next_url, error=str(exc), status_code=401,
                            name=name)
+    except AuditKeyError as exc:  # sign-ins are audited: refuse rather than write unverifiable
+        log.error("sign-in refused: %s", exc)
+        return _login_page(request, next_url=next_url, status_code=503, name=name,
+                           error="Sign-in is unavailable: the server cannot write its audit "
+                                 "log. Ask an administrator.")
     session = accounts.create_session(rt, user, ip=ip)
     resp = RedirectResponse(next_url, status_code=303)
     resp.set_cookie(SESSION_COOKIE, session.token, httponly=True, samesite="lax",
@@ -149,7 +158,7 @@ def _detail(rt: Runtime, user: User, article_id: int, version: int | None) -> di
 
 
 @router.get("/review/articles/{article_id:int}.json")
-def article_json(request: Request, article_id: int, rt: RuntimeDep,
+def article_json(request: Request, article_id: IdPath, rt: RuntimeDep,
                  version: VersionQ = None) -> JSONResponse:
     found = _session(request, rt)
     if found is None:
@@ -169,7 +178,7 @@ def _article_page(request: Request, rt: Runtime, user: User, token: str, article
 
 @router.get("/review/articles/{article_id:int}", response_class=HTMLResponse,
             response_model=None)
-def article_page(request: Request, article_id: int, rt: RuntimeDep,
+def article_page(request: Request, article_id: IdPath, rt: RuntimeDep,
                  version: VersionQ = None) -> Response:
     found = _session(request, rt)
     if found is None:
@@ -178,9 +187,9 @@ def article_page(request: Request, article_id: int, rt: RuntimeDep,
 
 
 @router.post("/review/articles/{article_id:int}/transition", response_model=None)
-def transition_form(request: Request, article_id: int, rt: RuntimeDep,
+def transition_form(request: Request, article_id: IdPath, rt: RuntimeDep,
                     action: Annotated[str, Form(max_length=30)],
-                    version: Annotated[int, Form(ge=1)],
+                    version: Annotated[int, Form(ge=1, le=INT64_MAX)],
                     csrf: Annotated[str, Form(max_length=200)] = "",
                     note: Annotated[str, Form(max_length=4000)] = "") -> Response:
     found = _session(request, rt)
@@ -206,9 +215,9 @@ def transition_form(request: Request, article_id: int, rt: RuntimeDep,
 
 
 @router.post("/review/articles/{article_id:int}/claims/{claim_id}", response_model=None)
-def claim_form(request: Request, article_id: int, claim_id: str, rt: RuntimeDep,
+def claim_form(request: Request, article_id: IdPath, claim_id: str, rt: RuntimeDep,
                action: Annotated[str, Form(max_length=20)],
-               version: Annotated[int, Form(ge=1)],
+               version: Annotated[int, Form(ge=1, le=INT64_MAX)],
                csrf: Annotated[str, Form(max_length=200)] = "",
                comment: Annotated[str, Form(max_length=4000)] = "") -> Response:
     found = _session(request, rt)
@@ -233,8 +242,8 @@ def claim_form(request: Request, article_id: int, claim_id: str, rt: RuntimeDep,
 
 # -- diff ------------------------------------------------------------------------------------
 @router.get("/review/articles/{article_id:int}/diff.json")
-def diff_json(request: Request, article_id: int, rt: RuntimeDep,
-              old: Annotated[int, Query(ge=1)], new: Annotated[int, Query(ge=1)]) -> JSONResponse:
+def diff_json(request: Request, article_id: IdPath, rt: RuntimeDep,
+              old: RequiredVersionQuery, new: RequiredVersionQuery) -> JSONResponse:
     if _session(request, rt) is None:
         raise ApiError(401, "unauthorized", "sign in at /review/login")
     d = review.article_diff(rt, article_id=article_id, old=old, new=new)
@@ -243,8 +252,8 @@ def diff_json(request: Request, article_id: int, rt: RuntimeDep,
 
 @router.get("/review/articles/{article_id:int}/diff", response_class=HTMLResponse,
             response_model=None)
-def diff_page(request: Request, article_id: int, rt: RuntimeDep,
-              old: Annotated[int, Query(ge=1)], new: Annotated[int, Query(ge=1)]) -> Response:
+def diff_page(request: Request, article_id: IdPath, rt: RuntimeDep,
+              old: RequiredVersionQuery, new: RequiredVersionQuery) -> Response:
     found = _session(request, rt)
     if found is None:
         return _to_login(request)

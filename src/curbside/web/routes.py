@@ -26,8 +26,10 @@ from curbside.api.routes import (
     thread_public,
 )
 from curbside.api.schemas import ArticlePublic, PassageWithSource, clean_question
+from curbside.api.types import IdPath, VersionQuery
+from curbside.api.viewer import ViewerDep
 from curbside.article import Article
-from curbside.services import Runtime, reads
+from curbside.services import ANONYMOUS, Runtime, reads
 from curbside.web import views
 from curbside.web.templating import STATIC, render
 
@@ -45,6 +47,8 @@ links to the passage it comes from.
 * **Evidence.** Guidelines come first, then systematic reviews, trials and observational
   studies. Retracted sources are never cited.
 * **Red flags.** Warning signs that need urgent care are shown to every reader.
+* **Private questions.** An article stays private until a reviewer approves it: only its reader
+  key (returned to the person who asked) or a signed-in editor or reviewer opens a draft.
 * **Not medical advice.** Articles support, and never replace, the judgement of a clinician.
 """
 
@@ -55,12 +59,15 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _article_url(article: Article, audience: str | None = None) -> str:
-    q = f"?{urlencode({'audience': audience})}" if audience else ""
+def _article_url(article: Article, audience: str | None = None, key: str | None = None) -> str:
+    params = {k: v for k, v in (("audience", audience), ("key", key)) if v}
+    q = f"?{urlencode(params)}" if params else ""
     return f"/articles/{article.id}{q}"
 
 
-def article_context(rt: Runtime, article: Article, audience: str | None) -> dict[str, Any]:
+def article_context(rt: Runtime, article: Article, audience: str | None,
+                    key: str | None = None) -> dict[str, Any]:
+    """The article page's context; `key` (the reader key that opened it) goes into its links."""
     shown = article_for(rt, article, audience)
     public = services.public_status(rt, article.id or 0, article.version)
     status = views.review_status(public)
@@ -72,14 +79,14 @@ def article_context(rt: Runtime, article: Article, audience: str | None) -> dict
         "audience": mode, "audiences": views.AUDIENCE_LABELS,
         "urgency_labels": views.URGENCY_LABELS, "reference_links": views.reference_links,
         "disclaimer": views.DISCLAIMERS["patient" if mode == "patient" else "professional"],
-        "title": shown.question,
+        "title": shown.question, "key": key,
     }
 
 
 # -- home, ask ---------------------------------------------------------------------------------
 def _home(request: Request, rt: Runtime, *, error: str | None = None, question: str = "",
           audience: str = "clinician", status_code: int = 200) -> HTMLResponse:
-    recent = services.recent_articles(rt, status="approved", limit=10)
+    recent = services.recent_for(rt, viewer=ANONYMOUS, status="approved", limit=10)
     return render(request, "home.html", {
         "title": "Ask a clinical question", "recent": recent, "error": error,
         "question": question, "audience": audience, "audiences": views.AUDIENCE_LABELS,
@@ -99,14 +106,14 @@ def favicon() -> FileResponse:
 
 @router.get("/index.json")
 def home_json(rt: RuntimeDep) -> JSONResponse:
-    rows = services.recent_articles(rt, status="approved", limit=10)
+    rows = services.recent_for(rt, viewer=ANONYMOUS, status="approved", limit=10)
     return JSONResponse({"recent_approved": [
         {"id": r["id"], "title": r["title"], "status": r["status"],
-         "updated_at": str(r["updated_at"])} for r in rows]})
+         "updated_at": r["updated_at"].isoformat()} for r in rows]})
 
 
 @router.post("/ask", response_model=None)
-def ask_form(request: Request, rt: RuntimeDep,
+def ask_form(request: Request, rt: RuntimeDep, viewer: ViewerDep,
              question: Annotated[str, Form(max_length=20000)] = "",
              audience: Annotated[str, Form(max_length=20)] = "clinician",
              writer: Annotated[str, Form(max_length=20)] = "extractive") -> Response:
@@ -118,24 +125,24 @@ def ask_form(request: Request, rt: RuntimeDep,
                      status_code=422)
     if writer not in ("extractive", "llm"):
         raise ApiError(422, "invalid_input", "unknown writer", "writer")
-    article = call(services.ask, rt, question=text, audience=mode, writer=writer, thread_id=None)
-    return _redirect(_article_url(article))
+    asked = call(services.ask_as, rt, viewer, question=text, audience=mode, writer=writer)
+    return _redirect(_article_url(asked.article, key=asked.key))
 
 
 # -- articles ------------------------------------------------------------------------------------
 @router.get("/articles/{article_id:int}.json", response_model=ArticlePublic)
-def article_json(article_id: int, rt: RuntimeDep, audience: AudienceQ = None,
-                 version: Annotated[int | None, Query(ge=1)] = None) -> Article:
-    art = services.get_article(rt, article_id=article_id, version=version)
+def article_json(article_id: IdPath, rt: RuntimeDep, viewer: ViewerDep, audience: AudienceQ = None,
+                 version: VersionQuery = None) -> Article:
+    art = services.read_article(rt, article_id=article_id, version=version, viewer=viewer)
     return article_for(rt, art, audience)
 
 
 @router.get("/articles/{article_id:int}.pdf")
-def article_pdf(article_id: int, rt: RuntimeDep, audience: AudienceQ = None,
-                version: Annotated[int | None, Query(ge=1)] = None) -> Response:
+def article_pdf(article_id: IdPath, rt: RuntimeDep, viewer: ViewerDep, audience: AudienceQ = None,
+                version: VersionQuery = None) -> Response:
     from curbside.web.pdf import article_pdf_bytes
 
-    art = services.get_article(rt, article_id=article_id, version=version)
+    art = services.read_article(rt, article_id=article_id, version=version, viewer=viewer)
     ctx = article_context(rt, art, audience)
     data = article_pdf_bytes(ctx["article"], status=ctx["status"], updated=ctx["last_updated"],
                              disclaimer=ctx["disclaimer"])
@@ -145,38 +152,42 @@ def article_pdf(article_id: int, rt: RuntimeDep, audience: AudienceQ = None,
 
 
 @router.get("/articles/{article_id:int}", response_class=HTMLResponse)
-def article_page(request: Request, article_id: int, rt: RuntimeDep, audience: AudienceQ = None,
-                 version: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
-    art = services.get_article(rt, article_id=article_id, version=version)
-    return render(request, "article.html", article_context(rt, art, audience))
+def article_page(request: Request, article_id: IdPath, rt: RuntimeDep, viewer: ViewerDep,
+                 audience: AudienceQ = None,
+                 version: VersionQuery = None) -> HTMLResponse:
+    art = services.read_article(rt, article_id=article_id, version=version, viewer=viewer)
+    key = services.shared_key(rt, article_id, viewer)
+    return render(request, "article.html", article_context(rt, art, audience, key))
 
 
 @router.post("/articles/{article_id:int}/followups", response_model=None)
-def follow_up_form(request: Request, article_id: int, rt: RuntimeDep,
+def follow_up_form(request: Request, article_id: IdPath, rt: RuntimeDep, viewer: ViewerDep,
                    question: Annotated[str, Form(max_length=20000)] = "",
                    audience: Annotated[str, Form(max_length=20)] = "clinician") -> Response:
     mode = check_audience(audience, "clinician")
-    art = services.get_article(rt, article_id=article_id)
+    art = services.read_article(rt, article_id=article_id, viewer=viewer)
     try:
         text = clean_question(question)
     except ValueError as exc:
-        ctx = article_context(rt, art, mode)
+        ctx = article_context(rt, art, mode, services.shared_key(rt, article_id, viewer))
         ctx.update(followup_error=str(exc), followup_question=question[:2000])
         return render(request, "article.html", ctx, status_code=422)
-    new = call(services.follow_up, rt, article_id=article_id, question=text, audience=mode)
-    return _redirect(_article_url(new))
+    asked = call(services.follow_up_as, rt, viewer, article_id=article_id, question=text,
+                 audience=mode)
+    return _redirect(_article_url(asked.article, key=asked.key))
 
 
 # -- threads -------------------------------------------------------------------------------------
 @router.get("/threads/{thread_id:int}.json")
-def thread_json(thread_id: int, rt: RuntimeDep, audience: AudienceQ = None) -> JSONResponse:
-    return JSONResponse(thread_public(rt, thread_id, audience).model_dump(mode="json"))
+def thread_json(thread_id: IdPath, rt: RuntimeDep, viewer: ViewerDep,
+                audience: AudienceQ = None) -> JSONResponse:
+    return JSONResponse(thread_public(rt, thread_id, audience, viewer).model_dump(mode="json"))
 
 
 @router.get("/threads/{thread_id:int}", response_class=HTMLResponse)
-def thread_page(request: Request, thread_id: int, rt: RuntimeDep,
+def thread_page(request: Request, thread_id: IdPath, rt: RuntimeDep, viewer: ViewerDep,
                 audience: AudienceQ = None) -> HTMLResponse:
-    thread = thread_public(rt, thread_id, audience)
+    thread = thread_public(rt, thread_id, audience, viewer)
     turns = []
     for art in thread.articles:
         cites = views.Citations(art, reads.passage_sources(rt, passage_ids=views.passage_ids(art)))
@@ -185,7 +196,7 @@ def thread_page(request: Request, thread_id: int, rt: RuntimeDep,
     last = thread.articles[-1]
     return render(request, "thread.html", {
         "title": f"Thread {thread_id}", "thread_id": thread_id, "turns": turns, "last": last,
-        "audience": last.audience,
+        "audience": last.audience, "key": services.shared_key(rt, last.id or 0, viewer),
     })
 
 
@@ -212,15 +223,17 @@ def search_page(request: Request, rt: RuntimeDep,
 
 
 @router.get("/sources/{source_id:int}.json")
-def source_json(source_id: int, rt: RuntimeDep) -> JSONResponse:
-    return JSONResponse(source_public(rt, source_id).model_dump(mode="json"))
+def source_json(source_id: IdPath, rt: RuntimeDep, viewer: ViewerDep) -> JSONResponse:
+    return JSONResponse(source_public(rt, source_id, viewer).model_dump(mode="json"))
 
 
 @router.get("/sources/{source_id:int}", response_class=HTMLResponse)
-def source_page(request: Request, source_id: int, rt: RuntimeDep) -> HTMLResponse:
-    src = source_public(rt, source_id)
+def source_page(request: Request, source_id: IdPath, rt: RuntimeDep,
+                viewer: ViewerDep) -> HTMLResponse:
+    src = source_public(rt, source_id, viewer)
     return render(request, "source.html", {"title": src.source.title, "src": src,
-                                           "reference_links": views.reference_links})
+                                           "reference_links": views.reference_links,
+                                           "key": viewer.key})
 
 
 @router.get("/passages/{uid}.json", response_model=PassageWithSource)

@@ -4,15 +4,15 @@ Questions are stored redacted (names, dates, record numbers, phones, e-mail and 
 replaced by placeholders). With ``privacy.retain_raw_questions`` the unredacted question is
 also kept here, outside the article JSON; by default the column stays NULL.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
