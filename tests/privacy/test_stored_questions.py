@@ -211,3 +211,9 @@ def test_redact_stored_cli(app_home: Path) -> None:
                                       "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "0 stored versions read; would change 0" in result.output
+
+
+def test_policy_page_says_identifiers_are_redacted(client: TestClient) -> None:
+    page = client.get("/editorial-policy")
+    assert page.status_code == 200
+    assert "[NAME]" in page.text and "privacy.retain_raw_questions" in page.text
