@@ -109,13 +109,13 @@ def test_versions_and_body_ids_outside_int64_are_422(client: TestClient, saved_a
 
 
 # -- time stamps -------------------------------------------------------------------------------
-def test_last_updated_and_updated_at_carry_a_utc_offset(client: TestClient,
-                                                        saved_article: Article) -> None:
-    status = client.get(f"/api/v1/review/articles/{saved_article.id}/status").json()
+def test_last_updated_and_updated_at_carry_a_utc_offset(owner: TestClient, saved_article: Article,
+                                                        token: dict[str, str]) -> None:
+    status = owner.get(f"/api/v1/review/articles/{saved_article.id}/status").json()
     assert OFFSET.search(status["last_updated"]), status["last_updated"]
     stamp = dt.datetime.fromisoformat(status["last_updated"])
     assert stamp.utcoffset() == dt.timedelta(0)
-    listed = client.get("/api/v1/articles").json()
+    listed = owner.get("/api/v1/articles", headers=token).json()
     assert listed and all(OFFSET.search(a["updated_at"]) for a in listed)
 
 
@@ -146,10 +146,10 @@ def test_openapi_declares_timestamps_and_error_statuses(client: TestClient) -> N
 # -- HEAD --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("url", ["/api/v1/health", "/api/v1/articles/{id}", "/", "/articles/{id}",
                                  "/articles/{id}.json", "/openapi.json", "/static/style.css"])
-def test_head_answers_like_get_without_a_body(client: TestClient, saved_article: Article,
+def test_head_answers_like_get_without_a_body(owner: TestClient, saved_article: Article,
                                               url: str) -> None:
     url = url.replace("{id}", str(saved_article.id))
-    get, head = client.get(url), client.head(url)
+    get, head = owner.get(url), owner.head(url)
     assert get.status_code == 200 and head.status_code == 200, url
     assert head.content == b""
     assert head.headers["content-type"] == get.headers["content-type"]
