@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    postgres_bin_dir: Path | None = Field(
+        None,
+        description=(
+            "Folder with pg_dump and pg_restore for `curbside backup`/`restore` on PostgreSQL "
+            "(default: the newest found on PATH or bundled with pgserver)."
+        ),
+    )
 
     @property
     def db_url(self) -> str:
