@@ -13,6 +13,33 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CURBSIDE_SHARED_DATA", REPO.parent / "shared" / "data"))
 
+#: Upper bound, in seconds, on any wait for a server, a subprocess or a model answer. Tests never
+#: assert on wall-clock speed: a wait ends as soon as its condition holds (or the process it
+#: waits on dies), and this bound only stops a hang. CI on a busy machine (load average 14) took
+#: over 60 s for one answer of the small local model. CURBSIDE_TEST_HANG_S raises it further.
+HANG_S = float(os.environ.get("CURBSIDE_TEST_HANG_S", "600"))
+
+
+def _hypothesis_profile() -> None:
+    """No per-example deadline and no "too slow" health check: both measure wall-clock time."""
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:  # pragma: no cover - hypothesis is a dev dependency
+        return
+    settings.register_profile(
+        "curbside", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile("curbside")
+
+
+_hypothesis_profile()
+
+
+@pytest.fixture(scope="session")
+def hang_s() -> float:
+    """`HANG_S`: the bound for waits in tests (see there)."""
+    return HANG_S
+
 
 def _load_web_fixtures() -> None:
     """Make tests/api/fixtures.py importable as ``curbside_web_fixtures`` (once, for every

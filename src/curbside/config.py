@@ -126,6 +126,13 @@ class Settings(BaseSettings):
         default_factory=PrivacySettings,
         description="Question retention: identifiers are always redacted from what is shown.",
     )
+    postgres_bin_dir: Path | None = Field(
+        None,
+        description=(
+            "Folder with pg_dump and pg_restore for `curbside backup`/`restore` on PostgreSQL "
+            "(default: the newest found on PATH or bundled with pgserver)."
+        ),
+    )
 
     @property
     def db_url(self) -> str:

@@ -44,7 +44,8 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def server(library_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(library_home: Path, tmp_path_factory: pytest.TempPathFactory,
+           hang_s: float) -> Iterator[Server]:
     """`curbside serve` on a free loopback port, over a copy of the starter library."""
     base = tmp_path_factory.mktemp("server")
     home = base / "home"
@@ -59,10 +60,10 @@ def server(library_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + hang_s  # only a hang reaches it; a crash ends it early
         while True:
             try:
-                if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/api/v1/health", timeout=30).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -71,7 +72,7 @@ def server(library_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             time.sleep(0.3)
         # Warm the models once so page timeouts measure the app, not model loading.
         httpx.post(f"{url}/api/v1/ask", json={"question": "low back pain red flags"},
-                   timeout=120)
+                   timeout=hang_s)
         yield Server(url=url, home=home, log=log)
     finally:
         proc.terminate()

@@ -21,7 +21,6 @@ Server = Any  # tests/browser/conftest.py: Server (url, home, log, output())
 
 QUESTION = ("Is sacroiliac joint imbalance a common cause of low back pain that improves with "
             "movement?")
-TIMEOUT = 60_000
 
 
 def _axe_violations(page: Any) -> list[dict[str, Any]]:
@@ -33,10 +32,11 @@ def _axe_violations(page: Any) -> list[dict[str, Any]]:
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def test_ask_read_switch_cite_follow_up(server: Server, browser: Any, shots: Path) -> None:
+def test_ask_read_switch_cite_follow_up(server: Server, browser: Any, shots: Path,
+                                       hang_s: float) -> None:
     ctx = browser.new_context(viewport={"width": 1200, "height": 900})
     page = ctx.new_page()
-    page.set_default_timeout(TIMEOUT)
+    page.set_default_timeout(hang_s * 1000)  # only a hang reaches it
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -113,10 +113,11 @@ def test_ask_read_switch_cite_follow_up(server: Server, browser: Any, shots: Pat
     assert "POST /ask 303" in log and "GET /articles/{article_id:int} 200" in log
 
 
-def test_works_without_javascript(server: Server, browser: Any, shots: Path) -> None:
+def test_works_without_javascript(server: Server, browser: Any, shots: Path,
+                                  hang_s: float) -> None:
     ctx = browser.new_context(java_script_enabled=False)
     page = ctx.new_page()
-    page.set_default_timeout(TIMEOUT)
+    page.set_default_timeout(hang_s * 1000)  # only a hang reaches it
     page.goto(server.url + "/")
     page.get_by_label("Your question").fill("I have low back pain with fever and I inject "
                                             "drugs, should I worry?")
@@ -137,9 +138,10 @@ def test_works_without_javascript(server: Server, browser: Any, shots: Path) -> 
     ctx.close()
 
 
-def test_keyboard_navigation(server: Server, browser: Any) -> None:
+def test_keyboard_navigation(server: Server, browser: Any, hang_s: float) -> None:
     ctx = browser.new_context()
     page = ctx.new_page()
+    page.set_default_timeout(hang_s * 1000)  # only a hang reaches it
     page.goto(server.url + "/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
@@ -152,13 +154,15 @@ def test_keyboard_navigation(server: Server, browser: Any) -> None:
     ctx.close()
 
 
-def test_no_serious_accessibility_violations(server: Server, browser: Any, shots: Path) -> None:
+def test_no_serious_accessibility_violations(server: Server, browser: Any, shots: Path,
+                                             hang_s: float) -> None:
     if not AXE.exists():
         pytest.skip(f"axe-core not installed at {AXE}: run `npm ci` in tests/browser")
-    art = httpx.post(f"{server.url}/api/v1/ask", json={"question": QUESTION}, timeout=120).json()
+    art = httpx.post(f"{server.url}/api/v1/ask", json={"question": QUESTION},
+                     timeout=hang_s).json()
     key = art["access_key"]
     fu = httpx.post(f"{server.url}/api/v1/articles/{art['id']}/followups",
-                    json={"question": "How is it treated?"}, timeout=120,
+                    json={"question": "How is it treated?"}, timeout=hang_s,
                     headers={"X-Curbside-Key": key}).json()
     span = next(c["spans"][0] for c in art["lead"] + art["bottom_line"] if c["spans"])
     src = art["references"][0]["source_id"]
@@ -173,7 +177,7 @@ def test_no_serious_accessibility_violations(server: Server, browser: Any, shots
     # axe is injected as a script, which the page's CSP (rightly) forbids: bypass it here only.
     ctx = browser.new_context(bypass_csp=True)
     page = ctx.new_page()
-    page.set_default_timeout(TIMEOUT)
+    page.set_default_timeout(hang_s * 1000)  # only a hang reaches it
     found: dict[str, Any] = {}
     for name, path in pages.items():
         page.goto(server.url + path)

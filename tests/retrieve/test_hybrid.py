@@ -74,7 +74,9 @@ _FTS_NOISE = st.lists(
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(text=st.one_of(st.text(max_size=80), _FTS_NOISE))
 def test_user_text_is_never_fts5_syntax(starter_rt: services.Runtime, text: str) -> None:

