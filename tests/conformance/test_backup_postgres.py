@@ -18,7 +18,6 @@ from curbside import services
 from curbside.cli import app
 from curbside.config import Settings
 from curbside.services import accounts
-from curbside.store.audit import AuditLog
 from curbside.store.backup import PgToolsMissing, find_pg_tools
 
 pytestmark = pytest.mark.postgres
@@ -74,7 +73,7 @@ def test_postgres_round_trip_is_lossless_and_the_audit_chain_verifies(
         services.ingest(rt, paths=[corpus], fmt="jsonl", mapping="beir")
         accounts.add_user(rt, name="eve", role="editor")
         accounts.issue_api_token(rt, name="eve")
-        log = AuditLog(rt.engine)
+        log = rt.audit_log()
         for i in range(3):
             log.append(actor="tester", action="test.event", subject=f"thing:{i}",
                        detail={"i": i})

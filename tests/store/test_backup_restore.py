@@ -19,7 +19,6 @@ from curbside import services
 from curbside.cli import app
 from curbside.config import Settings
 from curbside.services import accounts, backups
-from curbside.store.audit import AuditLog
 
 
 def table_rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -62,7 +61,7 @@ def live(tmp_path: Path) -> services.Runtime:
     services.ask(rt, question="How should low back pain be treated?", save=True)
     accounts.add_user(rt, name="eve", role="editor")
     accounts.issue_api_token(rt, name="eve")
-    log = AuditLog(rt.engine)
+    log = rt.audit_log()
     for i in range(3):
         log.append(actor="tester", action="test.event", subject=f"thing:{i}", detail={"i": i})
     accounts.signing_key(rt.settings)  # writes home/secret_key (development)
@@ -134,7 +133,7 @@ def test_restore_refuses_a_used_home_unless_forced_and_keeps_what_was_there(
     live.close()
     other = tmp_path / "other"
     rt = services.open_runtime(Settings(home=other))
-    AuditLog(rt.engine).append(actor="x", action="other.event", subject="s", detail={})
+    rt.audit_log().append(actor="x", action="other.event", subject="s", detail={})
     rt.close()
     before = table_rows(other / "curbside.db")
 
