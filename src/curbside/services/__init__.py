@@ -48,6 +48,7 @@ from curbside.services.corpus import (
     stats,
     upgrade_database,
 )
+from curbside.services.faults import StorageError, storage_error
 from curbside.services.reads import (
     citing_articles,
     get_passage,
@@ -112,6 +113,8 @@ __all__ = [
     "keyword_plan",
     "search",
     "NotFoundError",
+    "StorageError",
+    "storage_error",
     "Runtime",
     "get_source",
     "ingest",
