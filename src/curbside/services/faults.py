@@ -12,6 +12,7 @@ Anything it does not recognise stays what it was (a bug, reported as such).
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from pathlib import Path
 from typing import Literal
@@ -174,11 +175,23 @@ def storage_error(exc: BaseException, settings: Settings) -> StorageError | None
         if found is None:
             continue
         kind, filename = found
+        if kind == "cannot_open" and _read_only_dir(settings):
+            # SQLite in WAL mode cannot open a database whose directory it may not write
+            # (it must create the -shm/-wal files): that is a read-only home.
+            kind = "read_only"
         where = filename or database_label(settings)
         if filename and kind == "read_only" and not _inside(Path(filename), settings.home):
             continue  # an input file the user named, not the home: the caller reports it
         return StorageError(kind, _message(kind, settings, where))
     return None
+
+
+def _read_only_dir(settings: Settings) -> bool:
+    from curbside.store.engine import sqlite_path
+
+    db = sqlite_path(settings.db_url)
+    folder = db.parent if db is not None else settings.home
+    return folder.is_dir() and not os.access(folder, os.W_OK)
 
 
 def _inside(path: Path, home: Path) -> bool:
