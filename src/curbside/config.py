@@ -132,7 +132,10 @@ class Settings(BaseSettings):
         "development", description="'production' refuses a missing or default secret key."
     )
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
-    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    ingest: IngestSettings = Field(
+        default_factory=IngestSettings,
+        description="Record size caps and the writer lock timeout for `curbside ingest`.",
+    )
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
