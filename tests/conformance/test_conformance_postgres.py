@@ -39,7 +39,7 @@ def test_migrations_match_the_table_definitions_and_round_trip(pg_url: str) -> N
         assert current_revision(engine) is None
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(engine)
-        assert current_revision(engine) == "0005"
+        assert current_revision(engine) == "0006"
         assert inspect(engine).has_table("passage_tsv")
     finally:
         engine.dispose()
