@@ -129,3 +129,16 @@ def test_in_memory_databases_need_no_lock() -> None:
     with writer_lock(engine, purpose="ingest", timeout_s=0), \
             writer_lock(engine, purpose="ingest", timeout_s=0):
         pass
+
+
+def test_index_build_takes_the_same_lock(ready_home: Path) -> None:
+    rt = services.open_runtime(Settings.model_validate(
+        {"home": ready_home, "ingest": {"lock_timeout_s": 0}}))
+    try:
+        with writer_lock(rt.engine, purpose="ingest", timeout_s=0), \
+                pytest.raises(services.StorageError) as err:
+            services.build_index(rt)
+    finally:
+        rt.close()
+    assert err.value.kind == "ingest_locked" and err.value.exit_code == 14
+    assert "another ingest" in err.value.message
