@@ -471,6 +471,11 @@ class StoreConformance:
         yield rt
         rt.close()
 
+    def test_ready_checks_the_database_is_writable(self, rt: services.Runtime) -> None:
+        _ok, checks, detail = services.readiness(rt)
+        assert checks["database"] and checks["writable"], detail
+        assert "writable" in detail["writable"] or "read-write" in detail["writable"]
+
     def test_end_to_end_ingest_search_ask(self, rt: services.Runtime, tmp_path: Path) -> None:
         notes = tmp_path / "notes"
         notes.mkdir()

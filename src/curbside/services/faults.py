@@ -121,6 +121,13 @@ def _classify(exc: BaseException) -> tuple[Kind, str | None] | None:
 
 def _message(kind: Kind, settings: Settings, where: str) -> str:
     home = settings.home
+    server = not settings.db_url.startswith("sqlite")
+    if kind == "read_only" and server and where == database_label(settings):
+        return (
+            f"cannot write to the database {where}: the session is read-only (a standby "
+            "server, or a read-only role or default). Point CURBSIDE_DATABASE_URL at the "
+            "primary or grant write access; nothing was changed."
+        )
     if kind == "read_only":
         return (
             f"cannot write to {where}: the data directory or database is read-only. Make "
