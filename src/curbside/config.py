@@ -30,6 +30,41 @@ class ChunkSettings(BaseModel):
     max_chars: int = Field(1200, description="Hard upper bound; a longer single sentence is cut.")
 
 
+class IngestSettings(BaseModel):
+    """Limits and locking for `curbside ingest`."""
+
+    max_record_bytes: int = Field(
+        2 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest record read, in bytes: a JSON Lines line, the text of one PubMed XML "
+            "record, a whole Markdown or HTML file (characters of text for other formats). "
+            "A bigger record is quarantined before it is parsed. Default 2 MiB: seven times the "
+            "longest full-text guideline in the development corpora (293 KB); a 10 MB record "
+            "costs about 120 MB of memory to chunk, so the cap bounds memory per record."
+        ),
+    )
+    max_passages_per_record: int = Field(
+        3000,
+        ge=1,
+        description=(
+            "Most passages one record may make; a record that would make more is quarantined. "
+            "Default 3000: what 2 MiB of text makes at the default passage size, seven times "
+            "the longest guideline (about 420 passages)."
+        ),
+    )
+    lock_timeout_s: float = Field(
+        600.0,
+        ge=0,
+        description=(
+            "How long an ingest (or index build) waits for another one writing to the same "
+            "database before giving up with exit code 14 (0 = do not wait). Default 10 "
+            "minutes: an incremental update finishes well within it; a longer wait more often "
+            "means a stuck process someone should look at."
+        ),
+    )
+
+
 class EmbedderSettings(BaseModel):
     """Which embedding model turns passages and queries into vectors."""
 
@@ -119,6 +154,10 @@ class Settings(BaseSettings):
         "every write, checked by `audit verify` (default <home>/audit_checkpoints.jsonl)."
     )
     chunking: ChunkSettings = Field(default_factory=ChunkSettings)
+    ingest: IngestSettings = Field(
+        default_factory=IngestSettings,
+        description="Record size caps and the writer lock timeout for `curbside ingest`.",
+    )
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -18,8 +18,8 @@ def test_health_and_ready(client: TestClient) -> None:
     body = r.json()
     assert r.status_code == 200, body
     assert body["ready"] is True
-    assert body["checks"] == {"database": True, "migrations": True, "index": True,
-                              "library": True}
+    assert body["checks"] == {"database": True, "writable": True, "migrations": True,
+                              "index": True, "library": True}
 
 
 def test_ready_is_503_on_an_empty_library(tmp_path: object) -> None:

@@ -131,9 +131,9 @@ class StoreConformance:
 
     # -- migrations -----------------------------------------------------------------------------
     def test_migrations_reach_head_and_are_idempotent(self, engine: Engine) -> None:
-        assert current_revision(engine) == head_revision(engine) == "0008"
+        assert current_revision(engine) == head_revision(engine) == "0009"
         upgrade(engine)
-        assert current_revision(engine) == "0008"
+        assert current_revision(engine) == "0009"
 
     # -- SourceStore ----------------------------------------------------------------------------
     def test_insert_and_read_back_a_source(self, store: SourceStore) -> None:
@@ -243,6 +243,33 @@ class StoreConformance:
         left = store.begin_run(["b.xml"])
         store.begin_run(["c.xml"])
         assert {x["id"]: x["status"] for x in store.runs()}[left] == "interrupted"
+
+    def test_quarantine_key_keeps_a_record_once(self, store: SourceStore) -> None:
+        rej = RejectedRecord("a.jsonl", 2, "invalid JSON", None, "{x")
+        with store.engine.begin() as conn:
+            assert store.add_quarantine(conn, None, rej, key="k" * 64) is True
+            assert store.add_quarantine(conn, None, rej, key="k" * 64) is False
+            assert store.add_quarantine(conn, None, rej, key="j" * 64) is True
+            assert store.add_quarantine(conn, None, rej) is True  # no key: always stored
+        assert store.stats()["quarantined"] == 3
+
+    def test_writer_lock_serialises_writers(self, engine: Engine) -> None:
+        """One ingest per database: a second writer waits, then gives up with `LockBusy`
+        (SQLite: a lock file; PostgreSQL: an advisory lock on another connection)."""
+        from curbside.store.locks import LockBusy, writer_lock
+
+        other = make_engine(engine.url.render_as_string(hide_password=False))
+        told: list[str] = []
+        try:
+            with writer_lock(engine, purpose="ingest", timeout_s=0), pytest.raises(LockBusy), \
+                    writer_lock(other, purpose="ingest", timeout_s=1, on_wait=told.append,
+                                poll_s=0.05):
+                pass
+            assert len(told) == 1 and "waiting for another" in told[0]
+            with writer_lock(other, purpose="ingest", timeout_s=0):  # released: free again
+                pass
+        finally:
+            other.dispose()
 
     # -- ArticleStore ---------------------------------------------------------------------------
     def article(self, sid: int, pid: int) -> Article:
@@ -513,6 +540,11 @@ class StoreConformance:
         rt.lexical = make_lexical_index(rt.engine)
         yield rt
         rt.close()
+
+    def test_ready_checks_the_database_is_writable(self, rt: services.Runtime) -> None:
+        _ok, checks, detail = services.readiness(rt)
+        assert checks["database"] and checks["writable"], detail
+        assert "writable" in detail["writable"] or "read-write" in detail["writable"]
 
     def test_end_to_end_ingest_search_ask(self, rt: services.Runtime, tmp_path: Path) -> None:
         notes = tmp_path / "notes"

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from curbside import services
 from curbside.api.middleware import route_template
 from curbside.api.schemas import ErrorPublic
+from curbside.services.faults import StorageError, storage_error
 from curbside.services.reads import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -120,6 +123,20 @@ def install_error_handlers(app: FastAPI) -> None:
             resp.headers.update(exc.headers)
         return resp
 
+    async def on_storage(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StorageError)
+        log.error("storage fault on %s %s: %s", request.method, route_template(request.scope),
+                  exc.message)
+        return error_response(request, ApiError(503, exc.code, exc.message))
+
+    async def on_driver_error(request: Request, exc: Exception) -> Response:
+        # Database and OS errors: a storage fault (read-only home, full disk, damaged database)
+        # is a 503 that says what to do; anything else is a bug, answered as one.
+        fault = storage_error(exc, request.app.state.settings)
+        if fault is not None:
+            return await on_storage(request, fault)
+        return await on_unexpected(request, exc)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         # Frames only: exception messages (e.g. SQL parameters) may carry question text.
         frames = "".join(traceback.format_tb(exc.__traceback__))
@@ -132,5 +149,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(services.NotFoundError, on_not_found)
     app.add_exception_handler(ServiceUnavailable, on_unavailable)
+    app.add_exception_handler(StorageError, on_storage)
+    app.add_exception_handler(DBAPIError, on_driver_error)
+    app.add_exception_handler(sqlite3.Error, on_driver_error)
+    app.add_exception_handler(OSError, on_driver_error)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)

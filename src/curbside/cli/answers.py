@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -129,7 +130,10 @@ def index_build(
             rate = f"{done / t.elapsed:.0f} passages/s" if t.elapsed else ""
             progress.update(task, completed=done, total=total, rate=rate)
 
-        out = services.build_index(rt, rebuild=rebuild, progress=tick)
+        out = services.build_index(
+            rt, rebuild=rebuild, progress=tick,
+            on_wait=lambda m: err.print(f"[yellow]{escape(m)}[/]", soft_wrap=True),
+        )
     console.print(
         f"embedded {out['embedded']} passages; index holds {out['vectors']} vectors "
         f"({out['bytes_per_vector']} bytes each) in {out['directory']}"

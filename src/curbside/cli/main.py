@@ -4,18 +4,38 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
 
 from curbside import __version__
 from curbside.config import Settings
 from curbside.privacy import install_redacting_filter
 from curbside.services import Runtime, open_runtime
+from curbside.services.faults import storage_error
+
+
+class CurbsideGroup(TyperGroup):
+    """The root command: a storage fault in any subcommand (read-only home, full disk, damaged
+    database, busy writer) becomes one ``error:`` line and its exit code, not a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:  # typer's Exit/Abort and usage errors are not storage faults
+            fault = storage_error(exc, settings())
+            if fault is None:
+                raise
+            err.print(f"[bold red]error:[/] {escape(fault.message)}", soft_wrap=True)
+            raise typer.Exit(fault.exit_code) from None
+
 
 app = typer.Typer(
     name="curbside",
+    cls=CurbsideGroup,
     help="Curbside: an offline clinical evidence engine that answers with cited articles.",
     no_args_is_help=True,
     add_completion=False,

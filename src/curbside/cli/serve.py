@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from curbside.cli.main import app, console, settings
+from curbside.cli.main import app, console, runtime, settings
 
 
 @app.command()
@@ -34,6 +34,9 @@ def serve(
     install_redacting_filter(access)
     if cfg.environment == "production" and cfg.secret_key is None:
         raise typer.BadParameter("set CURBSIDE_SECRET_KEY in production", param_hint="env")
+    # Open (and upgrade) the database here first: a damaged or unopenable one is then one
+    # clear error line and exit code (see README, Exit codes), not uvicorn's startup traceback.
+    runtime()
     console.print(f"Curbside on http://{host}:{port}/  (API docs: /docs, data: {cfg.home})")
     # access_log=False: uvicorn's access line contains the query string, which can hold a
     # question; the app logs method, route template and status instead (curbside.access).

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -113,7 +114,10 @@ def _print_report(report: IngestReport) -> None:
         err.print(f"[yellow]… and {len(report.warnings) - 20} more warnings[/]")
     rejected = report.total("rejected")
     if rejected:
-        err.print(f"[yellow]{rejected} record(s) quarantined[/]: see `curbside quarantine`.")
+        already = rejected - report.quarantined_new
+        note = f" ({already} already there from an earlier run)" if already else ""
+        err.print(f"[yellow]{rejected} record(s) rejected, {report.quarantined_new} newly "
+                  f"quarantined[/]{note}: see `curbside quarantine`.")
 
 
 @app.command()
@@ -164,13 +168,19 @@ def ingest(
     targets = ([services.starter_library_path()] if starter_library else []) + list(paths or [])
     observer = RichIngestObserver(progress, targets)
     reports = []
+
+    def waiting(message: str) -> None:
+        err.print(f"[yellow]{escape(message)}[/]", soft_wrap=True)
+
     with progress:
         if starter_library:
-            reports.append(services.ingest_starter_library(rt, observer=observer, embed=embed))
+            reports.append(services.ingest_starter_library(
+                rt, observer=observer, embed=embed, on_wait=waiting))
         if paths:
             reports.append(
                 services.ingest(
-                    rt, paths=paths, fmt=fmt, mapping=mapping, observer=observer, embed=embed
+                    rt, paths=paths, fmt=fmt, mapping=mapping, observer=observer, embed=embed,
+                    on_wait=waiting,
                 )
             )
     for r in reports:

@@ -35,6 +35,38 @@ class ReaderError(Exception):
     """The file as a whole cannot be read; the message names the file."""
 
 
+#: Readers' default cap on one record (``IngestSettings.max_record_bytes`` overrides it).
+DEFAULT_MAX_RECORD_BYTES = 2 * 1024 * 1024
+
+
+class RecordTooBig(Exception):
+    """A one-record file is over the record size cap; it was not read beyond the cap."""
+
+    def __init__(self, limit: int, head: bytes) -> None:
+        super().__init__(limit)
+        self.limit = limit
+        self.head = head
+
+    def reason(self, what: str = "document") -> str:
+        return (f"{what} is over the record size limit of {self.limit} bytes "
+                "(CURBSIDE_INGEST__MAX_RECORD_BYTES); not read")
+
+    def excerpt(self) -> str:
+        return self.head[:200].decode("utf-8", errors="replace")
+
+
+def read_capped(path: Path, limit: int | None) -> bytes:
+    """A whole (small) file, un-gzipped, reading at most `limit` + 1 bytes: `RecordTooBig` if
+    there is more, so an oversized document never sits in memory whole."""
+    with open_binary(path) as fh:
+        if limit is None:
+            return fh.read()
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise RecordTooBig(limit, data[:200])
+    return data
+
+
 # The raw (compressed) file object most recently opened by a reader in this context, so the
 # ingest pipeline can show byte progress and an ETA without readers knowing about progress bars.
 _current_raw: ContextVar[IO[bytes] | None] = ContextVar("curbside_current_raw", default=None)

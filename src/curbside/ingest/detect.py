@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from curbside.ingest.base import Reader, ReaderError, open_binary
+from curbside.ingest.base import DEFAULT_MAX_RECORD_BYTES, Reader, ReaderError, open_binary
 from curbside.ingest.mappings import PRESETS, FieldMapping, get_preset
 
 #: Reader formats (presets are accepted as formats too).
@@ -136,19 +136,28 @@ def auto_mapping(path: Path) -> FieldMapping | None:
     return None
 
 
-def make_reader(fmt: str, mapping: FieldMapping | str | None = None) -> Reader:
+def make_reader(
+    fmt: str,
+    mapping: FieldMapping | str | None = None,
+    *,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> Reader:
     """The reader for a format name (see `all_formats`).
 
     `mapping` (a `FieldMapping`, a preset name, or CLI text for `FieldMapping.parse`) is used by
     the JSON formats and ignored by the others. A preset name as `fmt` means the JSON reader with
     that preset (JSON Lines, except ``pubmedqa*`` which are whole-file JSON objects).
+    `max_record_bytes` is the size cap readers apply to one record before parsing it (JSON
+    Lines lines, PubMed XML records, Markdown and HTML files); the ingest pipeline checks the
+    parsed text of every record against it too.
     """
     name = fmt.strip().lower()
     fm = FieldMapping.parse(mapping) if isinstance(mapping, str) else mapping
+    cap = max_record_bytes
     if name == "pubmed":
         from curbside.ingest.pubmed_xml import PubmedXmlReader
 
-        return PubmedXmlReader()
+        return PubmedXmlReader(max_record_bytes=cap)
     if name == "medline":
         from curbside.ingest.medline import MedlineTextReader
 
@@ -156,22 +165,22 @@ def make_reader(fmt: str, mapping: FieldMapping | str | None = None) -> Reader:
     if name in ("markdown", "md"):
         from curbside.ingest.markdown import MarkdownReader
 
-        return MarkdownReader()
+        return MarkdownReader(max_record_bytes=cap)
     if name in ("html", "htm"):
         from curbside.ingest.html import HtmlReader
 
-        return HtmlReader()
+        return HtmlReader(max_record_bytes=cap)
     from curbside.ingest.jsonl import JsonlReader, JsonObjectReader
 
     if name in ("jsonl", "ndjson"):
-        return JsonlReader(fm)
+        return JsonlReader(fm, max_record_bytes=cap)
     if name == "json":
         return JsonObjectReader(fm)
     if name in PRESETS:
         preset = fm or get_preset(name)
         if name.startswith("pubmedqa"):
             return JsonObjectReader(preset)
-        return JsonlReader(preset)
+        return JsonlReader(preset, max_record_bytes=cap)
     raise UnknownFormatError(f"unknown format {fmt!r} (one of: {', '.join(all_formats())})")
 
 

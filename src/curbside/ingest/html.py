@@ -26,7 +26,13 @@ import lxml.html
 from lxml import etree
 
 from curbside.domain import ReadItem, RejectedRecord
-from curbside.ingest.base import ReaderError, clean_text, open_binary
+from curbside.ingest.base import (
+    DEFAULT_MAX_RECORD_BYTES,
+    ReaderError,
+    RecordTooBig,
+    clean_text,
+    read_capped,
+)
 from curbside.ingest.markdown import SectionBuilder, build_document_record
 
 _EXCERPT = 200
@@ -81,14 +87,13 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace").lstrip("\ufeff")
 
 
-def _load(path: Path) -> str:
+def _load(path: Path, max_bytes: int | None = None) -> str:
     if not path.exists():
         raise ReaderError(f"{path}: no such file")
     if path.is_dir():
         raise ReaderError(f"{path}: is a directory, not a file")
     try:
-        with open_binary(path) as fh:
-            return _decode(fh.read())
+        return _decode(read_capped(path, max_bytes))
     except (OSError, EOFError) as exc:
         raise ReaderError(f"{path}: cannot read ({exc})") from exc
 
@@ -185,10 +190,17 @@ class HtmlReader:
 
     format: str = "html"
 
+    def __init__(self, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> None:
+        self.max_record_bytes = max_record_bytes
+
     def read(self, path: Path) -> Iterator[ReadItem]:
         path = Path(path)
-        text = _load(path)
         origin = str(path)
+        try:
+            text = _load(path, self.max_record_bytes)
+        except RecordTooBig as big:
+            yield RejectedRecord(origin, 1, big.reason(), excerpt=big.excerpt())
+            return
         if not text.strip():
             yield RejectedRecord(origin, 1, "empty HTML document")
             return

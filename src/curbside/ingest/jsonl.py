@@ -15,10 +15,10 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from curbside.domain import ReadItem, RejectedRecord, SourceRecord
-from curbside.ingest.base import ReaderError, open_binary
+from curbside.ingest.base import DEFAULT_MAX_RECORD_BYTES, ReaderError, open_binary
 from curbside.ingest.mappings import FieldMapping, map_record
 
 _EXCERPT = 200
@@ -59,6 +59,30 @@ class _Deduper:
         self.seen.add(eid)
 
 
+def _bounded_lines(fh: IO[bytes], limit: int) -> Iterator[tuple[bytes, int]]:
+    """Lines of at most `limit` bytes as ``(line, 0)``; a longer one as ``(its first bytes,
+    its length)``, skipped through in 1 MiB steps so it never sits in memory whole."""
+    while True:
+        raw = fh.readline(limit + 1)
+        if not raw:
+            return
+        if len(raw) <= limit or raw.endswith(b"\n"):
+            yield raw, 0
+            continue
+        size = len(raw)
+        head = raw[:_EXCERPT]
+        del raw
+        while True:
+            more = fh.readline(1 << 16)
+            size += len(more)
+            if not more:
+                break
+            if more.endswith(b"\n"):
+                size -= 1  # the newline is not part of the record
+                break
+        yield head, size
+
+
 class JsonlReader:
     """Streams ``*.jsonl`` / ``*.jsonl.gz``: one JSON object per line, mapped by a `FieldMapping`.
 
@@ -68,8 +92,12 @@ class JsonlReader:
 
     format: str = "jsonl"
 
-    def __init__(self, mapping: FieldMapping | None = None) -> None:
+    def __init__(
+        self, mapping: FieldMapping | None = None, *,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    ) -> None:
         self.mapping = mapping or FieldMapping()
+        self.max_record_bytes = max_record_bytes
 
     def read(self, path: Path) -> Iterator[ReadItem]:
         path = Path(path)
@@ -81,9 +109,18 @@ class JsonlReader:
         except OSError as exc:
             raise ReaderError(f"{path}: cannot open ({exc.strerror or exc})") from exc
         lineno = 0
+        limit = self.max_record_bytes
         try:
             with fh:
-                for lineno, raw in enumerate(fh, start=1):
+                for lineno, (raw, size) in enumerate(_bounded_lines(fh, limit), start=1):
+                    if size:
+                        yield RejectedRecord(
+                            origin, lineno,
+                            f"line is {size} bytes, over the record size limit of {limit} "
+                            "(CURBSIDE_INGEST__MAX_RECORD_BYTES); not parsed",
+                            excerpt=raw[:_EXCERPT].decode("utf-8", errors="replace"),
+                        )
+                        continue
                     item = self._line(raw, origin, lineno)
                     if item is None:
                         continue

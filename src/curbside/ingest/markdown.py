@@ -26,7 +26,14 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from curbside.domain import ReadItem, RejectedRecord, Section, SourceKind, SourceRecord
-from curbside.ingest.base import ReaderError, clean_text, open_binary, parse_year
+from curbside.ingest.base import (
+    DEFAULT_MAX_RECORD_BYTES,
+    ReaderError,
+    RecordTooBig,
+    clean_text,
+    parse_year,
+    read_capped,
+)
 from curbside.ingest.evidence import classify_source
 
 _TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*$")
@@ -47,16 +54,16 @@ def ensure_terminal_punctuation(text: str) -> str:
     return text + "."
 
 
-def read_document_text(path: Path) -> str:
-    """Whole file as text (UTF-8, invalid bytes replaced); `ReaderError` if it cannot be read."""
+def read_document_text(path: Path, max_bytes: int | None = None) -> str:
+    """Whole file as text (UTF-8, invalid bytes replaced); `ReaderError` if it cannot be read,
+    `RecordTooBig` if it is over `max_bytes`."""
     path = Path(path)
     if not path.exists():
         raise ReaderError(f"{path}: no such file")
     if path.is_dir():
         raise ReaderError(f"{path}: is a directory, not a file")
     try:
-        with open_binary(path) as fh:
-            data = fh.read()
+        data = read_capped(path, max_bytes)
     except (OSError, EOFError) as exc:
         raise ReaderError(f"{path}: cannot read ({exc})") from exc
     return data.decode("utf-8", errors="replace").lstrip("\ufeff")
@@ -202,12 +209,17 @@ class MarkdownReader:
 
     format: str = "markdown"
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> None:
         self._md = MarkdownIt("commonmark").enable("table")
+        self.max_record_bytes = max_record_bytes
 
     def read(self, path: Path) -> Iterator[ReadItem]:
         path = Path(path)
-        raw = read_document_text(path)
+        try:
+            raw = read_document_text(path, self.max_record_bytes)
+        except RecordTooBig as big:
+            yield RejectedRecord(str(path), 1, big.reason(), excerpt=big.excerpt())
+            return
         try:
             post = frontmatter.loads(raw)
         except yaml.YAMLError as exc:

@@ -8,6 +8,7 @@ because stored articles may cite it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -17,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from curbside.config import ChunkSettings
-from curbside.domain import DeleteRecord, ReadItem, RejectedRecord, SourceRecord
+from curbside.config import ChunkSettings, IngestSettings
+from curbside.domain import DeleteRecord, PassageDraft, ReadItem, RejectedRecord, SourceRecord
 from curbside.index.lexical import LexicalIndex
 from curbside.ingest.base import ReaderError, bytes_read
 from curbside.ingest.chunking import chunk_sections, source_text
@@ -80,6 +81,8 @@ class IngestReport:
     superseded_source_ids: list[int] = field(default_factory=list)
     retracted_source_ids: list[int] = field(default_factory=list)
     new_source_ids: list[int] = field(default_factory=list)
+    #: Rejected records not already in the quarantine (a re-run of the same file adds none).
+    quarantined_new: int = 0
 
     def total(self, name: str) -> int:
         return sum(int(getattr(f, name)) for f in self.files)
@@ -133,6 +136,30 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
 
 BatchHook = Callable[[Sequence[int], Sequence[int]], None]
 
+#: Errors writing the store's own files: they stop the run (the CLI says what to do) instead of
+#: being reported against the input file being read at the time.
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def file_digest(path: str) -> str:
+    """SHA-256 of a file's bytes as stored (compressed files are not expanded)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _too_many_passages(
+    record: SourceRecord, n: int, where: tuple[str, int], limits: IngestSettings
+) -> RejectedRecord:
+    return RejectedRecord(
+        where[0], where[1],
+        f"record {record.external_id} would make {n} passages, over the limit of "
+        f"{limits.max_passages_per_record} (CURBSIDE_INGEST__MAX_PASSAGES_PER_RECORD)",
+        record_id=record.external_id, excerpt=record.title[:200],
+    )
+
 
 class Ingester:
     """Reads files through readers and stores their records, batch by batch."""
@@ -145,12 +172,43 @@ class Ingester:
         chunking: ChunkSettings,
         batch_size: int = 500,
         on_batch: BatchHook | None = None,
+        limits: IngestSettings | None = None,
     ) -> None:
         self.store = store
         self.lexical = lexical
         self.chunking = chunking
         self.batch_size = batch_size
         self.on_batch = on_batch
+        self.limits = limits or IngestSettings()
+        self._digests: dict[str, str] = {}
+
+    def _key(self, rejected: RejectedRecord) -> str:
+        """Quarantine key: the file's content hash, the record's position and the reason, so
+        ingesting the same file again does not quarantine its bad records again."""
+        origin = rejected.origin_file
+        digest = self._digests.get(origin)
+        if digest is None:
+            try:
+                digest = file_digest(origin)
+            except OSError:  # gone or unreadable now: fall back to what the record shows
+                digest = hashlib.sha256(f"{origin}\0{rejected.excerpt}".encode()).hexdigest()
+            self._digests[origin] = digest
+        blob = f"{digest}\0{rejected.origin_position}\0{rejected.reason}"
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def _check_size(self, record: SourceRecord, path: str) -> SourceRecord | RejectedRecord:
+        """The record, or a rejection when its text is over ``max_record_bytes`` characters
+        (readers that can refuse a record before parsing it already did)."""
+        cap = self.limits.max_record_bytes
+        size = len(record.title) + sum(len(s.text) for s in record.sections)
+        if size <= cap:
+            return record
+        return RejectedRecord(
+            record.origin_file or path, record.origin_position or 0,
+            f"record {record.external_id} has {size} characters of text, over the limit of "
+            f"{cap} (CURBSIDE_INGEST__MAX_RECORD_BYTES)",
+            record_id=record.external_id, excerpt=record.title[:200],
+        )
 
     def ingest(
         self,
@@ -170,6 +228,7 @@ class Ingester:
         t0 = time.perf_counter()
         files = list(expand_paths(paths))
         report = IngestReport(run_id=self.store.begin_run([str(p) for p in paths]))
+        self._digests = {}
         seen: dict[str, tuple[str, int, str]] = {}
         status = "done"
         try:
@@ -183,12 +242,15 @@ class Ingester:
                         raise ReaderError(f"{path}: not a regular file")
                     file_fmt = detect_format(path) if fmt == "auto" else fmt
                     frep.format = file_fmt
-                    reader = make_reader(file_fmt, mapping or auto_mapping(path))
+                    reader = make_reader(file_fmt, mapping or auto_mapping(path),
+                                         max_record_bytes=self.limits.max_record_bytes)
                     size = path.stat().st_size
                     if observer:
                         observer.file_started(path, size)
                     self._ingest_items(reader.read(path), path, frep, report, seen, observer)
                 except (ReaderError, UnknownFormatError, OSError, ValueError) as exc:
+                    if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+                        raise
                     frep.error = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
                     log.warning("ingest error: %s", frep.error)
                 finally:
@@ -240,27 +302,22 @@ class Ingester:
             latest = store.max_versions(conn, ids)
             # New sources wait here and are inserted together (one statement for the sources,
             # one for their passages); anything that must see them first flushes the queue.
-            pending: list[tuple[SourceRecord, int, str]] = []
+            pending: list[tuple[SourceRecord, int, str, list[PassageDraft]]] = []
 
             def flush() -> None:
                 if not pending:
                     return
                 sids = store.insert_sources(
                     conn,
-                    [(r, v, h, source_text(r.sections)) for r, v, h in pending],
+                    [(r, v, h, source_text(r.sections)) for r, v, h, _d in pending],
                     run_id=report.run_id,
                 )
-                drafts = [
-                    chunk_sections(
-                        r.sections, external_id=r.external_id, version=v, settings=self.chunking
-                    )
-                    for r, v, _h in pending
-                ]
+                drafts = [d for _r, _v, _h, d in pending]
                 pids = store.insert_passages_bulk(conn, list(zip(sids, drafts, strict=True)))
                 added_pids.extend(pids)
                 frep.passages += len(pids)
                 report.new_source_ids.extend(sids)
-                for (r, v, h), sid in zip(pending, sids, strict=True):
+                for (r, v, h, _d), sid in zip(pending, sids, strict=True):
                     current[r.external_id] = CurrentVersion(sid, v, h)
                     if r.retracted:
                         report.retracted_source_ids.append(sid)
@@ -275,10 +332,17 @@ class Ingester:
                 report.superseded_source_ids.append(cur.source_id)
 
             queued: set[str] = set()
+
+            def reject(rejected: RejectedRecord) -> None:
+                frep.rejected += 1
+                if store.add_quarantine(conn, report.run_id, rejected, key=self._key(rejected)):
+                    report.quarantined_new += 1
+
             for item in batch:
+                if isinstance(item, SourceRecord):
+                    item = self._check_size(item, frep.path)
                 if isinstance(item, RejectedRecord):
-                    frep.rejected += 1
-                    store.add_quarantine(conn, report.run_id, item)
+                    reject(item)
                     continue
                 frep.records += 1
                 if item.external_id in queued:  # the same id twice in one batch
@@ -307,12 +371,21 @@ class Ingester:
                 if cur is not None and cur.content_hash == h:
                     frep.unchanged += 1
                     continue
+                version = cur.version + 1 if cur is not None else (
+                    latest.get(record.external_id, 0) + 1
+                )
+                drafts = chunk_sections(
+                    record.sections, external_id=record.external_id, version=version,
+                    settings=self.chunking,
+                )
+                if len(drafts) > self.limits.max_passages_per_record:
+                    frep.records -= 1
+                    reject(_too_many_passages(record, len(drafts), where, self.limits))
+                    continue
                 if cur is not None:
                     retire(cur, deleted=False)
-                    version = cur.version + 1
                     frep.updated += 1
                 else:
-                    version = latest.get(record.external_id, 0) + 1
                     frep.added += 1
                 latest[record.external_id] = version
                 if record.retraction_of:
@@ -321,7 +394,7 @@ class Ingester:
                     report.retracted_source_ids += store.mark_retracted(
                         conn, record.retraction_of, record.pmid
                     )
-                pending.append((record, version, h))
+                pending.append((record, version, h, drafts))
                 queued.add(record.external_id)
             flush()
             if self.lexical is not None and added_pids:

@@ -25,7 +25,7 @@ from typing import IO, Any
 from lxml import etree
 
 from curbside.domain import DeleteRecord, ReadItem, RejectedRecord, Section, SourceRecord
-from curbside.ingest.base import ReaderError, open_or_fail, parse_year
+from curbside.ingest.base import DEFAULT_MAX_RECORD_BYTES, ReaderError, open_or_fail, parse_year
 from curbside.ingest.evidence import classify_source
 
 _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
@@ -178,6 +178,9 @@ class PubmedXmlReader:
 
     format = "pubmed"
 
+    def __init__(self, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> None:
+        self.max_record_bytes = max_record_bytes
+
     def read(self, path: Path) -> Iterator[ReadItem]:
         path = Path(path)
         origin = str(path)
@@ -205,6 +208,18 @@ class PubmedXmlReader:
             try:
                 for _event, elem in context:
                     position += 1
+                    size = sum(len(t) for t in elem.itertext())
+                    if size > self.max_record_bytes:
+                        pmid = _norm(elem.findtext(".//PMID"))
+                        yield RejectedRecord(
+                            origin, position,
+                            f"record has {size} characters of text, over the record size limit "
+                            f"of {self.max_record_bytes} (CURBSIDE_INGEST__MAX_RECORD_BYTES)",
+                            record_id=f"pmid:{pmid}" if pmid else None, excerpt=_excerpt(elem),
+                        )
+                        parsed = True
+                        _free(elem)
+                        continue
                     try:
                         if elem.tag == "DeleteCitation":
                             for pmid in _pmids(elem):

@@ -259,8 +259,14 @@ def _content(resp: httpx.Response) -> str:
 
 
 def _sse_chunks(resp: httpx.Response, unavailable: Any) -> Iterator[str]:
-    """Text deltas of an OpenAI-style server-sent-event stream."""
+    """Text deltas of an OpenAI-style server-sent-event stream.
+
+    A stream must end with ``data: [DONE]`` or a chunk with a ``finish_reason``: one that
+    just stops (the server died mid-reply and closed the connection) raises `LLMUnavailable`
+    rather than passing a cut-off reply off as the whole answer.
+    """
     saw_data = False
+    finished = False
     try:
         for line in resp.iter_lines():
             line = line.strip()
@@ -279,6 +285,7 @@ def _sse_chunks(resp: httpx.Response, unavailable: Any) -> Iterator[str]:
                 choice = data["choices"][0] if data.get("choices") else {}
                 delta = choice.get("delta") or {}
                 text = delta.get("content")
+                finished = finished or bool(choice.get("finish_reason"))
             except (json.JSONDecodeError, AttributeError, TypeError, IndexError) as exc:
                 raise LLMBadOutput("LLM stream chunk is not a chat completion chunk") from exc
             if isinstance(text, str) and text:
@@ -287,3 +294,5 @@ def _sse_chunks(resp: httpx.Response, unavailable: Any) -> Iterator[str]:
         raise unavailable(exc) from exc
     if not saw_data:
         raise LLMBadOutput("LLM stream ended without any data")
+    if not finished:
+        raise LLMUnavailable("LLM server closed the stream before the reply was complete")

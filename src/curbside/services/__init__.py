@@ -64,6 +64,7 @@ from curbside.services.corpus import (
     stats,
     upgrade_database,
 )
+from curbside.services.faults import StorageError, storage_error
 from curbside.services.privacy import RedactStoredReport, redact_stored
 from curbside.services.reads import (
     citing_articles,
@@ -145,6 +146,8 @@ __all__ = [
     "keyword_plan",
     "search",
     "NotFoundError",
+    "StorageError",
+    "storage_error",
     "Runtime",
     "get_source",
     "ingest",

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from curbside.domain import Passage, Source
 from curbside.ingest.pipeline import Ingester, IngestObserver, IngestReport
+from curbside.services.faults import StorageError, database_label
 from curbside.services.runtime import NotFoundError, Runtime
 from curbside.store.engine import upgrade
+from curbside.store.locks import LockBusy, writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +26,29 @@ def upgrade_database(rt: Runtime) -> str | None:
     return current_revision(rt.engine)
 
 
+WaitHook = Callable[[str], None]
+
+
+@contextmanager
+def library_writer(rt: Runtime, purpose: str, on_wait: WaitHook | None = None) -> Iterator[None]:
+    """Hold the database's writer lock (one ingest or index build at a time, across processes).
+
+    A second writer waits up to ``settings.ingest.lock_timeout_s``, telling `on_wait` once
+    whom it waits for, then raises `StorageError` (kind ``ingest_locked``).
+    """
+    timeout = rt.settings.ingest.lock_timeout_s
+    try:
+        with writer_lock(rt.engine, purpose=purpose, timeout_s=timeout, on_wait=on_wait):
+            yield
+    except LockBusy as exc:
+        raise StorageError(
+            "ingest_locked",
+            f"{exc.holder} still holds the writer lock of {database_label(rt.settings)} after "
+            f"{exc.waited_s:.0f} s; run this again when it has finished, or wait longer with "
+            "CURBSIDE_INGEST__LOCK_TIMEOUT_S.",
+        ) from None
+
+
 def ingest(
     rt: Runtime,
     *,
@@ -31,26 +57,30 @@ def ingest(
     mapping: str | None = None,
     observer: IngestObserver | None = None,
     embed: bool = True,
+    on_wait: WaitHook | None = None,
 ) -> IngestReport:
     """Ingest files or directories into the store and keep the indexes current.
 
     With `embed` (the default) new passages are embedded batch by batch, so `search` and
-    `ask` work right after; ``embed=False`` defers that to `build_index`.
+    `ask` work right after; ``embed=False`` defers that to `build_index`. One ingest writes to
+    a database at a time: a second one waits for the first (see `library_writer`).
     """
     from curbside.services.answers import dense_index
 
-    dense = dense_index(rt) if embed else None
-    ingester = Ingester(
-        store=rt.store,
-        lexical=rt.lexical,
-        chunking=rt.settings.chunking,
-        on_batch=dense.on_batch if dense is not None else None,
-    )
-    report = ingester.ingest(paths, fmt=fmt, mapping=mapping, observer=observer)
-    if dense is not None:
-        dense.sync()  # catches up anything a killed earlier run left unembedded
-        rt.extras.pop("retriever", None)
-    _after_ingest(rt, report)
+    with library_writer(rt, "ingest", on_wait):
+        dense = dense_index(rt) if embed else None
+        ingester = Ingester(
+            store=rt.store,
+            lexical=rt.lexical,
+            chunking=rt.settings.chunking,
+            limits=rt.settings.ingest,
+            on_batch=dense.on_batch if dense is not None else None,
+        )
+        report = ingester.ingest(paths, fmt=fmt, mapping=mapping, observer=observer)
+        if dense is not None:
+            dense.sync()  # catches up anything a killed earlier run left unembedded
+            rt.extras.pop("retriever", None)
+        _after_ingest(rt, report)
     return report
 
 
@@ -73,13 +103,16 @@ def _after_ingest(rt: Runtime, report: IngestReport) -> None:
     after_ingest(rt, report, retrieve=retrieve)
 
 
-def build_index(rt: Runtime, *, rebuild: bool = False, progress: Any = None) -> dict[str, Any]:
+def build_index(
+    rt: Runtime, *, rebuild: bool = False, progress: Any = None, on_wait: WaitHook | None = None
+) -> dict[str, Any]:
     """Embed every current passage missing from the dense index (all of them with `rebuild`)."""
     from curbside.services.answers import dense_index
 
-    dense = dense_index(rt)
-    added = dense.sync(progress, rebuild=rebuild)
-    rt.extras.pop("retriever", None)
+    with library_writer(rt, "index build", on_wait):
+        dense = dense_index(rt)
+        added = dense.sync(progress, rebuild=rebuild)
+        rt.extras.pop("retriever", None)
     return {"embedded": added, **index_status(rt)}
 
 
@@ -107,11 +140,16 @@ def starter_library_path() -> Path:
 
 
 def ingest_starter_library(
-    rt: Runtime, *, observer: IngestObserver | None = None, embed: bool = True
+    rt: Runtime,
+    *,
+    observer: IngestObserver | None = None,
+    embed: bool = True,
+    on_wait: WaitHook | None = None,
 ) -> IngestReport:
     """Ingest the bundled starter library (Markdown evidence notes)."""
     return ingest(
-        rt, paths=[starter_library_path()], fmt="markdown", observer=observer, embed=embed
+        rt, paths=[starter_library_path()], fmt="markdown", observer=observer, embed=embed,
+        on_wait=on_wait,
     )
 
 

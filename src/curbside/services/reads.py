@@ -56,27 +56,40 @@ def citing_articles(rt: Runtime, *, source_id: int) -> list[tuple[int, int, str 
 
 
 def readiness(rt: Runtime) -> tuple[bool, dict[str, bool], dict[str, str]]:
-    """Database reachable, migrations at head, search index present, library not empty.
+    """Database reachable, writable, migrations at head, search index present, library not empty.
 
+    Writable means a real write check (a probe file in the home, a rolled-back write to the
+    database): a read-only or full home answers questions it cannot save, so it is not ready.
     The dense (vector) index is reported but not required: lexical-only search still answers.
     """
-    from curbside.store.engine import current_revision, head_revision
+    from curbside.services.faults import storage_error
+    from curbside.store.engine import current_revision, head_revision, probe_writable
 
-    checks = {"database": False, "migrations": False, "index": False, "library": False}
+    def why(exc: Exception) -> str:
+        fault = storage_error(exc, rt.settings)
+        return fault.message if fault else type(exc).__name__
+
+    checks = {"database": False, "writable": False, "migrations": False, "index": False,
+              "library": False}
     detail: dict[str, str] = {}
     try:
         with rt.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         checks["database"] = True
     except Exception as exc:
-        detail["database"] = type(exc).__name__
+        detail["database"] = why(exc)
         return False, checks, detail
+    try:
+        detail["writable"] = probe_writable(rt.engine, rt.settings.home)
+        checks["writable"] = True
+    except Exception as exc:
+        detail["writable"] = why(exc)
     try:
         cur, head = current_revision(rt.engine), head_revision(rt.engine)
         checks["migrations"] = cur is not None and cur == head
         detail["migrations"] = f"{cur} (head {head})"
     except Exception as exc:
-        detail["migrations"] = type(exc).__name__
+        detail["migrations"] = why(exc)
     try:
         rt.lexical.search(["pain"], 1)
         checks["index"] = True
@@ -85,7 +98,7 @@ def readiness(rt: Runtime) -> tuple[bool, dict[str, bool], dict[str, str]]:
         dense = dense_index(rt).exists()
         detail["index"] = "lexical + dense" if dense else "lexical only (no dense index)"
     except Exception as exc:
-        detail["index"] = type(exc).__name__
+        detail["index"] = why(exc)
     try:
         from curbside.services.corpus import stats
 
@@ -93,5 +106,5 @@ def readiness(rt: Runtime) -> tuple[bool, dict[str, bool], dict[str, str]]:
         checks["library"] = n > 0
         detail["library"] = f"{n} passages"
     except Exception as exc:
-        detail["library"] = type(exc).__name__
+        detail["library"] = why(exc)
     return all(checks.values()), checks, detail

@@ -13,12 +13,28 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (plain or ``sqlite:///file:PATH?mode=ro&uri=true``), or None
+    for an in-memory database or another backend."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    db = parsed.database or ""
+    if db.startswith("file:"):
+        db = db[len("file:"):]
+    if not db or db == ":memory:" or parsed.query.get("mode") == "memory":
+        return None
+    return Path(db)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout (one writer)."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )
@@ -71,3 +87,65 @@ def scrub_free_space(engine: Engine) -> bool:
         conn.exec_driver_sql("VACUUM")
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return True
+
+
+#: `probe_writable` calls a file system with less free space than this full.
+MIN_FREE_BYTES = 1024 * 1024
+
+
+def probe_writable(engine: Engine, home: Path) -> str:
+    """Raise the OS or database error a write would meet now; return a short note otherwise.
+
+    Writes (and removes) a 4 KiB file in `home` with fsync, so a read-only or full file system
+    shows (less than `MIN_FREE_BYTES` free counts as full); then, on SQLite, rewrites the
+    header's user_version inside ``BEGIN IMMEDIATE`` and rolls back, which fails on a read-only
+    database file even where ``SELECT`` and ``BEGIN`` succeed. Waits at most 0.2 s for another
+    writer (that one proves the database writable). On PostgreSQL it checks that the session
+    is not read-only (a standby or a read-only default).
+    """
+    import errno
+    import os
+    import shutil
+    import tempfile
+
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".write-probe-", dir=home)
+        try:
+            os.write(fd, b"\0" * 4096)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(name)
+        if shutil.disk_usage(home).free < MIN_FREE_BYTES:
+            raise OSError(errno.ENOSPC, "less than 1 MiB free")
+    except OSError as exc:  # name the directory, not the probe file
+        raise OSError(exc.errno, exc.strerror, str(home)) from exc
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            cur.execute("PRAGMA busy_timeout=200")
+            try:
+                version = cur.execute("PRAGMA user_version").fetchone()[0]
+                try:
+                    cur.execute("BEGIN IMMEDIATE")
+                except Exception as exc:
+                    if "locked" in str(exc):
+                        return "another writer holds the database (so it is writable)"
+                    raise
+                try:
+                    cur.execute(f"PRAGMA user_version={int(version)}")
+                finally:
+                    cur.execute("ROLLBACK")
+            finally:
+                cur.execute("PRAGMA busy_timeout=30000")
+            return "home and database writable"
+        cur.execute("SELECT current_setting('transaction_read_only'), pg_is_in_recovery()")
+        row = cur.fetchone()
+        read_only, recovery = row if row is not None else ("off", False)
+        if read_only == "on" or recovery:
+            raise PermissionError(errno.EROFS, "the PostgreSQL session is read-only (a standby?)")
+        return "home writable; database session read-write"
+    finally:
+        raw.close()

@@ -126,7 +126,10 @@ quarantine = Table(
     Column("reason", Text, nullable=False),
     Column("excerpt", Text, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # sha256 of (file content hash, position, reason): the same bad record is kept once.
+    Column("record_key", String(64)),
 )
+Index("ix_quarantine_record_key", quarantine.c.record_key)
 
 threads = Table(
     "threads",

@@ -329,8 +329,20 @@ class SourceStore:
         return ids
 
     def add_quarantine(
-        self, conn: Connection, run_id: int | None, rejected: RejectedRecord
-    ) -> None:
+        self,
+        conn: Connection,
+        run_id: int | None,
+        rejected: RejectedRecord,
+        *,
+        key: str | None = None,
+    ) -> bool:
+        """Quarantine a rejected record; with `key`, once: False when that key is already in."""
+        if key is not None:
+            found = conn.execute(
+                select(quarantine.c.id).where(quarantine.c.record_key == key).limit(1)
+            ).first()
+            if found is not None:
+                return False
         conn.execute(
             quarantine.insert().values(
                 ingest_run_id=run_id,
@@ -339,9 +351,11 @@ class SourceStore:
                 record_id=rejected.record_id,
                 reason=rejected.reason,
                 excerpt=rejected.excerpt[:500],
+                record_key=key,
                 created_at=utcnow(),
             )
         )
+        return True
 
     # -- reads ---------------------------------------------------------------------------------
     def get_source(self, source_id: int) -> Source | None:
