@@ -185,3 +185,15 @@ def test_sign_in_without_the_audit_key_is_a_clear_503(client: TestClient,
     r = client.post("/review/login", data={"name": "rita", "password": PW,
                                            "csrf": _csrf(page.text)})
     assert r.status_code == 503 and "cannot write its audit log" in r.text
+
+
+def test_api_review_action_without_the_audit_key_is_a_clear_503(
+        client: TestClient, rt: services.Runtime, article_id: int,
+        people: dict[str, Actor]) -> None:
+    ed = {"Authorization": f"Bearer {accounts.issue_api_token(rt, name='editor-user')}"}
+    rt.settings.audit_key_path.unlink()  # keyed entries exist: no new key may be made
+    r = client.post(f"/api/v1/review/articles/{article_id}/transitions",
+                    json={"action": "submit"}, headers=ed)
+    assert r.status_code == 503, r.text
+    assert r.json()["code"] == "audit_key_unavailable"
+    assert "audit key" in r.json()["message"]

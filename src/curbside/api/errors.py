@@ -18,6 +18,7 @@ from curbside.api.middleware import route_template
 from curbside.api.schemas import ErrorPublic
 from curbside.services.faults import StorageError, storage_error
 from curbside.services.reads import ServiceUnavailable
+from curbside.store.audit import AuditKeyError
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ ERROR_DESCRIPTIONS = {
     404: "Not found (also for an id outside 1..2^63-1 in the path).",
     413: "Request body over 64 KB.",
     422: "Invalid input; `field` names it.",
-    503: "Not available.",
+    503: ("Not available: storage is read-only, full or damaged, the audit key is missing, or "
+          "the index is not ready; `code` says which."),
 }
 
 
@@ -129,6 +131,11 @@ def install_error_handlers(app: FastAPI) -> None:
                   exc.message)
         return error_response(request, ApiError(503, exc.code, exc.message))
 
+    async def on_audit_key(request: Request, exc: Exception) -> Response:
+        # Audited actions refuse rather than write entries that could not be verified later.
+        log.error("audit key unavailable on %s %s", request.method, route_template(request.scope))
+        return error_response(request, ApiError(503, "audit_key_unavailable", str(exc)))
+
     async def on_driver_error(request: Request, exc: Exception) -> Response:
         # Database and OS errors: a storage fault (read-only home, full disk, damaged database)
         # is a 503 that says what to do; anything else is a bug, answered as one.
@@ -150,6 +157,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(services.NotFoundError, on_not_found)
     app.add_exception_handler(ServiceUnavailable, on_unavailable)
     app.add_exception_handler(StorageError, on_storage)
+    app.add_exception_handler(AuditKeyError, on_audit_key)
     app.add_exception_handler(DBAPIError, on_driver_error)
     app.add_exception_handler(sqlite3.Error, on_driver_error)
     app.add_exception_handler(OSError, on_driver_error)

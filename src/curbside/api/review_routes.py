@@ -68,8 +68,8 @@ def bearer_actor(request: Request, rt: RuntimeDep) -> Actor:
 ActorDep = Annotated[Actor, Depends(bearer_actor)]
 VersionQ = VersionQuery
 #: Error statuses: token-only reads, public reads, and writes (JSON body) of this router.
-TOKEN_READ_ERRORS = error_responses(401, 404, 422)
-WRITE_ERRORS = error_responses(400, 401, 403, 404, 413, 422)
+TOKEN_READ_ERRORS = error_responses(401, 404, 422, 503)
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 413, 422, 503)
 
 
 def _json(data: Any, status_code: int = 200) -> JSONResponse:
@@ -80,7 +80,7 @@ def _refused(exc: Exception) -> ApiError:
     return ApiError(403, "refused", str(exc))
 
 
-@router.get("/queue", responses=error_responses(401))
+@router.get("/queue", responses=error_responses(401, 503))
 def queue(rt: RuntimeDep, actor: ActorDep) -> JSONResponse:
     """Versions waiting for a reviewer (submitted, under review, outdated), oldest first."""
     return _json({"items": [asdict(item) for item in review.review_queue(rt)]})
@@ -95,7 +95,7 @@ def article_detail(article_id: IdPath, rt: RuntimeDep, actor: ActorDep,
 
 
 @router.get("/articles/{article_id:int}/status", response_model=PublicStatus,
-            responses=error_responses(404, 422))
+            responses=error_responses(404, 422, 503))
 def article_status(article_id: IdPath, rt: RuntimeDep, viewer: ViewerDep,
                    version: VersionQ = None) -> PublicStatus:
     """The review status of a version: no token needed for an approved version; a draft's

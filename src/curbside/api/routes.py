@@ -34,8 +34,8 @@ from curbside.domain import Passage, Source
 from curbside.services import ANONYMOUS, Asked, Runtime, Viewer, reads
 
 #: Error statuses per kind of route (each route documents exactly what it can answer).
-BODY_ERRORS = error_responses(400, 404, 413, 422)
-READ_ERRORS = error_responses(404, 422)
+BODY_ERRORS = error_responses(400, 404, 413, 422, 503)
+READ_ERRORS = error_responses(404, 422, 503)
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -100,7 +100,7 @@ def ask(body: AskRequest, rt: RuntimeDep, viewer: ViewerDep) -> AskedArticlePubl
                              thread_id=body.thread_id))
 
 
-@router.get("/articles", response_model=list[ArticleSummary], responses=error_responses(422),
+@router.get("/articles", response_model=list[ArticleSummary], responses=error_responses(422, 503),
             summary="Recent articles (approved ones; every one for a signed-in account)")
 def recent(rt: RuntimeDep, viewer: ViewerDep,
            status: Annotated[str | None, Query(max_length=30)] = None,
@@ -137,14 +137,15 @@ def get_thread(thread_id: IdPath, rt: RuntimeDep, viewer: ViewerDep,
     return thread_public(rt, thread_id, audience, viewer)
 
 
-@router.get("/search", response_model=SearchPublic, responses=error_responses(422),
+@router.get("/search", response_model=SearchPublic, responses=error_responses(422, 503),
             summary="Search the library's passages")
 def search(rt: RuntimeDep, q: Annotated[str, Query(min_length=1, max_length=2000)],
            k: Annotated[int, Query(ge=1, le=50)] = 10) -> SearchPublic:
     return search_public(rt, q, k)
 
 
-@router.get("/sources/{source_id}", response_model=SourcePublic, responses=error_responses(404),
+@router.get("/sources/{source_id}", response_model=SourcePublic,
+            responses=error_responses(404, 503),
             summary="A source: bibliographic data, passages, citing articles")
 def get_source(source_id: IdPath, rt: RuntimeDep, viewer: ViewerDep) -> SourcePublic:
     return source_public(rt, source_id, viewer)
