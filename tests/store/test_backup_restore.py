@@ -34,9 +34,11 @@ def table_rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def home_files(home: Path) -> dict[str, bytes]:
+    """The home's files a backup carries: not the live database, nor the ingest lock file
+    (a lock belongs to the processes of one machine; a backup leaves `.lock` files out)."""
     skip = {"curbside.db", "curbside.db-wal", "curbside.db-shm"}
     return {p.relative_to(home).as_posix(): p.read_bytes() for p in sorted(home.rglob("*"))
-            if p.is_file() and p.name not in skip}
+            if p.is_file() and p.name not in skip and not p.name.endswith(".lock")}
 
 
 def cli(*args: str) -> Any:
@@ -80,6 +82,9 @@ def test_round_trip_is_lossless_and_the_audit_chain_verifies(
     assert out.exit_code == 0, out.output
     assert "backup written" in out.output
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600  # it holds key files
+    assert (home / "curbside.db.lock").exists()  # the ingest took its lock ...
+    with tarfile.open(archive) as tar:  # ... which stays behind
+        assert not [n for n in tar.getnames() if n.endswith(".lock")]
     live.close()
 
     restored = tmp_path / "restored"
