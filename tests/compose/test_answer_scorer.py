@@ -1,0 +1,189 @@
+"""The learned answer-sentence scorer: gradient, cosine equivalence, shipped weights, split."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from curbside.compose import answer_scorer
+from curbside.compose.answer_scorer import AnswerScorer, infonce_loss_and_grad, scores_with
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _trainer() -> ModuleType:
+    path = REPO / "benchmarks" / "train_answer_scorer.py"
+    spec = importlib.util.spec_from_file_location("train_answer_scorer", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses resolve their module by name
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def test_infonce_gradient_matches_finite_differences() -> None:
+    rng = np.random.default_rng(0)
+    d, b, n = 5, 3, 7
+    W = np.eye(d) + 0.3 * rng.standard_normal((d, d))
+    Q = _unit_rows(rng.standard_normal((b, d)))
+    S = _unit_rows(rng.standard_normal((n, d)))
+    pos = np.zeros((b, n), dtype=bool)
+    pos[0, [0, 1]] = True
+    pos[1, 2] = True
+    pos[2, [3, 4, 5]] = True
+    tau = 0.2
+    loss, grad = infonce_loss_and_grad(W, Q, S, pos, tau)
+    assert np.isfinite(loss) and loss > 0
+    eps = 1e-6
+    numeric = np.zeros_like(W)
+    for i in range(d):
+        for j in range(d):
+            Wp, Wm = W.copy(), W.copy()
+            Wp[i, j] += eps
+            Wm[i, j] -= eps
+            lp, _ = infonce_loss_and_grad(Wp, Q, S, pos, tau)
+            lm, _ = infonce_loss_and_grad(Wm, Q, S, pos, tau)
+            numeric[i, j] = (lp - lm) / (2 * eps)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_rows_without_a_positive_are_ignored() -> None:
+    rng = np.random.default_rng(1)
+    W = np.eye(4)
+    Q = _unit_rows(rng.standard_normal((2, 4)))
+    S = _unit_rows(rng.standard_normal((3, 4)))
+    pos = np.array([[True, False, False], [False, False, False]])
+    full = infonce_loss_and_grad(W, Q, S, pos, 0.1)
+    one = infonce_loss_and_grad(W, Q[:1], S, pos[:1], 0.1)
+    assert full[0] == pytest.approx(one[0])
+    np.testing.assert_allclose(full[1], one[1])
+    assert infonce_loss_and_grad(W, Q, S, np.zeros((2, 3), bool), 0.1)[0] == 0.0
+
+
+def test_identity_adapter_is_plain_cosine() -> None:
+    rng = np.random.default_rng(2)
+    q = rng.standard_normal(384).astype(np.float32)
+    S = rng.standard_normal((20, 384)).astype(np.float32)
+    cos = _unit_rows(S) @ (q / np.linalg.norm(q))
+    for alpha in (0.0, 0.25, 1.0):
+        s = scores_with(np.eye(384, dtype=np.float32), alpha, q, S)
+        np.testing.assert_allclose(s, cos, rtol=1e-5, atol=1e-6)
+        assert list(np.argsort(-s)) == list(np.argsort(-cos))
+    # No weights file: the scorer is plain cosine, and says so.
+    bare = AnswerScorer(Path("/nonexistent/answer_scorer.npz"))
+    assert not bare.learned
+    np.testing.assert_allclose(bare.score(q, S), cos, rtol=1e-5, atol=1e-6)
+
+
+def test_scores_reject_mismatched_shapes() -> None:
+    with pytest.raises(ValueError):
+        scores_with(None, 0.0, np.ones(4), np.ones((3, 5)))
+
+
+def test_weights_round_trip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    W = (np.eye(8) + 0.1 * rng.standard_normal((8, 8))).astype(np.float16)
+    path = tmp_path / "answer_scorer.npz"
+    np.savez_compressed(path, W=W)
+    path.with_suffix(".json").write_text(json.dumps({"alpha": 0.25}))
+    sc = AnswerScorer(path)
+    q, S = rng.standard_normal(8), rng.standard_normal((5, 8))
+    assert sc.learned and sc.card["alpha"] == 0.25
+    np.testing.assert_allclose(
+        sc.score(q, S), scores_with(W.astype(np.float32), 0.25, q, S), rtol=1e-5
+    )
+
+
+@pytest.mark.skipif(not answer_scorer.WEIGHTS.is_file(), reason="no learned weights shipped")
+def test_shipped_weights_load_and_card_reports_heldout_win() -> None:
+    sc = AnswerScorer()
+    assert sc.learned
+    card = sc.card
+    assert card["dim"] == 384 and card["beats_cosine_heldout"] is True
+    for figures in card["heldout"].values():
+        assert figures["ci95"][0] > 0
+    rng = np.random.default_rng(4)
+    s = answer_scorer.score(rng.standard_normal(384), rng.standard_normal((6, 384)))
+    assert s.shape == (6,) and np.all(np.isfinite(s))
+
+
+def _synthetic_items(mod: ModuleType, n_groups: int = 40) -> list:
+    items = []
+    rng = np.random.default_rng(5)
+    for g in range(n_groups):
+        for k in range(3):  # three questions per group (e.g. one MedQuAD document)
+            sents = [f"group {g} question {k} sentence {j}" for j in range(2)]
+            it = mod.Item("medquad", f"mq-{g}-{k}", f"d:{g}", f"question {g} {k}", sents)
+            it.qvec = rng.standard_normal(4).astype(np.float32)
+            items.append(it)
+    for i in range(10):
+        items.append(mod.Item("bioasq", f"bq-{i}", f"b:{i}", "q", [f"bioasq answer {i}"]))
+    return items
+
+
+def test_split_is_by_question_group_and_deterministic() -> None:
+    mod = _trainer()
+    a, b = _synthetic_items(mod), _synthetic_items(mod)
+    la, lb = mod.assign_split(a), mod.assign_split(b)
+    assert la == lb
+    assert la["bioasq"]["dev"] == [] and la["bioasq"]["heldout"] == []
+    mq = la["medquad"]
+    all_ids = mq["train"] + mq["dev"] + mq["heldout"]
+    assert len(all_ids) == len(set(all_ids)) == 120
+    assert len(mq["train"]) > len(mq["dev"]) > 0 and len(mq["heldout"]) > 0
+    split_of = {it.qid: it.split for it in a}
+    for g in range(40):  # a group (document) never straddles two splits
+        assert len({split_of[f"mq-{g}-{k}"] for k in range(3)}) == 1
+    assert mod.assign_split(_synthetic_items(mod), seed=99) != la
+
+
+def test_training_learns_a_rotation_cosine_misses() -> None:
+    """Questions are a fixed rotation of their answers: cosine ranks poorly, the adapter
+    recovers the map."""
+    mod = _trainer()
+    rng = np.random.default_rng(6)
+    d = 8
+    R, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    items = []
+    for i in range(200):
+        s = _unit_rows(rng.standard_normal((2, d))).astype(np.float32)
+        q = (R.T @ s.mean(axis=0)).astype(np.float32)
+        it = mod.Item("medquad", f"x{i}", f"g{i}", f"q{i}", [f"s{i}a", f"s{i}b"])
+        it.qvec, it.svecs = q / np.linalg.norm(q), s
+        items.append(it)
+    tasks = mod.build_tasks(items)
+    cos_p1 = mod.ranks_metrics(tasks, mod.cosine_scorer)[0].mean()
+    W = mod.train(items, tau=0.1, pull=0.0, epochs=30, lr=0.05)
+    ad_p1 = mod.ranks_metrics(tasks, mod.adapter_scorer(W, 0.0))[0].mean()
+    assert ad_p1 > cos_p1 + 0.3
+
+
+def test_real_split_is_disjoint_by_document_and_has_no_pubmedqa_test_question() -> None:
+    mod = _trainer()
+    if not mod.DATA.is_dir():
+        pytest.skip(f"development data absent at {mod.DATA}")
+    items = mod.load_items()
+    lists = mod.assign_split(items)
+    assert lists == mod.assign_split(mod.load_items())  # deterministic
+    for source in mod.EVAL_SOURCES:
+        parts = [set(lists[source][k]) for k in ("train", "dev", "heldout")]
+        assert all(p for p in parts)
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    where: dict[str, set[str]] = {}
+    for it in items:
+        if it.source == "medquad":
+            where.setdefault(it.group, set()).add(it.split)
+    assert all(len(splits) == 1 for splits in where.values())  # a document stays whole
+    test_ids = set(json.loads(mod.PQA_TEST.read_text()))
+    assert len(test_ids) == 500
+    assert not {it.qid.removeprefix("pq-") for it in items if it.source == "pubmedqa"} & test_ids
