@@ -36,6 +36,7 @@ from curbside.compose.references import ReferenceList
 from curbside.domain import Evidence, Passage
 from curbside.ingest.sentences import split_sentences
 from curbside.understand.drugs import find_drug_mentions
+from curbside.understand.question import asks_for_verdict
 
 #: Below this retrieval confidence the article says the evidence is insufficient
 #: Calibrated with benchmarks/calibrate_confidence.py (PubMedQA and BioASQ questions with and
@@ -306,14 +307,13 @@ class ExtractiveComposer:
         return article
 
 
-_WH = re.compile(r"^\W*(what|which|who|whom|whose|when|where|why|how|list|name|describe)\b", re.I)
-
-
-def is_yes_no(question: str, question_type: str) -> bool:
-    """Yes/no by the classifier, or a question ending in "?" that is not a wh-question
-    ("Spinal subdural hematoma: a sequela of a ruptured aneurysm?")."""
-    q = question.strip()
-    return question_type == "yes_no" or (q.endswith("?") and not _WH.search(q))
+def is_yes_no(question: str, question_type: str = "") -> bool:
+    """Whether a yes/no verdict answers `question`: the classifier's one decision
+    (`understand.question.asks_for_verdict`). `question_type` is not consulted: "Can I take X
+    with Y?" is yes/no in form but gets no verdict, and a research-title question ("Spinal
+    subdural hematoma: a sequela of a ruptured aneurysm?") gets one whatever its topic type."""
+    del question_type
+    return asks_for_verdict(question)
 
 
 _CONCL_SECTIONS = ("CONCLU", "RECOMM", "INTERPRETATION", "IMPLICATION")
