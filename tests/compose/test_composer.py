@@ -326,7 +326,6 @@ def test_consensus_shows_the_stance_model_beside_the_cue_counts() -> None:
 def test_two_named_substances_are_answered_from_sources_naming_both_or_the_gap_is_said() -> None:
     from curbside.compose.composer import (
         NOT_TOGETHER_TEXT,
-        VERDICT_TEXT,
         ComposeInput,
         ExtractiveComposer,
     )
@@ -368,7 +367,7 @@ def test_two_named_substances_are_answered_from_sources_naming_both_or_the_gap_i
     assert art.lead[0].text == NOT_TOGETHER_TEXT and art.lead[0].ours
     art = compose([other, one], harm)
     assert art.consensus is not None and art.consensus.verdict == "insufficient"
-    assert art.bottom_line[0].text == VERDICT_TEXT["insufficient"]
+    assert not [c for c in art.bottom_line if c.ours]
     # a drug combination is not a drink
     assert {d.generic for d in analyze_query("Is the HIV drug cocktail safe?").drugs} == set()
 

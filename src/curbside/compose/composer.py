@@ -19,7 +19,7 @@ from curbside.compose.candidates import (
     jaccard,
     query_terms,
 )
-from curbside.compose.consensus import WEAK_MATCH, ConsensusResult, consensus
+from curbside.compose.consensus import WEAK_MATCH, ConsensusResult, confident, consensus
 from curbside.compose.plan import (
     FREQUENCY_WORDS,
     HEADINGS,
@@ -240,7 +240,10 @@ class ExtractiveComposer:
         if gaps:  # what the evidence lacks is said first, before anything near it
             article.lead.insert(0, Claim(text=" ".join(gaps), ours=True))
 
-        # Consensus for yes/no questions: stance of the top-ranked source's conclusions.
+        # Consensus for yes/no questions: stance of the top-ranked source's conclusions. A
+        # verdict sentence leads the bottom line only when the stance model is confident
+        # (`consensus.confident`); otherwise the meter says "insufficient", keeps the model's
+        # reading as its leaning, and the bottom line is the best answer sentence alone.
         if is_yes_no(inp.question, inp.question_type):
             basis, kind = consensus_basis_of(basis_evidence, inp.top_source_passages)
             result = consensus(inp.question, basis, basis_kind=kind, confidence=inp.confidence)
@@ -248,6 +251,9 @@ class ExtractiveComposer:
                 result = ConsensusResult(
                     "insufficient", result.supports, result.contradicts, result.neutral, 0.0
                 )
+            leaning = None
+            if result.verdict != "insufficient" and not confident(result):
+                leaning, result.verdict = result.verdict, "insufficient"
             article.consensus = Consensus(
                 verdict=result.verdict,
                 supports=result.supports,
@@ -256,11 +262,13 @@ class ExtractiveComposer:
                 basis=basis,
                 probabilities=(
                     {k: round(v, 3) for k, v in result.probabilities.items()}
-                    if result.probabilities and result.verdict != "insufficient"
+                    if result.probabilities and (result.verdict != "insufficient" or leaning)
                     else None
                 ),
+                leaning=leaning,
             )
-            article.bottom_line.append(Claim(text=VERDICT_TEXT[result.verdict], ours=True))
+            if result.verdict != "insufficient":
+                article.bottom_line.append(Claim(text=VERDICT_TEXT[result.verdict], ours=True))
         # Bottom line: the strongest conclusion or recommendation sentence.
         best = next((c for c in strong if not _same(c, chosen[0][0])), None) or chosen[0][0]
         if defining:  # "What is X?": the definition is the bottom line too

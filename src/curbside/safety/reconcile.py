@@ -24,6 +24,11 @@ PREMISE_BOTTOM_LINE = (
 def reconcile_with_premises(article: Article, findings: Sequence[PremiseFinding]) -> Article:
     """`article` with a "supports" verdict downgraded when a premise finding contradicts it."""
     meter = article.consensus
+    if findings and meter is not None and meter.leaning == "supports":
+        # no verdict is shown (the stance model was unsure), but its leaning must not read
+        # as support for a premise the evidence does not bear out either
+        meter = meter.model_copy(update={"leaning": "mixed"})
+        return article.model_copy(update={"consensus": meter})
     if not findings or meter is None or meter.verdict != "supports":
         return article
     basis = [
