@@ -65,4 +65,5 @@ def test_an_unsure_supports_leaning_is_not_left_under_a_premise_finding() -> Non
     out = reconcile_with_premises(art, [FINDING])
     assert out.consensus is not None
     assert out.consensus.verdict == "insufficient" and out.consensus.leaning == "mixed"
-    assert out.bottom_line == art.bottom_line
+    assert out.bottom_line[0].text == PREMISE_BOTTOM_LINE and out.bottom_line[0].ours
+    assert out.bottom_line[1:] == art.bottom_line
