@@ -480,6 +480,17 @@ def run_verdict(rt: Runtime, question: str) -> Run:
 
 
 def verdict_of(art: Any) -> str:
+    """The meter's reading scored against PubMedQA's forced yes / no / maybe: its verdict, or
+    when the stance model was below the confidence a shown verdict needs
+    (`consensus.MIN_VERDICT_PROBABILITY`), the model's leaning, so the figure stays the stance
+    model's accuracy; `shown_verdicts` counts what a reader would see."""
+    if art.consensus is None:
+        return "insufficient"
+    return str(art.consensus.leaning or art.consensus.verdict)
+
+
+def shown_verdict(art: Any) -> str:
+    """The verdict the reader sees ("insufficient" below the stance confidence threshold)."""
     return str(art.consensus.verdict) if art.consensus is not None else "insufficient"
 
 
@@ -533,7 +544,7 @@ def confusion(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -
 
 
 def bench_pubmedqa(limit: int | None, settings: Sequence[str] = ("req", "free")) -> str:
-    from curbside.compose.consensus import consensus
+    from curbside.compose.consensus import MIN_VERDICT_PROBABILITY, consensus
 
     records, gold, _ = pqa_data()
     pmids = sorted(gold)[: limit or None]
@@ -566,6 +577,7 @@ def bench_pubmedqa(limit: int | None, settings: Sequence[str] = ("req", "free"))
         cue_name = "same basis, cue vote only (no model)"
         preds: dict[str, list[str]] = {engine: [], cue_name: []}
         verdicts: Counter[str] = Counter()
+        shown: list[tuple[str, str]] = []  # (gold, shown verdict label) where one was shown
         agree = [0, 0]
         top_own = 0
         for i, p in enumerate(pmids):
@@ -587,6 +599,8 @@ def bench_pubmedqa(limit: int | None, settings: Sequence[str] = ("req", "free"))
             v = verdict_of(run.article)
             verdicts[v] += 1
             preds[engine].append(VERDICT_LABEL[v])
+            if shown_verdict(run.article) != "insufficient":
+                shown.append((gold[p], VERDICT_LABEL[shown_verdict(run.article)]))
             cue = consensus(run.question, basis, use_model=False).verdict if basis else v
             preds[cue_name].append(VERDICT_LABEL[cue])
             top_own += int(bool(run.evidence) and run.evidence[0].source.pmid == p)
@@ -606,6 +620,12 @@ def bench_pubmedqa(limit: int | None, settings: Sequence[str] = ("req", "free"))
             f"{macro_f1(g, maj, labels):.3f} |"
         )
         lines.append(f"| {name} | published | {published[setting]} | |")
+        lines.append(
+            f"| {name} | verdicts shown to the reader (stance probability >= "
+            f"{MIN_VERDICT_PROBABILITY}): {len(shown)}/{len(g)} | "
+            f"{accuracy([a for a, _ in shown], [b for _, b in shown]) if shown else 0:.1%} "
+            "of those | |"
+        )
         lines.append(
             f"| {name} | (meter verdicts: {dict(verdicts)}; own abstract ranked first "
             f"{top_own / max(1, len(g)):.0%}) | | |"

@@ -77,8 +77,14 @@ class Consensus(BaseModel):
     basis: list[str] = Field(default_factory=list, description="Why: the counted sentences, cited.")
     probabilities: dict[str, float] | None = Field(
         None,
-        description="The stance model's probabilities of yes / no / maybe when it gave the "
-        "verdict; supports / contradicts / neutral then count the sentences' stance cues only.",
+        description="The stance model's probabilities of yes / no / maybe when it read the "
+        "basis; supports / contradicts / neutral then count the sentences' stance cues only.",
+    )
+    leaning: Verdict | None = Field(
+        None,
+        description="What the stance model read (supports / contradicts / mixed) when its top "
+        "probability fell short of the confidence a verdict needs; the verdict is then "
+        "\"insufficient\" and the bottom line carries no verdict sentence.",
     )
 
 

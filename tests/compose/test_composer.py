@@ -326,7 +326,6 @@ def test_consensus_shows_the_stance_model_beside_the_cue_counts() -> None:
 def test_two_named_substances_are_answered_from_sources_naming_both_or_the_gap_is_said() -> None:
     from curbside.compose.composer import (
         NOT_TOGETHER_TEXT,
-        VERDICT_TEXT,
         ComposeInput,
         ExtractiveComposer,
     )
@@ -340,11 +339,11 @@ def test_two_named_substances_are_answered_from_sources_naming_both_or_the_gap_i
     one = "Acetaminophen taken after meals relieves pain in adults with arthritis."
     other = "Ibuprofen taken after meals relieves pain in adults with arthritis."
 
-    def compose(texts: list[str]) -> Article:
+    def compose(texts: list[str], q: str = question) -> Article:
         ev = [Evidence(source=_src(i + 1), passage=_passage(10 + i, i + 1, 0, "RESULTS", t),
                        scores={"final": 1.0}) for i, t in enumerate(texts)]
         art, _ = ExtractiveComposer().compose(ComposeInput(
-            question=question, question_type="drug_information",
+            question=q, question_type="drug_information",
             terms=["tylenol", "acetaminophen", "taken", "after", "alcohol", "adults"],
             evidence=ev, confidence=0.9, source_texts={}, drugs=drugs))
         return art
@@ -352,15 +351,23 @@ def test_two_named_substances_are_answered_from_sources_naming_both_or_the_gap_i
     art = compose([other, both, one])
     assert {c.text for c in art.all_claims() if not c.ours} == {both}
     assert NOT_TOGETHER_TEXT not in [c.text for c in art.all_claims()]
-    # the meter reads the best-ranked source that names both, not the ibuprofen trial
+    # "Can I take X after Y?" gets no verdict (its affirmative reading is "safe together",
+    # which a sentence reporting a harm would "support"): the cited sentence is the answer
+    assert art.consensus is None
+    assert [c.text for c in art.bottom_line] == [both] and art.bottom_line[0].citations
+    # a yes/no question on the pair: the meter reads the best-ranked source that names both,
+    # not the ibuprofen trial
+    harm = "Does tylenol after a cocktail harm the liver in adults?"
+    art = compose([other, both, one], harm)
     assert art.consensus is not None and art.consensus.basis == [both]
     # no source names both: each drug's own sources answer, and the article says so; the
-    # meter has nothing on the combination to read
+    # meter has nothing on the combination to read, and no verdict sentence is written
     art = compose([other, one])
     assert {c.text for c in art.all_claims() if not c.ours} == {one}
     assert art.lead[0].text == NOT_TOGETHER_TEXT and art.lead[0].ours
+    art = compose([other, one], harm)
     assert art.consensus is not None and art.consensus.verdict == "insufficient"
-    assert art.bottom_line[0].text == VERDICT_TEXT["insufficient"]
+    assert not [c for c in art.bottom_line if c.ours]
     # a drug combination is not a drink
     assert {d.generic for d in analyze_query("Is the HIV drug cocktail safe?").drugs} == set()
 

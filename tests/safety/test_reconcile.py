@@ -56,3 +56,14 @@ def test_reference_question_never_claims_support_for_its_false_premise(
         assert art.premise_findings
         assert art.consensus is None or art.consensus.verdict != "supports"
         assert VERDICT_TEXT["supports"] not in [c.text for c in art.bottom_line]
+
+
+def test_an_unsure_supports_leaning_is_not_left_under_a_premise_finding() -> None:
+    art = _article("insufficient")
+    assert art.consensus is not None
+    art.consensus.leaning = "supports"
+    out = reconcile_with_premises(art, [FINDING])
+    assert out.consensus is not None
+    assert out.consensus.verdict == "insufficient" and out.consensus.leaning == "mixed"
+    assert out.bottom_line[0].text == PREMISE_BOTTOM_LINE and out.bottom_line[0].ours
+    assert out.bottom_line[1:] == art.bottom_line

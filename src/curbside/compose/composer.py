@@ -19,7 +19,7 @@ from curbside.compose.candidates import (
     jaccard,
     query_terms,
 )
-from curbside.compose.consensus import WEAK_MATCH, ConsensusResult, consensus
+from curbside.compose.consensus import WEAK_MATCH, ConsensusResult, confident, consensus
 from curbside.compose.plan import (
     FREQUENCY_WORDS,
     HEADINGS,
@@ -36,6 +36,7 @@ from curbside.compose.references import ReferenceList
 from curbside.domain import Evidence, Passage
 from curbside.ingest.sentences import split_sentences
 from curbside.understand.drugs import find_drug_mentions
+from curbside.understand.question import asks_for_verdict
 
 #: Below this retrieval confidence the article says the evidence is insufficient
 #: Calibrated with benchmarks/calibrate_confidence.py (PubMedQA and BioASQ questions with and
@@ -239,7 +240,10 @@ class ExtractiveComposer:
         if gaps:  # what the evidence lacks is said first, before anything near it
             article.lead.insert(0, Claim(text=" ".join(gaps), ours=True))
 
-        # Consensus for yes/no questions: stance of the top-ranked source's conclusions.
+        # Consensus for yes/no questions: stance of the top-ranked source's conclusions. A
+        # verdict sentence leads the bottom line only when the stance model is confident
+        # (`consensus.confident`); otherwise the meter says "insufficient", keeps the model's
+        # reading as its leaning, and the bottom line is the best answer sentence alone.
         if is_yes_no(inp.question, inp.question_type):
             basis, kind = consensus_basis_of(basis_evidence, inp.top_source_passages)
             result = consensus(inp.question, basis, basis_kind=kind, confidence=inp.confidence)
@@ -247,6 +251,9 @@ class ExtractiveComposer:
                 result = ConsensusResult(
                     "insufficient", result.supports, result.contradicts, result.neutral, 0.0
                 )
+            leaning = None
+            if result.verdict != "insufficient" and not confident(result):
+                leaning, result.verdict = result.verdict, "insufficient"
             article.consensus = Consensus(
                 verdict=result.verdict,
                 supports=result.supports,
@@ -255,11 +262,13 @@ class ExtractiveComposer:
                 basis=basis,
                 probabilities=(
                     {k: round(v, 3) for k, v in result.probabilities.items()}
-                    if result.probabilities and result.verdict != "insufficient"
+                    if result.probabilities and (result.verdict != "insufficient" or leaning)
                     else None
                 ),
+                leaning=leaning,
             )
-            article.bottom_line.append(Claim(text=VERDICT_TEXT[result.verdict], ours=True))
+            if result.verdict != "insufficient":
+                article.bottom_line.append(Claim(text=VERDICT_TEXT[result.verdict], ours=True))
         # Bottom line: the strongest conclusion or recommendation sentence.
         best = next((c for c in strong if not _same(c, chosen[0][0])), None) or chosen[0][0]
         if defining:  # "What is X?": the definition is the bottom line too
@@ -306,14 +315,13 @@ class ExtractiveComposer:
         return article
 
 
-_WH = re.compile(r"^\W*(what|which|who|whom|whose|when|where|why|how|list|name|describe)\b", re.I)
-
-
-def is_yes_no(question: str, question_type: str) -> bool:
-    """Yes/no by the classifier, or a question ending in "?" that is not a wh-question
-    ("Spinal subdural hematoma: a sequela of a ruptured aneurysm?")."""
-    q = question.strip()
-    return question_type == "yes_no" or (q.endswith("?") and not _WH.search(q))
+def is_yes_no(question: str, question_type: str = "") -> bool:
+    """Whether a yes/no verdict answers `question`: the classifier's one decision
+    (`understand.question.asks_for_verdict`). `question_type` is not consulted: "Can I take X
+    with Y?" is yes/no in form but gets no verdict, and a research-title question ("Spinal
+    subdural hematoma: a sequela of a ruptured aneurysm?") gets one whatever its topic type."""
+    del question_type
+    return asks_for_verdict(question)
 
 
 _CONCL_SECTIONS = ("CONCLU", "RECOMM", "INTERPRETATION", "IMPLICATION")

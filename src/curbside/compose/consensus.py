@@ -453,6 +453,22 @@ def default_model() -> StanceModel | None:
 #: Retrieval confidence below which a match counts as weak (the composer's notice threshold).
 WEAK_MATCH = 0.62
 
+#: A verdict (supports / contradicts / mixed) is shown only when the stance model's top
+#: probability reaches this; below it the meter says "insufficient" and keeps the reading as
+#: its `leaning`. Calibrated with benchmarks/calibrate_verdict.py on the 500 PubMedQA PQA-L
+#: questions outside the test set (both settings, 1,000 bases, out-of-fold probabilities of the
+#: shipped recipe): shown-verdict accuracy 65.9% with every verdict shown, 73.8% at 0.60
+#: (676 shown), 78.0% at 0.70 (446), 80.5% at 0.75 (328), 83.3% at 0.80 (215). 0.75 is the
+#: lowest threshold with at least 80% of shown verdicts right. (The shipped weights' in-sample
+#: probabilities would have said 0.50: they were fitted on these questions.)
+MIN_VERDICT_PROBABILITY = 0.75
+
+
+def confident(result: ConsensusResult, threshold: float = MIN_VERDICT_PROBABILITY) -> bool:
+    """Whether `result` may be shown as a verdict: the learned stance model gave it with a top
+    probability of at least `threshold`. A cue vote (no model) has no calibrated confidence."""
+    return bool(result.probabilities) and max(result.probabilities.values()) >= threshold  # type: ignore[union-attr]
+
 
 def question_negated(question: str) -> bool:
     """ "Is X not associated with Y?": the reading of the evidence flips."""

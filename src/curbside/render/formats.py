@@ -34,6 +34,8 @@ def consensus_detail(cm: Consensus) -> str:
         return counts
     p = cm.probabilities
     model = ", ".join(f"{k} {p.get(k, 0.0):.0%}" for k in ("yes", "no", "maybe"))
+    if cm.leaning:
+        model += f", leaning {cm.leaning} but below the confidence a verdict needs"
     return f"stance model: {model}; sentence cues: {counts}"
 
 

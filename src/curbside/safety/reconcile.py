@@ -5,14 +5,16 @@ premise audit finds that the question assumes something the evidence does not be
 reference question: pain that improves with movement is inflammatory, not mechanical), a
 "supports" verdict would tell the reader the opposite of the premise finding shown above it.
 Then the verdict becomes "mixed", the cited premise findings are counted against it, and our
-own bottom-line sentence points to the premise check instead of saying "supports".
+own bottom-line sentence points to the premise check instead of saying "supports". When no
+verdict is shown because the stance model was unsure (`Consensus.leaning`), a "supports"
+leaning becomes "mixed" and the premise sentence opens the bottom line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from curbside.article import Article, PremiseFinding
+from curbside.article import Article, Claim, PremiseFinding
 from curbside.compose.composer import VERDICT_TEXT
 
 PREMISE_BOTTOM_LINE = (
@@ -24,6 +26,13 @@ PREMISE_BOTTOM_LINE = (
 def reconcile_with_premises(article: Article, findings: Sequence[PremiseFinding]) -> Article:
     """`article` with a "supports" verdict downgraded when a premise finding contradicts it."""
     meter = article.consensus
+    if findings and meter is not None and meter.leaning == "supports":
+        # no verdict is shown (the stance model was unsure), but its leaning must not read
+        # as support for a premise the evidence does not bear out either; the bottom line
+        # points to the premise check before the answer sentence
+        meter = meter.model_copy(update={"leaning": "mixed"})
+        bottom = [Claim(text=PREMISE_BOTTOM_LINE, ours=True), *article.bottom_line]
+        return article.model_copy(update={"consensus": meter, "bottom_line": bottom})
     if not findings or meter is None or meter.verdict != "supports":
         return article
     basis = [

@@ -8,13 +8,26 @@ fits). The primary type is yes/no when the form says so, otherwise the topic who
 first in the question (ties: drug information, treatment, diagnosis, prognosis, prevalence,
 etiology); the remaining matches are secondary types. "Can I take...?" is a drug-information
 question first.
+
+Whether a yes/no *verdict* answers the question (`asks_for_verdict`, the gate of the consensus
+meter and of the verdict line) is decided here too, once: yes/no questions by the rules above,
+less the forms listed in ``knowledge/question_forms.yaml`` that look like yes/no questions but
+ask for something else ("Do you have information about X", "Is there a cure for X?", "Are
+there side effects of X?", "Any thoughts on X?") or whose affirmative reading the stance model
+would invert ("Can I take X with Y?"); plus research-title questions ("Spinal subdural
+hematoma: a sequela of a ruptured aneurysm?", "X: is it safe?", "X, a cause of Y?").
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from importlib import resources
+from typing import Any
+
+import yaml
 
 from curbside.understand.text import clean, clip, collapse_whitespace
 
@@ -40,6 +53,8 @@ class QuestionClassification:
     qtype: QuestionType
     secondary: tuple[QuestionType, ...] = ()
     reasons: tuple[str, ...] = ()
+    #: Whether a yes/no verdict answers the question (see `asks_for_verdict`).
+    verdict: bool = False
 
     @property
     def types(self) -> tuple[QuestionType, ...]:
@@ -58,11 +73,33 @@ _LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 _YES_OR_NO = re.compile(r"\b(?:yes\s+or\s+no|true\s+or\s+false)\b", re.IGNORECASE)
-_REQUEST = re.compile(
-    r"^(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:summari[sz]e|describe|list|explain|tell|"
-    r"name|give|provide|define|outline|show|compare|find|suggest|recommend|help)\b",
-    re.IGNORECASE,
-)
+
+
+@dataclass(frozen=True, slots=True)
+class _Form:
+    pattern: re.Pattern[str]
+    reason: str
+
+
+@functools.lru_cache(maxsize=1)
+def _forms() -> dict[str, tuple[_Form, ...]]:
+    """The question forms of ``knowledge/question_forms.yaml``, compiled, by list."""
+    text = (resources.files("curbside") / "knowledge" / "question_forms.yaml").read_text("utf-8")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data: Any = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    out: dict[str, tuple[_Form, ...]] = {}
+    for key in ("requests", "asks_for_the_thing", "not_yes_no_openings", "combination_questions"):
+        rows = data.get(key) or []
+        out[key] = tuple(
+            _Form(re.compile(r"^(?:" + str(r["pattern"]) + ")", re.IGNORECASE), str(r["reason"]))
+            for r in rows
+        )
+    return out
+
+
+def _form(kind: str, text: str) -> _Form | None:
+    return next((f for f in _forms()[kind] if f.pattern.match(text)), None)
+
 _OR_NOT = re.compile(r"\bor\s+not\b", re.IGNORECASE)
 #: "... a drug or a pro-drug?", "..., reader or eraser?": an alternative closes the question.
 _CHOICE_END = re.compile(r"\bor\s+(?:an?\s+|the\s+)?[\w'()-]+(?:\s+[\w'()-]+)?\s*[?.!]*\s*$",
@@ -173,21 +210,72 @@ def _head(text: str) -> str:
     return (first.translate(_CONFUSABLES) + (" " + rest if rest else "")).lstrip("\"'([{ ")
 
 
+#: Research-title questions: "Title: clause?", "Title. Clause?", "Title--clause?". A clause
+#: starting with an auxiliary verb is read by the yes/no rules; otherwise the part after the
+#: separator states a claim ("...: a feasible option?", "...--an occupational disease?").
+_TITLE_SEP = re.compile(r"(?::\s*|\.\s+|\s*--\s*|\s+[-\u2013\u2014]\s+)(?=[^\s?])")
+#: "X, a cause of Y?", "X as a diagnostic tool in Y?": an appositive claim without a separator.
+_APPOSITIVE = re.compile(r"(?:,\s+(?:an?|another|the)\s|\bas\s+(?:an?|the)\s)\S", re.IGNORECASE)
+_WH_START = re.compile(
+    r"^\W*(?:what|which|who|whom|whose|when|where|why|how|list|name|describe)\b", re.IGNORECASE
+)
+
+
 def _is_yes_no(head: str) -> tuple[bool, str]:
+    """Whether `head` is a yes/no question by its form, and the rule that decided."""
     if _YES_OR_NO.search(head):
         return True, "asks yes or no"
-    starts = bool(_AUX_START.match(head)) or bool(_LEAD_IN.match(head))
-    if not starts:
+    if _AUX_START.match(head):
+        clause = head
+    elif _LEAD_IN.match(head):
+        clause = head.split(",", 1)[1].strip()
+    else:
         return False, ""
-    if _REQUEST.match(head):
-        return False, "request ('can you describe...')"
-    if _OR_NOT.search(head):
+    if f := _form("requests", clause):
+        return False, f"request: {f.reason}"
+    if f := _form("asks_for_the_thing", clause):
+        return False, f"asks for the thing: {f.reason}"
+    if _OR_NOT.search(clause):
         return True, "auxiliary verb start, 'or not'"
-    question = head.split("?", 1)[0] + "?"
+    question = clause.split("?", 1)[0] + "?"
     m = _CHOICE_END.search(question)
     if m and not _AFTER_PREPOSITION.search(question[: m.start()]):
         return False, "offers a choice ('... or ...?')"
     return True, "auxiliary verb start"
+
+
+def _title_form(head: str) -> tuple[bool, str]:
+    """A research-title question ("Title: is it safe?", "Title: a sequela of X?")."""
+    q = head.strip()
+    if not q.endswith("?") or _WH_START.match(q):
+        return False, ""
+    body = q.rstrip("?").strip()
+    seps = list(_TITLE_SEP.finditer(body))
+    if seps:
+        tail = body[seps[-1].end():].strip()
+        if len(body[: seps[-1].start()].split()) >= 1 and re.search(r"[A-Za-z]{2}", tail):
+            if _WH_START.match(tail):
+                return False, ""
+            if _AUX_START.match(tail) or _LEAD_IN.match(tail):
+                yes, why = _is_yes_no(tail + "?")
+                return yes, f"title form, {why}" if why else ""
+            return True, "title form ('Title: a claim?')"
+    if _APPOSITIVE.search(body) and len(body.split()) >= 5:
+        return True, "title form ('X, a claim?')"
+    return False, ""
+
+
+def _asks_for_verdict(head: str, yes_no: bool) -> tuple[bool, str]:
+    """Whether a yes/no verdict answers `head` (given its yes/no form), and why not."""
+    if f := _form("not_yes_no_openings", head):
+        return False, f"no verdict: {f.reason}"
+    if yes_no:
+        clause = head if _AUX_START.match(head) else head.split(",", 1)[-1].strip()
+        if f := _form("combination_questions", clause):
+            return False, f"no verdict: {f.reason}"
+        return True, "verdict: yes/no question"
+    ok, why = _title_form(head)
+    return ok, (f"verdict: {why}" if ok else "")
 
 
 def classify_question_types(text: str) -> QuestionClassification:
@@ -197,6 +285,11 @@ def classify_question_types(text: str) -> QuestionClassification:
         return QuestionClassification(QuestionType.OTHER, (), ("empty",))
     reasons: list[str] = []
     yes_no, why = _is_yes_no(head)
+    if _form("not_yes_no_openings", head):
+        yes_no = False
+    if why:
+        reasons.append(why)
+    verdict, why = _asks_for_verdict(head, yes_no)
     if why:
         reasons.append(why)
     found: list[tuple[int, int, QuestionType]] = []
@@ -222,9 +315,17 @@ def classify_question_types(text: str) -> QuestionClassification:
         primary, secondary = topics[0], topics[1:]
     else:
         primary, secondary = QuestionType.OTHER, []
-    return QuestionClassification(primary, tuple(dict.fromkeys(secondary)), tuple(reasons))
+    return QuestionClassification(
+        primary, tuple(dict.fromkeys(secondary)), tuple(reasons), verdict
+    )
 
 
 def classify_question(text: str) -> QuestionType:
     """The primary type of the question `text` (see `classify_question_types` for the rest)."""
     return classify_question_types(text).qtype
+
+
+def asks_for_verdict(text: str) -> bool:
+    """Whether a yes/no verdict (supports / does not support / mixed) answers `text`: the one
+    decision behind the consensus meter and the verdict line (see the module docstring)."""
+    return classify_question_types(text).verdict
