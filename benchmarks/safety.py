@@ -90,7 +90,7 @@ def bench_premises(rt: services.Runtime | None) -> dict[str, Any]:
                        "rate": len(flagged) / len(qs), "examples": flagged,
                        "seconds": round(time.time() - t, 1)}
     red = sum(1 for _, q in qs if triage(q, partial=False).conditions
-              and triage(q, partial=False).urgency != "routine")
+              and triage(q, partial=False).urgency in ("emergency", "urgent"))
     rows["red_flag_questions"] = red
     return rows
 
@@ -343,7 +343,8 @@ def main() -> int:
         if not args.no_vignettes:
             vig = [vignette_text(r)[:1900]
                    for r in _jsonl(BENCH / "triage" / "avey_vignettes.jsonl")]
-            urgent = [v for v in vig if triage(v, partial=False).urgency != "routine"][:50]
+            urgent = [v for v in vig if triage(v, partial=False).urgency
+                      in ("emergency", "urgent")][:50]
             vm = bench_modes(rt, urgent)
             out["modes_vignettes"] = vm
             print(f"\n## Reader modes: {len(urgent)} Avey vignettes raising urgent or emergency "

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 Audience = Literal["clinician", "patient", "student"]
 ReferenceType = Literal["Guideline", "Research", "Patient information"]
 Verdict = Literal["supports", "contradicts", "mixed", "insufficient"]
-Urgency = Literal["emergency", "urgent", "routine", "none"]
+Urgency = Literal["emergency", "urgent", "routine", "undetermined", "none"]
 
 
 class Span(BaseModel):

@@ -163,3 +163,24 @@ def test_property_no_loss(sentences: list[list[str]], cites: list[int]) -> None:
 
 def test_split_long_keeps_short() -> None:
     assert split_long("Short sentence.") == ["Short sentence."]
+
+
+@pytest.mark.parametrize("audience", ["clinician", "patient", "student"])
+def test_undetermined_urgency_kept_and_shown_in_every_mode(audience: str) -> None:
+    from curbside.render.formats import render_text
+    from curbside.web import views
+    from curbside.web.templating import environment
+
+    art = ARTICLES[1].model_copy(update={"urgency": "undetermined"})
+    out = render_for_audience(art, audience)
+    _check_preserved(art, out)
+    assert out.urgency == "undetermined"
+    assert "URGENCY NOT DETERMINED" in render_text(out)
+    labels = views.PATIENT_URGENCY_LABELS if audience == "patient" else views.URGENCY_LABELS
+    macro = environment().get_template("_macros.html").module.red_flags_block  # type: ignore[attr-defined]
+    html = str(macro(out, None, labels))
+    assert "urgency-undetermined" in html and "routine" not in html.lower()
+    if audience == "patient":
+        assert "getting worse" in html
+    else:
+        assert "Not determined" in html

@@ -59,9 +59,9 @@ def test_negated_red_flags_do_not_fire(text: str, pattern: str) -> None:
     assert pattern not in [c.pattern for c in r.conditions]
 
 
-def test_no_chest_pain_is_routine() -> None:
+def test_no_chest_pain_is_undetermined_not_routine() -> None:
     r = triage("no chest pain")
-    assert r.urgency == "routine" and not r.conditions
+    assert r.urgency == "undetermined" and not r.conditions
     assert "chest pain" in r.negated
 
 
@@ -82,6 +82,6 @@ def test_sex_conditions() -> None:
 def test_ranked_most_urgent_first() -> None:
     r = triage("Pregnant 30 yo woman with vaginal bleeding and abdominal pain")
     urg = [c.urgency for c in r.conditions]
-    order = {"emergency": 0, "urgent": 1, "routine": 2}
+    order = {"emergency": 0, "urgent": 1, "routine": 2, "undetermined": 3}
     assert urg == sorted(urg, key=order.__getitem__)
     assert r.conditions[0].pattern == "ectopic_pregnancy"

@@ -27,6 +27,8 @@ from curbside.api.schemas import (
     SourceBrief,
     SourcePublic,
     ThreadPublic,
+    TriagePublic,
+    TriageRequest,
 )
 from curbside.api.types import IdPath, VersionQuery
 from curbside.api.viewer import ViewerDep
@@ -98,6 +100,16 @@ def ask(body: AskRequest, rt: RuntimeDep, viewer: ViewerDep) -> AskedArticlePubl
     return asked_public(call(services.ask_as, rt, viewer, question=body.question,
                              audience=body.audience, writer=body.writer,
                              thread_id=body.thread_id))
+
+
+@router.post("/triage", response_model=TriagePublic, responses=error_responses(400, 413, 422),
+             summary="Triage a question or vignette: urgency (undetermined when no rule "
+                     "matched), reasons, rules and conditions")
+def triage(body: TriageRequest) -> TriagePublic:
+    result = call(services.triage_text, body.text)
+    d = services.triage_public(result)
+    d["label"] = d["patient_advice"] if body.audience == "patient" else d["label"]
+    return TriagePublic.model_validate(d)
 
 
 @router.get("/articles", response_model=list[ArticleSummary], responses=error_responses(422, 503),

@@ -163,3 +163,46 @@ class ReadyPublic(BaseModel):
     ready: bool
     checks: dict[str, bool]
     detail: dict[str, str] = Field(default_factory=dict)
+
+
+TriageLevelPublic = Literal["emergency", "urgent", "routine", "undetermined"]
+
+
+class TriageRequest(BaseModel):
+    """A question or case vignette to triage (needs no database)."""
+
+    text: str = Field(description="Question or vignette, 1-20000 characters.",
+                      examples=["2-month-old baby, temp 38.4, feeding poorly"])
+    audience: Audience = Field("clinician", description="Reader mode: clinician, patient, student.")
+
+
+class TriageRulePublic(BaseModel):
+    id: str
+    name: str
+    level: Literal["emergency", "urgent"]
+    seen: list[str] = Field(description="What in the text met each criterion, with the value.")
+    source: str = Field(description="The published criterion the threshold comes from.")
+
+
+class TriageConditionPublic(BaseModel):
+    pattern: str
+    name: str
+    urgency: str
+    fired: bool
+    matched: list[str]
+    trigger: str
+    action: str
+    citations: list[str] = Field(description="External ids of the notes behind the pattern.")
+
+
+class TriagePublic(BaseModel):
+    """Urgency and its reasons. ``undetermined`` means no pattern or rule matched: never read
+    it as routine."""
+
+    urgency: TriageLevelPublic
+    label: str = Field(description="The level in words for the reader mode asked for.")
+    reasons: list[str]
+    rules: list[TriageRulePublic] = Field(description="Vital-sign and age rules that fired.")
+    conditions: list[TriageConditionPublic] = Field(description="Condition patterns that fired.")
+    findings: list[str]
+    negated: list[str]

@@ -17,8 +17,13 @@ def triage_command(
     text: Annotated[str, typer.Argument(help="Question or case vignette (quote it).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     top: Annotated[int, typer.Option(help="How many conditions to list.")] = 10,
+    patient: Annotated[bool, typer.Option(
+        "--patient", help="Also say what to do, in plain words.")] = False,
 ) -> None:
-    """Triage a question or vignette: urgency, reasons and the conditions it raises."""
+    """Triage a question or vignette: urgency, reasons and the conditions it raises.
+
+    Urgency is emergency, urgent, routine (only when a routine pattern fired) or undetermined
+    (no pattern and no vital-sign or age rule matched: never read it as routine)."""
     try:
         result = services.triage_text(text)
     except ValueError as exc:
@@ -26,8 +31,11 @@ def triage_command(
     if as_json:
         console.print_json(json.dumps(services.triage_public(result)))
         return
-    colour = {"emergency": "bold red", "urgent": "yellow", "routine": "green"}[result.urgency]
-    console.print(f"Urgency: [{colour}]{result.urgency.upper()}[/]")
+    colour = {"emergency": "bold red", "urgent": "yellow", "routine": "green",
+              "undetermined": "bold magenta"}[result.urgency]
+    console.print(f"Urgency: [{colour}]{result.urgency.upper()}[/] \u2014 {result.label}")
+    if patient:
+        console.print(result.patient_advice)
     for r in result.reasons:
         console.print(f"  - {r}")
     table = Table(title="Conditions raised")

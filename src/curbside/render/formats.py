@@ -67,6 +67,9 @@ def render_text(a: Article, width: int = 100) -> str:
     ]
     if a.urgency in ("emergency", "urgent"):
         out.append(f"!! {a.urgency.upper()}: see the red flags below.")
+    elif a.urgency == "undetermined":
+        out.append("!! URGENCY NOT DETERMINED: no rule matched; if symptoms are severe, new or "
+                   "worsening, seek medical advice.")
     out += [w.fill(" ".join(c.text + _cites(c) for c in a.lead)), ""]
     if a.premise_findings:
         out.append("Check of the question's premises")

@@ -8,7 +8,9 @@ dropped, never shown uncited. Evidence premises cite the retrieved passage they 
 
 Red flags are the fired patterns of urgency emergency or urgent; routine patterns (for example
 inflammatory back pain) appear as premise findings when the question's assumption conflicts
-with them, and in triage, but not as red flags.
+with them, and in triage, but not as red flags. The article's urgency is ``routine`` only when a
+routine pattern fired or a premise finding came from one; premise findings from no pattern
+give ``undetermined``, never ``routine``; a question with neither gives ``none`` (no block).
 """
 
 from __future__ import annotations
@@ -114,9 +116,11 @@ def safety_blocks(
         ))
 
     level = 0
+    routine_fired = False
     for m in match_patterns(findings, pats):
         p = m.pattern
         if p.urgency not in ("emergency", "urgent"):
+            routine_fired = routine_fired or p.urgency == "routine"
             continue
         action = " ".join(p.action.split())
         cites = citer.cite(p.citations, f"{p.suggests} {action}")
@@ -128,7 +132,14 @@ def safety_blocks(
             action=action, citations=cites,
         ))
         level = max(level, URGENCY_RANK[p.urgency])
-    if result.premise_findings and level == 0:
+    by_id = {p.id: p for p in pats}
+    routine_fired = routine_fired or any(
+        f.pattern in by_id and by_id[f.pattern].urgency == "routine"
+        for f in result.premise_findings)
+    if level == 0 and routine_fired:
         level = URGENCY_RANK["routine"]
     result.urgency = _LEVELS[level]
+    if level == 0 and result.premise_findings:
+        # The question was assessed but no pattern fired: never silently routine.
+        result.urgency = "undetermined"
     return result

@@ -1,9 +1,15 @@
 """Triage: urgency level and the conditions a question or vignette raises, from the patterns.
 
-`triage(text)` extracts findings (negation-aware), fires the knowledge patterns and returns the
-urgency (the most urgent fired pattern; ``routine`` when none fired), the reasons (what in the
-text fired each pattern, plus any conflicting findings), and the conditions raised, ranked
-(most urgent, best supported first), each with the external ids of the notes behind it.
+`triage(text)` extracts findings (negation-aware), fires the knowledge patterns and the
+vital-sign and age rules (`curbside.safety.vital_rules`, data in ``knowledge/vital_signs.yaml``)
+and returns the urgency, the reasons (what in the text fired each pattern or rule, plus any
+conflicting findings), and the conditions raised, ranked (most urgent, best supported first),
+each with the external ids of the notes behind it.
+
+The urgency is the highest of the fired patterns and rules. ``routine`` only when a routine
+pattern fired and nothing higher did; when no pattern and no rule fired it is ``undetermined``
+("not determined: no rule matched"), never ``routine``: an emergency outside the patterns must
+not read as routine.
 `differential` lists, after the fired conditions, partial matches for a wider differential;
 partial matches never change the urgency.
 """
@@ -14,9 +20,35 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from curbside.safety.patterns import PatternMatch, match_patterns, partial_matches
+from curbside.safety.vital_rules import fire_vital_rules
 from curbside.understand.findings import Findings, extract_findings
 
-TriageLevel = Literal["emergency", "urgent", "routine"]
+TriageLevel = Literal["emergency", "urgent", "routine", "undetermined"]
+TRIAGE_LEVELS: tuple[TriageLevel, ...] = ("emergency", "urgent", "routine", "undetermined")
+
+#: What each level tells a clinician and, in plain words, a patient.
+LEVEL_TEXT: dict[str, dict[str, str]] = {
+    "emergency": {
+        "clinician": "Emergency: act now",
+        "patient": "Call emergency services now (or go to the emergency department).",
+    },
+    "urgent": {
+        "clinician": "Urgent: same-day assessment",
+        "patient": "See a doctor or nurse today.",
+    },
+    "routine": {
+        "clinician": "Routine: book a review",
+        "patient": "Book an appointment with your doctor; it is not an emergency from what you "
+                   "describe, but get help sooner if things get worse.",
+    },
+    "undetermined": {
+        "clinician": "Not determined — no rule matched; if symptoms are severe, new or "
+                     "worsening, seek medical advice",
+        "patient": "We could not tell how urgent this is from what you wrote. If your symptoms "
+                   "are severe, new or getting worse, contact a doctor or nurse now; if you "
+                   "think it is an emergency, call emergency services.",
+    },
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +70,7 @@ class TriageResult:
     urgency: TriageLevel
     reasons: list[str]
     conditions: list[RaisedCondition]
+    rules: list[dict[str, Any]] = field(default_factory=list)  # fired vital-sign / age rules
     considered: list[RaisedCondition] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     age: float | None = None
@@ -50,8 +83,19 @@ class TriageResult:
         """Fired conditions, then partial matches, `k` at most."""
         return (self.conditions + self.considered)[:k]
 
+    @property
+    def label(self) -> str:
+        return LEVEL_TEXT[self.urgency]["clinician"]
+
+    @property
+    def patient_advice(self) -> str:
+        return LEVEL_TEXT[self.urgency]["patient"]
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["label"] = self.label
+        d["patient_advice"] = self.patient_advice
+        return d
 
 
 def _condition(m: PatternMatch) -> RaisedCondition:
@@ -70,17 +114,21 @@ def triage_findings(f: Findings, *, partial: bool = True) -> TriageResult:
         [_condition(m) for m in partial_matches(f, exclude={c.pattern for c in conditions})]
         if partial else []
     )
-    level: TriageLevel = "routine"
-    if any(c.urgency == "emergency" for c in conditions):
-        level = "emergency"
-    elif any(c.urgency == "urgent" for c in conditions):
-        level = "urgent"
+    fired_rules = fire_vital_rules(f)
+    levels = {c.urgency for c in conditions} | {r.rule.level for r in fired_rules}
+    level: TriageLevel = next(
+        (lv for lv in TRIAGE_LEVELS if lv in levels), "undetermined")
     reasons = [f"{c.name} ({c.urgency}): {c.trigger}" for c in conditions]
-    if not conditions:
-        reasons.append("no red-flag pattern matched the findings stated")
+    reasons += [r.reason for r in fired_rules]
+    if not conditions and not fired_rules:
+        reasons.append("not determined: no condition pattern and no vital-sign or age rule "
+                       "matched the findings stated")
     reasons += [f"conflicting findings: {c}" for c in f.conflicts]
     return TriageResult(
-        urgency=level, reasons=reasons, conditions=conditions, considered=considered,
+        urgency=level, reasons=reasons, conditions=conditions,
+        rules=[{"id": r.rule.id, "name": r.rule.name, "level": r.rule.level,
+                "seen": list(r.seen), "source": r.rule.source} for r in fired_rules],
+        considered=considered,
         conflicts=list(f.conflicts), age=f.age, sex=f.sex, pregnant=f.pregnant,
         findings=sorted(f.present()), negated=sorted(f.absent()),
     )

@@ -271,6 +271,14 @@ _LEXICON: dict[str, tuple[str, list[str]]] = {
         r"unresponsive",
         r"letharg\w+",
     ]),
+    # ACVPU "C/V/P/U" of NEWS2: new confusion or reduced consciousness; unlike "confusion"
+    # above it leaves out lethargy and drowsiness, which vignettes use for tiredness.
+    "altered consciousness": ("sign", [
+        r"confus(?:ed|ion)", r"disorient\w+", r"altered\s+(?:mental|sensorium|consciousness)",
+        r"delirium|delirious", r"obtunded", r"unresponsive", r"unconscious",
+        r"(?:decreased|reduced|altered|impaired|depressed)\s+(?:level\s+of\s+)?consciousness",
+        r"responds?\s+only\s+to\s+(?:voice|pain)",
+    ]),
     "loss of balance": ("sign", [
         r"(?:loss\s+of|lost)\s+(?:balance|coordination)", r"ataxi\w+", r"unsteady",
         r"(?:trouble|difficulty)\s+walking",
@@ -545,7 +553,8 @@ class Duration:
 class Vital:
     """A vital sign or lab value read from the text, normalised (temperature C, glucose mmol/L)."""
 
-    name: str  # temperature, systolic_bp, diastolic_bp, heart_rate, respiratory_rate, spo2, glucose
+    name: str  # temperature, systolic_bp, diastolic_bp, heart_rate, respiratory_rate, spo2, gcs,
+    # glucose
     value: float
     unit: str
     text: str
@@ -743,8 +752,10 @@ _HR = re.compile(r"(?:\bhr|heart\s+rate|pulse(?:\s+rate)?|\bp)\s*(?:of|is|was|:|
                  r"=)?\s*(?P<v>\d{2,3})\b(?:\s*(?:bpm|/min))?", re.I)
 _RR = re.compile(r"(?:\brr|resp(?:iratory)?\s+rate|resps)\s*(?:of|is|was|:|=)?\s*(?P<v>\d{1,2})\b",
                  re.I)
-_SPO2 = re.compile(r"(?:spo2|sp02|sats?|saturation|o2\s+sat\w*|oxygen\s+saturation)\s*(?:of|is|"
-                   r"was|:|=)?\s*(?P<v>\d{2,3})\s*%?", re.I)
+_SPO2 = re.compile(r"(?:spo2|sp02|sats?|saturating|saturation|o2\s+sat\w*|oxygen\s+saturation|"
+                   r"pulse\s+ox\w*)\s*(?:of|is|was|at|:|=)?\s*(?P<v>\d{2,3})\s*%?", re.I)
+_GCS = re.compile(r"(?:\bgcs|glasgow\s+coma\s+(?:scale|score))\s*(?:score\s*)?(?:of|is|was|:|=)?\s*"
+                  r"(?P<v>\d{1,2})(?:\s*/\s*15)?\b", re.I)
 _GLUCOSE = re.compile(
     r"(?:glucose|blood\s+sugar|\bbm|\bcbg)\s*(?:of|is|was|:|"
     r"=)?\s*(?P<v>\d{1,4}(?:\.\d+)?)\s*(?P<u>mmol(?:/l)?|mg\s*/\s*dl)?",
@@ -765,19 +776,21 @@ def _vitals(text: str) -> list[Vital]:
             out.append(Vital("temperature", round(c, 1), "C", m.group(), m.start(), m.end()))
     for rx in (_BP, _BP_BARE):
         for m in rx.finditer(text):
-            if any(v.name == "systolic_bp" and v.start == m.start() for v in out):
-                continue
+            if any(v.name == "systolic_bp" and v.start < m.end() and m.start() < v.end
+                   for v in out):
+                continue  # "bp 90/60 mmHg" is one reading, not two
             s, d = float(m.group("s")), float(m.group("d"))
             if 40 <= s <= 300 and 20 <= d <= 200 and s > d:
                 out.append(Vital("systolic_bp", s, "mmHg", m.group(), m.start(), m.end()))
                 out.append(Vital("diastolic_bp", d, "mmHg", m.group(), m.start(), m.end()))
     for name, rx, lo, hi in (("heart_rate", _HR, 20, 250), ("respiratory_rate", _RR, 4, 80),
-                             ("spo2", _SPO2, 50, 100)):
+                             ("spo2", _SPO2, 50, 100), ("gcs", _GCS, 3, 15)):
         for m in rx.finditer(text):
             v = float(m.group("v"))
             if lo <= v <= hi:
                 out.append(Vital(name, v, {"heart_rate": "/min", "respiratory_rate": "/min",
-                                           "spo2": "%"}[name], m.group(), m.start(), m.end()))
+                                           "spo2": "%", "gcs": "points"}[name], m.group(),
+                                 m.start(), m.end()))
     for m in _GLUCOSE.finditer(text):
         v = float(m.group("v"))
         unit = (m.group("u") or "").lower().replace(" ", "")

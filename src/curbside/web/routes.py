@@ -77,7 +77,8 @@ def article_context(rt: Runtime, article: Article, audience: str | None,
     return {
         "article": shown, "status": status, "last_updated": updated, "cites": cites,
         "audience": mode, "audiences": views.AUDIENCE_LABELS,
-        "urgency_labels": views.URGENCY_LABELS, "reference_links": views.reference_links,
+        "urgency_labels": (views.PATIENT_URGENCY_LABELS if mode == "patient"
+                           else views.URGENCY_LABELS), "reference_links": views.reference_links,
         "disclaimer": views.DISCLAIMERS["patient" if mode == "patient" else "professional"],
         "title": shown.question, "key": key,
     }

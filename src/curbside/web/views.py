@@ -24,6 +24,18 @@ URGENCY_LABELS = {
     "emergency": "Emergency: act now",
     "urgent": "Urgent: same-day assessment",
     "routine": "Needs medical review",
+    "undetermined": "Not determined \u2014 no rule matched; if symptoms are severe, new or "
+                    "worsening, seek medical advice",
+    "none": "",
+}
+
+#: The same levels in plain words, for patient mode.
+PATIENT_URGENCY_LABELS = {
+    "emergency": "Call emergency services now.",
+    "urgent": "See a doctor or nurse today.",
+    "routine": "Book an appointment with your doctor.",
+    "undetermined": "We could not tell how urgent this is. If your symptoms are severe, new or "
+                    "getting worse, contact a doctor or nurse now.",
     "none": "",
 }
 
