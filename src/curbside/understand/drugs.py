@@ -1,18 +1,24 @@
 """Drug names and brands, via ``drug-named-entity-recognition`` (offline dictionary lookup).
 
-The library loads a ~100k-variant dictionary at import (about 2 s), so it is imported lazily,
-once, behind a lock; `warm_up` does it ahead of the first query. Only exact dictionary matches
-are used (no fuzzy matching, no structure download, no OMOP/PubChem network calls). A brand in
-a question ("Humira") resolves to its generic name ("adalimumab") plus the other names the
-library knows for it. When the library is missing, every function returns nothing.
+The library loads a ~100k-variant dictionary at import (2-4 s, ~400 MB), so its dictionary is
+copied once into a compact SQLite index (`drug_index`, built on first use into the user cache
+directory) and questions are looked up there, memory-mapped, without importing the library.
+Without a usable index (``CURBSIDE_DRUG_INDEX=off``, an unwritable cache directory) the library
+is imported lazily, once, behind a lock, as before; `warm_up` does either ahead of the first
+query. Only exact dictionary matches are used (no fuzzy matching, no structure download, no
+OMOP/PubChem network calls). A brand in a question ("Humira") resolves to its generic name
+("adalimumab") plus the other names the library knows for it. When the library is missing,
+every function returns nothing.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from curbside.understand import drug_index
 from curbside.understand.text import STOPWORDS, clip, surface_tokens, word_set
 
 _lock = threading.Lock()
@@ -65,13 +71,14 @@ def _load() -> Any:
 
 
 def available() -> bool:
-    """Whether the drug dictionary could be loaded (loads it)."""
-    return _load() is not None
+    """Whether the drug dictionary can be used (opens or builds the index, else loads it)."""
+    return drug_index.open_index(_load) is not None or _load() is not None
 
 
 def warm_up() -> None:
-    """Load the drug dictionary now (about 2 s) instead of on the first question."""
-    _load()
+    """Open the drug index now (building it on first use) instead of on the first question."""
+    if drug_index.open_index(_load) is None:
+        _load()
 
 
 def _reading_order(name: str) -> str:
@@ -82,18 +89,38 @@ def _reading_order(name: str) -> str:
     return name
 
 
-def find_drug_mentions(text: str) -> list[DrugMention]:
-    """Drugs named in `text` (first 2,000 characters), each generic reported once."""
+Matcher = Callable[[Sequence[str]], Sequence[tuple[Any, int, int]]]
+
+
+def _library_matcher() -> Matcher | None:
     mod = _load()
     if mod is None:
+        return None
+    return lambda words: mod.find_drugs(list(words), is_ignore_case=True)
+
+
+def find_drug_mentions(text: str) -> list[DrugMention]:
+    """Drugs named in `text` (first 2,000 characters), each generic reported once."""
+    index = drug_index.open_index(_load)
+    return _mentions(text, index.find_drugs if index is not None else _library_matcher())
+
+
+def find_drug_mentions_with_library(text: str) -> list[DrugMention]:
+    """`find_drug_mentions` through the library's own finder, never the index (tests compare
+    the two; imports the library)."""
+    return _mentions(text, _library_matcher())
+
+
+def _mentions(text: str, matcher: Matcher | None) -> list[DrugMention]:
+    if matcher is None:
         return []
     toks = surface_tokens(clip(text))
     if not toks:
         return []
     words = [t for t, _s, _e in toks]
     try:
-        matches = mod.find_drugs(words, is_ignore_case=True)
-    except Exception:  # a library bug must not take the question down
+        matches = matcher(words)
+    except Exception:  # a library (or index) bug must not take the question down
         return []
     out: list[DrugMention] = []
     seen: set[str] = set()
