@@ -7,6 +7,7 @@ high-entropy tokens) and never written to the audit log or the logs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import os
@@ -34,8 +35,13 @@ TOKEN_PREFIX = "cbs_"
 SESSION_COOKIE = "curbside_session"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,99}$")
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("curbside-no-such-user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so both paths cost the same time. Made
+    on first sign-in (before the user is looked up), not at import: every CLI start paid it."""
+    return _hasher.hash("curbside-no-such-user")
 
 
 class AccountError(ValueError):
@@ -167,6 +173,7 @@ def login(rt: Runtime, *, name: str, password: str, ip: str = "local") -> User:
     audit = rt.audit_log()
     now = utcnow()
     name, ip = name[:100], ip[:64]
+    dummy = _dummy_hash()  # before the lookup: both paths pay its first making
     user = store.by_name(name)
     who = f"user#{user.id}" if user else f"unknown#{audit.pseudonym(name)}"
     subject = f"user:{user.name}" if user else who
@@ -178,7 +185,7 @@ def login(rt: Runtime, *, name: str, password: str, ip: str = "local") -> User:
     stored = store.password_hash(user.id) if user else None
     ok = False
     try:
-        ok = _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        ok = _hasher.verify(stored or dummy, password) and stored is not None
     except (VerificationError, InvalidHashError):
         ok = False
     if ok and user is not None and user.disabled:
