@@ -137,3 +137,20 @@ def test_disabled_index_uses_the_library(monkeypatch: pytest.MonkeyPatch) -> Non
         assert drugs.generic_name("Humira") == "adalimumab"
     finally:
         drug_index.reset()
+
+
+def test_damaged_index_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CURBSIDE_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("CURBSIDE_DRUG_INDEX", raising=False)
+    path = drug_index.index_path()
+    assert path is not None
+    path.write_bytes(b"not a database" * 100)
+    drug_index.reset()
+    try:
+        index = drug_index.open_index(drugs._load)
+        assert index is not None and index.path == path
+        assert drugs.generic_name("Humira") == "adalimumab"
+    finally:
+        drug_index.reset()

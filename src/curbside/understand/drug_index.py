@@ -10,8 +10,8 @@ The file lives in ``$CURBSIDE_CACHE_DIR`` (default: the user cache directory, e.
 ``~/.cache/curbside``) and its name carries the library version and a hash of the library's
 dictionary file, so an upgrade builds a new one. It is written to a temporary file and renamed
 into place, so two processes doing their first lookup at once each build a complete file and
-the last rename wins; a reader never sees a partial file. ``CURBSIDE_DRUG_INDEX=off`` skips it
-(the library's own finder is used, as before).
+the last rename wins; a reader never sees a partial file, and a damaged one is rebuilt.
+``CURBSIDE_DRUG_INDEX=off`` skips it (the library's own finder is used, as before).
 
 `find_drugs` returns what ``drugs_finder.find_drugs(words, is_ignore_case=True)`` returns for
 the fields Curbside reads (``name``, ``synonyms``, ``drugbank_id``), in the same order.
@@ -148,6 +148,8 @@ class DrugIndex:
         self._con = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._con.execute("PRAGMA mmap_size = 268435456")
         self._con.execute("PRAGMA query_only = 1")
+        # A damaged file fails here (sqlite3.DatabaseError), so the caller falls back.
+        self._con.execute("SELECT key, ids FROM variant LIMIT 1").fetchone()
         self._lock = threading.Lock()
         self._entries: dict[int, dict[str, Any]] = {}
 
@@ -226,11 +228,15 @@ def _open(load_finder: Callable[[], Any]) -> DrugIndex | None:
     path = index_path()
     if path is None:
         return None
-    if not path.is_file():
-        finder = load_finder()
-        if finder is None:
-            return None
-        build(path, finder)
+    if path.is_file():
+        try:
+            return DrugIndex(path)
+        except sqlite3.DatabaseError:  # damaged (disk trouble, a foreign file): build anew
+            pass
+    finder = load_finder()
+    if finder is None:
+        return None
+    build(path, finder)
     return DrugIndex(path)
 
 
