@@ -9,7 +9,9 @@ minutes for one answer (issue 18, item 12).
 
 from __future__ import annotations
 
+import contextlib
 import http.server
+import socketserver
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -82,10 +84,26 @@ def garbage_server() -> Iterator[http.server.HTTPServer]:
     """
     srv = http.server.HTTPServer(("127.0.0.1", free_port()), _GarbageHandler)
     srv.mode = "not-json"  # type: ignore[attr-defined]
+    with serving(srv):
+        yield srv
+
+
+@contextlib.contextmanager
+def serving(srv: socketserver.BaseServer) -> Iterator[None]:
+    """Run a test's own loopback server in a thread; shut it down and close it afterwards."""
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     try:
-        yield srv
+        yield
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+ServeInThread = Callable[[socketserver.BaseServer], contextlib.AbstractContextManager[None]]
+
+
+@pytest.fixture
+def serve_in_thread() -> ServeInThread:
+    """`serving`, for test modules' own stub-server fixtures (conftest is not importable)."""
+    return serving

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import socketserver
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -71,15 +72,11 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 @pytest.fixture
-def dying_server() -> Iterator[_Server]:
+def dying_server(serve_in_thread: Callable[[_Server], AbstractContextManager[None]]
+                 ) -> Iterator[_Server]:
     srv = _Server(("127.0.0.1", 0), _DyingHandler)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    try:
+    with serve_in_thread(srv):
         yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
 
 
 def _url(srv: _Server) -> str:
