@@ -7,6 +7,7 @@ database on that server, dropped afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -82,20 +83,34 @@ def pg_server_url(hang_s: float) -> Iterator[str]:
         shutil.rmtree(runtime_dir, ignore_errors=True)
 
 
-@pytest.fixture
-def pg_url(pg_server_url: str) -> Iterator[str]:
-    """A fresh, empty database on the session server for one test; dropped afterwards."""
+@contextlib.contextmanager
+def fresh_pg_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the session server (its URL); dropped afterwards."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     name = f"curbside_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = make_url(pg_server_url).set(database=name)
+        url = make_url(server_url).set(database=name)
         yield url.render_as_string(hide_password=False)
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the session server for one test; dropped afterwards."""
+    with fresh_pg_database(pg_server_url) as url:
+        yield url
+
+
+@pytest.fixture
+def second_pg_url(pg_server_url: str) -> Iterator[str]:
+    """Another fresh, empty database on the session server (e.g. a restore target)."""
+    with fresh_pg_database(pg_server_url) as url:
+        yield url

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from curbside import services
@@ -21,21 +18,6 @@ from curbside.services import accounts
 from curbside.store.backup import PgToolsMissing, find_pg_tools
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def second_pg_url(pg_server_url: str) -> Iterator[str]:
-    """Another fresh, empty database on the session server (the restore target)."""
-    name = f"curbside_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
 
 
 def all_rows(url: str) -> dict[str, list[str]]:
