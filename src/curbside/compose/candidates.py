@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from curbside.domain import EVIDENCE_LEVEL, Evidence, SourceKind
 from curbside.index.lexical import STOPWORDS, tokens
 from curbside.ingest.sentences import sentence_spans
+from curbside.understand.text import stem
 
 _LEADING = re.compile(
     r"^(?:however|in conclusion|in summary|to conclude|conclusions?|overall|in addition|"
@@ -221,15 +222,8 @@ def query_terms(words: Sequence[str]) -> set[str]:
     return {w for w in (t.lower() for t in words) if w not in STOPWORDS and len(w) > 2}
 
 
-def _stem(w: str) -> str:
-    for suf in ("ations", "ation", "ings", "ing", "ies", "es", "s", "ed", "ly"):
-        if len(w) > len(suf) + 3 and w.endswith(suf):
-            return w[: -len(suf)]
-    return w
-
-
 def _term_stems(term: str) -> frozenset[str]:
-    return frozenset(_stem(w) for w in tokens(term) if len(w) > 2)
+    return frozenset(stem(w) for w in tokens(term) if len(w) > 2)
 
 
 def extract_candidates(
@@ -270,7 +264,7 @@ def extract_candidates(
             text_ = normalise(original, defined)
             # Matched on the sentence as shown: an abbreviation the source defines counts as
             # its long form ("beta E" -> "beta-endorphin (beta E)").
-            words = {_stem(w) for w in tokens(text_) if len(w) > 2}
+            words = {stem(w) for w in tokens(text_) if len(w) > 2}
             overlap = sum(1 for t in parts if t and t <= words) / max(1, len(parts))
             cand = Candidate(text=text_, original=original, evidence=ev, start=a, end=b)
             cand.features = {

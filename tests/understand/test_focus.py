@@ -1,0 +1,115 @@
+"""Question focus: concepts by vocabulary, never a generic word; what is asked."""
+
+from __future__ import annotations
+
+import pytest
+
+from curbside.understand.focus import (
+    Ask,
+    FocusError,
+    analyze_focus,
+    mesh_index,
+    parse_focus_lists,
+)
+
+
+def labels(question: str) -> list[str]:
+    return [c.label.lower() for c in analyze_focus(question).concepts]
+
+
+def test_generic_words_never_make_a_concept() -> None:
+    assert labels("Any thoughts on a mild muscle relaxant?") == ["muscle relaxant"]
+    f = analyze_focus("Any thoughts on a mild muscle relaxant?")
+    assert not f.mentions("Ask patients about suicidal thoughts at every visit.")
+    assert f.mentions("Cyclobenzaprine is a muscle relaxant used for acute back pain.")
+    # "mom", "take", "weekend", "help" are no concept either; a broad word is the focus
+    # only when nothing more specific is
+    assert labels("My mom wants to take something this weekend to help her sleep") == ["sleep"]
+    assert labels("Is SI joint pain common?") == ["si"]
+
+
+def test_mesh_finds_a_descriptor_with_one_modifier_missing() -> None:
+    f = analyze_focus("Am I contagious with respiratory infection?")
+    assert [(c.kind, c.ref) for c in f.concepts] == [("mesh", "D012141")]
+    assert "respiratory tract infections" in f.concepts[0].forms
+    # what is asked ("contagious") is not the topic
+    assert not f.mentions("Kawasaki syndrome is not contagious.")
+    assert f.mentions("Colds are contagious respiratory infections caused by viruses.")
+    assert f.mentions("Respiratory tract infections spread by droplets.")
+
+
+def test_cancer_names_the_mesh_neoplasm() -> None:
+    f = analyze_focus("My mom has stage IV colorectal cancer, what are her options?")
+    assert f.ask == Ask.TREATMENT
+    assert ("mesh", "D015179") in [(c.kind, c.ref) for c in f.concepts]
+    assert not f.mentions(
+        "A nurse can refer families to paediatric brain tumour programmes for support."
+    )
+    assert f.mentions("Chemotherapy prolongs survival in metastatic colorectal cancer.")
+
+
+def test_drugs_abbreviations_and_synonyms_are_concepts() -> None:
+    f = analyze_focus("Can I take ibuprofen with lisinopril?")
+    assert [c.kind for c in f.concepts] == ["drug", "drug"]
+    assert f.ask == Ask.INTERACTION
+    assert f.mentions("Motrin may reduce the effect of ACE inhibitors.")  # a brand name
+    f = analyze_focus("Is SI joint pain common?")
+    assert f.concepts[0].kind == "abbreviation"
+    assert f.mentions("Sacroiliac joint dysfunction causes 15% of low back pain.")
+    assert not f.mentions("Knee joint pain is common in older adults.")
+    f = analyze_focus("Does high blood pressure cause headaches?")
+    assert f.mentions("Hypertension is rarely a cause of headache.")
+
+
+@pytest.mark.parametrize(
+    ("question", "ask"),
+    [
+        ("Is aspirin effective for preventing stroke?", Ask.YES_NO),
+        ("How much vitamin C should I take for a cold?", Ask.DOSE),
+        ("What are the side effects of metformin?", Ask.SIDE_EFFECTS),
+        ("How common is atrial fibrillation in older adults?", Ask.FREQUENCY),
+        ("What causes gout?", Ask.CAUSE),
+        ("How is celiac disease diagnosed?", Ask.DIAGNOSIS),
+        ("What is the best treatment for plantar fasciitis?", Ask.TREATMENT),
+        ("What is the life expectancy with ALS?", Ask.PROGNOSIS),
+        ("My baby has a rash and fever, what should I do?", Ask.ACTION),
+        ("What is sciatica?", Ask.DEFINITION),
+    ],
+)
+def test_what_is_asked(question: str, ask: Ask) -> None:
+    assert analyze_focus(question).ask == ask
+
+
+def test_coverage_weighs_vocabulary_concepts_above_word_runs() -> None:
+    f = analyze_focus("Does sacroiliac joint stiffness improve with exercise?")
+    kinds = {c.label.lower(): c.kind for c in f.concepts}
+    assert kinds.get("stiffness") == "words"
+    whole = f.coverage("Sacroiliac joint stiffness eases with regular exercise.")
+    part = f.coverage("Morning stiffness is common.")
+    assert 0 < part < whole <= 1
+
+
+def test_mesh_index_and_knowledge_file_checks() -> None:
+    index = mesh_index()
+    assert len(index) > 20000
+    assert all(t.branches for t in list(index.values())[:100])
+    with pytest.raises(FocusError, match="asks.nonsense"):
+        parse_focus_lists(
+            "generic: [a]\nask_words: [b]\nbroad_mesh: [c]\n"
+            "asks:\n  nonsense:\n    reason: x\n    patterns: ['y']\n"
+        )
+    with pytest.raises(FocusError, match=r"asks.dose.patterns\[0\]"):
+        parse_focus_lists(
+            "generic: [a]\nask_words: [b]\nbroad_mesh: [c]\n"
+            "asks:\n  dose:\n    reason: x\n    patterns: ['(']\n"
+        )
+    with pytest.raises(FocusError, match="'generic'"):
+        parse_focus_lists(
+            "generic: 3\nask_words: [b]\nbroad_mesh: [c]\n"
+            "asks:\n  dose:\n    reason: x\n    patterns: ['y']\n"
+        )
+
+
+def test_odd_input_never_raises() -> None:
+    for q in ("", "???", "\x00\x01", "a" * 5000, "🙂 " * 50):
+        analyze_focus(q)
