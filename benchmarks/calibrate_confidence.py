@@ -1,6 +1,13 @@
-"""Calibrate the insufficient-evidence threshold (composer.DEFAULT_MIN_CONFIDENCE).
+"""Calibrate the insufficient-evidence threshold.
 
-    python benchmarks/calibrate_confidence.py [--n N]
+    python benchmarks/calibrate_confidence.py [--n N] [--measure retrieval|answer]
+
+``--measure answer`` (issue 15) calibrates ``composer.AnswerSettings.min_answer``: the best
+answer score (`ExtractiveComposer.best_answer_score`: the answer scorer's similarity of the
+question to the best focus-gated candidate sentence; -1 when no sentence passes the focus gate)
+instead of the retrieval confidence, over the same groups and with the same rule.
+The default, ``--measure retrieval``, calibrates ``composer.DEFAULT_MIN_CONFIDENCE``, the
+refusal used when no answer scorer can be loaded:
 
 Retrieval confidence (retrieve.hybrid.confidence: the best dense cosine among the top 3
 passages of the same search `ask` runs, k=12) is measured for answerable and unanswerable
@@ -42,7 +49,8 @@ from answers import (  # noqa: E402
     pqa_home,
 )
 
-from curbside.services.answers import search  # noqa: E402
+from curbside.compose.composer import ExtractiveComposer  # noqa: E402
+from curbside.services.answers import compose_input, search  # noqa: E402
 from curbside.services.runtime import Runtime  # noqa: E402
 
 OFF_TOPIC = [
@@ -79,8 +87,19 @@ OFF_TOPIC = [
 ]
 
 
+MEASURE = "retrieval"
+
+
 def confidences(rt: Runtime, questions: Sequence[str]) -> list[float]:
-    return [search(rt, query=q, k=12).confidence for q in questions]
+    if MEASURE == "retrieval":
+        return [search(rt, query=q, k=12).confidence for q in questions]
+    out = []
+    composer = ExtractiveComposer()
+    for q in questions:
+        result = search(rt, query=q, k=12)
+        best = composer.best_answer_score(compose_input(rt, q, result)) if result.evidence else None
+        out.append(-1.0 if best is None else best)
+    return out
 
 
 def balanced(ans: Sequence[float], una: Sequence[float], t: float) -> tuple[float, float, float]:
@@ -92,8 +111,15 @@ def balanced(ans: Sequence[float], una: Sequence[float], t: float) -> tuple[floa
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=150, help="questions per PubMedQA/BioASQ group")
-    ap.add_argument("--current", type=float, default=0.35)
+    ap.add_argument("--current", type=float, default=None)
+    ap.add_argument("--measure", choices=("retrieval", "answer"), default="retrieval")
     args = ap.parse_args()
+    global MEASURE
+    MEASURE = args.measure
+    if args.current is None:
+        from curbside.compose.composer import ANSWER, DEFAULT_MIN_CONFIDENCE
+
+        args.current = ANSWER.min_answer if MEASURE == "answer" else DEFAULT_MIN_CONFIDENCE
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found (needs ../shared/data)")
         return 0
@@ -141,7 +167,8 @@ def main() -> int:
     groups["off-topic, over bioasq-subset"] = (False, confidences(rt, OFF_TOPIC))
     rt.close()
 
-    print("### Retrieval confidence by group\n")
+    print(f"### {'Retrieval confidence' if MEASURE == 'retrieval' else 'Best answer score'} "
+          "by group\n")
     print("| group | answerable | n | p5 | p25 | p50 | p75 | p95 |")
     print("|---|---|---|---|---|---|---|---|")
     for name, (ok, xs) in groups.items():
@@ -164,12 +191,17 @@ def main() -> int:
         return sum(balanced(*split(fams[f]), t)[0] for f in list(fams)[1:]) / 2
 
     grid = [round(0.2 + 0.01 * i, 2) for i in range(51)]
+    if MEASURE == "answer":
+        grid = [round(0.1 + 0.01 * i, 2) for i in range(61)]
     best = max(grid, key=lambda t: (rule(t), -abs(t - args.current)))
     pooled = max(grid, key=lambda t: (balanced(*split(fams["all pooled"]), t)[0], -t))
     print("\n### Threshold sweep: balanced accuracy (answerable kept / unanswerable refused)\n")
     print("| threshold | " + " | ".join(fams) + " | rule: mean of the two families |")
     print("|---|---|---|---|---|")
-    for t in sorted({0.3, args.current, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, best, pooled}):
+    shown = {0.3, args.current, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, best, pooled}
+    if MEASURE == "answer":
+        shown = {0.15, 0.2, 0.25, 0.3, args.current, 0.35, 0.4, 0.45, 0.5, best, pooled}
+    for t in sorted(shown):
         cells = []
         for f in fams:
             b, k, r = balanced(*split(fams[f]), t)

@@ -36,6 +36,7 @@ from curbside.compose.references import ReferenceList
 from curbside.domain import Evidence, Passage
 from curbside.ingest.sentences import split_sentences
 from curbside.understand.drugs import find_drug_mentions
+from curbside.understand.focus import Ask, Focus, analyze_focus
 from curbside.understand.question import asks_for_verdict
 
 #: Below this retrieval confidence the article says the evidence is insufficient
@@ -81,6 +82,8 @@ class ComposeInput:
     #: given, claims come only from sources whose retrieved text or title names one of them:
     #: an answer about other drugs is no answer.
     drugs: Sequence[Sequence[str]] = ()
+    #: The question's focus concepts and ask (`understand.focus`); computed when not given.
+    focus: Focus | None = None
 
 
 #: A sentence about how a study was run (enrolment, allocation, dosing schedule of the trial).
@@ -97,6 +100,128 @@ _DESIGN = re.compile(
 LONG_CLAIM_WORDS = 30
 
 
+@dataclass(frozen=True)
+class AnswerSettings:
+    """How the lead, bottom line and sections are chosen; each value with its reason."""
+
+    #: Candidates embedded per question: the model scores at most this many sentences (by
+    #: focus coverage, then retrieval-based score), which bounds the time of an answer.
+    max_scored: int = 48
+    #: Below this best answer score (question-sentence similarity of the bundled MiniLM, or
+    #: the learned scorer) no sentence answers the question and the article says the evidence
+    #: is insufficient. Calibrated by `benchmarks/calibrate_confidence.py --measure answer`
+    #: (100 PubMedQA calibration and 100 BioASQ questions with their evidence present, the
+    #: same without it, 30 off-topic questions; no test question): 0.35 keeps 98% of the
+    #: answerable ones and refuses every off-topic one (max 0.30) and about half of those
+    #: whose own evidence is absent. The balanced-accuracy optimum, 0.60, refused a quarter
+    #: of the answerable questions.
+    min_answer: float = 0.35
+    #: A stronger evidence level leads when its best sentence scores at most this much below
+    #: the best sentence of any level (guidelines before a single study, when both answer).
+    level_margin: float = 0.06
+    #: Weight of the question's similarity to the sentence's source title: what the source is
+    #: about ("what is this about" matches a consumer question better than one sentence).
+    source_weight: float = 0.25
+    #: Added per evidence level (guideline, systematic review, RCT, cohort ...): small, so that
+    #: a better answer from a weaker source still wins beyond `level_margin`.
+    level_bonus: tuple[float, ...] = (0.04, 0.03, 0.02, 0.01)
+    #: Added when the sentence is a conclusion or recommendation of its source.
+    conclusion_bonus: float = 0.02
+    #: Added when the sentence fits what is asked (a dose for a dose question, a frequency
+    #: for a how-common question, ...; `ASK_FIT`).
+    fit_bonus: float = 0.04
+    #: Added per share of the question's focus concepts the sentence mentions.
+    coverage_weight: float = 0.10
+    #: Taken off a sentence about how a study was run (enrolment, blinding).
+    design_penalty: float = 0.05
+    #: Word overlap with the question only breaks ties.
+    overlap_weight: float = 0.01
+
+
+ANSWER = AnswerSettings()
+
+#: Which sentences fit each ask (a section cue of `plan`, or a pattern here).
+_DOSE = re.compile(
+    r"\b\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|g|ml|mL|units?|iu|IU|tablets?|capsules?|puffs?|drops?)\b"
+    r"|\b(?:once|twice|three times|four times) (?:a|per|daily|each) ?(?:day|daily|week)?\b"
+    r"|\bevery \d+ (?:to \d+ )?hours\b|\bmaximum (?:daily )?dose\b",
+    re.I,
+)
+_HARMS = re.compile(
+    r"\b(side effects?|adverse (?:effects?|events?|reactions?)|may cause|can cause|"
+    r"toxicit\w*|harms?|risk of)\b",
+    re.I,
+)
+_ACTION = re.compile(
+    r"\b(should|seek|call|see (?:a|your) (?:doctor|health care|healthcare)|contact|"
+    r"emergency|urgent\w*|recommend\w*|advis\w+)\b",
+    re.I,
+)
+_INTERACTION = re.compile(r"\b(interact\w*|together|combin\w+|concomitant\w*|with)\b", re.I)
+
+
+def fits_ask(ask: Ask, text: str) -> bool:
+    """Whether a sentence gives the kind of answer `ask` wants."""
+    if ask == Ask.FREQUENCY:
+        return matches("prevalence", text)
+    if ask == Ask.DOSE:
+        return bool(_DOSE.search(text))
+    if ask == Ask.SIDE_EFFECTS:
+        return bool(_HARMS.search(text))
+    if ask == Ask.TREATMENT:
+        return matches("treatment", text) or matches("recommendations", text)
+    if ask == Ask.ACTION:
+        return bool(_ACTION.search(text))
+    if ask == Ask.INTERACTION:
+        return bool(_INTERACTION.search(text))
+    if ask == Ask.CAUSE:
+        return matches("etiology", text)
+    if ask == Ask.DIAGNOSIS:
+        return matches("diagnosis", text)
+    if ask == Ask.PROGNOSIS:
+        return matches("prognosis", text)
+    return False
+
+
+def on_focus(cands: list[Candidate], focus: Focus) -> list[Candidate]:
+    """The candidates that mention one of the question's focus concepts (by concept, see
+    `understand.focus`), each with its coverage in ``features["focus"]``. A sentence whose
+    source title mentions a concept counts too when it shares a word with the question (its
+    subject may be a pronoun of the title's topic). Without concepts: any shared word."""
+    if not focus.concepts:
+        out = [c for c in cands if c.features["overlap"] > 0]
+        for c in out:
+            c.features["focus"] = 0.0
+        return out
+    out = []
+    titles: dict[int, float] = {}
+    for c in cands:
+        cov = focus.coverage(c.text)
+        sid = c.evidence.source.id
+        if sid not in titles:
+            titles[sid] = focus.coverage(c.evidence.source.title)
+        if cov > 0 or (titles[sid] > 0 and c.features["overlap"] > 0):
+            c.features["focus"] = cov
+            out.append(c)
+    return out
+
+
+def lead_score(c: Candidate, focus: Focus) -> float:
+    """The ranking key of a candidate once it has an answer score (see `AnswerSettings`)."""
+    a = ANSWER
+    score = c.features["answer"] + a.source_weight * max(0.0, c.features["source"])
+    if c.level <= len(a.level_bonus):  # levels 1 (guideline) .. 4 (observational)
+        score += a.level_bonus[c.level - 1]
+    if any(k in c.section for k in ("CONCLUSION", "RECOMMENDATION", "KEY")):
+        score += a.conclusion_bonus
+    if fits_ask(focus.ask, c.text):
+        score += a.fit_bonus
+    score += a.coverage_weight * c.features.get("focus", 0.0)
+    if "METHOD" in c.section or _DESIGN.search(c.text):
+        score -= a.design_penalty
+    return score + a.overlap_weight * c.features["overlap"]
+
+
 def _score(c: Candidate) -> float:
     bonus = {1: 0.35, 2: 0.25, 3: 0.15, 4: 0.08}.get(c.level, 0.0)
     if any(k in c.section for k in ("CONCLUSION", "RECOMMENDATION", "KEY")):
@@ -108,6 +233,22 @@ def _score(c: Candidate) -> float:
     if n_words > LONG_CLAIM_WORDS:
         factor *= max(0.7, 1.0 - 0.01 * (n_words - LONG_CLAIM_WORDS))
     return c.relevance * (1.0 + bonus) * factor
+
+
+@dataclass
+class CandidatePool:
+    """What `ExtractiveComposer.candidates` found for one question."""
+
+    focus: Focus
+    candidates: list[Candidate]
+    #: Whether the answer scorer scored them (``features["answer"]``, ``["lead"]``).
+    scored: bool
+    #: What the evidence lacks, said first (ours).
+    gaps: tuple[str, ...]
+    #: The evidence the consensus meter may read (sources naming the question's drugs).
+    basis_evidence: Sequence[Evidence]
+    #: False when the question names several drugs and no source names them together.
+    together: bool
 
 
 class ExtractiveComposer:
@@ -133,26 +274,11 @@ class ExtractiveComposer:
             settings_fingerprint=inp.settings_fingerprint,
             retrieval_confidence=inp.confidence,
         )
-        terms = query_terms(inp.terms) - FREQUENCY_WORDS
-        cands = [
-            c
-            for c in extract_candidates(inp.evidence, terms, inp.source_texts)
-            if c.relevance >= MIN_RELEVANCE and c.features["overlap"] > 0
-        ]
-        # Two relevant sentences at least; one is enough when the match is not weak (a
-        # strongly matched source whose other sentences don't repeat the question's words).
-        need = 1 if inp.confidence >= WEAK_MATCH_CONFIDENCE else 2
-        gaps: list[str] = []
-        # The consensus meter reads the top-ranked source the claims may come from.
-        basis_evidence = inp.evidence
-        together = True
-        if inp.drugs:
-            cands, allowed, together = _naming_the_drugs(cands, inp.evidence, inp.drugs, need)
-            basis_evidence = [e for e in inp.evidence if e.source.id in allowed]
-            if not together:
-                gaps.append(NOT_TOGETHER_TEXT)
-        cands.sort(key=_score, reverse=True)
-        if inp.confidence < self.min_confidence or len(cands) < need:
+        found = self.candidates(inp)
+        focus, cands, scored = found.focus, found.candidates, found.scored
+        gaps = list(found.gaps)
+        basis_evidence, together = found.basis_evidence, found.together
+        if not cands or not self._answers(inp, cands, scored):
             return self._insufficient(article), refs
 
         chosen: list[tuple[Candidate, Claim]] = []
@@ -173,22 +299,21 @@ class ExtractiveComposer:
             chosen.append((c, claim))
             return claim
 
-        # Lead: the strongest evidence first (guidelines, reviews, conclusions). Study aims and
-        # bare titles are never candidates (`candidates.not_a_finding`).
+        # Lead: the best answer sentence (see `_lead_order`): the strongest evidence level
+        # that has an answer nearly as good as the best one, a sentence fitted to what is
+        # asked first. Study aims and bare titles are never candidates.
         strong = [
             c
             for c in cands
             if c.level <= 2 or "CONCLUSION" in c.section or "RECOMMENDATION" in c.section
         ] or cands
-        strong = self._semantic_order(inp, strong[:8]) + strong[8:]
+        lead_order = self._lead_order(focus, cands, scored)
         # "What is X?": a sentence that defines X leads; without one, the article says so.
         subject = definition_subject(inp.question) if inp.question_type == "definition" else None
-        defining = [c for c in cands if subject and defines(subject, c.text)]
+        defining = [c for c in lead_order if subject and defines(subject, c.text)]
         if defining:
-            strong = self._semantic_order(inp, defining[:8]) + [
-                c for c in strong if c not in defining
-            ]
-        for c in strong[:1]:
+            lead_order = defining + [c for c in lead_order if c not in defining]
+        for c in lead_order[:1]:
             cl = take(c)
             if cl:
                 article.lead.append(cl)
@@ -208,7 +333,7 @@ class ExtractiveComposer:
             if kind == "recommendations":
                 pool = [c for c in pool if c.level == 1 or "RECOMMENDATION" in c.section]
             if kind in ("recommendations", "treatment"):
-                pool.sort(key=lambda c: (c.level, -_score(c)))
+                pool.sort(key=lambda c: (c.level, -c.features.get("lead", _score(c))))
             section = ArticleSection(heading=HEADINGS[kind], kind=kind)
             per_source: dict[int, int] = {}
             for c in pool:
@@ -270,6 +395,12 @@ class ExtractiveComposer:
             if result.verdict != "insufficient":
                 article.bottom_line.append(Claim(text=VERDICT_TEXT[result.verdict], ours=True))
         # Bottom line: the strongest conclusion or recommendation sentence.
+        if scored:  # the best answer among them; one that answers too poorly never closes
+            strong = sorted(
+                (c for c in strong if c.features["answer"] >= ANSWER.min_answer),
+                key=lambda c: c.features["lead"],
+                reverse=True,
+            )
         best = next((c for c in strong if not _same(c, chosen[0][0])), None) or chosen[0][0]
         if defining:  # "What is X?": the definition is the bottom line too
             best = chosen[0][0]
@@ -288,19 +419,104 @@ class ExtractiveComposer:
             )
         return article, refs
 
+    def candidates(self, inp: ComposeInput) -> CandidatePool:
+        """The source sentences that may answer: cut from the evidence, on the question's
+        focus, from sources naming the question's drugs, scored and in ranking order."""
+        terms = query_terms(inp.terms) - FREQUENCY_WORDS
+        focus = inp.focus or analyze_focus(inp.question)
+        extracted = [
+            c
+            for c in extract_candidates(inp.evidence, terms, inp.source_texts)
+            if c.relevance >= MIN_RELEVANCE
+        ]
+        cands = on_focus(extracted, focus)
+        gaps: list[str] = []
+        basis_evidence: Sequence[Evidence] = inp.evidence
+        together = True
+        if inp.drugs:
+            need = 1 if inp.similarity or inp.confidence >= WEAK_MATCH_CONFIDENCE else 2
+            cands, allowed, together = _naming_the_drugs(cands, inp.evidence, inp.drugs, need)
+            # The consensus meter reads the top-ranked source the claims may come from.
+            basis_evidence = [e for e in inp.evidence if e.source.id in allowed]
+            if not together:
+                gaps.append(NOT_TOGETHER_TEXT)
+        cands.sort(key=_score, reverse=True)
+        scored = self._answer_scores(inp, focus, cands)
+        if scored:
+            cands.sort(key=lambda c: c.features["lead"], reverse=True)
+        return CandidatePool(focus, cands, scored, tuple(gaps), basis_evidence, together)
+
+    def best_answer_score(self, inp: ComposeInput) -> float | None:
+        """The best answer score among the candidates (None without a model or candidates):
+        what `AnswerSettings.min_answer` is compared with."""
+        pool = self.candidates(inp)
+        if not pool.scored or not pool.candidates:
+            return None
+        return max(c.features["answer"] for c in pool.candidates)
+
+    def _answer_scores(self, inp: ComposeInput, focus: Focus, cands: list[Candidate]) -> bool:
+        """Score how well each candidate answers the question; False without a model.
+
+        ``answer``: the dense (or learned, `answer_scorer`) similarity of the question to the
+        sentence; ``source``: to the sentence's source title; ``lead``: the ranking key of the
+        lead, bottom line and sections (`lead_score`). Only the first `MAX_SCORED` candidates
+        (by focus coverage, then the retrieval-based score) are embedded; the rest rank below.
+        """
+        if inp.similarity is None or not cands:
+            return False
+        order = sorted(
+            cands, key=lambda c: (-c.features.get("focus", 0.0), -_score(c))
+        )[: ANSWER.max_scored]
+        titles = list(dict.fromkeys(c.evidence.source.title for c in order))
+        sims = inp.similarity(inp.question, [c.text for c in order] + titles)
+        by_title = dict(zip(titles, sims[len(order) :], strict=True))
+        for c, sim in zip(order, sims[: len(order)], strict=True):
+            c.features["answer"] = float(sim)
+            c.features["source"] = float(by_title[c.evidence.source.title])
+        for c in cands:
+            c.features.setdefault("answer", -1.0)
+            c.features.setdefault("source", -1.0)
+            c.features["lead"] = lead_score(c, focus)
+        return True
+
+    def _answers(self, inp: ComposeInput, cands: list[Candidate], scored: bool) -> bool:
+        """Whether the best candidate answers well enough to compose an article: the
+        calibrated answer score when a model scored them (`ANSWER.min_answer`), otherwise
+        the retrieval confidence (`min_confidence`)."""
+        if scored:
+            return max(c.features["answer"] for c in cands) >= ANSWER.min_answer
+        # Two relevant sentences at least; one is enough when the match is not weak (a
+        # strongly matched source whose other sentences don't repeat the question's words).
+        need = 1 if inp.confidence >= WEAK_MATCH_CONFIDENCE else 2
+        return inp.confidence >= self.min_confidence and len(cands) >= need
+
     @staticmethod
-    def _semantic_order(inp: ComposeInput, pool: list[Candidate]) -> list[Candidate]:
-        """Re-order the strongest candidates by how directly they answer the question."""
-        if inp.similarity is None or len(pool) < 2:
-            return pool
-        sims = inp.similarity(inp.question, [c.text for c in pool])
-        for c, sim in zip(pool, sims, strict=True):
-            c.features["question_similarity"] = sim
-        return sorted(
-            pool,
-            key=lambda c: 0.6 * c.features["question_similarity"] + 0.4 * _score(c),
-            reverse=True,
-        )
+    def _lead_order(focus: Focus, cands: list[Candidate], scored: bool) -> list[Candidate]:
+        """Candidates in the order the lead is chosen from.
+
+        With answer scores: the strongest evidence level (guideline, review, ...) whose best
+        sentence scores within `ANSWER.level_margin` of the best sentence overall goes first;
+        for a how-common question a sentence giving a frequency first. Without scores: the
+        retrieval-based order of the strongest candidates.
+        """
+        if not scored:
+            strong = [
+                c for c in cands
+                if c.level <= 2 or "CONCLUSION" in c.section or "RECOMMENDATION" in c.section
+            ] or cands
+            return sorted(strong, key=_score, reverse=True) + [c for c in cands if c not in strong]
+        ranked = sorted(cands, key=lambda c: c.features["lead"], reverse=True)
+        pool = ranked
+        if focus.ask == Ask.FREQUENCY:
+            pool = [
+                c for c in ranked
+                if matches("prevalence", c.text) and c.features["answer"] >= ANSWER.min_answer
+            ] or ranked
+        top = pool[0].features["lead"]
+        near = [c for c in pool if c.features["lead"] >= top - ANSWER.level_margin]
+        best_level = min(c.level for c in near)
+        first = [c for c in near if c.level == best_level]
+        return first + [c for c in ranked if c not in first]
 
     def _insufficient(self, article: Article) -> Article:
         article.insufficient = True

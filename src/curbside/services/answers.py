@@ -181,8 +181,8 @@ def compose_input(
 ) -> ComposeInput:
     """What the composer gets from a retrieval result. The consensus meter reads all passages
     of the top-ranked source from the store (its conclusions or results), not only those that
-    were retrieved. `with_similarity=False` drops the dense lead re-ordering (it changes the
-    lead, never the consensus verdict)."""
+    were retrieved. `with_similarity=False` drops the answer scorer (the lead and refusal then
+    follow the retrieval scores; the consensus verdict is the same)."""
     a = result.analysis
     # Every retrieved source's stored passages, read once: their joined text lets an
     # abbreviation one passage defines ("beta-endorphin (beta E)") be expanded in the others.
@@ -260,15 +260,24 @@ def _llm_body(
 
 
 def _similarity(rt: Runtime) -> Any:
-    dense = dense_index(rt)
-    if not dense.exists():
+    """How well each text answers the question: the answer scorer (`compose.answer_scorer`:
+    the learned adapter where weights ship, else plain cosine) over the configured embedder.
+    It needs the embedding model, not a dense index, so answers are chosen (and refused) the
+    same way with or without one; None when no embedder can be loaded."""
+    from curbside.compose.answer_scorer import score
+    from curbside.index.embedder import EmbedderUnavailable
+
+    try:
+        embedder = dense_index(rt).embedder
+    except EmbedderUnavailable:
+        log.warning("no embedder: answers are chosen by retrieval scores alone")
         return None
 
     def similarity(question: str, sentences: list[str]) -> list[float]:
         import numpy as np
 
-        vecs = dense.embedder.embed([question, *sentences])
-        return [float(x) for x in np.asarray(vecs[1:]) @ np.asarray(vecs[0])]
+        vecs = np.asarray(embedder.embed([question, *sentences]))
+        return [float(x) for x in score(vecs[0], vecs[1:])]
 
     return similarity
 

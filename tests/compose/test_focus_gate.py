@@ -1,0 +1,155 @@
+"""The lead and bottom line answer the question: focus-gated, scored, refused when nothing
+answers (issue 15). Examples are the failures measured on consumer questions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from curbside.article import Article
+from curbside.compose.composer import ANSWER, ComposeInput, ExtractiveComposer
+from curbside.domain import Evidence, Passage, Source, SourceKind
+
+Similarity = Callable[[str, list[str]], list[float]]
+
+
+def _source(sid: int, title: str, kind: SourceKind = SourceKind.RCT) -> Source:
+    return Source(
+        id=sid, external_id=f"doc:{sid}", version=1, kind=kind, title=title,
+        container=None, container_abbrev=None, year=2020, authors=[], pmid=None, doi=None,
+        url=None, publication_types=[], mesh_terms=[], retracted=False, is_current=True,
+        content_hash="h", meta={}, ingested_at="",
+    )  # fmt: skip
+
+
+def _ev(sid: int, title: str, text: str, kind: SourceKind = SourceKind.RCT,
+        section: str = "RESULTS") -> Evidence:
+    p = Passage(id=sid * 10, uid=f"u{sid}", source_id=sid, ord=0, section=section, text=text,
+                char_start=0, char_end=len(text))
+    return Evidence(source=_source(sid, title, kind), passage=p, scores={"final": 1.0})
+
+
+def _compose(question: str, evidence: Sequence[Evidence], *, similarity: Similarity | None,
+             question_type: str = "other", confidence: float = 0.9) -> Article:
+    terms = [w.strip("?,.").lower() for w in question.split()]
+    art, _ = ExtractiveComposer().compose(ComposeInput(
+        question=question, question_type=question_type, terms=terms, evidence=evidence,
+        confidence=confidence, source_texts={}, similarity=similarity))
+    return art
+
+
+def _body(art: Article) -> list[str]:
+    return [c.text for c in art.all_claims() if not c.ours]
+
+
+@pytest.fixture(scope="module")
+def minilm() -> Similarity:
+    """The bundled int8 MiniLM and the answer scorer, as the service builds them."""
+    import numpy as np
+
+    from curbside.compose.answer_scorer import score
+    from curbside.config import Settings
+    from curbside.index.embedder import make_embedder
+
+    embedder = make_embedder(Settings().embedder)
+
+    def similarity(question: str, texts: list[str]) -> list[float]:
+        vecs = np.asarray(embedder.embed([question, *texts]))
+        return [float(x) for x in score(vecs[0], vecs[1:])]
+
+    return similarity
+
+
+SUICIDE = _ev(1, "Screening for suicide risk in primary care",
+              "Clinicians should ask adolescents with depression about suicidal thoughts.")
+RELAXANT = _ev(2, "Skeletal muscle relaxants for acute low back pain",
+               "Cyclobenzaprine is a muscle relaxant that relieves acute low back pain for "
+               "up to two weeks.")
+KAWASAKI = _ev(3, "Kawasaki syndrome",
+               "Kawasaki syndrome is not contagious and does not spread between children.")
+NURSE = _ev(4, "Support for families",
+            "A nurse can refer families to paediatric brain tumour programmes for support.")
+
+
+@pytest.mark.parametrize("scored", [False, True])
+def test_a_stray_shared_word_never_picks_the_evidence(
+    scored: bool, minilm: Similarity
+) -> None:
+    sim = minilm if scored else None
+    art = _compose("Any thoughts on a mild muscle relaxant?", [SUICIDE, RELAXANT],
+                   similarity=sim)
+    assert art.lead[-1].text == RELAXANT.passage.text
+    assert SUICIDE.passage.text not in _body(art)
+    # alone, the stray sentence answers nothing
+    assert _compose("Any thoughts on a mild muscle relaxant?", [SUICIDE],
+                    similarity=sim).insufficient
+
+
+@pytest.mark.parametrize("scored", [False, True])
+def test_off_focus_evidence_gives_no_answer_and_no_verdict(
+    scored: bool, minilm: Similarity
+) -> None:
+    sim = minilm if scored else None
+    art = _compose("Am I contagious with respiratory infection?", [KAWASAKI],
+                   similarity=sim, question_type="yes_no")
+    assert art.insufficient
+    assert art.consensus is None or art.consensus.verdict == "insufficient"
+    assert not any("says no" in c.text or "does not support" in c.text
+                   for c in art.bottom_line)
+    art = _compose("My mom has stage IV colorectal cancer, what are her options?", [NURSE],
+                   similarity=sim)
+    assert art.insufficient
+
+
+def fixed_similarity(table: dict[str, float]) -> Similarity:
+    """A stand-in for the answer scorer with given scores (named as such: these tests check
+    the composer's use of scores, not the model)."""
+
+    def similarity(question: str, texts: list[str]) -> list[float]:
+        return [table.get(t, 0.0) for t in texts]
+
+    return similarity
+
+
+def test_refusal_follows_the_answer_score_not_the_keyword_share() -> None:
+    ev = [RELAXANT]
+    text = RELAXANT.passage.text
+    low = fixed_similarity({text: ANSWER.min_answer - 0.05})
+    high = fixed_similarity({text: ANSWER.min_answer + 0.2})
+    q = "Any thoughts on a mild muscle relaxant?"
+    assert _compose(q, ev, similarity=low, confidence=0.95).insufficient
+    assert not _compose(q, ev, similarity=high, confidence=0.2).insufficient
+
+
+def test_a_how_common_question_leads_with_a_frequency() -> None:
+    freq = "Gout affects about 4% of adults in the United States."
+    treat = "Gout flares are treated with colchicine, NSAIDs or corticosteroids."
+    ev = [_ev(1, "Gout treatment", treat), _ev(2, "Gout epidemiology", freq)]
+    sim = fixed_similarity({freq: 0.45, treat: 0.6})
+    art = _compose("How common is gout?", ev, similarity=sim, question_type="prevalence")
+    assert art.lead[-1].text == freq
+
+
+def test_a_guideline_leads_when_it_answers_nearly_as_well() -> None:
+    rct = "Exercise therapy reduced chronic low back pain by 10 points at 12 weeks."
+    gl = "Clinicians should recommend exercise therapy for chronic low back pain."
+    ev = [_ev(1, "An exercise trial", rct),
+          _ev(2, "Low back pain guideline", gl, SourceKind.GUIDELINE, "RECOMMENDATIONS")]
+    near = fixed_similarity({rct: 0.62, gl: 0.60})
+    art = _compose("Does exercise help chronic low back pain?", ev, similarity=near)
+    assert art.lead[-1].text == gl
+    far = fixed_similarity({rct: 0.75, gl: 0.40})
+    art = _compose("Does exercise help chronic low back pain?", ev, similarity=far)
+    assert art.lead[-1].text == rct
+
+
+def test_best_answer_score_is_what_refusal_compares() -> None:
+    text = RELAXANT.passage.text
+    inp = ComposeInput(
+        question="Any thoughts on a mild muscle relaxant?", question_type="other",
+        terms=["muscle", "relaxant"], evidence=[RELAXANT, SUICIDE], confidence=0.9,
+        source_texts={}, similarity=fixed_similarity({text: 0.5}))
+    assert ExtractiveComposer().best_answer_score(inp) == pytest.approx(0.5)
+    inp.similarity = None
+    assert ExtractiveComposer().best_answer_score(inp) is None
