@@ -153,3 +153,13 @@ def test_best_answer_score_is_what_refusal_compares() -> None:
     assert ExtractiveComposer().best_answer_score(inp) == pytest.approx(0.5)
     inp.similarity = None
     assert ExtractiveComposer().best_answer_score(inp) is None
+
+
+def test_a_population_word_adds_coverage_but_never_passes_the_gate_alone() -> None:
+    fever = _ev(1, "Fever in children", "Fever in infants younger than 3 months needs "
+                "urgent assessment by a doctor.")
+    sleep = _ev(2, "Infant sleep", "A baby should sleep on its back in its own cot.")
+    art = _compose("What should I do about a fever in my baby?", [fever, sleep],
+                   similarity=None)
+    assert sleep.passage.text not in _body(art)
+    assert fever.passage.text in _body(art)

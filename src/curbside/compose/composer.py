@@ -184,8 +184,8 @@ def fits_ask(ask: Ask, text: str) -> bool:
 
 
 def on_focus(cands: list[Candidate], focus: Focus) -> list[Candidate]:
-    """The candidates that mention one of the question's focus concepts (by concept, see
-    `understand.focus`), each with its coverage in ``features["focus"]``. A sentence whose
+    """The candidates that mention one of the question's primary focus concepts (by concept,
+    see `understand.focus`), each with its coverage in ``features["focus"]``. A sentence whose
     source title mentions a concept counts too when it shares a word with the question (its
     subject may be a pronoun of the title's topic). Without concepts: any shared word."""
     if not focus.concepts:
@@ -194,14 +194,13 @@ def on_focus(cands: list[Candidate], focus: Focus) -> list[Candidate]:
             c.features["focus"] = 0.0
         return out
     out = []
-    titles: dict[int, float] = {}
+    titles: dict[int, bool] = {}
     for c in cands:
-        cov = focus.coverage(c.text)
         sid = c.evidence.source.id
         if sid not in titles:
-            titles[sid] = focus.coverage(c.evidence.source.title)
-        if cov > 0 or (titles[sid] > 0 and c.features["overlap"] > 0):
-            c.features["focus"] = cov
+            titles[sid] = focus.on_focus(c.evidence.source.title)
+        if focus.on_focus(c.text) or (titles[sid] and c.features["overlap"] > 0):
+            c.features["focus"] = focus.coverage(c.text)
             out.append(c)
     return out
 

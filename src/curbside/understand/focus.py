@@ -110,6 +110,20 @@ class Focus:
             c for c, ks in zip(self.concepts, keys, strict=True) if any(k <= have for k in ks)
         )
 
+    @property
+    def primary(self) -> tuple[Concept, ...]:
+        """The concepts a sentence must mention one of: those from a vocabulary (drug,
+        abbreviation, synonym, MeSH) when the question has any, else its word runs. A word
+        run next to a vocabulary concept ("2 month old baby" beside "fever") only adds to
+        `coverage`."""
+        vocab = tuple(c for c in self.concepts if c.kind != "words")
+        return vocab or self.concepts
+
+    def on_focus(self, text: str) -> bool:
+        """Whether `text` mentions one of the `primary` concepts."""
+        primary = self.primary
+        return any(c in primary for c in self.mentions(text))
+
     def coverage(self, text: str) -> float:
         """Weighted share of the concepts `text` mentions (0 when the question has none): a
         concept from a vocabulary (drug, abbreviation, synonym, MeSH) weighs `VOCABULARY_WEIGHT`,
