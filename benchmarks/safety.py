@@ -167,9 +167,9 @@ def _share_le(xs: list[float], grade: float = 8.0) -> float | None:
 def bench_modes(rt: services.Runtime, questions: list[str]) -> dict[str, Any]:
     """Real answers: each question through search + compose (+ safety + verification) exactly as
     `services.ask` does, then the clinician and patient renderings of that one article."""
-    from curbside.services.answers import _verifier, compose_article
+    from curbside.services.answers import compose_article
 
-    verifier = _verifier(rt)
+    verifier = rt.verifier
     fk: dict[str, list[float]] = {k: [] for k in (
         "clinician", "patient", "clinician_answered", "patient_answered",
         "clinician_cited", "patient_cited")}

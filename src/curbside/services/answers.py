@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from curbside.article import Article
-from curbside.compose.composer import ComposeInput, ExtractiveComposer
+from curbside.compose.composer import ComposeInput
 from curbside.domain import Evidence
 from curbside.index.dense import DenseIndex
 from curbside.index.lexical import query_phrases
@@ -40,23 +40,11 @@ class InvalidInput(ValueError):
 
 
 def dense_index(rt: Runtime) -> DenseIndex:
-    if "dense" not in rt.extras:
-        rt.extras["dense"] = DenseIndex(rt.settings, rt.engine)
-    dense: DenseIndex = rt.extras["dense"]
-    return dense
+    return rt.dense
 
 
 def retriever(rt: Runtime) -> HybridRetriever:
-    if "retriever" not in rt.extras:
-        dense = dense_index(rt)
-        rt.extras["retriever"] = HybridRetriever(
-            store=rt.store,
-            lexical=rt.lexical,
-            dense=dense if dense.exists() else None,
-            settings=rt.settings.retrieval,
-        )
-    r: HybridRetriever = rt.extras["retriever"]
-    return r
+    return rt.retriever
 
 
 def _check_question(question: str, field: str = "question") -> str:
@@ -157,17 +145,15 @@ def compose_article(
     writer: str = "extractive",
 ) -> Article:
     """Compose (and verify) an article from retrieval results."""
-    composer: ExtractiveComposer = rt.extras.setdefault("composer", ExtractiveComposer())
-    article, refs = composer.compose(compose_input(rt, question, result, audience))
+    article, refs = rt.composer.compose(compose_input(rt, question, result, audience))
     if writer == "llm" and not article.insufficient:
         article = _llm_body(rt, article, refs, result, audience)
     # Premise findings and red flags come from the knowledge patterns, never from a model;
     # they are added even when the evidence is insufficient.
     article, _safety = add_safety(rt, article=article, evidence=result.evidence, refs=refs)
-    verifier = _verifier(rt)
-    if verifier is not None and article.references:
+    if article.references:
         passages_by_ref = {n: list(p.values()) for n, p in refs.passages.items()}
-        article, _report = verifier.verify(article, passages_by_ref, drop_unsupported=True)
+        article, _report = rt.verifier.verify(article, passages_by_ref, drop_unsupported=True)
     return render_for_audience(article, audience)
 
 
@@ -280,18 +266,6 @@ def _similarity(rt: Runtime) -> Any:
         return [float(x) for x in score(vecs[0], vecs[1:])]
 
     return similarity
-
-
-def _verifier(rt: Runtime) -> Any:
-    if "verifier" not in rt.extras:
-        try:
-            from curbside.verify.citations import CitationVerifier
-            from curbside.verify.support import SupportScorer
-
-            rt.extras["verifier"] = CitationVerifier(SupportScorer(dense_index(rt).embedder))
-        except ImportError:  # pragma: no cover - verify/ is part of the package
-            rt.extras["verifier"] = None
-    return rt.extras["verifier"]
 
 
 def get_article(rt: Runtime, *, article_id: int, version: int | None = None) -> Article:

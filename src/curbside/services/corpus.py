@@ -79,7 +79,7 @@ def ingest(
         report = ingester.ingest(paths, fmt=fmt, mapping=mapping, observer=observer)
         if dense is not None:
             dense.sync()  # catches up anything a killed earlier run left unembedded
-            rt.extras.pop("retriever", None)
+            rt.forget_retrieval()
         _after_ingest(rt, report)
     return report
 
@@ -112,7 +112,7 @@ def build_index(
     with library_writer(rt, "index build", on_wait):
         dense = dense_index(rt)
         added = dense.sync(progress, rebuild=rebuild)
-        rt.extras.pop("retriever", None)
+        rt.forget_retrieval()
     return {"embedded": added, **index_status(rt)}
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -14,6 +15,12 @@ from curbside.store.articles import ArticleStore
 from curbside.store.audit import AuditLog
 from curbside.store.engine import make_engine, upgrade
 from curbside.store.sources import SourceStore
+
+if TYPE_CHECKING:  # heavy modules load on first use, not when a command starts
+    from curbside.compose.composer import ExtractiveComposer
+    from curbside.index.dense import DenseIndex
+    from curbside.retrieve.hybrid import HybridRetriever
+    from curbside.verify.citations import CitationVerifier
 
 
 class NotFoundError(LookupError):
@@ -27,7 +34,48 @@ class Runtime:
     store: SourceStore
     lexical: LexicalIndex
     articles: ArticleStore
-    extras: dict[str, Any] = field(default_factory=dict)
+
+    # Heavy parts, each built on first use and kept for the process (`forget_retrieval`
+    # drops the retriever after the library changes).
+
+    @cached_property
+    def dense(self) -> DenseIndex:
+        """The dense index of the home (its embedder loads on first embedding)."""
+        from curbside.index.dense import DenseIndex
+
+        return DenseIndex(self.settings, self.engine)
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        """Hybrid retrieval over the store, the lexical index and the dense index (when the
+        home has one)."""
+        from curbside.retrieve.hybrid import HybridRetriever
+
+        dense = self.dense
+        return HybridRetriever(
+            store=self.store,
+            lexical=self.lexical,
+            dense=dense if dense.exists() else None,
+            settings=self.settings.retrieval,
+        )
+
+    @cached_property
+    def composer(self) -> ExtractiveComposer:
+        from curbside.compose.composer import ExtractiveComposer
+
+        return ExtractiveComposer()
+
+    @cached_property
+    def verifier(self) -> CitationVerifier:
+        """Checks each claim against the passages it cites (with the dense index's embedder)."""
+        from curbside.verify.citations import CitationVerifier
+        from curbside.verify.support import SupportScorer
+
+        return CitationVerifier(SupportScorer(self.dense.embedder))
+
+    def forget_retrieval(self) -> None:
+        """Drop the retriever: the library or its dense index changed."""
+        self.__dict__.pop("retriever", None)
 
     def audit_log(self) -> AuditLog:
         """The audit log, keyed and checkpointed as the settings say."""

@@ -342,7 +342,7 @@ def _build(question: str) -> Focus:
 
     for d in drugs_mod.find_drug_mentions(question):
         if claim(d.text):
-            add(d.text, [d.text, d.generic, *d.synonyms[:6]], "drug", d.generic)
+            add(d.text, [d.text, d.generic, *d.synonyms], "drug", d.generic)
     drug_words = frozenset(w for c in concepts for w in words(c.label))
     for a in vocabulary.find_abbreviations(question, skip=drug_words):
         if a.expansions and claim(a.abbreviation):
