@@ -18,8 +18,9 @@ A rewritten question whose gold answer is "no" carries a *false premise*; the sa
 "yes" question carries a true one, and unchanged questions carry none: those are the controls.
 A question counts as **flagged** when the article of the real `services.answers.ask`
 (``save=False``) has a premise finding cited with a reference number. Reported: flagged % of
-the false premises, and false-flag % of each control group, per half. The records are split in
-two halves by a hash of the PMID: tune on ``tune``, report ``report``.
+the false premises (and how many of those cite a sentence of the question's own abstract,
+the one whose conclusion says "no"), and false-flag % of each control group, per half. The
+records are split in two halves by a hash of the PMID: tune on ``tune``, report ``report``.
 
 The library is the ``pqa-free`` benchmark home of ``benchmarks/answers.py`` (all 1,000
 PubMedQA abstracts with their conclusions; the test abstracts being in the library is fine, the
@@ -29,9 +30,25 @@ written beside the results (``benchmarks/out/false_premise_evidence.json.gz``) s
 audit can be re-run on it without retrieval (``--offline``, for tuning only: the figures to
 report are the ones from ``ask``).
 
-Results (pqa-free home, the ``report`` half, n per group in brackets) are in the commit
-message that changed them and in the helper's report; ``benchmarks/out/false_premise.json``
-holds every flagged question with its finding.
+``benchmarks/out/false_premise.json`` holds every flagged question with its findings.
+
+Results, ``services.answers.ask`` on the pqa-free home (2026-12-06; flagged / n, and how many
+of those cite the question's own abstract). Thresholds of `curbside.safety.presuppositions`
+were chosen on the tune half only; the report half was run once with them:
+
+| group (report half) | before | after | after, own abstract |
+|---|---:|---:|---:|
+| false premise, why-form | 5/57 (8.8 %) | 14/57 (24.6 %) | 12 |
+| false premise, since-form | 0/57 (0.0 %) | 14/57 (24.6 %) | 11 |
+| control: true premise, why-form | 0/76 | 2/76 (2.6 %) | 1 |
+| control: true premise, since-form | 0/76 | 1/76 (1.3 %) | 0 |
+| control: unchanged questions (yes / no) | 0/76, 0/57 | 0/76, 0/57 | 0 |
+
+Tune half, after: 17/54 (31.5 %) of the false premises in each form, 1/82 true premises
+flagged in each form, 0/136 unchanged questions (before: 7/54 why, 0/54 since, 3/82 true
+why-premises flagged). Most misses are silent evidence: the retrieved sentences that share
+the presupposition's concepts do not negate it (the abstract says "no" by a difference in
+numbers, or its conclusion is paraphrased with other words).
 """
 
 from __future__ import annotations
@@ -144,9 +161,10 @@ def run_ask(rows: list[dict[str, Any]], home: Path) -> dict[str, list[dict[str, 
         for i, r in enumerate(rows):
             seen.clear()
             art = answers.ask(rt, question=r["question"], save=False)
+            refs = {ref.n: ref.external_id for ref in art.references}
             out[r["question"]] = [
                 {"assumption": f.assumption, "finding": f.finding, "citations": f.citations,
-                 "pattern": f.pattern}
+                 "pattern": f.pattern, "sources": [refs.get(n, "") for n in f.citations]}
                 for f in art.premise_findings if f.citations
             ]
             dump[r["question"]] = seen[0] if seen else []
@@ -184,7 +202,8 @@ def run_offline(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             evs.append(Evidence(passage=p, source=src))
         out[r["question"]] = [
             {"assumption": c.assumption, "finding": c.finding, "citations": [0],
-             "pattern": c.pattern_id}
+             "pattern": c.pattern_id,
+             "sources": [c.evidence.source.external_id] if c.evidence else c.external_ids}
             for c in audit_premises(r["question"], evs)
         ]
     return out
@@ -192,15 +211,19 @@ def run_offline(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 def summarize(rows: list[dict[str, Any]], found: dict[str, list[dict[str, Any]]],
               half: str) -> dict[str, Any]:
+    """Per group: flagged (a cited premise finding), and flagged with a sentence of the
+    question's own abstract (``own``: the finding cites ``pmid:<the record's PMID>``)."""
     groups: dict[str, list[int]] = {}
     for r in rows:
         if half != "all" and r["half"] != half:
             continue
-        g = groups.setdefault(group_of(r), [0, 0])
-        g[0] += bool(found.get(r["question"]))
-        g[1] += 1
-    return {g: {"flagged": f, "n": n, "rate": f / n if n else 0.0}
-            for g, (f, n) in sorted(groups.items())}
+        g = groups.setdefault(group_of(r), [0, 0, 0])
+        fs = found.get(r["question"], [])
+        g[0] += bool(fs)
+        g[1] += any(f"pmid:{r['pmid']}" in f.get("sources", []) for f in fs)
+        g[2] += 1
+    return {g: {"flagged": f, "own": o, "n": n, "rate": f / n if n else 0.0}
+            for g, (f, o, n) in sorted(groups.items())}
 
 
 def main() -> int:
@@ -232,9 +255,9 @@ def main() -> int:
     table = summarize(rows, found, args.half)
     print(f"## False-premise set: PubMedQA non-test questions, half '{args.half}' "
           f"({'offline audit' if args.offline else 'services.answers.ask'})\n")
-    print("| group | flagged | n | rate |\n|---|---:|---:|---:|")
+    print("| group | flagged | with own abstract | n | rate |\n|---|---:|---:|---:|---:|")
     for g, v in table.items():
-        print(f"| {g} | {v['flagged']} | {v['n']} | {v['rate']:.1%} |")
+        print(f"| {g} | {v['flagged']} | {v['own']} | {v['n']} | {v['rate']:.1%} |")
     examples = [{**r, "findings": found.get(r["question"], [])} for r in rows
                 if found.get(r["question"])]
     args.out.parent.mkdir(parents=True, exist_ok=True)
