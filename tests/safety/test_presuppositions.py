@@ -31,6 +31,8 @@ from curbside.safety.presuppositions import (
      "Tylenol never damages the liver"),
     ("Stress is a common cause of hair loss, so what vitamins help?", "common_cause",
      "Stress is a common cause of hair loss"),
+    ("Antidepressants are the only option for depression, which one is best?", "only_option",
+     "Antidepressants are the only option for depression"),
     ("Why does vaccination cause autism?", "why_question", "vaccination cause autism"),
     ("How come cracking knuckles causes arthritis?", "why_question",
      "cracking knuckles causes arthritis"),
