@@ -67,3 +67,14 @@ def test_an_unsure_supports_leaning_is_not_left_under_a_premise_finding() -> Non
     assert out.consensus.verdict == "insufficient" and out.consensus.leaning == "mixed"
     assert out.bottom_line[0].text == PREMISE_BOTTOM_LINE and out.bottom_line[0].ours
     assert out.bottom_line[1:] == art.bottom_line
+
+
+def test_a_question_without_a_meter_opens_its_bottom_line_with_the_premise_check() -> None:
+    art = _article("supports").model_copy(update={"consensus": None})
+    out = reconcile_with_premises(art, [FINDING])
+    assert out.bottom_line[0].text == PREMISE_BOTTOM_LINE and out.bottom_line[0].ours
+    assert out.bottom_line[1:] == art.bottom_line
+    assert reconcile_with_premises(out, [FINDING]).bottom_line == out.bottom_line  # once
+    assert reconcile_with_premises(art, []) is art
+    empty = art.model_copy(update={"insufficient": True})
+    assert reconcile_with_premises(empty, [FINDING]) is empty

@@ -8,9 +8,12 @@
 2. Pattern premises (``premise`` blocks of patterns.yaml) fire when a cue phrase of the
    assumption appears, the context phrases (if any) appear, and at least one of the required
    findings is stated without negation (``"improves with movement"`` beside a mechanical cause).
-3. Evidence premises: a *presupposed* assumption (never the yes/no proposition being asked)
-   that a retrieved sentence states with the opposite polarity and nearly the same content
-   words (``"X causes Y"`` vs ``"X does not cause Y"``).
+3. Evidence premises: what the question *presupposes* (never the yes/no proposition being
+   asked), read from its form by `curbside.safety.presuppositions` (since-clauses, why-questions,
+   "X is the only option", "X always/never Y", "how much X should I take to cure Y"...) and the
+   presupposed relative clauses above, checked against the retrieved sentences: opposite
+   polarity on the same content (``"X causes Y"`` vs ``"X does not cause Y"``), a quantifier's
+   opposite, or an absolute word the evidence qualifies. Nothing when the evidence is silent.
 
 The audit returns `PremiseCandidate`s with external ids (pattern premises) or the evidence
 passage (evidence premises); `curbside.safety.blocks` turns them into cited `PremiseFinding`s.
@@ -25,8 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from curbside.domain import Evidence
-from curbside.ingest.sentences import split_sentences
 from curbside.safety.patterns import Pattern, load_patterns
+from curbside.safety.presuppositions import (
+    Presupposition,
+    check_presupposition,
+    evidence_sentences,
+    load_presuppositions,
+    presuppositions,
+)
 from curbside.understand.findings import Findings, extract_findings
 from curbside.understand.text import STOPWORDS, words
 
@@ -45,11 +54,6 @@ _PREDICATE_START = frozenset(
      "absent", "elevated", "increased", "decreased", "reduced", "higher", "lower"]
 )
 _RELATIVE = re.compile(r"\s+(?:that|which|who)\s+", re.I)
-_NEG_MARKERS = re.compile(
-    r"\b(?:not|no|never|cannot|neither|nor|none|without\s+(?:any\s+)?(?:benefit|effect)|"
-    r"ineffective|fails?\s+to|failed\s+to|unrelated|recommended\s+against|lack\s+of)\b|n't\b",
-    re.I,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,40 +200,41 @@ def _joined_assumptions(question: str) -> list[Assumption]:
 # --------------------------------------------------------------------------------------------
 
 
-def _content(text: str) -> set[str]:
-    return {w for w in words(text) if w not in STOPWORDS and len(w) > 2 and not w.isdigit()}
-
-
-def _negative(text: str) -> bool:
-    return bool(_NEG_MARKERS.search(text))
-
-
-def evidence_premises(question: str, evidence: Sequence[Evidence], *, min_overlap: float = 0.75,
-                      min_shared: int = 3) -> list[PremiseCandidate]:
-    """Presupposed assumptions that a retrieved sentence states with the opposite polarity."""
-    out: list[PremiseCandidate] = []
+def question_presuppositions(question: str) -> list[Presupposition]:
+    """What the question takes for granted: the forms of ``knowledge/presuppositions.yaml``
+    (since-clauses, why-questions, "only", "always", "how much X to cure Y"...) and the
+    presupposed relative clauses of `split_assumptions`, each once."""
+    out = presuppositions(question)
+    seen = {p.text.lower() for p in out}
+    personal = load_presuppositions().personal
     for a in split_assumptions(question):
-        if not a.presupposed:
+        # "..., which one should I take": a question about the asker, not a relative clause
+        if a.presupposed and a.text.lower() not in seen and not personal & set(words(a.text)):
+            seen.add(a.text.lower())
+            out.append(Presupposition(text=a.text, form="relative_clause"))
+    return out
+
+
+def evidence_premises(question: str, evidence: Sequence[Evidence], *,
+                      max_findings: int = 2) -> list[PremiseCandidate]:
+    """Presuppositions that a retrieved sentence contradicts on the same concepts (opposite
+    polarity, a quantifier's opposite, or an absolute word the evidence qualifies); never the
+    yes/no proposition being asked, and nothing when the evidence is silent."""
+    pres = question_presuppositions(question)
+    if not pres or not evidence:
+        return []
+    sents = evidence_sentences(evidence)
+    out: list[PremiseCandidate] = []
+    used: set[str] = set()
+    for p in pres:
+        c = check_presupposition(p, sents)
+        if c is None or c.sentence in used:
             continue
-        a_words = _content(a.text)
-        if len(a_words) < min_shared:
-            continue
-        a_neg = _negative(a.text)
-        best: tuple[float, str, Evidence] | None = None
-        for ev in evidence:
-            for sent in split_sentences(ev.passage.text):
-                s_words = _content(sent)
-                shared = a_words & s_words
-                if len(shared) < min_shared or len(shared) / len(a_words) < min_overlap:
-                    continue
-                if _negative(sent) == a_neg:
-                    continue
-                score = len(shared) / len(a_words)
-                if best is None or score > best[0]:
-                    best = (score, sent, ev)
-        if best is not None:
-            out.append(PremiseCandidate(assumption=a.text, finding=best[1], evidence=best[2],
-                                        trigger="evidence"))
+        used.add(c.sentence)
+        out.append(PremiseCandidate(assumption=p.text, finding=c.sentence, evidence=c.evidence,
+                                    trigger=f"evidence:{c.kind}:{p.form}"))
+        if len(out) >= max_findings:
+            break
     return out
 
 

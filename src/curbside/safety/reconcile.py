@@ -7,7 +7,10 @@ reference question: pain that improves with movement is inflammatory, not mechan
 Then the verdict becomes "mixed", the cited premise findings are counted against it, and our
 own bottom-line sentence points to the premise check instead of saying "supports". When no
 verdict is shown because the stance model was unsure (`Consensus.leaning`), a "supports"
-leaning becomes "mixed" and the premise sentence opens the bottom line.
+leaning becomes "mixed" and the premise sentence opens the bottom line. A question with no
+meter (not a yes/no question: "How much vitamin C should I take to cure my cold?") gets the
+same opening sentence when a premise finding contradicts what it takes for granted, so the
+bottom line does not answer the question as if its premise held.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ PREMISE_BOTTOM_LINE = (
 def reconcile_with_premises(article: Article, findings: Sequence[PremiseFinding]) -> Article:
     """`article` with a "supports" verdict downgraded when a premise finding contradicts it."""
     meter = article.consensus
+    if findings and meter is None and not article.insufficient and not any(
+            c.ours and c.text == PREMISE_BOTTOM_LINE for c in article.bottom_line):
+        bottom = [Claim(text=PREMISE_BOTTOM_LINE, ours=True), *article.bottom_line]
+        return article.model_copy(update={"bottom_line": bottom})
     if findings and meter is not None and meter.leaning == "supports":
         # no verdict is shown (the stance model was unsure), but its leaning must not read
         # as support for a premise the evidence does not bear out either; the bottom line

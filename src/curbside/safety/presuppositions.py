@@ -1,0 +1,531 @@
+"""Presuppositions read from a question's form, and their check against retrieved sentences.
+
+1. `presuppositions(question)` finds what the question takes for granted from its grammar, by
+   the forms of ``knowledge/presuppositions.yaml``: a since/given-that/because clause, the
+   proposition of a why-question, "X is the only option", "X always/never Y", "X is a common
+   cause of Y", "how much X should I take to cure Y", "the best way to stop X from causing Y",
+   "after X gave me Y". A reported claim ("my doctor says X") presupposes X; a presupposition
+   whose subject is the asker or a pronoun ("I always feel tired") is experience, not a claim,
+   and is skipped.
+2. `check_presupposition(p, sentences)` looks for a retrieved sentence that contradicts it on
+   the same concepts (most of the presupposition's content words, lightly stemmed):
+   - *negated*: the sentence negates the presupposition's own content ("X does not cause Y",
+     a negation scope of `understand.negation` covering one of its words, or the consensus
+     meter's cue reading "contradicts": "no significant difference in Y");
+   - *opposite*: a quantifier's opposite ("a common cause" vs "a rare cause");
+   - *absolute*: the presupposition says "only", "always", "never", "cure"... that no sentence
+     about the same concepts states, while one of them qualifies it (a hedge, a partial effect,
+     an alternative). A sentence that states the absolute word itself supports it.
+   When no retrieved sentence is about the same concepts, nothing is said: the evidence is
+   silent, not contradicting. A contradiction is also dropped when a sentence at least as close
+   to the presupposition states it plainly (mixed evidence is not a premise finding).
+
+The loader checks the data file's schema and names the entry and field it rejects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from curbside.compose.consensus import expand_contractions, sentence_stance
+from curbside.domain import Evidence
+from curbside.ingest.sentences import split_sentences
+from curbside.understand.negation import find_negations
+from curbside.understand.text import clean, clip, collapse_whitespace, words
+from curbside.verify.support import content_tokens
+
+#: A presupposition needs this many content words (stemmed) to be checked at all: fewer ("X
+#: works") is matched by almost any sentence about X.
+MIN_CONTENT = 2
+#: Share of the presupposition's content words a sentence must contain to be "about the same
+#: concepts". Tuned on the tune half of benchmarks/false_premise.py (see its docstring): 0.6
+#: caught 10 and 9 of 54 false premises (why, since) with no false flag, 0.4 caught 18 and 18
+#: with 1 of 82 true premises flagged in each form.
+MIN_COVERAGE = 0.4
+#: The absolute-word check reads a hedge or an alternative as a contradiction, a weaker signal
+#: than a negation: it needs more of the presupposition's words in the sentence ("may help
+#: prevent HPV infection" is not about "HPV always causes cervical cancer"). The PubMedQA set
+#: has almost no absolute words, so this is set from the consumer examples in the tests.
+MIN_COVERAGE_ABSOLUTE = 0.6
+#: At least this many shared content words, whatever the share; one more for a presupposition
+#: of `LONG_CORE` content words or more (two shared outcome words, "sex" and "outcome", matched
+#: a sentence about another operation on the tune half).
+MIN_SHARED = 2
+LONG_CORE = 5
+#: The first this many content words of a presupposition stand for its subject ("ki-67 play a
+#: role in ..."): a sentence about the same concepts must name one of them. Without it, a
+#: sentence about another subject with the same outcome words ("no significant difference in
+#: response to chemotherapy") flagged a true presupposition on the tune half.
+SUBJECT_WORDS = 3
+#: At most this many retrieved passages are read (the retriever's top ones).
+MAX_PASSAGES = 12
+
+
+class PresuppositionError(ValueError):
+    """The presuppositions file is invalid; the message names the entry and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _compiles(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
+
+
+class FormSpec(_Strict):
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
+    pattern: str = Field(min_length=1)
+    template: str = Field(min_length=1)
+    #: "strip": a possessive first word names a thing ("my statin"), dropped; "skip": the
+    #: subject is the asker's (a person), the presupposition is experience and skipped.
+    possessed_subject: Literal["strip", "skip"] = "skip"
+    #: Groups that frame the claim ("option", "treatment"): shown, but a sentence about the
+    #: same concepts need not repeat them.
+    frame: list[str] = Field(default_factory=list)
+    #: A stated claim: not presupposed when its sentence opens as a question.
+    declarative: bool = False
+    reason: str = Field(min_length=8)
+
+    _check_pattern = field_validator("pattern")(_compiles)
+
+
+class WordList(_Strict):
+    words: list[str] = Field(min_length=1)
+    reason: str = Field(min_length=8)
+
+
+class AbsoluteSpec(_Strict):
+    word: str = Field(min_length=2)
+    counter: list[str] = Field(min_length=1)
+    #: Phrases that state the absolute claim in a sentence (default: the word itself).
+    support: list[str] = Field(default_factory=list)
+    #: Phrases that deny the claim for its object, whatever the subject ("no cure for Y").
+    object_counter: list[str] = Field(default_factory=list)
+    reason: str = Field(min_length=4)
+
+
+class OppositeSpec(_Strict):
+    word: str = Field(min_length=2)
+    opposite: list[str] = Field(min_length=1)
+    reason: str = Field(min_length=4)
+
+
+class PresuppositionFile(_Strict):
+    version: int
+    updated: str
+    forms: list[FormSpec] = Field(min_length=1)
+    verb_forms: dict[str, str] = Field(default_factory=dict)
+    personal_subjects: WordList
+    reporting_cues: WordList
+    question_openers: WordList
+    not_findings: WordList
+    modifier_negations: WordList
+    reader_pronouns: dict[str, str] = Field(default_factory=dict)
+    absolutes: list[AbsoluteSpec] = Field(default_factory=list)
+    opposites: list[OppositeSpec] = Field(default_factory=list)
+
+
+def _phrases_rx(phrases: Sequence[str], *, inflect: bool = False) -> re.Pattern[str]:
+    """Any of `phrases` as whole words ("cure" also as "cures", "cured" with `inflect`)."""
+    alts = sorted({re.escape(p.strip()).replace(r"\ ", r"\s+") for p in phrases if p.strip()},
+                  key=len, reverse=True)
+    tail = r"(?:s|es|d|ed)?" if inflect else ""
+    return re.compile(r"(?<![\w%])(?:" + "|".join(alts) + ")" + tail + r"(?![\w])", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    id: str
+    pattern: re.Pattern[str]
+    template: str
+    groups: tuple[str, ...]
+    strip_possessive: bool
+    frame: tuple[str, ...]
+    declarative: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Absolute:
+    word: str
+    rx: re.Pattern[str]
+    counter: re.Pattern[str]
+    support: re.Pattern[str]
+    object_counter: re.Pattern[str] | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Opposite:
+    word: str
+    rx: re.Pattern[str]
+    opposite: re.Pattern[str]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PresuppositionData:
+    forms: tuple[Form, ...]
+    verb_forms: Mapping[str, str]
+    personal: frozenset[str]
+    reporting: re.Pattern[str]
+    openers: frozenset[str]
+    not_findings: re.Pattern[str]
+    modifier_negations: frozenset[str]
+    pronouns: Mapping[str, str]
+    absolutes: tuple[Absolute, ...]
+    opposites: tuple[Opposite, ...]
+
+
+def _where(raw: Any, loc: tuple[int | str, ...]) -> tuple[str, str]:
+    """(entry, field) for a pydantic error location: ``forms 'since_clause'``, ``pattern``."""
+    if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(raw, dict):
+        items = raw.get(str(loc[0]))
+        name = f"#{loc[1]}"
+        if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict):
+            item = items[loc[1]]
+            name = str(item.get("id") or item.get("word") or name)
+        return f"{loc[0]} '{name}'", ".".join(str(x) for x in loc[2:]) or "(entry)"
+    if loc:
+        return str(loc[0]), ".".join(str(x) for x in loc[1:]) or "(entry)"
+    return "(file)", "(file)"
+
+
+def parse_presuppositions(text: str, *, name: str = "presuppositions.yaml") -> PresuppositionData:
+    """Parse and check the presuppositions YAML; `PresuppositionError` names entry and field."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PresuppositionError(f"{name}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise PresuppositionError(f"{name}: expected a mapping with version, updated and forms")
+    if "updated" in raw and not isinstance(raw["updated"], str):
+        raw["updated"] = str(raw["updated"])
+    try:
+        spec = PresuppositionFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        entry, fld = _where(raw, tuple(first["loc"]))
+        raise PresuppositionError(f"{name}: {entry}, field '{fld}': {first['msg']}") from None
+    forms: list[Form] = []
+    seen: set[str] = set()
+    for f in spec.forms:
+        if f.id in seen:
+            raise PresuppositionError(f"{name}: forms '{f.id}', field 'id': duplicate id")
+        seen.add(f.id)
+        rx = re.compile(f.pattern, re.I)
+        groups = tuple(re.findall(r"\{(\w+)\}", f.template))
+        missing = [g for g in groups if g not in rx.groupindex]
+        if missing:
+            raise PresuppositionError(
+                f"{name}: forms '{f.id}', field 'template': group '{missing[0]}' is not a named "
+                "group of the pattern")
+        bad = [g for g in f.frame if g not in rx.groupindex]
+        if bad:
+            raise PresuppositionError(
+                f"{name}: forms '{f.id}', field 'frame': group '{bad[0]}' is not a named group "
+                "of the pattern")
+        forms.append(Form(f.id, rx, f.template, groups, f.possessed_subject == "strip",
+                          tuple(f.frame), f.declarative, f.reason))
+    return PresuppositionData(
+        forms=tuple(forms),
+        verb_forms={k.lower(): v for k, v in spec.verb_forms.items()},
+        personal=frozenset(w.lower() for w in spec.personal_subjects.words),
+        reporting=_phrases_rx(spec.reporting_cues.words),
+        openers=frozenset(w.lower() for w in spec.question_openers.words),
+        not_findings=_phrases_rx(spec.not_findings.words),
+        modifier_negations=frozenset(w.lower() for w in spec.modifier_negations.words),
+        pronouns={k.lower(): v for k, v in spec.reader_pronouns.items()},
+        absolutes=tuple(Absolute(a.word, _phrases_rx([a.word], inflect=True),
+                                 _phrases_rx(a.counter),
+                                 _phrases_rx(a.support or [a.word], inflect=not a.support),
+                                 _phrases_rx(a.object_counter) if a.object_counter else None,
+                                 a.reason) for a in spec.absolutes),
+        opposites=tuple(Opposite(o.word, _phrases_rx([o.word]), _phrases_rx(o.opposite),
+                                 o.reason) for o in spec.opposites),
+    )
+
+
+@cache
+def load_presuppositions() -> PresuppositionData:
+    """The bundled ``knowledge/presuppositions.yaml`` (cached)."""
+    text = (resources.files("curbside") / "knowledge" / "presuppositions.yaml").read_text(
+        encoding="utf-8")
+    return parse_presuppositions(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Detection
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Presupposition:
+    """What the question takes for granted, in the reader's words, and the form that says so."""
+
+    text: str
+    form: str
+    absolutes: tuple[str, ...] = ()
+    #: Words of the form's frame ("option"), not needed in a sentence about the same concepts.
+    frame_words: tuple[str, ...] = ()
+
+
+#: Possessive determiners dropped before a thing's name ("my statin") by forms that say so.
+_POSSESSIVES = frozenset({"my", "our", "his", "her", "their", "your"})
+_SENTENCE = re.compile(r"[^.?!]+[.?!]*")
+_WORD_AS_WRITTEN = re.compile(r"[\w']+|[^\w\s]+|\s+")
+
+
+def _after_reporting(text: str, data: PresuppositionData) -> str:
+    """``"my doctor says antibiotics cure X"`` -> ``"antibiotics cure X"`` (the last cue)."""
+    last = None
+    for m in data.reporting.finditer(text):
+        last = m
+    if last is None or not text[last.end():].strip():
+        return text
+    return text[last.end():].strip()
+
+
+def _opens_question(text: str, data: PresuppositionData) -> bool:
+    """Whether `text` opens as a question ("Is X ...", "Does X ...", "Why ...")."""
+    first = text.split()[0].lower().strip(",;:") if text.split() else ""
+    return first in data.openers
+
+
+def _reader_words(text: str, data: PresuppositionData) -> str:
+    """First person as second person: ``"cure my cold"`` -> ``"cure your cold"``."""
+    out = []
+    for tok in _WORD_AS_WRITTEN.findall(text):
+        out.append(data.pronouns.get(tok.lower(), tok))
+    return "".join(out)
+
+
+def _fill(form: Form, m: re.Match[str], data: PresuppositionData) -> str:
+    values = {}
+    for g in form.groups:
+        v = collapse_whitespace(m.group(g) or "")
+        values[g] = data.verb_forms.get(v.lower(), v)
+    return collapse_whitespace(form.template.format(**values)).strip(" ,;:.!?")
+
+
+def presuppositions(question: str,
+                    data: PresuppositionData | None = None) -> list[Presupposition]:
+    """The presuppositions the question's forms carry, each once, in question order."""
+    d = data or load_presuppositions()
+    q = collapse_whitespace(clip(clean(question)))
+    out: list[Presupposition] = []
+    seen: set[str] = set()
+    for sm in _SENTENCE.finditer(q):
+        sent = sm.group().strip()
+        if not sent:
+            continue
+        for form in d.forms:
+            m = form.pattern.search(sent)
+            if m is None:
+                continue
+            if form.declarative and _opens_question(sent[:m.end()], d):
+                continue
+            text = _after_reporting(_fill(form, m, d), d)
+            if form.strip_possessive and text.split()[0].lower() in _POSSESSIVES:
+                text = text.split(" ", 1)[1] if " " in text else ""
+            if not text or text.split()[0].lower() in d.personal \
+                    or (words(text) or [""])[0] in d.personal:
+                continue
+            if len(set(content_tokens(text))) < MIN_CONTENT:
+                continue
+            text = _reader_words(text, d)
+            key = text.lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            found = tuple(a.word for a in d.absolutes if a.rx.search(text))
+            frame = tuple(w for g in form.frame for w in (m.group(g) or "").split())
+            out.append(Presupposition(text=text, form=form.id, absolutes=found,
+                                      frame_words=frame))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Evidence check
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """A retrieved sentence that contradicts a presupposition, and how."""
+
+    presupposition: Presupposition
+    sentence: str
+    evidence: Evidence
+    kind: str  # negated | opposite | absolute
+    coverage: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    text: str
+    evidence: Evidence
+    tokens: frozenset[str]
+
+
+def evidence_sentences(evidence: Sequence[Evidence],
+                       data: PresuppositionData | None = None) -> list[_Sentence]:
+    """The sentences of the top retrieved passages that state a finding (not an aim or an
+    open question), with their stemmed content words."""
+    d = data or load_presuppositions()
+    out: list[_Sentence] = []
+    seen: set[str] = set()
+    for ev in list(evidence)[:MAX_PASSAGES]:
+        for s in split_sentences(ev.passage.text):
+            s = collapse_whitespace(s)
+            if len(s) < 12 or s in seen or d.not_findings.search(s):
+                continue
+            seen.add(s)
+            out.append(_Sentence(s, ev, frozenset(content_tokens(s))))
+    return out
+
+
+def _negates(sentence: str, core: frozenset[str], data: PresuppositionData) -> bool:
+    """Whether the sentence negates one of the presupposition's content words (a negation
+    scope covering it, not opened by a noun-phrase negation such as "without"), or reads as
+    "contradicts" by the consensus meter's cues."""
+    text = expand_contractions(sentence)
+    for span in find_negations(text):
+        if span.trigger.lower() in data.modifier_negations:
+            continue
+        if core & frozenset(content_tokens(" ".join(span.terms))):
+            return True
+    return "contradicts" in (sentence_stance(sentence).label, sentence_stance(text).label)
+
+
+def _plain(sentence: str, core: frozenset[str], data: PresuppositionData) -> bool:
+    """Whether the sentence states the presupposition's content without negating it."""
+    return not _negates(sentence, core, data) and sentence_stance(sentence).label == "supports"
+
+
+def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],
+                         data: PresuppositionData | None = None) -> Contradiction | None:
+    """The retrieved sentence that contradicts `p` on the same concepts, or None (also when
+    the evidence is silent or mixed)."""
+    d = data or load_presuppositions()
+    absolute_stems: set[str] = set()
+    for a in d.absolutes:
+        if a.word in p.absolutes:
+            absolute_stems |= set(content_tokens(a.word))
+    frame = set(content_tokens(" ".join(p.frame_words)))
+    core = frozenset(content_tokens(p.text)) - absolute_stems - frame
+    if len(core) < MIN_CONTENT:
+        return None
+    p_negative = any(sp.trigger.lower() not in d.modifier_negations
+                     for sp in find_negations(expand_contractions(p.text))) or \
+        sentence_stance(expand_contractions(p.text)).label == "contradicts"
+
+    ordered = [t for t in dict.fromkeys(content_tokens(p.text)) if t in core]
+    subject = frozenset(ordered[:SUBJECT_WORDS])
+    need = MIN_SHARED + (len(core) >= LONG_CORE)
+    about: list[tuple[float, _Sentence]] = []
+    for s in sentences:
+        shared = core & s.tokens
+        cov = len(shared) / len(core)
+        if len(shared) >= need and cov >= MIN_COVERAGE and subject & s.tokens:
+            about.append((cov, s))
+    for word in p.absolutes:
+        c = _object_denied(p, word, sentences, d)
+        if c is not None:
+            return c
+    if not about:
+        return None  # the evidence is silent on this presupposition
+    about.sort(key=lambda x: -x[0])
+
+    # Absolute words: "only", "always", "never", "cure"...
+    close = [(cov, s) for cov, s in about if cov >= MIN_COVERAGE_ABSOLUTE]
+    for word in p.absolutes:
+        a = next(x for x in d.absolutes if x.word == word)
+        if any(a.support.search(s.text) and not _negated_word(s.text, a.support)
+               for _, s in about):
+            continue  # a sentence about the same concepts states it: supported
+        for cov, s in close:
+            if a.counter.search(s.text):
+                return Contradiction(p, s.text, s.evidence, "absolute", cov)
+
+    # Quantifier opposites: "a common cause" vs "a rare cause".
+    for o in d.opposites:
+        if not o.rx.search(p.text):
+            continue
+        for cov, s in about:
+            if o.opposite.search(s.text):
+                return Contradiction(p, s.text, s.evidence, "opposite", cov)
+
+    # Opposite polarity on the same content.
+    if p_negative or "never" in p.absolutes:
+        return None  # a negative presupposition is left to the absolute check
+    best: tuple[float, _Sentence] | None = None
+    for cov, s in about:
+        if _negates(s.text, core & s.tokens, d):
+            best = (cov, s)
+            break
+    if best is None:
+        return None
+    cov, s = best
+    if any(c >= cov and _plain(t.text, core & t.tokens, d) for c, t in about):
+        return None  # a sentence as close states it plainly: mixed, not contradicted
+    return Contradiction(p, s.text, s.evidence, "negated", cov)
+
+
+def _object_denied(p: Presupposition, word: str, sentences: Sequence[_Sentence],
+                   data: PresuppositionData) -> Contradiction | None:
+    """A sentence denying the absolute claim for its object ("There is no cure for the common
+    cold" against "vitamin C can cure your cold"): it names every content word after the
+    absolute word."""
+    a = next(x for x in data.absolutes if x.word == word)
+    m = a.rx.search(p.text)
+    if a.object_counter is None or m is None:
+        return None
+    obj = frozenset(content_tokens(p.text[m.end():]))
+    if not obj:
+        return None
+    core = frozenset(content_tokens(p.text))
+    best: tuple[float, _Sentence] | None = None
+    for s in sentences:
+        if obj <= s.tokens and a.object_counter.search(s.text):
+            cov = len(core & s.tokens) / len(core)
+            if best is None or cov > best[0]:
+                best = (cov, s)  # the closest sentence: "cold" also names "cold sores"
+    return Contradiction(p, best[1].text, best[1].evidence, "absolute", best[0]) if best else None
+
+
+def _negated_word(sentence: str, rx: re.Pattern[str]) -> bool:
+    """Whether the absolute word itself sits in a negation's scope ("not always", "no cure")."""
+    for span in find_negations(expand_contractions(sentence)):
+        if rx.search(span.text):
+            return True
+    return bool(re.search(r"\b(?:not|no|never)\s+(?:\w+\s+)?" + rx.pattern, sentence, re.I))
+
+
+def contradictions(question: str, evidence: Sequence[Evidence],
+                   data: PresuppositionData | None = None) -> list[Contradiction]:
+    """One contradiction at most per presupposition of `question` (form-based)."""
+    d = data or load_presuppositions()
+    pres = presuppositions(question, d)
+    if not pres or not evidence:
+        return []
+    sents = evidence_sentences(evidence, d)
+    out = []
+    for p in pres:
+        c = check_presupposition(p, sents, d)
+        if c is not None:
+            out.append(c)
+    return out

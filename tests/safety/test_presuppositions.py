@@ -1,0 +1,215 @@
+"""Presuppositions from the question's form, the data file's schema check, and the check of
+each presupposition against small hand-built evidence: a contradicting sentence flags; a
+silent, agreeing or mixed one does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from curbside.domain import Evidence, Passage, Source, SourceKind
+from curbside.safety.premises import audit_premises, evidence_premises
+from curbside.safety.presuppositions import (
+    PresuppositionError,
+    load_presuppositions,
+    parse_presuppositions,
+    presuppositions,
+)
+
+
+@pytest.mark.parametrize("question, form, text", [
+    ("Since antibiotics cure viral infections, which one should I take for the flu?",
+     "since_clause", "antibiotics cure viral infections"),
+    ("Given that statins cause memory loss, should I stop mine?",
+     "since_clause", "statins cause memory loss"),
+    ("Should I stop my inhaler because steroids stunt growth in children?",
+     "since_clause_after", "steroids stunt growth in children"),
+    ("My doctor says surgery is the only option for my torn meniscus. What should I expect?",
+     "only_option", "surgery is the only option for your torn meniscus"),
+    ("Ibuprofen always causes stomach ulcers, so what can I take instead?",
+     "always_never", "Ibuprofen always causes stomach ulcers"),
+    ("Tylenol never damages the liver, right?", "always_never",
+     "Tylenol never damages the liver"),
+    ("Stress is a common cause of hair loss, so what vitamins help?", "common_cause",
+     "Stress is a common cause of hair loss"),
+    ("Antidepressants are the only option for depression, which one is best?", "only_option",
+     "Antidepressants are the only option for depression"),
+    ("Why does vaccination cause autism?", "why_question", "vaccination cause autism"),
+    ("How come cracking knuckles causes arthritis?", "why_question",
+     "cracking knuckles causes arthritis"),
+    ("How does garlic lower blood pressure?", "how_does_question", "garlic lower blood pressure"),
+    ("How much vitamin C should I take to cure my cold?", "dose_to_cure",
+     "vitamin C can cure your cold"),
+    ("How long does it take... how much garlic does it take to cure high blood pressure?",
+     "dose_does_it_take", "garlic can cure high blood pressure"),
+    ("What's the best way to stop my statin from causing diabetes?", "best_way_to_stop",
+     "statin can cause diabetes"),
+    ("After the flu shot gave me the flu, should I get it again next year?", "after_x_gave_me",
+     "the flu shot can cause the flu"),
+])
+def test_each_form(question: str, form: str, text: str) -> None:
+    found = [(p.form, p.text) for p in presuppositions(question)]
+    assert (form, text) in found
+
+
+def test_absolute_words_are_recorded() -> None:
+    (p,) = presuppositions("How much vitamin C should I take to cure my cold?")
+    assert p.absolutes == ("cure",)
+    (p,) = presuppositions("My doctor says surgery is the only option for my knee.")
+    assert p.absolutes == ("only",) and "option" in p.frame_words
+
+
+@pytest.mark.parametrize("question", [
+    "Does vitamin C cure colds?",
+    "Is surgery the only option for a torn meniscus?",
+    "Does ibuprofen always cause stomach ulcers?",
+    "Is stress a common cause of hair loss?",
+    "How long does sciatica last?",
+    "What causes mechanical low back pain?",
+    "Can I take ibuprofen with lisinopril?",
+    "How do you treat gout?",
+    "Why can't I sleep at night?",
+    "I always feel tired after lunch, why?",
+    "My son never eats vegetables, is that a problem?",
+    "Since I have diabetes, can I eat bananas?",
+    "As a diabetic, can I eat bananas?",
+    "What is the best treatment for ankylosing spondylitis?",
+    "Is ibuprofen effective for low back pain?",
+    "How much ibuprofen can I take in a day?",
+])
+def test_questions_that_presuppose_nothing(question: str) -> None:
+    assert presuppositions(question) == []
+
+
+def _ev(text: str, n: int = 1) -> Evidence:
+    src = Source(id=n, external_id=f"pmid:{n}", version=1, kind=SourceKind.GUIDELINE, title="T",
+                 container=None, container_abbrev=None, year=2020, authors=[], pmid=str(n),
+                 doi=None, url=None, publication_types=[], mesh_terms=[], retracted=False,
+                 is_current=True, content_hash="h", meta={}, ingested_at="")
+    p = Passage(id=n, uid=f"u{n}", source_id=n, ord=0, section=None, text=text, char_start=0,
+                char_end=len(text))
+    return Evidence(passage=p, source=src)
+
+
+@pytest.mark.parametrize("question, sentence, kind", [
+    ("How much vitamin C should I take to cure my cold?",
+     "Vitamin C supplementation does not prevent colds, but it may slightly shorten a cold.",
+     "absolute"),
+    ("Since antibiotics cure viral infections, which one should I take for the flu?",
+     "Antibiotics do not work against viral infections such as colds and flu.", "negated"),
+    ("My doctor says surgery is the only option for my torn meniscus. What should I expect?",
+     "Physical therapy is an alternative to surgery for a degenerative meniscus tear.",
+     "absolute"),
+    ("Ibuprofen always causes stomach ulcers, so what can I take instead?",
+     "NSAIDs such as ibuprofen can cause stomach ulcers in some people.", "absolute"),
+    ("Tylenol never damages the liver, right?",
+     "An overdose of acetaminophen (Tylenol) can damage the liver.", "absolute"),
+    ("How much vitamin C should I take to cure my cold?",
+     "There is no cure for the common cold.", "absolute"),
+    ("Surgery is the only treatment for gallstones, so when should I have it?",
+     "The usual treatment for gallstones is surgery to remove the gallbladder.", "absolute"),
+    ("Antidepressants are the only option for depression, which one is best?",
+     "Cognitive behavioural therapy is an alternative to antidepressants for depression.",
+     "absolute"),
+    ("Why does vaccination cause autism?", "Vaccination does not cause autism.", "negated"),
+    ("Why does vaccination cause autism?",
+     "Large studies found no link between vaccination and autism.", "negated"),
+    ("Stress is a common cause of hair loss, so what vitamins help?",
+     "Stress is a rare cause of permanent hair loss.", "opposite"),
+    ("After the flu shot gave me the flu, should I get it again next year?",
+     "The flu shot cannot cause the flu because it contains inactivated virus.", "negated"),
+])
+def test_contradicting_sentence_flags_and_is_cited(question: str, sentence: str,
+                                                    kind: str) -> None:
+    ev = _ev(sentence)
+    (c,) = evidence_premises(question, [_ev("Unrelated text about knee braces.", 2), ev])
+    assert c.evidence is ev and c.finding == sentence
+    assert c.trigger.startswith(f"evidence:{kind}:")
+
+
+@pytest.mark.parametrize("question, sentence", [
+    # silent: nothing about the presupposition's concepts
+    ("How much vitamin C should I take to cure my cold?", "Vitamin C is found in citrus fruit."),
+    ("Why does vaccination cause autism?", "Measles vaccination is given at 12 months."),
+    # agreeing
+    ("Why does vaccination cause autism?", "Vaccination causes autism."),
+    ("What's the best way to stop my statin from causing diabetes?",
+     "Statins slightly increase the risk of diabetes."),
+    ("My doctor says surgery is the only option for my torn meniscus. What should I expect?",
+     "Surgery is the only option for a torn meniscus that locks the knee; other options fail."),
+    ("How much vitamin C should I take to cure my cold?",
+     "High-dose vitamin C can cure the common cold."),
+    # a hedge about a neighbouring topic is not about the presupposition
+    ("Since HPV always causes cervical cancer, what are my chances?",
+     "Circumcision may help prevent infection with the human papillomavirus (HPV) and penile "
+     "cancer."),
+    # "only" in another sense does not support, and nothing qualifies the claim
+    ("Surgery is the only treatment for gallstones, so when should I have it?",
+     "Surgery for gallstones is only needed when they cause symptoms."),
+    # the asked proposition is never a premise
+    ("Does vitamin C supplementation prevent the common cold in adults?",
+     "Vitamin C supplementation does not prevent the common cold in adults."),
+])
+def test_silent_or_agreeing_evidence_does_not_flag(question: str, sentence: str) -> None:
+    assert evidence_premises(question, [_ev(sentence)]) == []
+
+
+def test_mixed_evidence_does_not_flag() -> None:
+    q = "Since coffee raises blood pressure in adults, how much is safe?"
+    no = _ev("Coffee does not raise blood pressure in adults.", 1)
+    yes = _ev("Coffee significantly raises blood pressure in adults.", 2)
+    assert evidence_premises(q, [no]) != []
+    assert evidence_premises(q, [no, yes]) == []
+
+
+def test_audit_includes_form_premises_without_patterns() -> None:
+    q = "Since antibiotics cure viral infections, which one should I take for the flu?"
+    ev = _ev("Antibiotics do not work against viral infections such as colds and flu.")
+    cands = audit_premises(q, [ev], patterns=[])
+    assert [c.assumption for c in cands] == ["antibiotics cure viral infections"]
+    assert audit_premises(q, [], patterns=[]) == []  # no evidence, no finding
+
+
+def test_bundled_file_loads_and_every_form_has_a_reason() -> None:
+    data = load_presuppositions()
+    assert data.forms and all(f.reason for f in data.forms)
+    assert {a.word for a in data.absolutes} >= {"only", "always", "never", "cure", "all",
+                                                  "guaranteed"}
+
+
+_GOOD = """
+version: 1
+updated: 2026-12-06
+forms:
+  - id: since_clause
+    pattern: '^since\\s+(?P<p>[^,]+),'
+    template: '{p}'
+    reason: "a since-clause is given"
+personal_subjects: {words: [i], reason: "experience, not a claim"}
+reporting_cues: {words: [says], reason: "the reported claim is given"}
+question_openers: {words: [is], reason: "a question asks"}
+not_findings: {words: [whether], reason: "an aim is no finding"}
+modifier_negations: {words: [without], reason: "negates a noun phrase"}
+"""
+
+
+def test_parse_minimal_file() -> None:
+    data = parse_presuppositions(_GOOD)
+    assert [f.id for f in data.forms] == ["since_clause"]
+
+
+@pytest.mark.parametrize("bad, where", [
+    (_GOOD.replace("'{p}'", "'{q}'"), "forms 'since_clause', field 'template'"),
+    (_GOOD.replace("(?P<p>[^,]+)", "(?P<p>[^,]+"), "forms 'since_clause', field 'pattern'"),
+    (_GOOD.replace('reason: "a since-clause is given"', "reason: x"),
+     "forms 'since_clause', field 'reason'"),
+    (_GOOD.replace("    reason: \"a since", "    colour: red\n    reason: \"a since"),
+     "forms 'since_clause', field 'colour'"),
+    (_GOOD + "absolutes:\n  - word: only\n    reason: excludes alternatives\n",
+     "absolutes 'only', field 'counter'"),
+    (_GOOD.replace("personal_subjects: {words: [i], ", "personal_subjects: {words: [], "),
+     "personal_subjects, field 'words'"),
+])
+def test_schema_errors_name_entry_and_field(bad: str, where: str) -> None:
+    with pytest.raises(PresuppositionError) as exc:
+        parse_presuppositions(bad)
+    assert where in str(exc.value)
