@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, line in enumerate(fh):
             v = json.loads(line)
             f = extract_findings(vignette_text(v))
-            after = triage_findings(f, partial=False)
+            after = triage_findings(f, partial=False, differential=False)
             rows.append({
                 "line": i, "half": "even" if i % 2 == 0 else "odd",
                 "diagnosis": v["correct_diagnosis"],
