@@ -19,7 +19,24 @@ The fit: a grid over temperature x thresholds; among settings with a false-emerg
 <= 15 % on the even half, the highest emergency recall, then the most emergencies rated at
 least urgent (same day), then the fewest urgent ratings. "em.same-day" is the share of
 emergencies rated emergency or urgent; "non-em. urgent+" the share of non-emergencies rated
-urgent or emergency (the cost of that). Nothing is tuned on the odd half.
+urgent or emergency (the cost of that).
+
+Run of 2026-12-06 (2-core shared machine, load ~10), commit c253c85:
+
+    fitted on the even half: temperature=0.5 emergency_threshold=0.7
+      possible_emergency_threshold=0.1 urgent_threshold=0.5 top_k=10
+    odd half (n=200)   top1 top3 top10 em.recall false-em same-day non-em.urgent+
+    today (rules)         -    -     -     74%      12%      74%      22%
+    plain bm25 + rules  12%  22%   31%     78%      18%      78%      46%
+    neg.-aware bm25     16%  30%   44%     74%      18%      83%      31%
+    re-ranked + rules   18%  32%   48%     74%      14%      87%      37%
+    triage latency per vignette (warm, all 400): p50 44.4 ms, p95 67.4 ms
+
+The rules alone already spend the 15 % false-emergency budget (14 % on the even half), so no
+differential threshold adds emergencies within it. A looser rule explored on the even half
+(not committed: an emergency condition in the top 2-5 with >= 2 supporting findings) gives on
+the odd half 78 % caught at 20 % false emergencies, 83 % at 24 %. Nothing is tuned on the odd
+half.
 """
 
 from __future__ import annotations
