@@ -3,12 +3,10 @@
 
     PYTHONPATH=src python benchmarks/triage_slice.py [--data DIR] [--json OUT]
 
-The vignettes carry no urgency label. A *provisional* emergency label is derived from the
-correct diagnosis only, through the explicit list EMERGENCY_DIAGNOSES below (each with its
-reason); every other vignette counts as non-emergency. That list is a Curbside judgement, not
-a physician label, and is conservative (conditions that are usually urgent rather than
-emergency, such as pre-eclampsia without severe features or infective endocarditis, are not on
-it).
+The vignettes carry no urgency label. The label is derived from the correct diagnosis only:
+the level the cited urgency table (knowledge/urgency.yaml) gives it (`vignette_label`);
+"emergency" counts as emergency, every other level as non-emergency. That table is a Curbside
+judgement, not a physician label. The labels are committed in triage_labels.tsv.
 
 *Before* is the pattern-only rule that shipped until this change: the most urgent fired
 pattern, ``routine`` when none fired. *After* is `curbside.safety.triage`: the highest of the
@@ -33,44 +31,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from curbside.safety.patterns import URGENCY_RANK, match_patterns  # noqa: E402
 from curbside.safety.triage import triage_findings  # noqa: E402
+from curbside.safety.urgency import load_urgency_table  # noqa: E402
 from curbside.understand.findings import extract_findings  # noqa: E402
 from safety import vignette_text  # noqa: E402  (benchmarks/safety.py)
 
 DATA = Path(os.environ.get("CURBSIDE_DATA",
                            Path(__file__).resolve().parents[2] / "shared" / "data"))
 
-#: Diagnoses labelled emergency (provisional), with why. Names as spelled in the vignettes.
-EMERGENCY_DIAGNOSES: dict[str, str] = {
-    "Abruptio Placenta": "placental abruption: maternal haemorrhage and fetal compromise",
-    "Acute Angle Closure Glaucoma": "sight lost within hours without pressure-lowering treatment",
-    "Acute Appendicitis": "perforation risk; needs same-day surgical assessment in hospital",
-    "Acute Cholangitis": "ascending biliary sepsis",
-    "Acute Liver Failure": "encephalopathy and coagulopathy; needs hospital care now",
-    "Acute Pancreatitis": "can progress to organ failure; needs hospital assessment",
-    "Aortic Dissection": "mortality rises by the hour untreated",
-    "Brain Abscess": "raised intracranial pressure, sepsis",
-    "Cardiac Tamponade": "obstructive shock",
-    "Cerebral Stroke": "time-critical thrombolysis / thrombectomy",
-    "Diabetic Ketoacidosis": "metabolic emergency",
-    "Diabetic ketoacidosis": "metabolic emergency (second spelling in the data)",
-    "Ectopic Pregnancy": "risk of rupture and haemorrhage",
-    "Epiglottitis": "airway obstruction",
-    "Foreign Body Aspiration": "airway obstruction",
-    "Infantile Meningitis": "bacterial meningitis in an infant",
-    "Meningitis": "bacterial meningitis until proven otherwise",
-    "Myocardial Infarction": "time-critical reperfusion",
-    "Peritonitis": "surgical abdomen, sepsis",
-    "Preterm Labor": "needs obstetric emergency care",
-    "Primary Spontaneous Pneumothorax": "needs emergency chest imaging and possibly drainage",
-    "Secondary Spontaneous Pneumothorax": "lung disease with pneumothorax: respiratory failure",
-    "Pulmonary Embolism": "sudden death risk; needs emergency anticoagulation",
-    "Ruptured Abdominal Aortic Aneurysm": "exsanguination",
-    "Ruptured Ectopic Pregnancy": "intra-abdominal haemorrhage",
-    "Testicular Torsion": "testis lost within about 6 hours",
-    "Unstable Angina": "acute coronary syndrome",
-    "Upper Gastrointestinal Bleeding": "haemorrhage",
-    "Rhabdomyolysis": "acute kidney injury and hyperkalaemia",
-}
+#: The labelling rule: a vignette's urgency label is the level that knowledge/urgency.yaml gives
+#: its correct diagnosis (looked up by name or synonym); "emergency" vs everything else is
+#: what emergency recall and the false-emergency rate count. The derived labels are committed
+#: in benchmarks/triage_labels.tsv (`--write-labels` rewrites it).
+LABELS_TSV = Path(__file__).resolve().parent / "triage_labels.tsv"
+
+
+def vignette_label(diagnosis: str) -> str:
+    cond = load_urgency_table().lookup(diagnosis)
+    if cond is None:
+        raise KeyError(f"diagnosis {diagnosis!r} is not in knowledge/urgency.yaml")
+    return cond.level
+
 
 LEVELS = ("emergency", "urgent", "routine", "undetermined")
 
@@ -103,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--write-labels", action="store_true",
+                    help=f"rewrite {LABELS_TSV.name} from the urgency table")
     args = ap.parse_args(argv)
     path = args.data / "benchmarks" / "triage" / "avey_vignettes.jsonl"
     rows: list[dict[str, Any]] = []
@@ -110,11 +92,13 @@ def main(argv: list[str] | None = None) -> int:
         for i, line in enumerate(fh):
             v = json.loads(line)
             f = extract_findings(vignette_text(v))
-            after = triage_findings(f, partial=False)
+            after = triage_findings(f, partial=False, differential=False)
             rows.append({
                 "line": i, "half": "even" if i % 2 == 0 else "odd",
                 "diagnosis": v["correct_diagnosis"],
-                "label": "emergency" if v["correct_diagnosis"] in EMERGENCY_DIAGNOSES else "other",
+                "level": vignette_label(v["correct_diagnosis"]),
+                "label": ("emergency" if vignette_label(v["correct_diagnosis"]) == "emergency"
+                          else "other"),
                 "before": _before(f), "after": after.urgency,
                 "rules": [r["id"] for r in after.rules],
             })
@@ -122,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     for half in ("even", "odd", "all"):
         sub = [r for r in rows if half == "all" or r["half"] == half]
         out[half] = {"before": _stats(sub, "before"), "after": _stats(sub, "after")}
-    print("Triage slice on the Avey development vignettes (provisional emergency label from "
-          "the diagnosis)")
+    print("Triage slice on the Avey development vignettes (emergency label: the urgency "
+          "table's level of the correct diagnosis)")
     head = (f"{'half':<5} {'':<7} {'emerg':>5} {'urgent':>6} {'routine':>7} {'undet':>5}  "
             f"{'emergency recall':<17} {'emerg->routine':<14} {'false emergency':<16}")
     print(head)
@@ -141,6 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         for rid in r["rules"]:
             fired[rid] = fired.get(rid, 0) + 1
     print("vital-sign / age rules fired (all 400):", fired or "none")
+    if args.write_labels:
+        table = load_urgency_table()
+        with LABELS_TSV.open("w", encoding="utf-8") as fh:
+            fh.write("line\tcorrect_diagnosis\tcondition\ticd10cm\tlevel\n")
+            for r in rows:
+                c = table.lookup(r["diagnosis"])
+                assert c is not None
+                fh.write(f"{r['line']}\t{r['diagnosis']}\t{c.name}\t{c.icd10cm}\t{c.level}\n")
     if args.json:
         args.json.write_text(json.dumps({"summary": out, "rows": rows}, indent=1))
     return 0

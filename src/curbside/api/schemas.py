@@ -184,6 +184,22 @@ class TriageRulePublic(BaseModel):
     source: str = Field(description="The published criterion the threshold comes from.")
 
 
+class TriageMatchPublic(BaseModel):
+    cite: str = Field(description="External id of the source the sentence is quoted from.")
+    text: str
+
+
+class TriageDiagnosisPublic(BaseModel):
+    name: str
+    icd10cm: str = Field(description="ICD-10-CM code.")
+    urgency: Literal["emergency", "urgent", "routine", "self-care"]
+    probability: float
+    score: float
+    matched: list[TriageMatchPublic]
+    citations: list[str]
+    absent_findings_against: list[str]
+
+
 class TriageConditionPublic(BaseModel):
     pattern: str
     name: str
@@ -206,3 +222,8 @@ class TriagePublic(BaseModel):
     conditions: list[TriageConditionPublic] = Field(description="Condition patterns that fired.")
     findings: list[str]
     negated: list[str]
+    diagnoses: list[TriageDiagnosisPublic] = Field(
+        default_factory=list,
+        description="The coded differential: conditions of the cited urgency table, most "
+                    "probable first, each with the source sentences that matched.")
+    what_to_do: str = Field("", description="What to do now, in plain words.")

@@ -20,10 +20,12 @@ def triage_command(
     patient: Annotated[bool, typer.Option(
         "--patient", help="Also say what to do, in plain words.")] = False,
 ) -> None:
-    """Triage a question or vignette: urgency, reasons and the conditions it raises.
+    """Triage a question or vignette: urgency, reasons, the conditions it raises and a coded
+    differential with the source sentences that matched.
 
     Urgency is emergency, urgent, routine (only when a routine pattern fired) or undetermined
-    (no pattern and no vital-sign or age rule matched: never read it as routine)."""
+    (no pattern, no vital-sign or age rule and no urgent condition in the differential
+    matched: never read it as routine)."""
     try:
         result = services.triage_text(text)
     except ValueError as exc:
@@ -45,5 +47,14 @@ def triage_command(
         table.add_row(str(i), c.name, c.urgency, "yes" if c.fired else "partial",
                       ", ".join(c.matched), ", ".join(c.citations))
     console.print(table)
+    if result.diagnoses:
+        dx = Table(title="Differential (urgency table)")
+        for col in ("#", "condition", "ICD-10-CM", "urgency", "p", "matched sentence", "source"):
+            dx.add_column(col)
+        for i, d in enumerate(result.diagnoses[:top], 1):
+            m = d["matched"][0] if d["matched"] else {"text": "", "cite": ""}
+            dx.add_row(str(i), d["name"], d["icd10cm"], d["urgency"], f"{d['probability']:.2f}",
+                       m["text"][:120], m["cite"])
+        console.print(dx)
     if result.negated:
         console.print("Negated: " + ", ".join(result.negated))

@@ -12,6 +12,12 @@ pattern fired and nothing higher did; when no pattern and no rule fired it is ``
 not read as routine.
 `differential` lists, after the fired conditions, partial matches for a wider differential;
 partial matches never change the urgency.
+
+`diagnoses` is the coded differential (`curbside.safety.differential`): conditions of the
+cited urgency table ranked for the case, each with its ICD-10-CM code, urgency, probability
+and the sentences of its sources that matched. It raises the urgency too: a plausible
+emergency condition anywhere in the top of the list makes the case urgent or an emergency
+(`differential_level`), never lower. `what_to_do` says, in plain words, what to do now.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from curbside.safety.differential import differential_level, rank_conditions
 from curbside.safety.patterns import PatternMatch, match_patterns, partial_matches
 from curbside.safety.vital_rules import fire_vital_rules
 from curbside.understand.findings import Findings, extract_findings
@@ -78,6 +85,7 @@ class TriageResult:
     pregnant: bool | None = None
     findings: list[str] = field(default_factory=list)
     negated: list[str] = field(default_factory=list)
+    diagnoses: list[dict[str, Any]] = field(default_factory=list)  # the coded differential
 
     def differential(self, k: int = 10) -> list[RaisedCondition]:
         """Fired conditions, then partial matches, `k` at most."""
@@ -91,10 +99,16 @@ class TriageResult:
     def patient_advice(self) -> str:
         return LEVEL_TEXT[self.urgency]["patient"]
 
+    @property
+    def what_to_do(self) -> str:
+        """What to do now, in plain words (the patient advice of the level)."""
+        return self.patient_advice
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["label"] = self.label
         d["patient_advice"] = self.patient_advice
+        d["what_to_do"] = self.what_to_do
         return d
 
 
@@ -107,7 +121,8 @@ def _condition(m: PatternMatch) -> RaisedCondition:
     )
 
 
-def triage_findings(f: Findings, *, partial: bool = True) -> TriageResult:
+def triage_findings(f: Findings, *, partial: bool = True,
+                    differential: bool = True) -> TriageResult:
     fired = match_patterns(f)
     conditions = [_condition(m) for m in fired]
     considered = (
@@ -116,13 +131,22 @@ def triage_findings(f: Findings, *, partial: bool = True) -> TriageResult:
     )
     fired_rules = fire_vital_rules(f)
     levels = {c.urgency for c in conditions} | {r.rule.level for r in fired_rules}
+    ranked = rank_conditions(f) if differential else []
+    diff_level = differential_level(ranked)
+    if diff_level:
+        levels.add(diff_level)
     level: TriageLevel = next(
         (lv for lv in TRIAGE_LEVELS if lv in levels), "undetermined")
     reasons = [f"{c.name} ({c.urgency}): {c.trigger}" for c in conditions]
     reasons += [r.reason for r in fired_rules]
-    if not conditions and not fired_rules:
-        reasons.append("not determined: no condition pattern and no vital-sign or age rule "
-                       "matched the findings stated")
+    if diff_level:
+        high = [r for r in ranked[:10] if r.level in ("emergency", "urgent") and r.supported_by]
+        reasons.append(f"differential ({diff_level}): possible "
+                       + ", ".join(f"{r.name} ({r.level}, p={r.probability:.2f})"
+                                   for r in high[:3]))
+    if not conditions and not fired_rules and not diff_level:
+        reasons.append("not determined: no condition pattern, no vital-sign or age rule and "
+                       "no urgent condition in the differential matched the findings stated")
     reasons += [f"conflicting findings: {c}" for c in f.conflicts]
     return TriageResult(
         urgency=level, reasons=reasons, conditions=conditions,
@@ -131,6 +155,7 @@ def triage_findings(f: Findings, *, partial: bool = True) -> TriageResult:
         considered=considered,
         conflicts=list(f.conflicts), age=f.age, sex=f.sex, pregnant=f.pregnant,
         findings=sorted(f.present()), negated=sorted(f.absent()),
+        diagnoses=[r.to_dict() for r in ranked],
     )
 
 

@@ -1,0 +1,297 @@
+"""A coded differential over the urgency table's conditions (issue 17).
+
+Each condition of ``knowledge/urgency.yaml`` is one document: its names and synonyms plus the
+sentences quoted from its cited sources (``knowledge/condition_profiles.jsonl``, built by
+``benchmarks/condition_profiles.py``). The documents are indexed once per process in an
+in-memory SQLite FTS5 table (porter stemmer, bm25), so triage needs no database.
+
+`rank_conditions(findings)` ranks them for a case:
+
+* the query is the case text with every negated scope removed ("no fever" never matches a
+  fever), so absent findings do not count for a condition;
+* each finding term stated as absent that a condition's document names lowers its score by
+  ``ABSENT_PENALTY`` (absent findings count against it);
+* a condition coded for one sex (ICD-10-CM chapters, ``SEX_CODES``) is dropped when the case
+  states the other sex;
+* probabilities are a softmax of the scores over the candidates, temperature
+  ``DEFAULT_PARAMS.temperature``;
+* each listed condition cites the sentences of its document that matched the case best.
+
+`differential_level(ranked)` is the urgency the differential alone supports: emergency when
+the probability of the emergency conditions among the top ``k`` reaches
+``emergency_threshold`` (a plausible high-risk condition raises urgency even when not first);
+urgent when it reaches the lower ``possible_emergency_threshold`` or emergency + urgent
+conditions reach ``urgent_threshold``. The temperature and thresholds are fitted on the even
+half of the development vignettes (`benchmarks/triage_differential.py`); the values and how
+they were chosen are in `DEFAULT_PARAMS`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from curbside.index.lexical import TOKENIZER, match_expression
+from curbside.safety.urgency import Condition, load_urgency_table
+from curbside.understand.findings import Findings, _negated_regions, extract_findings
+
+#: ICD-10-CM code prefixes of conditions of one sex (chapter XIV genital organs, chapter XV
+#: pregnancy, neoplasms of the genital organs). A first character plus a two-digit range.
+SEX_CODES: dict[str, tuple[tuple[str, int, int], ...]] = {
+    "female": (("O", 0, 99), ("N", 70, 98), ("C", 51, 58), ("D", 25, 28), ("Z", 33, 37)),
+    "male": (("N", 40, 53), ("C", 60, 63)),
+}
+
+#: bm25 column weights: (names, sentences). A name stated in the case counts most.
+COLUMN_WEIGHTS = (4.0, 1.0)
+#: Score taken off a condition for each absent finding its document names.
+ABSENT_PENALTY = 1.5
+#: Candidates scored (recall stage) and most query phrases sent to FTS5.
+CANDIDATES = 50
+MAX_QUERY_TERMS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class DifferentialParams:
+    temperature: float
+    top_k: int
+    emergency_threshold: float
+    possible_emergency_threshold: float
+    urgent_threshold: float
+    fitted_on: str
+
+
+#: Fitted on the even half of the 400 development vignettes by benchmarks/triage_differential.py
+#: over the re-ranker's scores (grid search: false emergencies <= 15 % on that half, then the
+#: highest emergency recall, then the most emergencies rated at least urgent, then the fewest
+#: urgent ratings).
+DEFAULT_PARAMS = DifferentialParams(
+    temperature=0.5, top_k=10, emergency_threshold=0.7, possible_emergency_threshold=0.1,
+    urgent_threshold=0.5,
+    fitted_on="even half of the Avey development vignettes",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RankedCondition:
+    name: str
+    icd10cm: str
+    level: str
+    score: float
+    probability: float
+    matched: tuple[dict[str, str], ...]  # {"cite": id, "text": sentence}
+    citations: tuple[str, ...]
+    absent: tuple[str, ...] = ()  # absent findings that counted against it
+    supported_by: tuple[str, ...] = ()  # stated findings its document names too
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "icd10cm": self.icd10cm, "urgency": self.level,
+                "probability": round(self.probability, 4), "score": round(self.score, 3),
+                "matched": [dict(m) for m in self.matched], "citations": list(self.citations),
+                "absent_findings_against": list(self.absent),
+                "findings_supporting": list(self.supported_by)}
+
+
+@dataclass(slots=True)
+class _Index:
+    conn: sqlite3.Connection
+    conditions: list[Condition]
+    bodies: list[str]
+    terms: list[frozenset[str]]  # finding terms each document states (findings.py lexicon)
+    idf: dict[str, float]
+    names: list[tuple[re.Pattern[str], ...]]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+#: Features the re-ranker reads, in order (see `_features`).
+FEATURES = ("bm25", "bm25_gap", "bm25_rank", "terms_matched", "terms_idf", "terms_share",
+            "absent_against", "name_in_text", "sex_specific_match")
+
+
+@dataclass(frozen=True, slots=True)
+class Reranker:
+    """A logistic re-ranker: score = bias + sum(weight * feature)."""
+
+    weights: tuple[float, ...]
+    bias: float
+    fitted_on: str
+
+    def score(self, x: tuple[float, ...]) -> float:
+        return self.bias + sum(w * v for w, v in zip(self.weights, x, strict=True))
+
+
+@cache
+def _bundled_reranker() -> Reranker | None:
+    return load_reranker()
+
+
+def load_reranker() -> Reranker | None:
+    """The bundled re-ranker (``knowledge/differential_model.json``), None when absent."""
+    path = resources.files("curbside") / "knowledge" / "differential_model.json"
+    if not path.is_file():
+        return None
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(raw.get("features", ())) != FEATURES:
+        raise ValueError("differential_model.json: field 'features': does not match "
+                         f"{list(FEATURES)}")
+    return Reranker(tuple(float(w) for w in raw["weights"]), float(raw["bias"]),
+                    str(raw.get("fitted_on", "")))
+
+
+def _sex_of(code: str) -> str | None:
+    head, num = code[0], code[1:3]
+    if not num.isdigit():
+        return None
+    n = int(num)
+    for sex, ranges in SEX_CODES.items():
+        if any(head == h and lo <= n <= hi for h, lo, hi in ranges):
+            return sex
+    return None
+
+
+@cache
+def _index() -> _Index:
+    table = load_urgency_table()
+    text = (resources.files("curbside") / "knowledge" / "condition_profiles.jsonl").read_text(
+        encoding="utf-8")
+    profiles = {p["name"]: p["sentences"] for p in map(json.loads, text.splitlines()) if p}
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    conn.execute(f"CREATE VIRTUAL TABLE cond USING fts5(names, body, tokenize='{TOKENIZER}')")
+    conn.execute(f"CREATE VIRTUAL TABLE sent USING fts5(cid UNINDEXED, cite UNINDEXED, text, "
+                 f"tokenize='{TOKENIZER}')")
+    bodies, terms, names = [], [], []
+    for i, c in enumerate(table.conditions):
+        sents = profiles.get(c.name, [])
+        body = " ".join(s["text"] for s in sents)
+        bodies.append(body.lower())
+        terms.append(frozenset(extract_findings(body).present()) if body else frozenset())
+        names.append(tuple(re.compile(r"\b" + re.escape(n) + r"\b", re.IGNORECASE)
+                           for n in c.names if len(n) > 4))
+        conn.execute("INSERT INTO cond(rowid, names, body) VALUES (?, ?, ?)",
+                     (i, " ; ".join(c.names), body))
+        conn.executemany("INSERT INTO sent(cid, cite, text) VALUES (?, ?, ?)",
+                         [(i, s["cite"], s["text"]) for s in sents])
+    n = len(bodies)
+    df: dict[str, int] = {}
+    for ts in terms:
+        for t in ts:
+            df[t] = df.get(t, 0) + 1
+    idf = {t: math.log((n + 1) / (d + 0.5)) for t, d in df.items()}
+    return _Index(conn, list(table.conditions), bodies, terms, idf, names)
+
+
+def affirmed_text(f: Findings) -> str:
+    """The case text with every negated scope blanked out."""
+    chars = list(f.text)
+    for _trig, s, e in _negated_regions(f.text):
+        for i in range(max(0, s), min(len(chars), e)):
+            chars[i] = " "
+    return "".join(chars)
+
+
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def _features(idx: _Index, rowid: int, bm: float, top_bm: float, pos: int,
+              present: set[str], against: tuple[str, ...], query: str,
+              sex_match: bool) -> tuple[float, ...]:
+    terms = idx.terms[rowid]
+    hit = present & terms
+    return (bm, top_bm - bm, math.log1p(pos), float(len(hit)),
+            sum(idx.idf.get(t, 0.0) for t in hit), len(hit) / (1 + len(terms)),
+            float(len(against)), float(any(rx.search(query) for rx in idx.names[rowid])),
+            float(sex_match))
+
+
+def rank_conditions(f: Findings, *, params: DifferentialParams = DEFAULT_PARAMS,
+                    k: int = 10, negation: bool = True, rerank: bool = True,
+                    reranker: Reranker | None = None,
+                    features_out: list[tuple[str, tuple[float, ...]]] | None = None,
+                    ) -> list[RankedCondition]:
+    """The `k` most probable conditions for the case, best first (see the module doc).
+
+    ``negation=False`` is the plain baseline: the whole text as the query, no absent-finding
+    penalty, no sex filter and no re-ranker. With the bundled re-ranker (or `reranker`) the
+    candidates are ordered by its score over `FEATURES`; `features_out` collects each
+    candidate's (name, features) for fitting one.
+    """
+    idx = _index()
+    query = affirmed_text(f) if negation else f.text
+    words = [w for w in _WORDS.findall(query) if not w.isdigit()]  # ages match nothing useful
+    # the canonical names of the findings stated ("SOB" -> shortness of breath) join the query
+    terms = sorted(f.present()) if negation else []
+    expr = match_expression(terms + words, max_terms=MAX_QUERY_TERMS)
+    if not expr:
+        return []
+    with idx.lock:
+        rows = idx.conn.execute(
+            f"SELECT rowid, bm25(cond, {COLUMN_WEIGHTS[0]}, {COLUMN_WEIGHTS[1]}) FROM cond "
+            "WHERE cond MATCH ? ORDER BY 2 LIMIT ?", (expr, CANDIDATES)).fetchall()
+    absent = sorted(f.absent()) if negation else []
+    present = f.present()
+    model = reranker if reranker is not None else (
+        _bundled_reranker() if negation and rerank else None)
+    top_bm = -rows[0][1] if rows else 0.0
+    scored: list[tuple[float, int, tuple[str, ...]]] = []
+    feats: list[tuple[float, ...]] = []
+    for pos, (rowid, bm) in enumerate(rows):
+        cond = idx.conditions[rowid]
+        sex = _sex_of(cond.icd10cm)
+        if negation and f.sex and sex not in (None, f.sex):
+            continue
+        against = tuple(t for t in absent if t in idx.bodies[rowid])
+        x = _features(idx, rowid, -bm, top_bm, pos, present, against, query,
+                      sex is not None and sex == f.sex)
+        feats.append(x)
+        s = model.score(x) if model else -bm - ABSENT_PENALTY * len(against)
+        scored.append((s, rowid, against))
+    if features_out is not None:
+        features_out.extend((idx.conditions[r].name, x) for (_, r, _), x in
+                            zip(scored, feats, strict=True))
+    scored.sort(key=lambda x: -x[0])
+    if not scored:
+        return []
+    top = scored[0][0]
+    weights = [math.exp((s - top) / params.temperature) for s, _, _ in scored]
+    total = sum(weights)
+    out = []
+    for (s, rowid, against), w in list(zip(scored, weights, strict=True))[:k]:
+        cond = idx.conditions[rowid]
+        with idx.lock:
+            sents = idx.conn.execute(
+                "SELECT cite, text FROM sent WHERE sent MATCH ? AND cid = ? "
+                "ORDER BY bm25(sent) LIMIT 2", (expr, rowid)).fetchall()
+        out.append(RankedCondition(
+            name=cond.name, icd10cm=cond.icd10cm, level=cond.level, score=s,
+            probability=w / total, matched=tuple({"cite": c, "text": t} for c, t in sents),
+            citations=cond.citations, absent=against,
+            supported_by=tuple(sorted(present & idx.terms[rowid]))))
+    return out
+
+
+def differential_level(ranked: list[RankedCondition], *,
+                       params: DifferentialParams = DEFAULT_PARAMS) -> str | None:
+    """The urgency the differential supports, or None (it never lowers urgency).
+
+    Only plausible conditions count: those with at least one stated finding that their
+    sources name too (``supported_by``). emergency when the top-k probability of emergency
+    conditions reaches
+    ``emergency_threshold``; urgent when it reaches the lower ``possible_emergency_threshold``
+    (a possible emergency is seen the same day) or emergency + urgent reach
+    ``urgent_threshold``."""
+    # plausible = at least one stated finding that its sources name as well
+    top = [r for r in ranked[:params.top_k] if r.supported_by]
+    p_em = sum(r.probability for r in top if r.level == "emergency")
+    p_ur = p_em + sum(r.probability for r in top if r.level == "urgent")
+    if p_em >= params.emergency_threshold:
+        return "emergency"
+    if p_em >= params.possible_emergency_threshold or p_ur >= params.urgent_threshold:
+        return "urgent"
+    return None
