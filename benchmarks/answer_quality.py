@@ -1,10 +1,11 @@
 """Answer quality, before and after (issue 15's closing note): one run, one table.
 
     python benchmarks/answer_quality.py [--home DIR] [--bioasq-home DIR] [--before COMMIT]
-                                        [--skip-before] [--limit N] [--no-dense-pass]
-                                        [--prototype] [--out DIR]
+                                        [--skip-before] [--limit N] [--bioasq-limit N]
+                                        [--no-dense-pass] [--prototype] [--sets a,b]
+                                        [--out DIR]
 
-Protocol (fixed before any figure was seen; nothing here is tuned):
+Protocol (nothing here is tuned or chosen on these questions):
 
 * **Questions.** The held-out split of ``benchmarks/answer_split.py`` (the split that
   ``train_answer_scorer.py`` trains and chooses on: by question group, 60/20/20, seed 15):
@@ -12,7 +13,7 @@ Protocol (fixed before any figure was seen; nothing here is tuned):
   dev questions are never asked here. BioASQ: the 200 questions that ``answers.py`` samples
   (seed 13; their gold documents are in the ``bioasq-subset`` home) minus the 1,000 BioASQ
   questions ``train_answer_scorer.py`` trains on. ``--limit N`` keeps the first N of each set
-  (in id order), the same N for every method.
+  in a seeded order (a random sample), the same questions for every method.
 * **Libraries.** MedQuAD and MedicationQA are asked over ``--home`` (default
   ``benchmarks/out/devhome``: the whole development corpus plus the starter library, built by
   ``benchmarks/devhome.py``; the MedQuAD answers are in it, the MedicationQA answers are not).
@@ -52,7 +53,7 @@ Protocol (fixed before any figure was seen; nothing here is tuned):
   sentences among those of its 4 nearest other held-out answers; overlap / plain cosine / the
   shipped scorer ``curbside.compose.answer_scorer`` when it has learned weights), by
   ``train_answer_scorer``'s own functions on the same held-out split. It embeds the held-out
-  texts (cached by text hash under ``OUT/embcache-proto``).
+  texts (cached by text hash under ``benchmarks/out/answer_quality/embcache-proto``).
 
 Output: ``OUT/answer_quality.md`` (the table), ``OUT/answer_quality.json`` (every figure and
 per-question row), ``OUT/runs/*.json`` (each worker's raw answers). A worker is this script
@@ -69,6 +70,7 @@ import argparse
 import gzip
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -83,6 +85,8 @@ BENCH = ROOT / "benchmarks"
 OUT = BENCH / "out" / "answer_quality"
 HOME = BENCH / "out" / "devhome"
 BIOASQ_HOME = OUT / "bioasq-subset"
+WORKTREES = OUT  # git worktrees of --before commits (whatever --out is)
+PROTO_CACHE = OUT / "embcache-proto"  # held-out texts of the prototype protocol, by text hash
 BEFORE = "d1b07fd"
 SEED = 15
 BOOTSTRAP = 2000
@@ -218,7 +222,9 @@ def worker(home: Path, questions: Path, out: Path, dense: bool) -> None:
         ours_texts = [c.text for c in art.all_claims() if c.ours] if hasattr(
             art, "all_claims"
         ) else [c.text for c in [*art.lead, *art.bottom_line] if c.ours]
-        ev = seen[0].evidence if seen else []
+        if not seen:  # this version's ask did not go through retriever(rt): search apart
+            seen.append(svc.search(rt, query=q["question"], k=12))
+        ev = seen[0].evidence
         rows.append(
             {
                 "id": q["id"],
@@ -305,6 +311,9 @@ def question_sets(limit: int | None) -> dict[str, list[dict[str, Any]]]:
         "medicationqa": sorted(mqa, key=lambda r: int(r["id"].removeprefix("mqa-"))),
         "bioasq": bq,
     }
+    # A seeded order, so that --limit N is a random sample (ids cluster by document).
+    for k, v in sets.items():
+        random.Random(f"{SEED}:{k}").shuffle(v)
     return {k: v[: limit or None] for k, v in sets.items()}
 
 
@@ -314,7 +323,7 @@ def ensure_worktree(commit: str) -> Path:
         ["git", "-C", str(ROOT), "rev-parse", "--verify", f"{commit}^{{commit}}"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()
-    path = OUT / f"before-{sha[:10]}"
+    path = WORKTREES / f"before-{sha[:10]}"
     if not (path / "src" / "curbside").is_dir():
         subprocess.run(
             ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), sha],
@@ -430,6 +439,7 @@ def measure(
                 row = rows.get(q["id"], {})
                 lc = lead_claim(row)
                 lt = lead_text(row)
+                m.setdefault("has_lead", []).append(float(lc is not None))
                 if name == "medquad":
                     src = lc["sources"][0] if lc and lc["sources"] else None
                     own, page = gold.own(q, src)
@@ -514,8 +524,9 @@ def other_metrics(
     return out
 
 
-def prototype_p1(limit: int | None) -> dict[str, Any]:
-    """The issue's prototype protocol on the held-out split (train_answer_scorer's code)."""
+def prototype_p1() -> dict[str, Any]:
+    """The issue's prototype protocol on the whole held-out split (train_answer_scorer's code;
+    --limit does not apply: once the texts are cached it takes seconds)."""
     sys.path.insert(0, str(BENCH))
     import answer_split as sp
     import train_answer_scorer as tr
@@ -526,11 +537,11 @@ def prototype_p1(limit: int | None) -> dict[str, Any]:
     sp.assign_split(items)
     held = [it for it in items if it.split == "heldout"]
     texts = [t for it in held for t in (it.question, *it.sentences)]
-    tr.attach_vectors(held, tr.embed_cached(texts, OUT / "embcache-proto"))
+    tr.attach_vectors(held, tr.embed_cached(texts, PROTO_CACHE))
     scorer = AnswerScorer()
     out: dict[str, Any] = {"scorer_learned": scorer.learned}
     for s in sp.EVAL_SOURCES:
-        tasks = tr.build_tasks([it for it in held if it.source == s])[: limit or None]
+        tasks = tr.build_tasks([it for it in held if it.source == s])
         ov = tr.ranks_metrics(tasks, tr.overlap_scores)[0]
         co = tr.ranks_metrics(tasks, tr.cosine_scorer)[0]
         sc = tr.ranks_metrics(tasks, lambda t: scorer.score(t.qvec, t.svecs))[0]
@@ -594,6 +605,14 @@ def report(
                 f"| {name} ({len(sets[name])}) | {title} | " + " | ".join(cells) + " | "
                 + " | ".join(diffs) + " |"
             )
+    for name in METRICS:
+        has = {m: v["has_lead"] for m, v in per.get(name, {}).items() if "has_lead" in v}
+        if has:
+            lines.append(
+                f"\n{name}: questions with a lead (a refused question scores 0 above): "
+                + ", ".join(f"{m} {int(sum(v))}/{len(v)}" for m, v in has.items())
+                + "; cosine and top passage always give one."
+            )
     lines += [
         "",
         "| version | asked (MedQuAD + MedicationQA held-out) | verdict lines on non-yes/no "
@@ -641,6 +660,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--before", default=BEFORE, help="git commit of the 'before' code")
     ap.add_argument("--skip-before", action="store_true")
     ap.add_argument("--limit", type=int, default=None, help="first N questions of each set")
+    ap.add_argument(
+        "--bioasq-limit", type=int, default=None, help="BioASQ: first N (default --limit; 0 all)"
+    )
     ap.add_argument("--no-dense-pass", action="store_true", help="skip the refusals-without run")
     ap.add_argument("--prototype", action="store_true", help="also the prototype P@1")
     ap.add_argument("--sets", default="medquad,medicationqa,bioasq")
@@ -661,8 +683,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     OUT = args.out
     OUT.mkdir(parents=True, exist_ok=True)
-    wanted = args.sets.split(",")
+    wanted = [x for x in args.sets.split(",") if x]  # "" = no set (e.g. --prototype alone)
     sets = {k: (v if k in wanted else []) for k, v in question_sets(args.limit).items()}
+    if args.bioasq_limit is not None and "bioasq" in wanted:
+        sets["bioasq"] = question_sets(args.bioasq_limit or None)["bioasq"]
     print({k: len(v) for k, v in sets.items()}, file=sys.stderr)
     versions: dict[str, Path] = {"after": ROOT / "src"}
     if not args.skip_before:
@@ -684,7 +708,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     emb = OnnxMiniLmEmbedder(threads=2)
     lead = measure(sets, results, args.home, emb.embed)
     other = other_metrics(sets, results)
-    proto = prototype_p1(args.limit) if args.prototype else None
+    proto = prototype_p1() if args.prototype else None
     git = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
