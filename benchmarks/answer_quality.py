@@ -55,6 +55,26 @@ Protocol (nothing here is tuned or chosen on these questions):
   ``train_answer_scorer``'s own functions on the same held-out split. It embeds the held-out
   texts (cached by text hash under ``benchmarks/out/answer_quality/embcache-proto``).
 
+Smoke run (2026-12-06, before = after = d1b07fd's composer code, so every after - before is 0
+by construction; load average 11-17)::
+
+    python benchmarks/devhome.py --smoke 30 --home benchmarks/out/devhome-smoke30
+    python benchmarks/answer_quality.py --limit 30 --bioasq-limit 0 --prototype \
+        --home benchmarks/out/devhome-smoke30 --out benchmarks/out/answer_quality/smoke \
+        --bioasq-home benchmarks/out/answer_quality/bioasq-subset  # a copy of answers.py's
+
+on the smoke home (not the whole corpus), before / after / cosine / top passage: MedQuAD (30)
+lead from own answer 0.533 / 0.533 / 0.500 / 0.833, same page 0.967 / 0.967 / 0.967 / 1.000;
+MedicationQA (30) lead ROUGE-L 0.020 / 0.020 / 0.082 / 0.087 (7 of 30 answered: the smoke home
+has no drug sources); BioASQ (104: 65 yes/no, 16 factoid, 14 summary, 9 list) ROUGE-L
+0.421 / 0.421 / 0.426 / 0.380, ROUGE-2 0.324 / 0.324 / 0.317 / 0.301 (101 answered);
+verdict lines 0 of 53 non-yes/no questions (1 of 7 auxiliary-verb questions); refused 23 of 60
+with the dense index, 29 without; ask p50 / p95 491 / 2,602 ms (smoke home, loaded machine).
+Prototype P@1 overlap / cosine / shipped scorer (no weights: cosine): MedicationQA (131)
+0.611 / 0.832 / 0.832, MedQuAD (315) 0.632 / 0.771 / 0.771 -- the trainer's own held-out
+figures, so the split and protocol are the same. The run took 15 min (the cosine baseline's
+sentence embeddings are most of the measuring step).
+
 Output: ``OUT/answer_quality.md`` (the table), ``OUT/answer_quality.json`` (every figure and
 per-question row), ``OUT/runs/*.json`` (each worker's raw answers). A worker is this script
 with ``--worker``; it only uses ``open_runtime``, ``Settings`` and ``services.answers`` so it runs
@@ -84,7 +104,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
 OUT = BENCH / "out" / "answer_quality"
 HOME = BENCH / "out" / "devhome"
-BIOASQ_HOME = OUT / "bioasq-subset"
+#: answers.py's home (``python benchmarks/answers.py --prepare bioasq-subset`` builds it).
+BIOASQ_HOME = BENCH / "out" / "answers" / "bioasq-subset"
 WORKTREES = OUT  # git worktrees of --before commits (whatever --out is)
 PROTO_CACHE = OUT / "embcache-proto"  # held-out texts of the prototype protocol, by text hash
 BEFORE = "d1b07fd"
