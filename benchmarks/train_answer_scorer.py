@@ -49,6 +49,28 @@ Earlier run (2,000 MedQuAD questions, BioASQ in, no refit): dev chose tau 0.05, 
 3 epochs, alpha 0; held-out MedicationQA (131) cosine 0.832 / adapter 0.855, +0.023
 [-0.031, +0.076]; MedQuAD (315) 0.771 / 0.857, +0.086 [+0.048, +0.124]; not shipped.
 
+Measured (seed 15, 2 shared cores, nice 19, load 8-17; ``--write-weights``, run once):
+embedding 64,776 texts took 660 s (the sample) + 1,833 s (extra MedQuAD, 44,527 texts); the
+dev grid 718 s wall, the final fit 2 s. Dev chose no extra MedQuAD, MedicationQA weight 1,
+3 epochs, alpha 0, beta 0 (mean dev P@1 0.809; the extra MedQuAD runs reached 0.806, the
+source term 0.800). Tables: n | overlap / cosine / adapter P@1 | adapter - cosine [95 % CI] |
+wins-losses against cosine | MRR overlap / cosine / adapter.
+
+- dev (fit on train): MedicationQA 133 | 0.617 / 0.767 / 0.820 | +0.053 [-0.000, +0.105] |
+  11-4 | 0.740 / 0.858 / 0.884; MedQuAD 371 | 0.598 / 0.693 / 0.798 | +0.105 [+0.067,
+  +0.143] | 46-7 | 0.723 / 0.795 / 0.866.
+- held-out (refit on train + dev): MedicationQA 131 | 0.611 / 0.832 / 0.832 | +0.000
+  [-0.061, +0.061] | 8-8 | 0.723 / 0.893 / 0.894; MedQuAD 315 | 0.632 / 0.771 / 0.857 |
+  +0.086 [+0.044, +0.127] | 37-10 | 0.747 / 0.852 / 0.911.
+- held-out, distractors from all answers of the source (secondary, no choice made on it):
+  MedicationQA 0.550 / 0.679 / 0.740, +0.061 [+0.000, +0.122], 12-4; MedQuAD 0.670 / 0.810 /
+  0.844, +0.035 [+0.000, +0.073], 21-10.
+
+MedicationQA's interval includes 0 again, so no weights are shipped: the adapter learns
+MedQuAD's question -> answer map (dev and held-out agree, +0.09-0.11) but not a MedicationQA
+one that carries over from 400-535 training questions, and the licence-clean data (MedQuAD,
+PubMedQA) gives no MedicationQA gain on dev at all.
+
 Dev exploration before this grid (fit on train, dev P@1 MedicationQA / MedQuAD, cosine 0.767 /
 0.693): with BioASQ 0.820 / 0.795 (2 epochs); MedQuAD + PubMedQA only (licence-clean)
 0.767-0.789 / 0.79-0.80, i.e. no MedicationQA gain without MedicationQA training questions;

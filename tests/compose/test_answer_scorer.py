@@ -241,3 +241,28 @@ def test_extra_medquad_is_training_only_and_shares_nothing_with_evaluation() -> 
     }
     assert not {it.group for it in extra} & {it.group for it in evaluated}
     assert mod.assign_split(items) == lists  # the sampled questions' split is unchanged
+
+
+def test_training_is_deterministic_and_the_card_names_licences_and_figures() -> None:
+    mod = _trainer()
+    rng = np.random.default_rng(8)
+    items = []
+    for i in range(60):
+        it = mod.Item("medquad", f"x{i}", f"g{i}", f"q{i}", [f"s{i}a", f"s{i}b"])
+        it.qvec = rng.standard_normal(6).astype(np.float32)
+        it.svecs = _unit_rows(rng.standard_normal((2, 6))).astype(np.float32)
+        items.append(it)
+    W1 = mod.train(items, tau=0.1, pull=0.01, epochs=2, lr=0.01)
+    W2 = mod.train(items, tau=0.1, pull=0.01, epochs=2, lr=0.01)
+    np.testing.assert_array_equal(W1, W2)
+    assert not np.allclose(W1, np.eye(6))
+    fig = {"n": 3, "p1": {"cosine": 0.5, "adapter": 0.6}, "ci95": [0.01, 0.2]}
+    cfg = {"alpha": 0.0, "beta": 0.5, "epochs": 2}
+    card = mod._model_card(
+        cfg, {}, {"medicationqa": fig, "medquad": fig}, True, {}, {}, mod.CLEAN_SOURCES
+    )
+    assert card["seed"] == mod.SEED and card["beta"] == 0.5 and card["retrain"]
+    assert set(card["licence"]) == {"medquad", "pubmedqa"}  # licence-clean: no MedicationQA
+    assert "CC BY 4.0" in card["licence"]["medquad"] and "MIT" in card["licence"]["pubmedqa"]
+    full = mod._model_card(cfg, {}, {}, False, {}, {}, mod.TRAIN_SOURCES)
+    assert "medicationqa" in full["licence"] and "bioasq" not in full["licence"]
