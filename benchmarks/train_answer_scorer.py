@@ -1,7 +1,7 @@
 """Train and measure the learned answer-sentence scorer (issue 15, step two).
 
-    python benchmarks/train_answer_scorer.py [--stage embed|all] [--write-weights]
-                                             [--cache DIR] [--out DIR]
+    python benchmarks/train_answer_scorer.py [--stage embed|dev|all] [--write-weights]
+        [--extra-medquad N] [--licence-clean] [--cache DIR] [--out DIR]
 
 The whole pipeline, reproducible on 2 CPU cores with a fixed seed:
 
@@ -16,27 +16,65 @@ The whole pipeline, reproducible on 2 CPU cores with a fixed seed:
    (same MedQuAD document, or the same answer text) and the groups are shuffled with ``SEED``
    into train / dev / held-out (60/20/20). BioASQ and PubMedQA are never evaluated here, so all
    of their sampled questions are training data. The id lists are written to ``split.json``.
+   **Extra MedQuAD** (``extra_medquad``): every MedQuAD question outside the sample is added
+   *after* the split, as training only (the split of the sampled questions is unchanged), minus
+   any whose answer text, any sentence, or focus (topic) matches a dev/held-out answer; they
+   keep ``EXTRA_SENTENCES`` sentences (embedding time).
 4. **Embeddings**: the project's int8 MiniLM (``OnnxMiniLmEmbedder``), cached by text hash.
-5. **Model**: ``score = (1 - alpha) * cos(W q, s) + alpha * cos(q, s)``, W 384x384 initialised
-   to the identity, trained with multi-positive InfoNCE over in-batch negatives plus hard
+5. **Training data**: ``TRAIN_SOURCES`` = MedQuAD (CC BY 4.0), PubMedQA non-test (MIT) and
+   MedicationQA train (no licence stated; see ``LICENCES``). BioASQ is loaded (so the split is
+   the one measured before) but never trained on: its research licence does not cover
+   redistributing derived weights, and on dev it added nothing. ``--licence-clean`` also leaves
+   MedicationQA out.
+6. **Model**: sentence score ``m(s) = (1 - alpha) * cos(W q, s) + alpha * cos(q, s)``, and
+   with the question-source term ``(1 - beta) * m(s) + beta * m(source)`` (source: the mean
+   vector of the sentence's answer, as the composer has a passage vector). W 384x384 starts at
+   the identity and is trained with multi-positive InfoNCE over in-batch negatives plus hard
    negatives (the sentences of each question's ``NEIGHBOURS`` nearest other training answers),
-   L2 pull towards the identity, Adam, fixed seed. Temperature, pull, epochs and alpha are
-   chosen on dev only.
-6. **Evaluation** (the issue's protocol): for each question, its own answer's sentences among
+   L2 pull towards the identity, Adam, fixed seed.
+7. **Choices on dev only**: the grid ``GRID_*`` (with/without extra MedQuAD, MedicationQA
+   repeat weight, epochs, alpha, beta) is fit on train and scored on dev (mean of the two sets'
+   P@1); the chosen configuration is then refit on train + dev and evaluated on held-out once.
+8. **Evaluation** (the issue's protocol): for each question, its own answer's sentences among
    those of its ``NEIGHBOURS`` nearest other answers of the same split (nearest by the mean
    embedding of the answer's sentences), <= ``MAX_SENTENCES`` each. P@1 = the top sentence is
    from the question's own answer; MRR of the first own sentence. Baselines: word overlap and
-   plain MiniLM cosine. Held-out figures are computed once, after every choice is made, with a
-   paired bootstrap 95 % interval of (adapter - cosine).
+   plain MiniLM cosine. Paired bootstrap 95 % interval of (adapter - cosine) P@1.
 
-``--write-weights`` writes ``src/curbside/compose/answer_scorer.npz`` and its model card only
-when the adapter beats cosine on the held-out split of both sets with the interval above 0.
+``--write-weights`` writes ``src/curbside/compose/answer_scorer.npz`` (float16 W) and its
+model card ``answer_scorer.json`` only when the adapter beats cosine on the held-out split of
+both sets with the interval above 0 (decided before the held-out run).
 
-Measured (seed 15, 2 cores; embedding 20,249 texts took 336 s cold, training + dev grid 19 s):
-dev chose tau 0.05, pull 0.01, 3 epochs, alpha 0 (dev P@1 0.812 vs cosine 0.730). Held-out P@1
-(overlap / cosine / adapter, adapter - cosine with 95 % CI): MedicationQA (131) 0.611 / 0.832 /
-0.855, +0.023 [-0.031, +0.076]; MedQuAD (315) 0.632 / 0.771 / 0.857, +0.086 [+0.048, +0.124].
-MedicationQA's interval includes 0, so no weights are shipped.
+Earlier run (2,000 MedQuAD questions, BioASQ in, no refit): dev chose tau 0.05, pull 0.01,
+3 epochs, alpha 0; held-out MedicationQA (131) cosine 0.832 / adapter 0.855, +0.023
+[-0.031, +0.076]; MedQuAD (315) 0.771 / 0.857, +0.086 [+0.048, +0.124]; not shipped.
+
+Measured (seed 15, 2 shared cores, nice 19, load 8-17; ``--write-weights``, run once):
+embedding 64,776 texts took 660 s (the sample) + 1,833 s (extra MedQuAD, 44,527 texts); the
+dev grid 718 s wall, the final fit 2 s. Dev chose no extra MedQuAD, MedicationQA weight 1,
+3 epochs, alpha 0, beta 0 (mean dev P@1 0.809; the extra MedQuAD runs reached 0.806, the
+source term 0.800). Tables: n | overlap / cosine / adapter P@1 | adapter - cosine [95 % CI] |
+wins-losses against cosine | MRR overlap / cosine / adapter.
+
+- dev (fit on train): MedicationQA 133 | 0.617 / 0.767 / 0.820 | +0.053 [-0.000, +0.105] |
+  11-4 | 0.740 / 0.858 / 0.884; MedQuAD 371 | 0.598 / 0.693 / 0.798 | +0.105 [+0.067,
+  +0.143] | 46-7 | 0.723 / 0.795 / 0.866.
+- held-out (refit on train + dev): MedicationQA 131 | 0.611 / 0.832 / 0.832 | +0.000
+  [-0.061, +0.061] | 8-8 | 0.723 / 0.893 / 0.894; MedQuAD 315 | 0.632 / 0.771 / 0.857 |
+  +0.086 [+0.044, +0.127] | 37-10 | 0.747 / 0.852 / 0.911.
+- held-out, distractors from all answers of the source (secondary, no choice made on it):
+  MedicationQA 0.550 / 0.679 / 0.740, +0.061 [+0.000, +0.122], 12-4; MedQuAD 0.670 / 0.810 /
+  0.844, +0.035 [+0.000, +0.073], 21-10.
+
+MedicationQA's interval includes 0 again, so no weights are shipped: the adapter learns
+MedQuAD's question -> answer map (dev and held-out agree, +0.09-0.11) but not a MedicationQA
+one that carries over from 400-535 training questions, and the licence-clean data (MedQuAD,
+PubMedQA) gives no MedicationQA gain on dev at all.
+
+Dev exploration before this grid (fit on train, dev P@1 MedicationQA / MedQuAD, cosine 0.767 /
+0.693): with BioASQ 0.820 / 0.795 (2 epochs); MedQuAD + PubMedQA only (licence-clean)
+0.767-0.789 / 0.79-0.80, i.e. no MedicationQA gain without MedicationQA training questions;
++ MedicationQA 0.812-0.827 / 0.78-0.80; the source term (beta) alone on cosine 0.767 / 0.698.
 """
 
 from __future__ import annotations
@@ -48,6 +86,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import gzip  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
@@ -81,6 +120,8 @@ from answer_split import (  # noqa: E402, F401
     SEED,
     SPLIT,
     Item,
+    _key,
+    _sentences,
     assign_split,
     load_items,
 )
@@ -90,16 +131,83 @@ CACHE = Path("/tmp/h_ADAPT_cache")
 WEIGHTS = ROOT / "src" / "curbside" / "compose" / "answer_scorer.npz"
 
 NEIGHBOURS = 4
+EXTRA_MEDQUAD = -1  # all of them
+EXTRA_SENTENCES = 4  # sentences kept per extra (non-sampled) MedQuAD training answer
 BOOTSTRAP = 2000
 # Choices tried on dev (and only on dev).
-GRID_TAU = (0.05, 0.1)
-GRID_PULL = (1e-3, 1e-2)
-GRID_ALPHA = (0.0, 0.25, 0.5)
-EPOCHS = 6
+GRID_EXTRA = (False, True)  # without / with the extra MedQuAD training questions
+GRID_TAU = (0.05,)
+GRID_PULL = (1e-2,)
+GRID_MQA_WEIGHT = (1, 4)
+GRID_EPOCHS = (1, 2, 3, 4)
+GRID_ALPHA = (0.0, 0.25)
+GRID_BETA = (0.0, 0.5)
+# Training sources: BioASQ is left out (research licence, no redistribution of derived work);
+# CLEAN_SOURCES (--licence-clean) also leaves out MedicationQA, which states no licence.
+TRAIN_SOURCES = ("medquad", "pubmedqa", "medicationqa")
+CLEAN_SOURCES = ("medquad", "pubmedqa")
+CLEAN_LICENCES = {
+    "medquad": "CC BY 4.0. Ben Abacha A, Demner-Fushman D. A question-entailment approach to "
+    "question answering. BMC Bioinformatics 2019;20:511. github.com/abachaa/MedQuAD",
+    "pubmedqa": "MIT. Jin Q et al. PubMedQA: a dataset for biomedical research question "
+    "answering. EMNLP 2019. github.com/pubmedqa/pubmedqa",
+}
+LICENCES = {
+    **CLEAN_LICENCES,
+    "medicationqa": "no licence stated by the authors (questions and annotations by U.S. "
+    "National Library of Medicine staff; answers quoted from MedlinePlus, DailyMed and other "
+    "sites). Ben Abacha A et al. Bridging the gap between consumers' medication questions and "
+    "trusted answers. MEDINFO 2019. github.com/abachaa/Medication_QA_MedInfo2019. The weights "
+    "are a 384x384 map; no text is recoverable from them. Retrain with --licence-clean to "
+    "leave it out.",
+}
 BATCH = 64
 LR = 2e-3
 
 Vec = npt.NDArray[np.float32]
+
+
+def extra_medquad(
+    items: Sequence[Item], max_sentences: int = EXTRA_SENTENCES, limit: int | None = None
+) -> list[Item]:
+    """MedQuAD questions outside the seeded sample, as training data only.
+
+    `assign_split` is run on `load_items()` alone, so the split of every sampled question is
+    unchanged; these come after it and are all train. A question is left out when its answer
+    could leak into dev or held-out: the same answer text as a dev/held-out answer (either
+    evaluated set), any sentence shared with one, or the same focus (topic, case-folded) as a
+    dev/held-out MedQuAD document. Answers keep their first `max_sentences` sentences (embedding
+    time); `limit` caps the count (seeded document order, like the sample)."""
+    evaluated = [it for it in items if it.source in EVAL_SOURCES and it.split != "train"]
+    bad_keys = {_key(" ".join(it.sentences)) for it in evaluated}
+    bad_sentences = {s for it in evaluated for s in it.sentences}
+    sampled = {it.qid for it in items}
+    rows: dict[str, list[dict[str, Any]]] = {}
+    focus: dict[str, str] = {}
+    with gzip.open(MEDQUAD, "rt") as f:
+        for line in f:
+            r = json.loads(line)
+            rows.setdefault(str(r.get("doc_id") or r["qid"]), []).append(r)
+            focus[f"mq-{r['qid']}"] = " ".join(str(r.get("focus") or "").lower().split())
+    bad_focus = {focus[it.qid] for it in evaluated if it.source == "medquad"} - {""}
+    order = sorted(rows)
+    random.Random(SEED).shuffle(order)
+    out: list[Item] = []
+    for doc in order:
+        for r in rows[doc]:
+            qid = f"mq-{r['qid']}"
+            q = (r.get("question") or "").strip()
+            sents = _sentences(r["answer"], max_sentences)
+            if qid in sampled or not q or not sents or focus[qid] in bad_focus:
+                continue
+            if _key(" ".join(_sentences(r["answer"]))) in bad_keys or bad_sentences & set(sents):
+                continue
+            if bad_sentences & set(_sentences(r["answer"])):
+                continue
+            out.append(Item("medquad", qid, "d:" + doc, q, sents, split="train"))
+            if limit is not None and len(out) >= limit:
+                return out
+    return out
 
 
 # ---------------------------------------------------------------- embeddings (cached)
@@ -153,6 +261,7 @@ class Task:
     sentences: list[str]
     svecs: Vec
     positive: npt.NDArray[np.bool_]
+    srcvecs: Vec  # per candidate: its answer's (source's) mean sentence vector, unit length
 
 
 def _answer_vecs(items: Sequence[Item]) -> Vec:
@@ -187,24 +296,28 @@ def build_tasks(
     rng = random.Random(seed)
     pool = items if pool is None else pool
     nbrs = neighbours(items, pool=pool)
+    own_src, pool_src = _answer_vecs(items), _answer_vecs(pool)
     tasks: list[Task] = []
     for i, it in enumerate(items):
         own = set(it.sentences)
-        cand: list[tuple[str, Vec]] = [(s, v) for s, v in zip(it.sentences, it.svecs, strict=True)]
+        cand: list[tuple[str, Vec, Vec]] = [
+            (s, v, own_src[i]) for s, v in zip(it.sentences, it.svecs, strict=True)
+        ]
         seen = set(own)
         for j in nbrs[i]:
             for s, v in zip(pool[j].sentences, pool[j].svecs, strict=True):
                 if s not in seen:
                     seen.add(s)
-                    cand.append((s, v))
+                    cand.append((s, v, pool_src[j]))
         rng.shuffle(cand)  # no method may profit from the candidates' order
         tasks.append(
             Task(
                 it.question,
                 it.qvec,
-                [s for s, _ in cand],
-                np.stack([v for _, v in cand]),
-                np.array([s in own for s, _ in cand]),
+                [s for s, _, _ in cand],
+                np.stack([v for _, v, _ in cand]),
+                np.array([s in own for s, _, _ in cand]),
+                np.stack([src for _, _, src in cand]),
             )
         )
     return tasks
@@ -318,8 +431,10 @@ def train(
     return out
 
 
-def adapter_scorer(W: Vec, alpha: float) -> Any:
-    return lambda t: scores_with(W, alpha, t.qvec, t.svecs)
+def adapter_scorer(W: Vec | None, alpha: float, beta: float = 0.0) -> Any:
+    """Scores of the adapter (``W=None``: plain cosine), with the question-source term
+    weighted `beta`."""
+    return lambda t: scores_with(W, alpha, t.qvec, t.svecs, t.srcvecs, beta)
 
 
 def cosine_scorer(t: Task) -> Vec:
@@ -332,10 +447,21 @@ def cosine_scorer(t: Task) -> Vec:
 
 def main(argv: Iterable[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--stage", choices=("embed", "all"), default="all")
+    ap.add_argument("--stage", choices=("embed", "dev", "all"), default="all")
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--write-weights", action="store_true")
+    ap.add_argument(
+        "--extra-medquad",
+        type=int,
+        default=EXTRA_MEDQUAD,
+        help="extra MedQuAD training questions outside the sample (-1: all, 0: none)",
+    )
+    ap.add_argument(
+        "--licence-clean",
+        action="store_true",
+        help="train only on data whose licence allows redistributing derived weights",
+    )
     args = ap.parse_args(list(argv) if argv is not None else None)
     if not DATA.is_dir():
         print(f"no development data at {DATA}", file=sys.stderr)
@@ -352,9 +478,13 @@ def main(argv: Iterable[str] | None = None) -> int:
     print(f"items {len(items)}, sentences {n_sent}; split {json.dumps(counts)}")
 
     t0 = time.time()
-    texts = [t for it in items for t in (it.question, *it.sentences)]
+    limit = None if args.extra_medquad < 0 else args.extra_medquad
+    extra = extra_medquad(items, limit=limit) if limit != 0 else []
+    print(f"extra MedQuAD training questions: {len(extra)}")
+    texts = [t for it in (*items, *extra) for t in (it.question, *it.sentences)]
     table = embed_cached(texts, args.cache)
     attach_vectors(items, table)
+    attach_vectors(extra, table)
     timings["embed"] = time.time() - t0
     print(f"embedded in {timings['embed']:.0f}s")
     if args.stage == "embed":
@@ -363,116 +493,97 @@ def main(argv: Iterable[str] | None = None) -> int:
     def subset(source: str, split: str) -> list[Item]:
         return [it for it in items if it.source == source and it.split == split]
 
-    dev_tasks = {s: build_tasks(subset(s, "dev")) for s in EVAL_SOURCES}
-    train_items = [it for it in items if it.split == "train"]
+    sources = CLEAN_SOURCES if args.licence_clean else TRAIN_SOURCES
 
-    def dev_p1(W: Vec, alpha: float) -> float:
-        vals = [
-            ranks_metrics(dev_tasks[s], adapter_scorer(W, alpha))[0].mean() for s in EVAL_SOURCES
-        ]
-        return float(np.mean(vals))
+    def training(split_names: tuple[str, ...], mqa_weight: int, more: bool) -> list[Item]:
+        """Training items of `sources` from the named splits (`more`: with the extra MedQuAD
+        questions); MedicationQA questions repeated `mqa_weight` times (few, unlike MedQuAD)."""
+        out: list[Item] = []
+        for it in (*items, *(extra if more else ())):
+            if it.source in sources and it.split in split_names:
+                out.extend([it] * (mqa_weight if it.source == "medicationqa" else 1))
+        return out
+
+    dev_tasks = {s: build_tasks(subset(s, "dev")) for s in EVAL_SOURCES}
+
+    def dev_p1(W: Vec | None, alpha: float, beta: float) -> dict[str, float]:
+        return {
+            s: float(ranks_metrics(dev_tasks[s], adapter_scorer(W, alpha, beta))[0].mean())
+            for s in EVAL_SOURCES
+        }
 
     t0 = time.time()
-    base_dev = float(
-        np.mean([ranks_metrics(dev_tasks[s], cosine_scorer)[0].mean() for s in EVAL_SOURCES])
+    base = dev_p1(None, 1.0, 0.0)
+    base_dev = float(np.mean(list(base.values())))
+    print(f"dev cosine P@1 {json.dumps(base)} (mean {base_dev:.3f})")
+    best: tuple[float, dict[str, Any], dict[str, float], Vec] = (
+        -1.0,
+        {},
+        {},
+        np.eye(1, dtype=np.float32),
     )
-    print(f"dev cosine P@1 (mean of sets) {base_dev:.3f}")
-    best: tuple[float, dict[str, Any], Vec] = (-1.0, {}, np.eye(384, dtype=np.float32))
-    for tau in GRID_TAU:
-        for pull in GRID_PULL:
+    grid: list[dict[str, Any]] = [
+        {"extra_medquad": more, "tau": tau, "pull": pull, "mqa_weight": weight}
+        for more in (GRID_EXTRA if extra else (False,))
+        for tau in GRID_TAU
+        for pull in GRID_PULL
+        for weight in GRID_MQA_WEIGHT
+    ]
+    for run in grid:
+        train_items = training(("train",), run["mqa_weight"], run["extra_medquad"])
 
-            def on_epoch(epoch: int, W: Vec, tau: float = tau, pull: float = pull) -> None:
-                nonlocal best
-                for alpha in GRID_ALPHA:
-                    p = dev_p1(W, alpha)
-                    print(f"  tau {tau} pull {pull} epoch {epoch} alpha {alpha}: dev {p:.3f}")
-                    if p > best[0] + 1e-9:
-                        cfg = {"tau": tau, "pull": pull, "epochs": epoch, "alpha": alpha}
-                        best = (p, cfg, W.copy())
+        def on_epoch(epoch: int, W: Vec, run: dict[str, Any] = run) -> None:
+            nonlocal best
+            for alpha in GRID_ALPHA:
+                for beta in GRID_BETA:
+                    p = dev_p1(W, alpha, beta)
+                    mean = float(np.mean(list(p.values())))
+                    cfg = {**run, "epochs": epoch, "alpha": alpha, "beta": beta}
+                    print(f"  {json.dumps(cfg)}: dev {json.dumps(p)} mean {mean:.3f}", flush=True)
+                    if mean > best[0] + 1e-9:
+                        best = (mean, cfg, p, W.copy())
 
-            train(train_items, tau, pull, EPOCHS, on_epoch=on_epoch)
+        train(train_items, run["tau"], run["pull"], max(GRID_EPOCHS), on_epoch=on_epoch)
     timings["train+dev"] = time.time() - t0
-    dev_best, cfg, W = best
-    print(f"chosen on dev: {cfg} (dev P@1 {dev_best:.3f} vs cosine {base_dev:.3f})")
+    dev_best, cfg, dev_sets, W_dev = best
+    print(f"chosen on dev: {cfg} (dev P@1 {json.dumps(dev_sets)} vs cosine {json.dumps(base)})")
+    header = (
+        "| n | overlap P@1 | cosine P@1 | adapter P@1 | adapter-cosine 95% CI |"
+        " MRR overlap / cosine / adapter"
+    )
+    print("\ndev (fit on train only) " + header)
+    dev_table = {
+        s: _evaluate(dev_tasks[s], W_dev, cfg["alpha"], cfg["beta"], s) for s in EVAL_SOURCES
+    }
+    if args.stage == "dev":
+        return 0
+
+    # Final fit: the chosen configuration on train + dev (held-out never seen).
+    t0 = time.time()
+    final_items = training(("train", "dev"), cfg["mqa_weight"], cfg["extra_medquad"])
+    W = train(final_items, cfg["tau"], cfg["pull"], cfg["epochs"])
+    timings["final_fit"] = time.time() - t0
+    alpha, beta = cfg["alpha"], cfg["beta"]
 
     # Held-out: once, after every choice.
     t0 = time.time()
     results: dict[str, Any] = {}
-    print(
-        "\nheld-out | n | overlap P@1 | cosine P@1 | adapter P@1 | adapter-cosine 95% CI |"
-        " MRR overlap / cosine / adapter"
-    )
+    print("\nheld-out " + header)
     for s in EVAL_SOURCES:
-        tasks = build_tasks(subset(s, "heldout"))
-        ov, ov_rr = ranks_metrics(tasks, overlap_scores)
-        co, co_rr = ranks_metrics(tasks, cosine_scorer)
-        ad, ad_rr = ranks_metrics(tasks, adapter_scorer(W, cfg["alpha"]))
-        lo, hi = bootstrap_ci(ad - co)
-        results[s] = {
-            "n": len(tasks),
-            "candidates_mean": float(np.mean([len(t.sentences) for t in tasks])),
-            "p1": {"overlap": ov.mean(), "cosine": co.mean(), "adapter": ad.mean()},
-            "mrr": {"overlap": ov_rr.mean(), "cosine": co_rr.mean(), "adapter": ad_rr.mean()},
-            "adapter_minus_cosine_p1": float(ad.mean() - co.mean()),
-            "ci95": [lo, hi],
-        }
-        print(
-            f"{s} | {len(tasks)} | {ov.mean():.3f} | {co.mean():.3f} | {ad.mean():.3f} | "
-            f"{ad.mean() - co.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | "
-            f"{ov_rr.mean():.3f} / {co_rr.mean():.3f} / {ad_rr.mean():.3f}"
-        )
+        results[s] = _evaluate(build_tasks(subset(s, "heldout")), W, alpha, beta, s)
     # Secondary, harder pool (no choice made on it): distractors from every answer of the
-    # source, any split, so same-topic answers are nearer. Decided after the first held-out
-    # run; reported beside the pre-registered within-split figures, never used for shipping.
-    print("\nheld-out, distractors from all answers of the source (secondary)")
+    # source, any split, so same-topic answers are nearer. Never used for shipping.
+    print("\nheld-out, distractors from all answers of the source (secondary) " + header)
     for s in EVAL_SOURCES:
         pool = [it for it in items if it.source == s]
         tasks = build_tasks(subset(s, "heldout"), pool=pool)
-        ov, ov_rr = ranks_metrics(tasks, overlap_scores)
-        co, co_rr = ranks_metrics(tasks, cosine_scorer)
-        ad, ad_rr = ranks_metrics(tasks, adapter_scorer(W, cfg["alpha"]))
-        lo, hi = bootstrap_ci(ad - co)
-        results[s]["all_answers_pool"] = {
-            "p1": {"overlap": ov.mean(), "cosine": co.mean(), "adapter": ad.mean()},
-            "mrr": {"overlap": ov_rr.mean(), "cosine": co_rr.mean(), "adapter": ad_rr.mean()},
-            "ci95": [lo, hi],
-        }
-        print(
-            f"{s} | {len(tasks)} | {ov.mean():.3f} | {co.mean():.3f} | {ad.mean():.3f} | "
-            f"{ad.mean() - co.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | "
-            f"{ov_rr.mean():.3f} / {co_rr.mean():.3f} / {ad_rr.mean():.3f}"
-        )
+        results[s]["all_answers_pool"] = _evaluate(tasks, W, alpha, beta, s)
     timings["heldout"] = time.time() - t0
     wins = all(results[s]["ci95"][0] > 0 for s in EVAL_SOURCES)
-    card = {
-        "model": "answer-sentence scorer: (1-alpha)*cos(W q, s) + alpha*cos(q, s)",
-        "features": "all-MiniLM-L6-v2 int8 (OnnxMiniLmEmbedder), 384-d, L2-normalised; "
-        "question vector q, sentence vectors s",
-        "embedder": "onnx-minilm:all-MiniLM-L6-v2-int8",
-        "dim": 384,
-        "alpha": cfg["alpha"],
-        "chosen_on_dev": cfg,
-        "dev_p1_mean": {"adapter": dev_best, "cosine": base_dev},
-        "training": {
-            "loss": "multi-positive InfoNCE, in-batch + hard negatives "
-            f"({NEIGHBOURS} nearest other answers), L2 pull to identity, Adam lr {LR}, "
-            f"batch {BATCH}",
-            "seed": SEED,
-            "train_questions": {src: len(d["train"]) for src, d in lists.items()},
-        },
-        "data": {
-            "medicationqa": "all 690 (benchmarks/medicationqa.jsonl)",
-            "medquad": f"{MEDQUAD_QUESTIONS} questions, whole documents, seeded sample",
-            "bioasq": f"{BIOASQ_QUESTIONS} dev questions, seeded sample; ideal answer + snippets",
-            "pubmedqa": "PQA-L questions not in the 500-question test set; conclusions",
-            "split": "by question group (document / answer text), 60/20/20, seed "
-            f"{SEED}; BioASQ and PubMedQA train only",
-            "max_sentences_per_answer": MAX_SENTENCES,
-        },
-        "heldout": results,
-        "beats_cosine_heldout": wins,
-        "timings_s": timings,
-    }
+    train_counts: dict[str, int] = {}
+    for it in final_items:
+        train_counts[it.source] = train_counts.get(it.source, 0) + 1
+    card = _model_card(cfg, dev_table, results, wins, timings, train_counts, sources)
     (args.out / "model_card.json").write_text(json.dumps(card, indent=1, default=float) + "\n")
     print(f"\ntimings {json.dumps({k: round(v) for k, v in timings.items()})}")
     print(f"adapter beats cosine on every held-out set (CI above 0): {wins}")
@@ -481,11 +592,88 @@ def main(argv: Iterable[str] | None = None) -> int:
             print("not writing weights: the adapter does not beat cosine on held-out")
         else:
             np.savez_compressed(WEIGHTS, W=W.astype(np.float16))
+            card["size_bytes"] = WEIGHTS.stat().st_size
             WEIGHTS.with_suffix(".json").write_text(
                 json.dumps(card, indent=1, default=float) + "\n"
             )
-            print(f"wrote {WEIGHTS}")
+            print(f"wrote {WEIGHTS} ({card['size_bytes']} bytes)")
     return 0
+
+
+def _evaluate(tasks: list[Task], W: Vec, alpha: float, beta: float, name: str) -> dict[str, Any]:
+    """Overlap, cosine and adapter P@1 / MRR on `tasks`, with the paired bootstrap interval
+    of (adapter - cosine) P@1; printed as one table row."""
+    ov, ov_rr = ranks_metrics(tasks, overlap_scores)
+    co, co_rr = ranks_metrics(tasks, cosine_scorer)
+    ad, ad_rr = ranks_metrics(tasks, adapter_scorer(W, alpha, beta))
+    lo, hi = bootstrap_ci(ad - co)
+    print(
+        f"{name} | {len(tasks)} | {ov.mean():.3f} | {co.mean():.3f} | {ad.mean():.3f} | "
+        f"{ad.mean() - co.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | "
+        f"{ov_rr.mean():.3f} / {co_rr.mean():.3f} / {ad_rr.mean():.3f}"
+    )
+    return {
+        "n": len(tasks),
+        "candidates_mean": float(np.mean([len(t.sentences) for t in tasks])),
+        "p1": {"overlap": ov.mean(), "cosine": co.mean(), "adapter": ad.mean()},
+        "mrr": {"overlap": ov_rr.mean(), "cosine": co_rr.mean(), "adapter": ad_rr.mean()},
+        "adapter_minus_cosine_p1": float(ad.mean() - co.mean()),
+        "wins_losses": [int((ad > co).sum()), int((ad < co).sum())],
+        "ci95": [lo, hi],
+    }
+
+
+def _model_card(
+    cfg: dict[str, Any],
+    dev_table: dict[str, Any],
+    results: dict[str, Any],
+    wins: bool,
+    timings: dict[str, float],
+    train_counts: dict[str, int],
+    sources: tuple[str, ...],
+) -> dict[str, Any]:
+    return {
+        "model": "answer-sentence scorer: sentence score m(s) = (1-alpha)*cos(W q, s) + "
+        "alpha*cos(q, s); with a source vector: (1-beta)*m(s) + beta*m(source)",
+        "features": "all-MiniLM-L6-v2 int8 (OnnxMiniLmEmbedder), 384-d, L2-normalised; "
+        "question vector q, sentence vectors s, source = the sentence's passage/document vector",
+        "embedder": "onnx-minilm:all-MiniLM-L6-v2-int8",
+        "dim": 384,
+        "dtype": "float16",
+        "alpha": cfg["alpha"],
+        "beta": cfg["beta"],
+        "seed": SEED,
+        "chosen_on_dev": cfg,
+        "dev": {"fit": "train only", **dev_table},
+        "training": {
+            "loss": "multi-positive InfoNCE, in-batch + hard negatives "
+            f"({NEIGHBOURS} nearest other answers), L2 pull to identity, Adam lr {LR}, "
+            f"batch {BATCH}, full-batch float64 numpy, one BLAS thread",
+            "final_fit": "chosen configuration refit on train + dev questions",
+            "questions": train_counts,
+        },
+        "data": {
+            "medquad": f"{MEDQUAD_QUESTIONS}-question seeded sample (split 60/20/20 by document) "
+            "plus every other MedQuAD question as training only, minus any whose answer text, "
+            "any sentence or focus (topic) matches a dev/held-out answer; "
+            f"extra answers keep {EXTRA_SENTENCES} sentences",
+            "pubmedqa": "PQA-L questions not in the 500-question test set; conclusions",
+            "medicationqa": "train (+ dev in the final fit) questions of the 690"
+            if "medicationqa" in sources
+            else "not used for training (evaluation only)",
+            "bioasq": "not used for training (research licence); loaded only so the split is "
+            "the same as before",
+            "split": "by question group (document / answer text), 60/20/20, seed "
+            f"{SEED}; PubMedQA and extra MedQuAD train only",
+            "max_sentences_per_answer": MAX_SENTENCES,
+        },
+        "licence": LICENCES if "medicationqa" in sources else CLEAN_LICENCES,
+        "heldout": results,
+        "beats_cosine_heldout": wins,
+        "timings_s": timings,
+        "retrain": "python benchmarks/train_answer_scorer.py --write-weights "
+        "(development data in ../shared/data; embeddings cached under --cache)",
+    }
 
 
 if __name__ == "__main__":

@@ -104,17 +104,52 @@ def test_weights_round_trip(tmp_path: Path) -> None:
     )
 
 
+def test_source_term_mixes_sentence_and_source_scores() -> None:
+    rng = np.random.default_rng(7)
+    q = rng.standard_normal(16).astype(np.float32)
+    S = rng.standard_normal((6, 16)).astype(np.float32)
+    src = rng.standard_normal((6, 16)).astype(np.float32)
+    W = (np.eye(16) + 0.2 * rng.standard_normal((16, 16))).astype(np.float32)
+    plain = scores_with(W, 0.25, q, S)
+    np.testing.assert_allclose(scores_with(W, 0.25, q, S, src, 0.0), plain)
+    np.testing.assert_allclose(scores_with(W, 0.25, q, S, None, 0.5), plain)
+    mixed = scores_with(W, 0.25, q, S, src, 0.4)
+    np.testing.assert_allclose(mixed, 0.6 * plain + 0.4 * scores_with(W, 0.25, q, src), rtol=1e-5)
+    # One shared source shifts every sentence equally: the order is the sentences' own.
+    same = np.repeat(src[:1], 6, axis=0)
+    assert list(np.argsort(-scores_with(W, 0.0, q, S, same, 0.5))) == list(np.argsort(-plain))
+    with pytest.raises(ValueError):
+        scores_with(W, 0.0, q, S, src[:3], 0.5)
+
+
 @pytest.mark.skipif(not answer_scorer.WEIGHTS.is_file(), reason="no learned weights shipped")
 def test_shipped_weights_load_and_card_reports_heldout_win() -> None:
     sc = AnswerScorer()
     assert sc.learned
     card = sc.card
+    with np.load(answer_scorer.WEIGHTS) as z:
+        assert z["W"].dtype == np.float16 and z["W"].shape == (384, 384)
     assert card["dim"] == 384 and card["beats_cosine_heldout"] is True
+    assert card["size_bytes"] == answer_scorer.WEIGHTS.stat().st_size <= 1_100_000
+    assert card["seed"] == 15 and card["licence"] and card["retrain"]
+    assert set(card["heldout"]) == {"medicationqa", "medquad"}
     for figures in card["heldout"].values():
+        assert figures["n"] > 100
+        assert figures["p1"]["adapter"] > figures["p1"]["cosine"]
         assert figures["ci95"][0] > 0
     rng = np.random.default_rng(4)
-    s = answer_scorer.score(rng.standard_normal(384), rng.standard_normal((6, 384)))
-    assert s.shape == (6,) and np.all(np.isfinite(s))
+    q, S, src = (
+        rng.standard_normal(384),
+        rng.standard_normal((6, 384)),
+        rng.standard_normal((6, 384)),
+    )
+    s = answer_scorer.score(q, S, src)
+    assert s.shape == (6,) and s.dtype == np.float32 and np.all(np.isfinite(s))
+    # Deterministic: the same inputs give the same scores, from any instance.
+    np.testing.assert_array_equal(s, AnswerScorer().score(q, S, src))
+    np.testing.assert_array_equal(answer_scorer.score(q, S), answer_scorer.score(q, S))
+    # The learned map is not the identity (else the card's win would be cosine's).
+    assert not np.allclose(scores_with(sc._W, 0.0, q, S), scores_with(None, 0.0, q, S))
 
 
 def _synthetic_items(mod: ModuleType, n_groups: int = 40) -> list:
@@ -187,3 +222,47 @@ def test_real_split_is_disjoint_by_document_and_has_no_pubmedqa_test_question() 
     test_ids = set(json.loads(mod.PQA_TEST.read_text()))
     assert len(test_ids) == 500
     assert not {it.qid.removeprefix("pq-") for it in items if it.source == "pubmedqa"} & test_ids
+
+
+def test_extra_medquad_is_training_only_and_shares_nothing_with_evaluation() -> None:
+    mod = _trainer()
+    if not mod.DATA.is_dir():
+        pytest.skip(f"development data absent at {mod.DATA}")
+    items = mod.load_items()
+    lists = mod.assign_split(items)
+    extra = mod.extra_medquad(items, limit=3000)
+    assert len(extra) == 3000
+    assert all(it.split == "train" and it.source == "medquad" for it in extra)
+    assert all(len(it.sentences) <= mod.EXTRA_SENTENCES for it in extra)
+    assert not {it.qid for it in extra} & {it.qid for it in items}
+    evaluated = [it for it in items if it.source in mod.EVAL_SOURCES and it.split != "train"]
+    assert not {s for it in extra for s in it.sentences} & {
+        s for it in evaluated for s in it.sentences
+    }
+    assert not {it.group for it in extra} & {it.group for it in evaluated}
+    assert mod.assign_split(items) == lists  # the sampled questions' split is unchanged
+
+
+def test_training_is_deterministic_and_the_card_names_licences_and_figures() -> None:
+    mod = _trainer()
+    rng = np.random.default_rng(8)
+    items = []
+    for i in range(60):
+        it = mod.Item("medquad", f"x{i}", f"g{i}", f"q{i}", [f"s{i}a", f"s{i}b"])
+        it.qvec = rng.standard_normal(6).astype(np.float32)
+        it.svecs = _unit_rows(rng.standard_normal((2, 6))).astype(np.float32)
+        items.append(it)
+    W1 = mod.train(items, tau=0.1, pull=0.01, epochs=2, lr=0.01)
+    W2 = mod.train(items, tau=0.1, pull=0.01, epochs=2, lr=0.01)
+    np.testing.assert_array_equal(W1, W2)
+    assert not np.allclose(W1, np.eye(6))
+    fig = {"n": 3, "p1": {"cosine": 0.5, "adapter": 0.6}, "ci95": [0.01, 0.2]}
+    cfg = {"alpha": 0.0, "beta": 0.5, "epochs": 2}
+    card = mod._model_card(
+        cfg, {}, {"medicationqa": fig, "medquad": fig}, True, {}, {}, mod.CLEAN_SOURCES
+    )
+    assert card["seed"] == mod.SEED and card["beta"] == 0.5 and card["retrain"]
+    assert set(card["licence"]) == {"medquad", "pubmedqa"}  # licence-clean: no MedicationQA
+    assert "CC BY 4.0" in card["licence"]["medquad"] and "MIT" in card["licence"]["pubmedqa"]
+    full = mod._model_card(cfg, {}, {}, False, {}, {}, mod.TRAIN_SOURCES)
+    assert "medicationqa" in full["licence"] and "bioasq" not in full["licence"]

@@ -1,13 +1,31 @@
 """Learned answer-sentence scorer (issue 15): a linear adapter on frozen MiniLM vectors.
 
-``score(q, S) = (1 - alpha) * cos(W q, s) + alpha * cos(q, s)`` for each sentence row ``s`` of
-``S``: W is a 384x384 map trained contrastively (``benchmarks/train_answer_scorer.py``) so the
-question vector lands nearer the sentences that answer it; with ``W = I`` it is plain cosine.
+For a question vector ``q`` and a sentence vector ``s`` the sentence score is
+``m(s) = (1 - alpha) * cos(W q, s) + alpha * cos(q, s)``: W is a 384x384 map trained
+contrastively (``benchmarks/train_answer_scorer.py``) so the question lands nearer the sentences
+that answer it; with ``W = I`` it is plain cosine. Where the model was trained with the
+question-source term (``beta > 0`` in its card) and source vectors are given, the score is
+``(1 - beta) * m(s) + beta * m(source)``.
 
 The weights live in ``answer_scorer.npz`` (float16 ``W``) with a model card beside it
-(``answer_scorer.json``: data, features, seed, alpha, held-out figures). They are shipped only
-where the held-out split showed the adapter beating plain cosine; without them `score` *is*
-plain cosine, so callers never need to care. Loading is lazy and pure numpy.
+(``answer_scorer.json``: data and licences, seed, alpha/beta, dev and held-out figures, size,
+how to retrain). They are shipped only where the held-out split showed the adapter beating
+plain cosine; without them `score` *is* plain cosine, so callers never need to care. Loading
+is lazy and pure numpy (no torch, no extra model).
+
+How the composer should call it::
+
+    from curbside.compose.answer_scorer import default_scorer
+
+    scorer = default_scorer()                  # cached; reads the weights once
+    q = embedder.embed_query(question)         # the same MiniLM embedder as the index
+    S = embedder.embed(sentences)              # (n, 384), one row per candidate sentence
+    src = passage_vecs[passage_of_sentence]    # optional (n, 384): each sentence's passage
+    scores = scorer.score(q, S, src)           # (n,) float32, higher answers better
+
+Scores are comparable within one question only (rank candidates with them; do not threshold
+them across questions without calibration). Vectors need not be unit length. The focus-concept
+gate and evidence-level ordering stay the composer's job; this only orders the candidates.
 """
 
 from __future__ import annotations
@@ -41,20 +59,38 @@ def _unit(x: FloatArray) -> FloatArray:
 
 
 def scores_with(
-    W: FloatArray | None, alpha: float, question_vec: FloatArray, sentence_vecs: FloatArray
+    W: FloatArray | None,
+    alpha: float,
+    question_vec: FloatArray,
+    sentence_vecs: FloatArray,
+    source_vecs: FloatArray | None = None,
+    beta: float = 0.0,
 ) -> npt.NDArray[np.float32]:
-    """``(1 - alpha) * cos(W q, s) + alpha * cos(q, s)`` per row of `sentence_vecs`
-    (``W=None``: plain cosine)."""
+    """Per row of `sentence_vecs`: ``(1 - alpha) * cos(W q, s) + alpha * cos(q, s)``
+    (``W=None``: plain cosine); with `source_vecs` (one row per sentence: the vector of the
+    passage or document the sentence comes from) and ``beta > 0``, that score is mixed as
+    ``(1 - beta) * sentence_score + beta * source_score``, the source score computed the same
+    way on the source row."""
     q = _unit(np.asarray(question_vec, dtype=np.float32).reshape(-1))
     S = np.asarray(sentence_vecs, dtype=np.float32)
     if S.ndim != 2 or S.shape[1] != q.shape[0]:
         raise ValueError(f"sentence_vecs must be (n, {q.shape[0]}), got {S.shape}")
-    S = _unit(S)
+    out = _mixed(W, alpha, q, _unit(S))
+    if source_vecs is not None and beta > 0.0:
+        src = np.asarray(source_vecs, dtype=np.float32)
+        if src.shape != S.shape:
+            raise ValueError(f"source_vecs must be {S.shape} like sentence_vecs, got {src.shape}")
+        out = (1.0 - beta) * out + beta * _mixed(W, alpha, q, _unit(src))
+    result: npt.NDArray[np.float32] = out.astype(np.float32)
+    return result
+
+
+def _mixed(W: FloatArray | None, alpha: float, q: FloatArray, S: FloatArray) -> FloatArray:
     cos = S @ q
     if W is None or alpha >= 1.0:
-        return cos.astype(np.float32)
+        return cos
     u = _unit(np.asarray(W, dtype=np.float32) @ q)
-    out: npt.NDArray[np.float32] = ((1.0 - alpha) * (S @ u) + alpha * cos).astype(np.float32)
+    out: FloatArray = (1.0 - alpha) * (S @ u) + alpha * cos
     return out
 
 
@@ -66,6 +102,7 @@ class AnswerScorer:
         self._loaded = False
         self._W: npt.NDArray[np.float32] | None = None
         self._alpha = 1.0
+        self._beta = 0.0
         self._card: dict[str, Any] = {}
 
     def _load(self) -> None:
@@ -81,6 +118,7 @@ class AnswerScorer:
         card_path = self.path.with_suffix(".json")
         self._card = json.loads(card_path.read_text()) if card_path.is_file() else {}
         self._alpha = float(self._card.get("alpha", 0.0))
+        self._beta = float(self._card.get("beta", 0.0))
         self._W = W
 
     @property
@@ -94,10 +132,25 @@ class AnswerScorer:
         self._load()
         return dict(self._card)
 
-    def score(self, question_vec: FloatArray, sentence_vecs: FloatArray) -> npt.NDArray[np.float32]:
-        """One score per sentence row; higher answers the question better."""
+    @property
+    def uses_source(self) -> bool:
+        """True when the shipped model weighs the question-source term (``beta > 0``)."""
         self._load()
-        return scores_with(self._W, self._alpha, question_vec, sentence_vecs)
+        return self._W is not None and self._beta > 0.0
+
+    def score(
+        self,
+        question_vec: FloatArray,
+        sentence_vecs: FloatArray,
+        source_vecs: FloatArray | None = None,
+    ) -> npt.NDArray[np.float32]:
+        """One score per sentence row; higher answers the question better. `source_vecs`
+        (optional, row-aligned with `sentence_vecs`): the vector of each sentence's passage or
+        document; used only where the model was trained with the source term."""
+        self._load()
+        return scores_with(
+            self._W, self._alpha, question_vec, sentence_vecs, source_vecs, self._beta
+        )
 
 
 @functools.lru_cache(maxsize=1)
@@ -105,9 +158,13 @@ def default_scorer() -> AnswerScorer:
     return AnswerScorer()
 
 
-def score(question_vec: FloatArray, sentence_vecs: FloatArray) -> npt.NDArray[np.float32]:
+def score(
+    question_vec: FloatArray,
+    sentence_vecs: FloatArray,
+    source_vecs: FloatArray | None = None,
+) -> npt.NDArray[np.float32]:
     """Scores with the shipped weights (plain cosine where none are shipped)."""
-    return default_scorer().score(question_vec, sentence_vecs)
+    return default_scorer().score(question_vec, sentence_vecs, source_vecs)
 
 
 def infonce_loss_and_grad(
