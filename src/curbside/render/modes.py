@@ -13,7 +13,9 @@
   sentence's content words; every number, negation and hedge is kept. Claims citing a
   patient-information source come first within each section and those references are listed
   first (numbers unchanged, nothing removed); an abbreviation's definition "(CR)" that the
-  article never uses again is dropped; our own fixed sentences (the "insufficient evidence"
+  article never uses again is dropped, and so is a short aside "(NSAIDs)" that only repeats
+  what the article already said (never one with a number, negation or hedge); our own fixed
+  sentences (the "insufficient evidence"
   notice, the verdict lines) have plain versions; a "When to seek care" section is built from
   the red flags (and premise findings' patterns), cited with their citations, or, when there is
   none, two general lines of ours (no facts, nothing cited).
@@ -33,7 +35,12 @@ from importlib import resources
 import yaml
 
 from curbside.article import Article, ArticleSection, Claim
-from curbside.render.plain import lay_text, split_sentence, split_statistics
+from curbside.render.plain import (
+    drop_repeated_asides,
+    lay_text,
+    split_sentence,
+    split_statistics,
+)
 from curbside.text.readability import flesch_kincaid_grade as flesch_kincaid_grade
 
 AUDIENCES = ("clinician", "patient", "student")
@@ -213,12 +220,18 @@ def _patient_info_first(article: Article, claims: list[Claim]) -> list[Claim]:
 
 def _patient(article: Article) -> Article:
     seen: set[str] = set()
+    said: list[str] = []  # the text given so far, in reading order
 
     def conv(claims: list[Claim]) -> list[Claim]:
         out: list[Claim] = []
         for c in claims:
             if c.ours and c.text in PLAIN_OWN_TEXT:
                 c = c.model_copy(update={"text": PLAIN_OWN_TEXT[c.text]})
+            elif not c.ours:
+                text = drop_repeated_asides(c.text, " ".join(said)).strip()
+                if text != c.text:
+                    c = c.model_copy(update={"text": text})
+            said.append(c.text)
             # Split first, then lay wording piece by piece (each piece keeps most of its words).
             out += [p.model_copy(update={"text": lay_text(p.text, seen)})
                     for p in _split_claim(c)]
