@@ -180,11 +180,12 @@ def run(rt: services.Runtime, questions: list[tuple[int, str, str]], n_examples:
                 p = answers.ask(rt, question=q, save=False, audience="patient")
             except services.InvalidInput:
                 continue
-            before = real_render(caught[-1], "clinician")
+            composed = caught[-1]  # the patient article as composed, before rendering
+            before = real_render(composed, "clinician")
             c = answers.ask(rt, question=q, save=False, audience="clinician")
             v = violations(before, p)
             bad.update({k: n for k, n in v.items() if n})
-            lead_p, lead_c = _lead(caught[-1]), _lead(c)
+            lead_p, lead_c = _lead(composed), _lead(c)
             row = {"i": i, "patient": p.readability, "clinician": c.readability,
                    "insufficient": p.insufficient, "violations": [k for k, n in v.items() if n],
                    "same_lead": lead_p == lead_c,
