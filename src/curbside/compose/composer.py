@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from curbside.article import Article, ArticleSection, Claim, Consensus, Span
+from curbside.compose.audience import audience_weight
 from curbside.compose.candidates import (
     Candidate,
     extract_candidates,
@@ -151,7 +152,8 @@ class ExtractiveComposer:
             basis_evidence = [e for e in inp.evidence if e.source.id in allowed]
             if not together:
                 gaps.append(NOT_TOGETHER_TEXT)
-        cands.sort(key=_score, reverse=True)
+        # TEMP wire (issue 15 item 3): the reader's plainness weight; 1.0 but for patients.
+        cands.sort(key=lambda c: _score(c) * _reader_weight(inp, c), reverse=True)
         if inp.confidence < self.min_confidence or len(cands) < need:
             return self._insufficient(article), refs
 
@@ -298,7 +300,8 @@ class ExtractiveComposer:
             c.features["question_similarity"] = sim
         return sorted(
             pool,
-            key=lambda c: 0.6 * c.features["question_similarity"] + 0.4 * _score(c),
+            key=lambda c: (0.6 * c.features["question_similarity"] + 0.4 * _score(c))
+            * _reader_weight(inp, c),
             reverse=True,
         )
 
@@ -424,6 +427,10 @@ def names_a_drug(text: str, drugs: Sequence[Sequence[str]]) -> bool:
             ):
                 return True
     return False
+
+
+def _reader_weight(inp: ComposeInput, c: Candidate) -> float:
+    return audience_weight(inp.audience, c.text, str(c.evidence.source.kind))
 
 
 def _same(a: Candidate, b: Candidate) -> bool:
