@@ -163,3 +163,22 @@ def test_a_population_word_adds_coverage_but_never_passes_the_gate_alone() -> No
                    similarity=None)
     assert sleep.passage.text not in _body(art)
     assert fever.passage.text in _body(art)
+
+
+def test_patients_get_the_plain_language_source_on_a_near_tie() -> None:
+    gl = ("Nonsteroidal anti-inflammatory drugs are recommended as first-line pharmacotherapy "
+          "for acute gouty arthritis flares in adults.")
+    pi = "Gout flares are treated with medicines that ease pain and swelling."
+    ev = [_ev(1, "Gout guideline", gl, SourceKind.GUIDELINE, "RECOMMENDATIONS"),
+          _ev(2, "Gout", pi, SourceKind.PATIENT_INFO)]
+    sim = fixed_similarity({gl: 0.60, pi: 0.58})
+
+    def lead(audience: str) -> str:
+        art, _ = ExtractiveComposer().compose(ComposeInput(
+            question="How are gout flares treated?", question_type="treatment",
+            terms=["gout", "flares", "treated"], evidence=ev, confidence=0.9,
+            source_texts={}, similarity=sim, audience=audience))
+        return art.lead[-1].text
+
+    assert lead("clinician") == gl
+    assert lead("patient") == pi

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from curbside.article import Article, ArticleSection, Claim, Consensus, Span
+from curbside.compose.audience import audience_weight
 from curbside.compose.candidates import (
     Candidate,
     extract_candidates,
@@ -458,7 +459,8 @@ class ExtractiveComposer:
 
         ``answer``: the dense (or learned, `answer_scorer`) similarity of the question to the
         sentence; ``source``: to the sentence's source title; ``lead``: the ranking key of the
-        lead, bottom line and sections (`lead_score`). Only the first `MAX_SCORED` candidates
+        lead, bottom line and sections (`lead_score`, times the reader's `audience_weight`:
+        for patients, plain-language sources and sentences win near-ties). Only the first `MAX_SCORED` candidates
         (by focus coverage, then the retrieval-based score) are embedded; the rest rank below.
         """
         if inp.similarity is None or not cands:
@@ -475,7 +477,9 @@ class ExtractiveComposer:
         for c in cands:
             c.features.setdefault("answer", -1.0)
             c.features.setdefault("source", -1.0)
-            c.features["lead"] = lead_score(c, focus)
+            c.features["lead"] = lead_score(c, focus) * audience_weight(
+                inp.audience, c.text, str(c.evidence.source.kind)
+            )
         return True
 
     def _answers(self, inp: ComposeInput, cands: list[Candidate], scored: bool) -> bool:

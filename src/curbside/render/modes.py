@@ -13,7 +13,9 @@
   sentence's content words; every number, negation and hedge is kept. Claims citing a
   patient-information source come first within each section and those references are listed
   first (numbers unchanged, nothing removed); an abbreviation's definition "(CR)" that the
-  article never uses again is dropped; our own fixed sentences (the "insufficient evidence"
+  article never uses again is dropped, and so is a short aside "(NSAIDs)" that only repeats
+  what the article already said (never one with a number, negation or hedge); our own fixed
+  sentences (the "insufficient evidence"
   notice, the verdict lines) have plain versions; a "When to seek care" section is built from
   the red flags (and premise findings' patterns), cited with their citations, or, when there is
   none, two general lines of ours (no facts, nothing cited).
@@ -33,8 +35,13 @@ from importlib import resources
 import yaml
 
 from curbside.article import Article, ArticleSection, Claim
-from curbside.ingest.sentences import split_sentences
-from curbside.render.plain import lay_text, split_sentence, split_statistics
+from curbside.render.plain import (
+    drop_repeated_asides,
+    lay_text,
+    split_sentence,
+    split_statistics,
+)
+from curbside.text.readability import flesch_kincaid_grade as flesch_kincaid_grade
 
 AUDIENCES = ("clinician", "patient", "student")
 
@@ -108,50 +115,6 @@ def readability_units(article: Article) -> list[str]:
     red-flag boxes (those are the same, word for word, in every mode).
     """
     return [c.text for c in article.all_claims() if c.text.strip()]
-
-
-_WORDS = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*|\d+(?:[.,]\d+)*")
-
-
-@cache
-def _pyphen() -> object | None:
-    try:
-        from pyphen import Pyphen
-
-        dic: object = Pyphen(lang="en_US")
-        return dic
-    except Exception:  # pragma: no cover - pyphen is a dependency
-        return None
-
-
-def _syllables(word: str) -> int:
-    dic = _pyphen()
-    if dic is not None:
-        return len(dic.positions(word.lower())) + 1  # type: ignore[attr-defined]
-    return max(1, len(re.findall(r"[aeiouy]+", word.lower())))
-
-
-def flesch_kincaid_grade(text: str | list[str]) -> float:
-    """Flesch-Kincaid grade with pyphen syllable counts.
-
-    `text` is one text or a list of units (claims): each unit counts as at least one sentence
-    (a bullet or a heading line is read as one), and sentences within a unit are counted with
-    the ingest sentence splitter, so "e.g.", "vs." and "2.5 mg" do not end a sentence.
-    Not textstat: it fetches NLTK's cmudict from the network on first use, and Curbside never
-    downloads anything at run time.
-    """
-    units = [text] if isinstance(text, str) else text
-    words = syll = sentences = 0
-    for unit in units:
-        toks = _WORDS.findall(unit)
-        if not toks:
-            continue
-        words += len(toks)
-        syll += sum(_syllables(w) for w in toks)
-        sentences += max(1, len(split_sentences(unit)))
-    if not words:
-        return 0.0
-    return 0.39 * words / sentences + 11.8 * syll / words - 15.59
 
 
 def readability(article: Article) -> float | None:
@@ -257,12 +220,18 @@ def _patient_info_first(article: Article, claims: list[Claim]) -> list[Claim]:
 
 def _patient(article: Article) -> Article:
     seen: set[str] = set()
+    said: list[str] = []  # the text given so far, in reading order
 
     def conv(claims: list[Claim]) -> list[Claim]:
         out: list[Claim] = []
         for c in claims:
             if c.ours and c.text in PLAIN_OWN_TEXT:
                 c = c.model_copy(update={"text": PLAIN_OWN_TEXT[c.text]})
+            elif not c.ours:
+                text = drop_repeated_asides(c.text, " ".join(said)).strip()
+                if text != c.text:
+                    c = c.model_copy(update={"text": text})
+            said.append(c.text)
             # Split first, then lay wording piece by piece (each piece keeps most of its words).
             out += [p.model_copy(update={"text": lay_text(p.text, seen)})
                     for p in _split_claim(c)]

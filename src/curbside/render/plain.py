@@ -179,7 +179,11 @@ _VERB_CUE = re.compile(
     r"suggests?|indicates?|explains?|delays?|takes?|gives?|gets?|goes|tends?|presents?|"
     r"fell|rose|took|gave|got|went|came|made|found|saw|became|began|grew|felt|kept|left|led|"
     r"lost|ran|said|told|thought|brought|chose|drew|fought|held|knew|meant|paid|put|sought|"
-    r"spent|stood|underwent|won|wore)\b",
+    r"spent|stood|underwent|won|wore|"
+    # present-tense verbs of consumer-health text that are never nouns or adjectives
+    r"develops?|attach(?:es)?|becomes?|begins?|happens?|carries|produces?|involves?|"
+    r"depends?|varies|differs?|regulates?|prevents?|relieves?|protects?|inherits?|worsens?|"
+    r"recommends?|belongs?|consists?|removes?|destroys?|\w{3,}(?:izes?|ifies))\b",
     re.I,
 )
 _ANAPHOR = re.compile(r"(?:it|its|this|that|they|them|their|these|those|he|she|such)\b", re.I)
@@ -217,7 +221,7 @@ class _Cut:
     start: int  # the cut removes text[start:end]
     end: int
     lead: str  # words the right-hand piece starts with ("", "However,", "But", "This")
-    kind: str  # "semicolon", "coordination", "which", "contrast"
+    kind: str  # "semicolon", "coordination", "which", "because", "contrast", "colon"
 
 
 _CUT_POINTS = [
@@ -227,6 +231,7 @@ _CUT_POINTS = [
     (re.compile(r",\s+but\s+", re.I), "coordination", "But"),
     (re.compile(r",\s+so\s+(?!that\b|as\b|far\b|much\b|many\b)", re.I), "coordination", "So"),
     (re.compile(r",\s+which\s+", re.I), "which", ""),
+    (re.compile(r",\s+because\s+(?!of\b)", re.I), "because", "This is because"),
     (re.compile(r",\s+(?:whereas|although|though|while)\s+", re.I), "contrast", "But"),
     (re.compile(r"(?<!,)\s+but\s+", re.I), "coordination", "But"),
     (re.compile(r"\s*:\s+"), "colon", ""),
@@ -339,6 +344,8 @@ def _safe(text: str, start: int, cut: _Cut, left: str, right: str) -> bool:
         len(_shared_content(left, nxt)) >= 2
     ):
         return False
+    if cut.kind == "because" and _NEGATION.search(left):
+        return False  # "X did not stop Y because Z": which part "not" governs is unclear
     if cut.kind == "semicolon":
         return not re.match(r"\s*(?:and|or|nor)\b", right, re.I)  # "a; b; and c": a list
     if cut.kind == "colon":
@@ -353,7 +360,9 @@ def _safe(text: str, start: int, cut: _Cut, left: str, right: str) -> bool:
     if cut.kind == "coordination":
         if first and _VERB_CUE.fullmatch(first.group(1)):
             return False  # "..., and reduced pain": the verb shares the first clause's subject
-        return not _list_tail(left)
+        # "A, B, and C" is a list; "A, B and C are X, but D is Y" is two clauses: a list never
+        # continues with "but" (and the right side was checked to be a clause above).
+        return cut.lead == "But" or not _list_tail(left)
     return True
 
 
@@ -409,17 +418,84 @@ def split_statistics(text: str) -> tuple[str, str | None]:
     return main, f"(Figures: {'; '.join(moved)}.)"
 
 
+#: A round-bracket aside of at most this many words is dropped in the patient mode when it
+#: only repeats what the reader has already been given (an abbreviation defined before, a
+#: technical name already used): it adds syllables, not information. Longer asides are
+#: explanations and stay.
+REPEAT_ASIDE_WORDS = 6
+
+
+def drop_repeated_asides(text: str, said: str) -> str:
+    """`text` without the round-bracket asides that repeat words already in `said` (the
+    article's text before this sentence) or earlier in `text`: "(NSAIDs)" after NSAIDs were
+    named, "(hypospadias)" a second time. An aside holding a number, a negation or a hedge is
+    never dropped, nor one of more than `REPEAT_ASIDE_WORDS` words. The aside must repeat in
+    the same case but for its first letter ("(all)" does not repeat "ALL")."""
+    out = text
+    for a, b in reversed(_brackets(text)):
+        if text[a] != "(":
+            continue
+        inner = " ".join(text[a + 1 : b - 1].split())
+        n = _n_words(inner)
+        if not n or n > REPEAT_ASIDE_WORDS or _NUMBER.search(inner) or _guarded(inner):
+            continue
+        if not _WORD.search(text[:a]):
+            continue  # not an aside to anything: the sentence starts with it
+        first = f"[{re.escape(inner[0].lower())}{re.escape(inner[0].upper())}]"
+        rx = re.compile(r"(?<![\w-])" + first + re.escape(inner[1:]) + r"(?![\w-])")
+        if not (rx.search(said) or rx.search(text[:a])):
+            continue
+        start = a
+        while start > 0 and out[start - 1] == " ":
+            start -= 1
+        out = out[:start] + out[b:]
+    return out
+
+
+#: "Although A, B." reads as "A. But B." (the concession first, then the main clause).
+_CONCESSIVE = re.compile(r"^\s*(?:although|even though|though)\s+", re.I)
+
+
+def _concessive(text: str) -> tuple[str, str] | None:
+    """("A.", "B.") for "Although A, B." when A and B are each a clause of their own: the
+    first comma outside brackets ends A; None when that is not safe (a short or verbless
+    side, a side that starts like a fragment, a second clause of A after the comma)."""
+    m = _CONCESSIVE.match(text)
+    if not m:
+        return None
+    depth = _depths(text)
+    comma = next((i for i in range(m.end(), len(text)) if text[i] == "," and not depth[i]),
+                 None)
+    if comma is None:
+        return None
+    left, right = text[m.end() : comma], text[comma + 1 :].strip()
+    if _n_words(left) < MIN_PIECE_WORDS or _n_words(right) < MIN_PIECE_WORDS:
+        return None
+    if not (_is_clause(left) and _is_clause(right)) or _ANAPHOR.match(right):
+        return None  # "..., it ...": "it" may point into A, which is now another sentence
+    first = _WHICH_VERB.match(right)
+    if first and (_VERB_CUE.fullmatch(first.group(1))
+                  or first.group(1).lower() in {"and", "or", "nor", "but", "which", "not"}):
+        return None
+    return _end(_cap(left)), right
+
+
 def split_sentence(text: str, long_words: int = LONG_WORDS) -> list[str]:
     """Pieces of a long sentence cut at safe clause boundaries; others come back whole.
 
     A flattened bulleted list ("First sentence. - Second item. - Third item.") is first cut
-    into its items.
+    into its items; "Although A, B." becomes "A. But B." when both are clauses.
     """
     items = [t for t in _BULLET.split(text) if t.strip()]
     if len(items) > 1:
         return [p for item in items for p in split_sentence(item, long_words)]
     if _n_words(text) <= long_words or re.search(r"\brespectively\b", text, re.I):
         return [text]
+    conc = _concessive(text)
+    if conc is not None:
+        rest = split_sentence(conc[1], long_words)
+        return [conc[0], f"But {rest[0][:1].lower()}{rest[0][1:]}" if not re.match(
+            r"[A-Z]{2}|[A-Z]\d", rest[0]) else f"But {rest[0]}", *rest[1:]]
     pieces: list[str] = []
     last = 0
     lead = ""
