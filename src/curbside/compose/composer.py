@@ -460,8 +460,9 @@ class ExtractiveComposer:
         ``answer``: the dense (or learned, `answer_scorer`) similarity of the question to the
         sentence; ``source``: to the sentence's source title; ``lead``: the ranking key of the
         lead, bottom line and sections (`lead_score`, times the reader's `audience_weight`:
-        for patients, plain-language sources and sentences win near-ties). Only the first `MAX_SCORED` candidates
-        (by focus coverage, then the retrieval-based score) are embedded; the rest rank below.
+        for patients, plain-language sources and sentences win near-ties). Only the first
+        `AnswerSettings.max_scored` candidates (by focus coverage, then the retrieval-based
+        score) are embedded; the rest rank below.
         """
         if inp.similarity is None or not cands:
             return False
