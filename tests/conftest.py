@@ -71,7 +71,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     h = tmp_path / "home"
     h.mkdir()
     monkeypatch.setenv("CURBSIDE_HOME", str(h))
-    yield h
+    return h
 
 
 @pytest.fixture(scope="session")

@@ -86,7 +86,7 @@ def test_identity_adapter_is_plain_cosine() -> None:
 
 
 def test_scores_reject_mismatched_shapes() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="sentence_vecs must be"):
         scores_with(None, 0.0, np.ones(4), np.ones((3, 5)))
 
 
@@ -118,7 +118,7 @@ def test_source_term_mixes_sentence_and_source_scores() -> None:
     # One shared source shifts every sentence equally: the order is the sentences' own.
     same = np.repeat(src[:1], 6, axis=0)
     assert list(np.argsort(-scores_with(W, 0.0, q, S, same, 0.5))) == list(np.argsort(-plain))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="source_vecs must be"):
         scores_with(W, 0.0, q, S, src[:3], 0.5)
 
 

@@ -74,7 +74,7 @@ def test_read_only_session_is_a_read_only_fault(pg_url: str, tmp_path: Path) -> 
         ok, checks, detail = services.readiness(rt)
         assert not ok and checks["database"] and not checks["writable"]
         assert "session is read-only" in detail["writable"]
-        with pytest.raises(Exception) as err:
+        with pytest.raises(Exception, match="read-only") as err:
             rt.store.begin_run(["x.jsonl"])
         fault = services.storage_error(err.value, settings)
         assert fault is not None and fault.kind == "read_only" and fault.exit_code == 10

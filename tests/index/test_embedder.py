@@ -201,7 +201,7 @@ def fake_server() -> Iterator[tuple[httpx.MockTransport, list[dict[str, object]]
         ]
         return httpx.Response(200, json={"data": data[::-1]})  # out of order on purpose
 
-    yield httpx.MockTransport(handler), calls
+    return httpx.MockTransport(handler), calls
 
 
 def test_openai_embedder_batches_retries_and_normalises(

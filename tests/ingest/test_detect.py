@@ -27,7 +27,7 @@ def _touch(path: Path, data: bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name, data, fmt", [
+@pytest.mark.parametrize(("name", "data", "fmt"), [
     ("a.xml", b'<?xml version="1.0"?>\n<PubmedArticleSet><PubmedArticle/></PubmedArticleSet>',
      "pubmed"),
     ("a.xml.gz", b"<PubmedArticleSet>\n</PubmedArticleSet>", "pubmed"),
@@ -48,7 +48,7 @@ def test_detect_format(tmp_path: Path, name: str, data: bytes, fmt: str) -> None
     assert detect_format(_touch(tmp_path / name, data)) == fmt
 
 
-@pytest.mark.parametrize("name, data", [
+@pytest.mark.parametrize(("name", "data"), [
     ("notes.txt", b"just some text\n"),
     ("other.xml", b"<?xml version='1.0'?><root/>"),
     ("table.csv", b"a,b\n1,2\n"),
@@ -78,7 +78,7 @@ def test_unknown_format_error_is_a_reader_error() -> None:
     assert issubclass(UnknownFormatError, ReaderError)
 
 
-@pytest.mark.parametrize("name, preset", [
+@pytest.mark.parametrize(("name", "preset"), [
     ("guidelines_ngc.jsonl.gz", "ngc"),
     ("medline_cohen2006.jsonl.gz", "cohen2006"),
     ("medquad_answers.jsonl.gz", "medquad"),

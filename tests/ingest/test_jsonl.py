@@ -59,7 +59,7 @@ def test_parse_kind_and_flags() -> None:
     assert m.on_duplicate_id == "suffix"
 
 
-@pytest.mark.parametrize("text, needle", [
+@pytest.mark.parametrize(("text", "needle"), [
     ("id=x,bogus=y", "unknown field mapping key 'bogus'"),
     ("id=x,kind=nonsense", "unknown kind 'nonsense'"),
     ("nosuchpreset", "unknown mapping preset 'nosuchpreset'"),

@@ -73,7 +73,7 @@ def test_oversized_jsonl_gz_line_is_quarantined(tmp_path: Path) -> None:
     assert [type(i).__name__ for i in items] == ["RejectedRecord", "SourceRecord"]
 
 
-@pytest.mark.parametrize("reader, name, body", [
+@pytest.mark.parametrize(("reader", "name", "body"), [
     (MarkdownReader, "note.md", "---\ntitle: Big note\n---\n\n# Big note\n\n"),
     (HtmlReader, "page.html", "<html><head><title>Big page</title></head><body><p>"),
 ])

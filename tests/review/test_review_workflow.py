@@ -76,9 +76,9 @@ def test_only_revise_creates_versions() -> None:
 
 
 def test_unknown_action_or_state_is_an_error() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown action 'publish'"):
         decide("publish", state="draft", role="admin")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown state 'published'"):
         decide("submit", state="published", role="admin")
 
 

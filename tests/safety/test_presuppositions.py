@@ -16,7 +16,7 @@ from curbside.safety.presuppositions import (
 )
 
 
-@pytest.mark.parametrize("question, form, text", [
+@pytest.mark.parametrize(("question", "form", "text"), [
     ("Since antibiotics cure viral infections, which one should I take for the flu?",
      "since_clause", "antibiotics cure viral infections"),
     ("Given that statins cause memory loss, should I stop mine?",
@@ -90,7 +90,7 @@ def _ev(text: str, n: int = 1) -> Evidence:
     return Evidence(passage=p, source=src)
 
 
-@pytest.mark.parametrize("question, sentence, kind", [
+@pytest.mark.parametrize(("question", "sentence", "kind"), [
     ("How much vitamin C should I take to cure my cold?",
      "Vitamin C supplementation does not prevent colds, but it may slightly shorten a cold.",
      "absolute"),
@@ -126,7 +126,7 @@ def test_contradicting_sentence_flags_and_is_cited(question: str, sentence: str,
     assert c.trigger.startswith(f"evidence:{kind}:")
 
 
-@pytest.mark.parametrize("question, sentence", [
+@pytest.mark.parametrize(("question", "sentence"), [
     # silent: nothing about the presupposition's concepts
     ("How much vitamin C should I take to cure my cold?", "Vitamin C is found in citrus fruit."),
     ("Why does vaccination cause autism?", "Measles vaccination is given at 12 months."),
@@ -197,7 +197,7 @@ def test_parse_minimal_file() -> None:
     assert [f.id for f in data.forms] == ["since_clause"]
 
 
-@pytest.mark.parametrize("bad, where", [
+@pytest.mark.parametrize(("bad", "where"), [
     (_GOOD.replace("'{p}'", "'{q}'"), "forms 'since_clause', field 'template'"),
     (_GOOD.replace("(?P<p>[^,]+)", "(?P<p>[^,]+"), "forms 'since_clause', field 'pattern'"),
     (_GOOD.replace('reason: "a since-clause is given"', "reason: x"),

@@ -15,7 +15,7 @@ def test_reference_question_modifiers() -> None:
     assert {"back pain", "stiffness", "improves with exercise"} <= f.present()
 
 
-@pytest.mark.parametrize("text, term", [
+@pytest.mark.parametrize(("text", "term"), [
     ("no chest pain", "chest pain"),
     ("He denies fever.", "fever"),
     ("Back pain without weight loss", "weight loss"),
@@ -42,7 +42,7 @@ def test_embedded_negation_modifier() -> None:
     assert "prolonged morning stiffness" in f.present()
 
 
-@pytest.mark.parametrize("text, age, sex", [
+@pytest.mark.parametrize(("text", "age", "sex"), [
     ("A fifty-two-year-old man with back pain", 52, "male"),
     ("52 yo F with headache", 52, "female"),
     ("52M presents with chest pain", 52, "male"),
@@ -58,7 +58,7 @@ def test_ages_and_sex(text: str, age: float, sex: str) -> None:
     assert f.sex == sex
 
 
-@pytest.mark.parametrize("text, name, value", [
+@pytest.mark.parametrize(("text", "name", "value"), [
     ("temp 38.5C", "temperature", 38.5),
     ("T 101 F", "temperature", 38.3),
     ("temperature of 39 °C", "temperature", 39.0),
@@ -85,7 +85,7 @@ def test_temperature_is_not_an_age() -> None:
     assert f.ages == [30]
 
 
-@pytest.mark.parametrize("text, unit_days", [
+@pytest.mark.parametrize(("text", "unit_days"), [
     ("back pain for 3 months", 90),
     ("since last week", 7),
     ("stiffness lasting > 30 minutes", 30 / 1440),

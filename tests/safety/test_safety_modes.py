@@ -140,7 +140,7 @@ def test_clinician_text_unchanged() -> None:
 
 
 def test_unknown_audience() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="audience: must be one of"):
         render_for_audience(ARTICLES[0], "robot")
 
 

@@ -63,7 +63,7 @@ def _raw() -> dict[str, object]:
     return data
 
 
-@pytest.mark.parametrize("mutate, pid, fld", [
+@pytest.mark.parametrize(("mutate", "pid", "fld"), [
     (lambda p: p.update(urgency="soon"), "stroke", "urgency"),
     (lambda p: p.update(citations=[]), "stroke", "citations"),
     (lambda p: p["triggers"][0].update(any=["chest pian"]), "stroke", "triggers.0"),

@@ -48,7 +48,7 @@ def test_no_premise_for_ordinary_questions(question: str) -> None:
     assert audit_premises(question) == []
 
 
-@pytest.mark.parametrize("question, pattern", [
+@pytest.mark.parametrize(("question", "pattern"), [
     ("Is bed rest the best treatment for acute back pain?", "bed_rest_back_pain_premise"),
     ("My HLA-B27 was negative, so can we rule out ankylosing spondylitis?",
      "hla_b27_negative_premise"),

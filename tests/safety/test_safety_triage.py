@@ -7,7 +7,7 @@ import pytest
 from curbside.safety.triage import triage
 
 
-@pytest.mark.parametrize("text, pattern, level", [
+@pytest.mark.parametrize(("text", "pattern", "level"), [
     ("58 yo man with crushing chest pain radiating to the left arm and sweating",
      "acute_coronary_syndrome", "emergency"),
     ("Sudden facial droop and slurred speech in a seventy-year-old woman", "stroke", "emergency"),
@@ -44,7 +44,7 @@ def test_vignettes(text: str, pattern: str, level: str) -> None:
     assert c.citations and c.trigger
 
 
-@pytest.mark.parametrize("text, pattern", [
+@pytest.mark.parametrize(("text", "pattern"), [
     ("No chest pain, no sweating, no shortness of breath.", "acute_coronary_syndrome"),
     ("Denies chest pain or arm pain; no diaphoresis", "acute_coronary_syndrome"),
     ("No facial droop, no arm weakness, speech normal", "stroke"),

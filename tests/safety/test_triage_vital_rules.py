@@ -51,7 +51,7 @@ def test_level_texts() -> None:
 # -- extraction of the values ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, name, value", [
+@pytest.mark.parametrize(("text", "name", "value"), [
     ("sats 88%", "spo2", 88), ("O2 sat 88", "spo2", 88), ("saturating 88% on room air", "spo2", 88),
     ("pulse ox 89%", "spo2", 89), ("SpO2 of 91 %", "spo2", 91),
     ("BP 85/50", "systolic_bp", 85), ("blood pressure 90/60 mmHg", "systolic_bp", 90),
@@ -85,7 +85,7 @@ AT_AND_BELOW = [
 ]
 
 
-@pytest.mark.parametrize("rule, at, below", AT_AND_BELOW)
+@pytest.mark.parametrize(("rule", "at", "below"), AT_AND_BELOW)
 def test_rule_fires_at_threshold_not_below(rule: str, at: str, below: str) -> None:
     fired = triage(at)
     assert rule in [r["id"] for r in fired.rules], fired.reasons
@@ -143,7 +143,7 @@ def test_loader_accepts_good_and_bundled_file() -> None:
     assert len(rules) >= 10 and all(r.source for r in rules)
 
 
-@pytest.mark.parametrize("bad, field", [
+@pytest.mark.parametrize(("bad", "field"), [
     (GOOD.replace("value: 91", "value: low"), "criteria.0.value"),
     (GOOD.replace('unit: "%"', "unit: mmHg"), "criteria.0.unit"),
     (GOOD.replace("vital: spo2", "vital: sats"), "criteria.0.vital"),
@@ -156,7 +156,7 @@ def test_loader_accepts_good_and_bundled_file() -> None:
     (GOOD + "    min_met: 3\n", "min_met"),
 ])
 def test_loader_rejects_malformed_entry_naming_entry_and_field(bad: str, field: str) -> None:
-    with pytest.raises(ValueError) as exc:
+    with pytest.raises(ValueError, match="vital_signs.yaml") as exc:
         parse_vital_rules(bad, name="vital_signs.yaml")
     msg = str(exc.value)
     assert "vital_signs.yaml" in msg and "rule 'r1'" in msg and f"field '{field}" in msg

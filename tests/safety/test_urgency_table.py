@@ -37,7 +37,7 @@ def test_time_critical_conditions_are_emergencies(name: str) -> None:
     assert c is not None and c.level == "emergency", name
 
 
-@pytest.mark.parametrize("name,level", [
+@pytest.mark.parametrize(("name", "level"), [
     ("common cold", "self-care"), ("sunburn", "self-care"), ("hypertension", "routine"),
     ("pyelonephritis", "urgent"), ("Crohn's Disease", "routine"),
 ])
@@ -57,7 +57,7 @@ def _raw() -> dict[str, Any]:
                             "reason": "organ failure", "citations": ["ngc:ngc-1"]}]}
 
 
-@pytest.mark.parametrize("change,field", [
+@pytest.mark.parametrize(("change", "field"), [
     (lambda c: c.update(level="soon"), "level"),
     (lambda c: c.update(icd10cm="sepsis"), "icd10cm"),
     (lambda c: c.update(reason=""), "reason"),

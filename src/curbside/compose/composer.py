@@ -263,7 +263,7 @@ class ExtractiveComposer:
         self.max_per_section = max_per_section
         self.max_per_source = max_per_source
 
-    def compose(self, inp: ComposeInput) -> tuple[Article, ReferenceList]:
+    def compose(self, inp: ComposeInput) -> tuple[Article, ReferenceList]:  # noqa: C901
         refs = ReferenceList()
         article = Article(
             question=inp.question,

@@ -392,7 +392,7 @@ def raw_id(obj: Mapping[str, Any], mapping: FieldMapping) -> str | None:
     return rid or None
 
 
-def map_record(
+def map_record(  # noqa: C901
     obj: Any, mapping: FieldMapping, *, origin_file: str, position: int
 ) -> SourceRecord | RejectedRecord:
     """Apply `mapping` to one decoded JSON object."""

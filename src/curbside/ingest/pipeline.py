@@ -286,7 +286,7 @@ class Ingester:
         if observer:
             observer.advanced(path, frep.records, path.stat().st_size)
 
-    def _write_batch(
+    def _write_batch(  # noqa: C901
         self,
         batch: list[ReadItem],
         frep: FileReport,

@@ -265,7 +265,7 @@ class PubmedXmlReader:
             ):
                 raise ReaderError(f"{origin}: not PubMed XML (root element <{root.tag}>)")
 
-    def _record(self, elem: etree._Element, origin: str, position: int) -> ReadItem:
+    def _record(self, elem: etree._Element, origin: str, position: int) -> ReadItem:  # noqa: C901
         book = elem.tag == "PubmedBookArticle"
         citation = elem.find("BookDocument" if book else "MedlineCitation")
         if citation is None:

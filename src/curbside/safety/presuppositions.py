@@ -416,7 +416,7 @@ def _plain(sentence: str, core: frozenset[str], data: PresuppositionData) -> boo
     return not _negates(sentence, core, data) and sentence_stance(sentence).label == "supports"
 
 
-def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],
+def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],  # noqa: C901
                          data: PresuppositionData | None = None) -> Contradiction | None:
     """The retrieved sentence that contradicts `p` on the same concepts, or None (also when
     the evidence is silent or mixed)."""

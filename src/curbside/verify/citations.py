@@ -94,7 +94,7 @@ class CitationVerifier:
         self.scorer = scorer
         self.threshold = threshold
 
-    def verify(
+    def verify(  # noqa: C901
         self,
         article: Article,
         passages_by_ref: Mapping[int, Sequence[str]],
