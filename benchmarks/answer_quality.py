@@ -276,15 +276,41 @@ def worker(home: Path, questions: Path, out: Path, dense: bool) -> None:
 
 
 # ------------------------------------------------------------------------------- question sets
+#: Which split is asked: "heldout" (reported) or "dev" (for choices; ``--split dev``). For
+#: BioASQ, "dev" is the complement: the sampled questions the answer scorer trains on.
+SPLIT_NAME = "heldout"
+#: ``--no-cosine``: skip the cosine baseline (its column reads 0), for quick dev sweeps.
+NO_COSINE = False
+#: ``--answer-setting NAME=VALUE`` overrides for the ``after`` worker (dev-split choices).
+ANSWER_SETTINGS: list[str] = []
+
+
+def apply_answer_settings(pairs: Sequence[str]) -> None:
+    """Replace `composer.ANSWER` with one whose named fields are set (floats or ints)."""
+    if not pairs:
+        return
+    import dataclasses
+
+    from curbside.compose import composer
+
+    values: dict[str, Any] = {}
+    for kv in pairs:
+        name, _, raw = kv.partition("=")
+        kind = type(getattr(composer.ANSWER, name))
+        values[name] = kind(raw)
+    composer.ANSWER = dataclasses.replace(composer.ANSWER, **values)
+
+
 def question_sets(limit: int | None) -> dict[str, list[dict[str, Any]]]:
-    """Held-out MedQuAD and MedicationQA questions (with their gold), and the BioASQ set."""
+    """Held-out (or dev) MedQuAD and MedicationQA questions (with their gold), and the BioASQ
+    set."""
     sys.path.insert(0, str(BENCH))
     import answer_split as sp
     from answers import bioasq_samples
 
     items = sp.load_items()
     lists = sp.assign_split(items)
-    held = {s: set(lists[s]["heldout"]) for s in sp.EVAL_SOURCES}
+    held = {s: set(lists[s][SPLIT_NAME]) for s in sp.EVAL_SOURCES}
     bioasq_train = {x.removeprefix("bq-") for x in lists["bioasq"]["train"]}
 
     medquad: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -325,7 +351,7 @@ def question_sets(limit: int | None) -> dict[str, list[dict[str, Any]]]:
             else [q["ideal_answer"]],
         }
         for q in sorted(s_yn + s_any, key=lambda q: q["id"])
-        if q["id"] not in bioasq_train
+        if (q["id"] in bioasq_train) == (SPLIT_NAME == "dev")
     ]
     sets = {
         "medquad": sorted(mq, key=lambda r: r["id"]),
@@ -368,6 +394,9 @@ def run_worker(
     ]
     if not dense:
         cmd.append("--no-dense")
+    if label == "after":
+        for kv in ANSWER_SETTINGS:
+            cmd += ["--answer-setting", kv]
     t0 = time.time()
     subprocess.run(cmd, check=True, env=env)
     data: dict[str, Any] = json.loads(out.read_text())
@@ -479,7 +508,9 @@ def measure(
             top: dict[str, list[float]] = {}
             for q in qs:
                 ev = rows.get(q["id"], {}).get("evidence", [])
-                sent, ssrc = cosine_pick(q["question"], ev, embed) if ev else ("", "")
+                sent, ssrc = (
+                    cosine_pick(q["question"], ev, embed) if ev and not NO_COSINE else ("", "")
+                )
                 ptext, psrc = (ev[0]["text"], ev[0]["source"]) if ev else ("", "")
                 if name == "medquad":
                     for d, s in ((cos, ssrc), (top, psrc)):
@@ -687,13 +718,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-dense-pass", action="store_true", help="skip the refusals-without run")
     ap.add_argument("--prototype", action="store_true", help="also the prototype P@1")
     ap.add_argument("--sets", default="medquad,medicationqa,bioasq")
+    ap.add_argument("--split", choices=("heldout", "dev"), default="heldout",
+                    help="dev: the questions choices are made on (never reported as results)")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--no-cosine", action="store_true",
+                    help="skip the cosine baseline (quick dev sweeps; its column reads 0)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--answer-setting", action="append", default=[], metavar="NAME=VALUE",
+        help="after only: override a composer AnswerSettings value (dev-split choices)",
+    )
     ap.add_argument("--questions", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--no-dense", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    global SPLIT_NAME, NO_COSINE
+    SPLIT_NAME = args.split
+    NO_COSINE = args.no_cosine
+    ANSWER_SETTINGS[:] = args.answer_setting
     if args.worker:
+        apply_answer_settings(args.answer_setting)
         worker(args.home, args.questions, args.worker_out, dense=not args.no_dense)
         return 0
     sys.path.insert(0, str(BENCH))

@@ -90,8 +90,8 @@ def _dir_bytes(path: Path) -> int:
 
 def smoke_subset(home: Path, n: int, distractors: int) -> Path:
     """A MedQuAD subset for a quick run: every record of the pages (URLs) of the first `n`
-    held-out MedQuAD questions of ``answer_quality.py``, plus `distractors` random other
-    records (seed 15). Written to ``home/data/medquad_smoke.jsonl``."""
+    held-out (or, with ``--split dev``, dev) MedQuAD questions of ``answer_quality.py``, plus
+    `distractors` random other records (seed 15). Written to ``home/data/medquad_smoke.jsonl``."""
     import gzip
     import random
 
@@ -184,7 +184,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--distractors other MedQuAD records, the starter library) for a quick run",
     )
     ap.add_argument("--distractors", type=int, default=600)
+    ap.add_argument("--split", choices=("heldout", "dev"), default="heldout",
+                    help="with --smoke: the pages of that split's MedQuAD questions")
     args = ap.parse_args(argv)
+    import answer_quality
+
+    answer_quality.SPLIT_NAME = args.split
     if not CORPUS.is_dir():
         print(f"skipped: {CORPUS} not found (needs ../shared/data)")
         return 0
