@@ -40,7 +40,7 @@ test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres and not llm"
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres and not llm and not data"
 
 test-llm: $(STAMP)
 	$(BIN)/python -m pytest -q -m llm
