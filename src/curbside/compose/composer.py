@@ -28,7 +28,6 @@ from curbside.compose.plan import (
     NO_FREQUENCY_TEXT,
     asks_frequency,
     defines,
-    definition_subject,
     matches,
     plan_for,
     title_case,
@@ -38,7 +37,7 @@ from curbside.domain import Evidence, Passage
 from curbside.ingest.sentences import split_sentences
 from curbside.understand.drugs import find_drug_mentions
 from curbside.understand.focus import Ask, Focus, analyze_focus
-from curbside.understand.question import asks_for_verdict
+from curbside.understand.question import asks_for_verdict, definition_subject
 
 #: Below this retrieval confidence the article says the evidence is insufficient
 #: Calibrated with benchmarks/calibrate_confidence.py (PubMedQA and BioASQ questions with and
@@ -208,8 +207,9 @@ def on_focus(cands: list[Candidate], focus: Focus) -> list[Candidate]:
         sid = c.evidence.source.id
         if sid not in titles:
             titles[sid] = focus.on_focus(c.evidence.source.title)
-        if focus.on_focus(c.text) or (titles[sid] and c.features["overlap"] > 0):
-            c.features["focus"] = focus.coverage(c.text)
+        mentioned = focus.mentions(c.text)
+        if focus.on_focus(c.text, mentioned) or (titles[sid] and c.features["overlap"] > 0):
+            c.features["focus"] = focus.coverage(c.text, mentioned)
             out.append(c)
     return out
 
@@ -311,11 +311,7 @@ class ExtractiveComposer:
         # Lead: the best answer sentence (see `_lead_order`): the strongest evidence level
         # that has an answer nearly as good as the best one, a sentence fitted to what is
         # asked first. Study aims and bare titles are never candidates.
-        strong = [
-            c
-            for c in cands
-            if c.level <= 2 or "CONCLUSION" in c.section or "RECOMMENDATION" in c.section
-        ] or cands
+        strong = [c for c in cands if _strong(c)] or cands
         lead_order = self._lead_order(focus, cands, scored)
         # "What is X?": a sentence that defines X leads; without one, the article says so.
         subject = definition_subject(inp.question) if inp.question_type == "definition" else None
@@ -515,10 +511,7 @@ class ExtractiveComposer:
         retrieval-based order of the strongest candidates.
         """
         if not scored:
-            strong = [
-                c for c in cands
-                if c.level <= 2 or "CONCLUSION" in c.section or "RECOMMENDATION" in c.section
-            ] or cands
+            strong = [c for c in cands if _strong(c)] or cands
             return sorted(strong, key=_score, reverse=True) + [c for c in cands if c not in strong]
         ranked = sorted(cands, key=lambda c: c.features["lead"], reverse=True)
         pool = ranked
@@ -655,6 +648,12 @@ def names_a_drug(text: str, drugs: Sequence[Sequence[str]]) -> bool:
             ):
                 return True
     return False
+
+
+def _strong(c: Candidate) -> bool:
+    """Strongest evidence: a guideline or systematic review, or a conclusion or
+    recommendation section."""
+    return c.level <= 2 or "CONCLUSION" in c.section or "RECOMMENDATION" in c.section
 
 
 def _same(a: Candidate, b: Candidate) -> bool:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+# "What is X?" is parsed with the question (understand.question); re-exported for callers.
+from curbside.understand.question import definition_subject as definition_subject
+
 _PEOPLE = (
     r"(patients|cases|people|adults|children|women|men|individuals|subjects|persons|those|"
     r"the population|population)"
@@ -126,29 +129,6 @@ def plan_for(question: str, question_type: str) -> list[str]:
     return plan
 
 
-_SUBJECT = re.compile(
-    r"^\W*(?:(?:what|who)\s+(?:is|are)\s+(?:an?\s+|the\s+)?(?:meant by\s+)?|define\s+|"
-    r"(?:the\s+)?(?:definition|meaning)\s+of\s+(?:an?\s+|the\s+)?|"
-    r"what\s+does\s+(?=.{1,60}\bmean\b))(?P<x>[^?,;.]{1,60}?)(?:\s+mean)?\s*[?.!]*\s*$",
-    re.I,
-)
-
-
-#: Words that make "What is X ...?" ask about something other than what X is.
-_NOT_A_NAME = re.compile(
-    r"\b(used|use|to|for|by|with|when|after|before|during|cause[sd]?|treat\w*|do|does|done|"
-    r"made|given|taken|found|called|involved|associated|better|best|worse|most|least|"
-    r"difference|between|like|should|can|will)\b",
-    re.I,
-)
-
-
-def definition_subject(question: str) -> str | None:
-    """What a definition question asks about: "What is morphine?" -> "morphine"."""
-    m = _SUBJECT.match(" ".join(question.split()))
-    if not m or _NOT_A_NAME.search(m.group("x")) or len(m.group("x").split()) > 6:
-        return None  # "What are acoustic reporter genes used to detect?" asks something else
-    return m.group("x").strip()
 
 
 def defines(subject: str, sentence: str) -> bool:

@@ -19,8 +19,9 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from curbside.knowledge_files import yaml_mapping
 
 LABELS = ("NAME", "DATE", "MRN", "PHONE", "EMAIL", "ADDRESS", "SSN", "URL", "IP", "ID")
 PLACEHOLDER = re.compile(r"\[(?:" + "|".join(LABELS) + r")\]")
@@ -112,12 +113,8 @@ def _expand(regex: str, fragments: dict[str, str], where: str, depth: int = 0) -
 
 def parse_phi_patterns(text: str, *, name: str = "phi.yaml") -> PhiPatterns:
     """Parse, validate and compile the pattern file; errors name the pattern and field."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PhiPatternError(f"{name}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise PhiPatternError(f"{name}: expected a mapping with version, fragments, patterns")
+    data = yaml_mapping(text, name=name, error=PhiPatternError,
+                        expected="expected a mapping with version, fragments, patterns")
     try:
         spec = PhiPatternFile.model_validate(data)
     except ValidationError as exc:

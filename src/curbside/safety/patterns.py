@@ -17,9 +17,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from curbside.knowledge_files import yaml_mapping
 from curbside.understand.findings import KNOWN_TERMS, Findings
 
 PatternUrgency = Literal["emergency", "urgent", "routine"]
@@ -116,12 +116,8 @@ def _where(raw_patterns: Any, loc: tuple[int | str, ...]) -> tuple[str, str]:
 
 def parse_patterns(text: str, *, name: str = "patterns.yaml") -> PatternSet:
     """Parse and validate patterns YAML; raises `PatternError` naming pattern id and field."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PatternError(f"{name}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise PatternError(f"{name}: expected a mapping with version, updated and patterns")
+    data = yaml_mapping(text, name=name, error=PatternError,
+                        expected="expected a mapping with version, updated and patterns")
     if "updated" in data and not isinstance(data["updated"], str):
         data["updated"] = str(data["updated"])
     raw = data.get("patterns")

@@ -32,12 +32,12 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from curbside.compose.consensus import expand_contractions, sentence_stance
 from curbside.domain import Evidence
 from curbside.ingest.sentences import split_sentences
+from curbside.knowledge_files import yaml_mapping
 from curbside.understand.negation import find_negations
 from curbside.understand.text import clean, clip, collapse_whitespace, words
 from curbside.verify.support import content_tokens
@@ -206,12 +206,8 @@ def _where(raw: Any, loc: tuple[int | str, ...]) -> tuple[str, str]:
 
 def parse_presuppositions(text: str, *, name: str = "presuppositions.yaml") -> PresuppositionData:
     """Parse and check the presuppositions YAML; `PresuppositionError` names entry and field."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PresuppositionError(f"{name}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise PresuppositionError(f"{name}: expected a mapping with version, updated and forms")
+    raw = yaml_mapping(text, name=name, error=PresuppositionError,
+                       expected="expected a mapping with version, updated and forms")
     if "updated" in raw and not isinstance(raw["updated"], str):
         raw["updated"] = str(raw["updated"])
     try:

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+from curbside.knowledge_files import yaml_mapping
 
 UrgencyLevel = Literal["emergency", "urgent", "routine", "self-care"]
 #: Most urgent first.
@@ -114,12 +114,10 @@ class UrgencyTable:
 
 def parse_urgency_table(text: str, *, name: str = "urgency.yaml") -> UrgencyTable:
     """Validated table from YAML text; ValueError names the file, the entry and the field."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{name}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("conditions"), list):
-        raise ValueError(f"{name}: must be a mapping with a 'conditions' list")
+    expected = "must be a mapping with a 'conditions' list"
+    data = yaml_mapping(text, name=name, error=ValueError, expected=expected)
+    if not isinstance(data.get("conditions"), list):
+        raise ValueError(f"{name}: {expected}")
     conds: list[Condition] = []
     by_key: dict[str, Condition] = {}
     for i, raw in enumerate(data["conditions"]):

@@ -19,8 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from curbside.knowledge_files import yaml_mapping
 from curbside.understand.findings import KNOWN_TERMS, Findings
 
 RuleLevel = Literal["emergency", "urgent"]
@@ -142,12 +141,10 @@ def _rule(raw: Any) -> VitalRule:
 
 def parse_vital_rules(text: str, *, name: str = "vital_signs.yaml") -> tuple[VitalRule, ...]:
     """Validated rules from YAML text; ValueError names the file, the entry and the field."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{name}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
-        raise ValueError(f"{name}: must be a mapping with a 'rules' list")
+    expected = "must be a mapping with a 'rules' list"
+    data = yaml_mapping(text, name=name, error=ValueError, expected=expected)
+    if not isinstance(data.get("rules"), list):
+        raise ValueError(f"{name}: {expected}")
     rules: list[VitalRule] = []
     seen: set[str] = set()
     for i, raw in enumerate(data["rules"]):

@@ -27,14 +27,12 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
+from curbside.knowledge_files import knowledge_bytes, knowledge_text, yaml_mapping
 from curbside.understand import drugs as drugs_mod
 from curbside.understand import vocabulary
-from curbside.understand.question import asks_for_verdict
+from curbside.understand.question import asks_for_verdict, definition_subject
 from curbside.understand.text import STOPWORDS, clip, stem, words
 
 
@@ -119,19 +117,22 @@ class Focus:
         vocab = tuple(c for c in self.concepts if c.kind != "words")
         return vocab or self.concepts
 
-    def on_focus(self, text: str) -> bool:
-        """Whether `text` mentions one of the `primary` concepts."""
+    def on_focus(self, text: str, mentioned: tuple[Concept, ...] | None = None) -> bool:
+        """Whether `text` mentions one of the `primary` concepts (`mentioned`: its
+        `mentions`, when the caller has them already)."""
         primary = self.primary
-        return any(c in primary for c in self.mentions(text))
+        found = self.mentions(text) if mentioned is None else mentioned
+        return any(c in primary for c in found)
 
-    def coverage(self, text: str) -> float:
+    def coverage(self, text: str, mentioned: tuple[Concept, ...] | None = None) -> float:
         """Weighted share of the concepts `text` mentions (0 when the question has none): a
         concept from a vocabulary (drug, abbreviation, synonym, MeSH) weighs `VOCABULARY_WEIGHT`,
         a run of the question's own words `WORDS_WEIGHT` (a word may be a verb or a vague noun)."""
         if not self.concepts:
             return 0.0
         total = sum(_weight(c) for c in self.concepts)
-        return sum(_weight(c) for c in self.mentions(text)) / total
+        found = self.mentions(text) if mentioned is None else mentioned
+        return sum(_weight(c) for c in found) / total
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,15 +159,12 @@ def _word_list(data: dict[str, Any], key: str) -> frozenset[str]:
 @cache
 def focus_lists() -> _FocusLists:
     """The word lists and ask patterns of ``knowledge/focus.yaml`` (checked, cached)."""
-    text = (resources.files("curbside") / "knowledge" / "focus.yaml").read_text("utf-8")
-    return parse_focus_lists(text)
+    return parse_focus_lists(knowledge_text("focus.yaml"))
 
 
 def parse_focus_lists(text: str) -> _FocusLists:
     """Parse and check a ``focus.yaml`` text; errors name the entry and field."""
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict):
-        raise FocusError("focus.yaml: must be a mapping")
+    data = yaml_mapping(text, name="focus.yaml", error=FocusError, expected="must be a mapping")
     asks_raw = data.get("asks")
     if not isinstance(asks_raw, dict) or not asks_raw:
         raise FocusError("focus.yaml: 'asks' must be a non-empty mapping")
@@ -218,7 +216,7 @@ def mesh_index() -> dict[tuple[str, ...], MeshTerm]:
     reading order ("Neoplasms, Colorectal" would read "colorectal neoplasms"), plus the same
     with any one word left out for terms of three words or more (the "one extra word" rule)."""
     aliases = focus_lists().mesh_head_aliases
-    raw = (resources.files("curbside") / "knowledge" / "mesh_terms.tsv.gz").read_bytes()
+    raw = knowledge_bytes("mesh_terms.tsv.gz")
     rows = csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8")), delimiter="\t")
     exact: dict[tuple[str, ...], MeshTerm] = {}
     loose: dict[tuple[str, ...], MeshTerm] = {}
@@ -289,8 +287,6 @@ def _content(tok: str) -> bool:
 
 def ask_of(question: str) -> Ask:
     """What `question` asks (see ``focus.yaml``: ``asks``)."""
-    from curbside.compose.plan import definition_subject
-
     if asks_for_verdict(question):
         return Ask.YES_NO
     for ask, patterns in focus_lists().asks:

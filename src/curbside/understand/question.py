@@ -329,3 +329,28 @@ def asks_for_verdict(text: str) -> bool:
     """Whether a yes/no verdict (supports / does not support / mixed) answers `text`: the one
     decision behind the consensus meter and the verdict line (see the module docstring)."""
     return classify_question_types(text).verdict
+
+
+_SUBJECT = re.compile(
+    r"^\W*(?:(?:what|who)\s+(?:is|are)\s+(?:an?\s+|the\s+)?(?:meant by\s+)?|define\s+|"
+    r"(?:the\s+)?(?:definition|meaning)\s+of\s+(?:an?\s+|the\s+)?|"
+    r"what\s+does\s+(?=.{1,60}\bmean\b))(?P<x>[^?,;.]{1,60}?)(?:\s+mean)?\s*[?.!]*\s*$",
+    re.I,
+)
+
+
+#: Words that make "What is X ...?" ask about something other than what X is.
+_NOT_A_NAME = re.compile(
+    r"\b(used|use|to|for|by|with|when|after|before|during|cause[sd]?|treat\w*|do|does|done|"
+    r"made|given|taken|found|called|involved|associated|better|best|worse|most|least|"
+    r"difference|between|like|should|can|will)\b",
+    re.I,
+)
+
+
+def definition_subject(question: str) -> str | None:
+    """What a definition question asks about: "What is morphine?" -> "morphine"."""
+    m = _SUBJECT.match(" ".join(question.split()))
+    if not m or _NOT_A_NAME.search(m.group("x")) or len(m.group("x").split()) > 6:
+        return None  # "What are acoustic reporter genes used to detect?" asks something else
+    return m.group("x").strip()

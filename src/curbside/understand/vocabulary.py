@@ -16,11 +16,11 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import yaml
 
+from curbside.knowledge_files import knowledge_text
 from curbside.understand.text import clip, match_form, surface_tokens, words
 
 #: Expansion weights (original query terms weigh 1.0).
@@ -113,13 +113,9 @@ class SynonymMatch:
 # --------------------------------------------------------------------------------------------
 
 
-def _knowledge_text(name: str) -> str:
-    return (resources.files("curbside") / "knowledge" / name).read_text(encoding="utf-8")
-
-
 def _load_yaml(name: str) -> Any:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(_knowledge_text(name), Loader=loader)  # noqa: S506 - a safe loader
+    return yaml.load(knowledge_text(name), Loader=loader)  # noqa: S506 - a safe loader
 
 
 def _str_list(value: Any, where: str) -> tuple[str, ...]:
