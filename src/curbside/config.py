@@ -133,7 +133,12 @@ class Settings(BaseSettings):
         env_prefix="CURBSIDE_", env_nested_delimiter="__", extra="ignore"
     )
 
-    home: Path = Field(default_factory=default_home, description="Data directory.")
+    home: Path = Field(
+        default_factory=default_home,
+        description=(
+            "Data directory: the SQLite database, the dense index, evaluation caches, key files."
+        ),
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default is a SQLite file in the data directory."
     )
