@@ -68,10 +68,11 @@ class IngestSettings(BaseModel):
 class EmbedderSettings(BaseModel):
     """Which embedding model turns passages and queries into vectors."""
 
-    kind: Literal["onnx-minilm", "sentence-transformers", "openai"] = Field(
+    kind: str = Field(
         "onnx-minilm",
         description="Backend: bundled int8 MiniLM (default), a local "
-        "sentence-transformers model path, or an OpenAI-compatible /v1/embeddings server.",
+        "sentence-transformers model path ('sentence-transformers'), an OpenAI-compatible "
+        "/v1/embeddings server ('openai'), or a plugin's name (curbside.registry.EMBEDDERS).",
     )
     model: str = Field("all-MiniLM-L6-v2", description="Model name or local path.")
     base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
@@ -100,10 +101,24 @@ class RetrievalSettings(BaseModel):
             "terms are left out beyond it (0 = keep every term; slower on a large library)."
         ),
     )
+    vector_index: str = Field(
+        "usearch",
+        description=(
+            "Vector index backend of the dense index: 'usearch' (int8 HNSW file, default), "
+            "'exact' (float16 brute force), or a plugin's name (curbside.registry."
+            "VECTOR_INDEXES)."
+        ),
+    )
 
 
 class LLMSettings(BaseModel):
     """Optional OpenAI-compatible chat server for the LLM writer."""
+
+    kind: str = Field(
+        "openai-compatible",
+        description="LLM client backend: 'openai-compatible' (/chat/completions over HTTP) "
+        "or a plugin's name (curbside.registry.LLM_CLIENTS).",
+    )
 
     base_url: str | None = Field(None, description="e.g. http://127.0.0.1:8080/v1; unset = no LLM.")
     model: str = Field("default", description="Model name sent to the server.")

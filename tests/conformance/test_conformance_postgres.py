@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conformance_suite import StoreConformance
 from sqlalchemy import inspect
+
+from curbside.testing.conformance import StoreConformance
 
 pytestmark = pytest.mark.postgres
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conformance_suite import StoreConformance
+
+from curbside.testing.conformance import StoreConformance
 
 
 class TestSqliteStore(StoreConformance):

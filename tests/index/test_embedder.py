@@ -178,6 +178,11 @@ def test_sentence_transformers_is_optional() -> None:
         make_embedder(EmbedderSettings(kind="sentence-transformers"))  # type: ignore[call-arg]
 
 
+def test_unknown_kind_lists_the_registered_embedders() -> None:
+    with pytest.raises(EmbedderUnavailable, match=r"CURBSIDE_EMBEDDER__KIND.*onnx-minilm"):
+        make_embedder(EmbedderSettings(kind="word2vec"))  # type: ignore[call-arg]
+
+
 def test_openai_needs_base_url() -> None:
     with pytest.raises(EmbedderUnavailable, match="base URL"):
         make_embedder(EmbedderSettings(kind="openai"))  # type: ignore[call-arg]

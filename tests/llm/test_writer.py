@@ -130,6 +130,14 @@ def test_unconfigured_server_falls_back() -> None:
     assert result.fallback and "no LLM server configured" in result.reason
 
 
+def test_unknown_llm_kind_falls_back_naming_the_setting() -> None:
+    settings = LLMSettings.model_validate({"base_url": "http://llm.invalid/v1", "kind": "nope"})
+    result = write_with_llm(settings, "q", EVIDENCE)
+    assert result.fallback and "CURBSIDE_LLM__KIND" in result.reason
+    assert "openai-compatible" in result.reason
+    assert LLMSettings().kind == "openai-compatible"
+
+
 def test_no_evidence_falls_back(verifier: CitationVerifier) -> None:
     result = LLMWriter(ScriptedLLM("anything [1]."), verifier).write("q", [])
     assert result.fallback and "no evidence" in result.reason

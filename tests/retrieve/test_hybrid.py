@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -126,3 +127,27 @@ def test_changed_embedder_settings_use_a_new_index(tmp_path: Path) -> None:
     rt2 = services.open_runtime(s2)
     st2 = services.index_status(rt2)
     assert st2["directory"] != d1 and not st2["exists"]
+
+
+def test_retriever_takes_any_dense_searcher(starter_rt: services.Runtime) -> None:
+    """`HybridRetriever` needs only the `DenseSearcher` protocol, not a `DenseIndex`."""
+    from curbside.index.vectors import VectorIndex
+    from curbside.retrieve.hybrid import HybridRetriever
+
+    dense = starter_rt.dense
+
+    class Searcher:
+        def index(self) -> VectorIndex:
+            return dense.index()
+
+        def query_vector(self, query: str) -> np.ndarray:
+            return dense.query_vector(query)
+
+    mine = HybridRetriever(store=starter_rt.store, lexical=starter_rt.lexical, dense=Searcher(),
+                           settings=starter_rt.settings.retrieval)
+    q = "low back pain treatment exercise"
+    ours, theirs = mine.search(q, k=8), starter_rt.retriever.search(q, k=8)
+    assert ours.evidence and "dense" in ours.evidence[0].scores
+    assert [(e.passage.id, e.scores) for e in ours.evidence] == [
+        (e.passage.id, e.scores) for e in theirs.evidence
+    ]

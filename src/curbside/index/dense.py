@@ -18,12 +18,7 @@ from sqlalchemy import Engine, select
 
 from curbside.config import Settings
 from curbside.index.embedder import Embedder, make_embedder
-from curbside.index.vectors import (
-    ExactVectorIndex,
-    MissingIndexError,
-    UsearchVectorIndex,
-    open_vector_index,
-)
+from curbside.index.vectors import MissingIndexError, VectorIndex, open_vector_index
 from curbside.store.schema import passages, sources
 
 log = logging.getLogger(__name__)
@@ -61,7 +56,7 @@ class DenseIndex:
         self.settings = settings
         self.engine = engine
         self._embedder = embedder
-        self._index: UsearchVectorIndex | ExactVectorIndex | None = None
+        self._index: VectorIndex | None = None
         self._dirty = 0
         self._last_save = time.monotonic()
 
@@ -85,11 +80,15 @@ class DenseIndex:
             name += "-" + hashlib.sha1(db.encode()).hexdigest()[:6]
         return self.settings.index_dir / name
 
-    def _open(self, *, create: bool = False) -> UsearchVectorIndex | ExactVectorIndex:
+    def _open(self, *, create: bool = False) -> VectorIndex:
         if self._index is None or create:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._index = open_vector_index(
-                self.directory, self.embedder.dim, self.fingerprint, "usearch", create=create
+                self.directory,
+                self.embedder.dim,
+                self.fingerprint,
+                self.settings.retrieval.vector_index,
+                create=create,
             )
         return self._index
 
@@ -100,7 +99,7 @@ class DenseIndex:
         except MissingIndexError:
             return False
 
-    def index(self) -> UsearchVectorIndex | ExactVectorIndex:
+    def index(self) -> VectorIndex:
         """The open vector index, created empty if there is none yet."""
         try:
             return self._open()
@@ -160,7 +159,7 @@ class DenseIndex:
 
     def save(self) -> None:
         if self._index is not None and self._dirty:
-            self._index.save()
+            self._index.flush()
             self._dirty = 0
             self._last_save = time.monotonic()
 

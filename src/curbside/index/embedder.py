@@ -387,34 +387,50 @@ class OpenAIEmbedder:
         self._client.close()
 
 
+def onnx_minilm_embedder(settings: EmbedderSettings) -> Embedder:
+    """Embedder ``onnx-minilm``: the bundled model, or a local export at ``settings.model``
+    (a directory with model.onnx and tokenizer.json, or an .onnx file beside tokenizer.json).
+    The ONNX session is shared per process."""
+    model = Path(settings.model).expanduser()
+    model_path: Path | None = None
+    tokenizer_path: Path | None = None
+    if model.is_dir():  # a local export: <dir>/model.onnx + <dir>/tokenizer.json
+        model_path, tokenizer_path = model / "model.onnx", model / "tokenizer.json"
+    elif model.suffix == ".onnx" and model.is_file():
+        model_path, tokenizer_path = model, model.with_name("tokenizer.json")
+    return OnnxMiniLmEmbedder(
+        threads=settings.threads,
+        batch_size=settings.batch_size,
+        max_tokens=settings.max_tokens,
+        model_path=model_path,
+        tokenizer_path=tokenizer_path,
+    )
+
+
+def sentence_transformers_embedder(settings: EmbedderSettings) -> Embedder:
+    """Embedder ``sentence-transformers``: a local model (the ``st`` extra)."""
+    return SentenceTransformersEmbedder(
+        settings.model, batch_size=settings.batch_size, max_tokens=settings.max_tokens
+    )
+
+
+def openai_embedder(settings: EmbedderSettings) -> Embedder:
+    """Embedder ``openai``: an OpenAI-compatible ``/v1/embeddings`` server."""
+    if not settings.base_url:
+        raise EmbedderUnavailable(
+            "embedder kind 'openai' needs a base URL (CURBSIDE_EMBEDDER__BASE_URL)"
+        )
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    return OpenAIEmbedder(settings.base_url, settings.model, key, batch_size=settings.batch_size)
+
+
 def make_embedder(settings: EmbedderSettings) -> Embedder:
-    """The embedder the settings describe (the ONNX session is shared per process)."""
-    if settings.kind == "onnx-minilm":
-        model = Path(settings.model).expanduser()
-        model_path: Path | None = None
-        tokenizer_path: Path | None = None
-        if model.is_dir():  # a local export: <dir>/model.onnx + <dir>/tokenizer.json
-            model_path, tokenizer_path = model / "model.onnx", model / "tokenizer.json"
-        elif model.suffix == ".onnx" and model.is_file():
-            model_path, tokenizer_path = model, model.with_name("tokenizer.json")
-        return OnnxMiniLmEmbedder(
-            threads=settings.threads,
-            batch_size=settings.batch_size,
-            max_tokens=settings.max_tokens,
-            model_path=model_path,
-            tokenizer_path=tokenizer_path,
-        )
-    if settings.kind == "sentence-transformers":
-        return SentenceTransformersEmbedder(
-            settings.model, batch_size=settings.batch_size, max_tokens=settings.max_tokens
-        )
-    if settings.kind == "openai":
-        if not settings.base_url:
-            raise EmbedderUnavailable(
-                "embedder kind 'openai' needs a base URL (CURBSIDE_EMBEDDER__BASE_URL)"
-            )
-        key = settings.api_key.get_secret_value() if settings.api_key else None
-        return OpenAIEmbedder(
-            settings.base_url, settings.model, key, batch_size=settings.batch_size
-        )
-    raise EmbedderUnavailable(f"unknown embedder kind {settings.kind!r}")
+    """The embedder ``settings.kind`` names in `curbside.registry.EMBEDDERS` (built-ins:
+    ``onnx-minilm``, ``sentence-transformers``, ``openai``; plugins by entry point)."""
+    from curbside.registry import EMBEDDERS, BackendError
+
+    try:
+        factory = EMBEDDERS.get(settings.kind)
+    except BackendError as exc:
+        raise EmbedderUnavailable(str(exc)) from exc
+    return factory(settings)

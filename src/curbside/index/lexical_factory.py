@@ -1,10 +1,26 @@
-"""Pick the lexical index that fits the database: FTS5 on SQLite, full text on PostgreSQL."""
+"""Pick the lexical index that fits the database: FTS5 on SQLite, full text on PostgreSQL.
+
+The choice is a lookup of the database dialect in `curbside.registry.LEXICAL_INDEXES`, so a
+plugin can add the lexical index of another database.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine
 
 from curbside.index.lexical import DEFAULT_POSTINGS_BUDGET, Fts5LexicalIndex, LexicalIndex
+
+
+def fts5_lexical_index(engine: Engine, postings_budget: int) -> LexicalIndex:
+    """Lexical index ``sqlite``: FTS5, at most `postings_budget` postings read per query."""
+    return Fts5LexicalIndex(engine, postings_budget=postings_budget)
+
+
+def pg_full_text_lexical_index(engine: Engine, postings_budget: int) -> LexicalIndex:
+    """Lexical index ``postgresql``: tsvector full text (no postings budget)."""
+    from curbside.index.lexical_pg import PgFullTextLexicalIndex
+
+    return PgFullTextLexicalIndex(engine)
 
 
 def make_lexical_index(
@@ -14,11 +30,13 @@ def make_lexical_index(
 
     `postings_budget` bounds the work of one SQLite FTS5 query (see `Fts5LexicalIndex`).
     """
-    dialect = engine.dialect.name
-    if dialect == "sqlite":
-        return Fts5LexicalIndex(engine, postings_budget=postings_budget)
-    if dialect == "postgresql":
-        from curbside.index.lexical_pg import PgFullTextLexicalIndex
+    from curbside.registry import LEXICAL_INDEXES, UnknownBackendError
 
-        return PgFullTextLexicalIndex(engine)
-    raise ValueError(f"no lexical index for the {dialect!r} database: use SQLite or PostgreSQL")
+    dialect = engine.dialect.name
+    try:
+        factory = LEXICAL_INDEXES.get(dialect)
+    except UnknownBackendError as exc:
+        raise ValueError(
+            f"no lexical index for the {dialect!r} database: use SQLite or PostgreSQL ({exc})"
+        ) from exc
+    return factory(engine, postings_budget)

@@ -1,6 +1,12 @@
 """Vector indexes: passage id -> unit vector, cosine top-k search.
 
-Two implementations with one API (`VectorIndex`):
+`VectorIndex` is the contract every backend meets, file-based or server-side: it says nothing
+about where vectors live; `flush` makes what was written durable (a server that writes through
+does nothing). Backends are chosen by name from `curbside.registry.VECTOR_INDEXES`
+(`open_vector_index`); `curbside.testing.vectors` is the conformance suite each one passes.
+`FileVectorIndex` is what the two built-in, file-based ones add (``path``, ``save``).
+
+Two built-in implementations:
 
 * `UsearchVectorIndex` -- a usearch HNSW graph in one file (``vectors.usearch``), vectors
   stored as int8. Each vector is scaled by its own largest component before rounding to int8
@@ -23,7 +29,7 @@ import os
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -31,11 +37,14 @@ import numpy.typing as npt
 __all__ = [
     "EXACT_MAX_AUTO",
     "ExactVectorIndex",
+    "FileVectorIndex",
     "MissingIndexError",
     "StaleIndexError",
     "UsearchVectorIndex",
     "VectorIndex",
     "VectorIndexError",
+    "open_exact_index",
+    "open_usearch_index",
     "open_vector_index",
     "quantize_int8",
 ]
@@ -43,7 +52,8 @@ __all__ = [
 IdArray = npt.NDArray[np.int64]
 IdsLike = IdArray | Iterable[int]
 Allowed = Collection[int] | IdArray | None
-IndexKind = Literal["auto", "usearch", "exact"]
+#: ``"auto"`` or a name in `curbside.registry.VECTOR_INDEXES` (built-ins: usearch, exact).
+IndexKind = str
 
 FORMAT_VERSION = 1
 USEARCH_FILE = "vectors.usearch"
@@ -68,10 +78,13 @@ class StaleIndexError(VectorIndexError):
 
 @runtime_checkable
 class VectorIndex(Protocol):
-    """Passage id -> unit vector; cosine-similarity top-k search."""
+    """Passage id -> unit vector; cosine-similarity top-k search.
 
-    @property
-    def path(self) -> Path: ...
+    The contract of every vector index backend (checked by `curbside.testing.vectors`):
+    ``add`` of a vector or query of the wrong dimension raises `ValueError`; opening an index
+    built under another fingerprint or dimension raises `StaleIndexError`, a missing one
+    `MissingIndexError` (both `VectorIndexError`).
+    """
 
     @property
     def dim(self) -> int: ...
@@ -105,6 +118,18 @@ class VectorIndex(Protocol):
     def __len__(self) -> int: ...
 
     def __contains__(self, item: object) -> bool: ...
+
+    def flush(self) -> None:
+        """Make every add and remove so far durable: what opening the index again sees."""
+        ...
+
+
+@runtime_checkable
+class FileVectorIndex(VectorIndex, Protocol):
+    """A `VectorIndex` kept in a file of its own (the built-ins): ``flush`` is ``save``."""
+
+    @property
+    def path(self) -> Path: ...
 
     def save(self) -> None:
         """Write the index and its sidecar (atomically, each by rename)."""
@@ -389,6 +414,9 @@ class UsearchVectorIndex:
                 return _top_k(keys, scores, k)
             count = min(n, count * 4)
 
+    def flush(self) -> None:
+        self.save()
+
     def save(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._path.with_name(self._path.name + ".tmp")
@@ -531,6 +559,9 @@ class ExactVectorIndex:
         rows = np.flatnonzero(np.isin(self._ids, allow))
         return _top_k(self._ids[rows], self._mat[rows] @ q, k)
 
+    def flush(self) -> None:
+        self.save()
+
     def save(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         for target, arr in (
@@ -568,6 +599,20 @@ def _created_at(path: Path) -> str:
         return ""
 
 
+def open_usearch_index(
+    directory: Path, dim: int, fingerprint: str, create: bool
+) -> UsearchVectorIndex:
+    """Vector index ``usearch``: `UsearchVectorIndex` in ``directory/vectors.usearch``."""
+    return UsearchVectorIndex(Path(directory) / USEARCH_FILE, dim, fingerprint, create=create)
+
+
+def open_exact_index(
+    directory: Path, dim: int, fingerprint: str, create: bool
+) -> ExactVectorIndex:
+    """Vector index ``exact``: `ExactVectorIndex` in ``directory/vectors.npy``."""
+    return ExactVectorIndex(Path(directory) / EXACT_FILE, dim, fingerprint, create=create)
+
+
 def open_vector_index(
     directory: str | os.PathLike[str],
     dim: int,
@@ -576,13 +621,17 @@ def open_vector_index(
     *,
     create: bool = False,
     expected_count: int | None = None,
-) -> UsearchVectorIndex | ExactVectorIndex:
+) -> VectorIndex:
     """Open (or with ``create=True`` start afresh) the vector index in ``directory``.
 
-    ``kind="auto"``: opening takes whichever index exists (the most recently saved if both);
-    creating takes the exact index when ``expected_count`` is known and at most
+    ``kind`` names a backend in `curbside.registry.VECTOR_INDEXES` (an unknown name raises
+    `UnknownBackendError`, a `ValueError`, listing the known ones). ``kind="auto"`` chooses
+    between the built-in files: opening takes whichever index exists (the most recently saved
+    if both); creating takes the exact index when ``expected_count`` is known and at most
     `EXACT_MAX_AUTO`, usearch otherwise.
     """
+    from curbside.registry import VECTOR_INDEXES
+
     d = Path(directory)
     upath, epath = d / USEARCH_FILE, d / EXACT_FILE
     if kind == "auto":
@@ -597,8 +646,4 @@ def open_vector_index(
                 )
             have.sort(key=lambda pk: _created_at(pk[0]), reverse=True)
             kind = "usearch" if have[0][1] == "usearch" else "exact"
-    if kind == "usearch":
-        return UsearchVectorIndex(upath, dim, fingerprint, create=create)
-    if kind == "exact":
-        return ExactVectorIndex(epath, dim, fingerprint, create=create)
-    raise ValueError(f"unknown vector index kind {kind!r}")
+    return VECTOR_INDEXES.get(kind)(d, dim, fingerprint, create)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from curbside.ingest.base import DEFAULT_MAX_RECORD_BYTES, Reader, ReaderError, open_binary
@@ -28,8 +28,12 @@ class UnknownFormatError(ReaderError):
 
 
 def all_formats() -> list[str]:
-    """Every name `make_reader` accepts."""
-    return [*FORMATS, *sorted(PRESETS)]
+    """Every format name `make_reader` accepts (aliases such as ``md`` aside), plugins last."""
+    from curbside.registry import READERS
+
+    builtin = builtin_readers()
+    plugins = [n for n in READERS.names() if n not in builtin]
+    return [*FORMATS, *sorted(PRESETS), *plugins]
 
 
 def _head(path: Path, n: int = _SNIFF) -> bytes:
@@ -136,13 +140,74 @@ def auto_mapping(path: Path) -> FieldMapping | None:
     return None
 
 
+def _pubmed(mapping: FieldMapping | None, cap: int) -> Reader:
+    from curbside.ingest.pubmed_xml import PubmedXmlReader
+
+    return PubmedXmlReader(max_record_bytes=cap)
+
+
+def _medline(mapping: FieldMapping | None, cap: int) -> Reader:
+    from curbside.ingest.medline import MedlineTextReader
+
+    return MedlineTextReader()
+
+
+def _markdown(mapping: FieldMapping | None, cap: int) -> Reader:
+    from curbside.ingest.markdown import MarkdownReader
+
+    return MarkdownReader(max_record_bytes=cap)
+
+
+def _html(mapping: FieldMapping | None, cap: int) -> Reader:
+    from curbside.ingest.html import HtmlReader
+
+    return HtmlReader(max_record_bytes=cap)
+
+
+def _jsonl(mapping: FieldMapping | None, cap: int) -> Reader:
+    from curbside.ingest.jsonl import JsonlReader
+
+    return JsonlReader(mapping, max_record_bytes=cap)
+
+
+def _json(mapping: FieldMapping | None, cap: int) -> Reader:
+    from curbside.ingest.jsonl import JsonObjectReader
+
+    return JsonObjectReader(mapping)
+
+
+def _preset(name: str) -> Callable[[FieldMapping | None, int], Reader]:
+    """The JSON reader with preset `name` (JSON Lines, except ``pubmedqa*``: whole-file JSON)."""
+
+    def make(mapping: FieldMapping | None, cap: int) -> Reader:
+        from curbside.ingest.jsonl import JsonlReader, JsonObjectReader
+
+        preset = mapping or get_preset(name)
+        if name.startswith("pubmedqa"):
+            return JsonObjectReader(preset)
+        return JsonlReader(preset, max_record_bytes=cap)
+
+    return make
+
+
+def builtin_readers() -> dict[str, Callable[[FieldMapping | None, int], Reader]]:
+    """The built-in readers by format name (aliases included), as `curbside.registry.READERS`
+    registers them."""
+    out: dict[str, Callable[[FieldMapping | None, int], Reader]] = {
+        "pubmed": _pubmed, "medline": _medline, "markdown": _markdown, "md": _markdown,
+        "html": _html, "htm": _html, "jsonl": _jsonl, "ndjson": _jsonl, "json": _json,
+    }
+    out.update({name: _preset(name) for name in PRESETS})
+    return out
+
+
 def make_reader(
     fmt: str,
     mapping: FieldMapping | str | None = None,
     *,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> Reader:
-    """The reader for a format name (see `all_formats`).
+    """The reader for a format name (see `all_formats`), from `curbside.registry.READERS`.
 
     `mapping` (a `FieldMapping`, a preset name, or CLI text for `FieldMapping.parse`) is used by
     the JSON formats and ignored by the others. A preset name as `fmt` means the JSON reader with
@@ -151,37 +216,17 @@ def make_reader(
     Lines lines, PubMed XML records, Markdown and HTML files); the ingest pipeline checks the
     parsed text of every record against it too.
     """
+    from curbside.registry import READERS, UnknownBackendError
+
     name = fmt.strip().lower()
     fm = FieldMapping.parse(mapping) if isinstance(mapping, str) else mapping
-    cap = max_record_bytes
-    if name == "pubmed":
-        from curbside.ingest.pubmed_xml import PubmedXmlReader
-
-        return PubmedXmlReader(max_record_bytes=cap)
-    if name == "medline":
-        from curbside.ingest.medline import MedlineTextReader
-
-        return MedlineTextReader()
-    if name in ("markdown", "md"):
-        from curbside.ingest.markdown import MarkdownReader
-
-        return MarkdownReader(max_record_bytes=cap)
-    if name in ("html", "htm"):
-        from curbside.ingest.html import HtmlReader
-
-        return HtmlReader(max_record_bytes=cap)
-    from curbside.ingest.jsonl import JsonlReader, JsonObjectReader
-
-    if name in ("jsonl", "ndjson"):
-        return JsonlReader(fm, max_record_bytes=cap)
-    if name == "json":
-        return JsonObjectReader(fm)
-    if name in PRESETS:
-        preset = fm or get_preset(name)
-        if name.startswith("pubmedqa"):
-            return JsonObjectReader(preset)
-        return JsonlReader(preset, max_record_bytes=cap)
-    raise UnknownFormatError(f"unknown format {fmt!r} (one of: {', '.join(all_formats())})")
+    try:
+        factory = READERS.get(name)
+    except UnknownBackendError:
+        raise UnknownFormatError(
+            f"unknown format {fmt!r} (one of: {', '.join(all_formats())})"
+        ) from None
+    return factory(fm, max_record_bytes)
 
 
 _INPUT_SUFFIXES = (".xml", ".nbib", ".medline", ".txt", ".jsonl", ".ndjson", ".json", ".md",

@@ -36,6 +36,7 @@ __all__ = [
     "LLMUnavailable",
     "Message",
     "OpenAICompatibleLLM",
+    "make_llm",
 ]
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,18 @@ class LLM(Protocol):
     ) -> Iterator[str]:
         """The reply as it is generated, chunk by chunk."""
         ...
+
+
+def make_llm(settings: LLMSettings) -> LLM:
+    """The client ``settings.kind`` names in `curbside.registry.LLM_CLIENTS` (built-in:
+    ``openai-compatible``); an unknown or broken backend is `LLMUnavailable`."""
+    from curbside.registry import LLM_CLIENTS, BackendError
+
+    try:
+        factory = LLM_CLIENTS.get(settings.kind)
+    except BackendError as exc:
+        raise LLMUnavailable(str(exc)) from exc
+    return factory(settings)
 
 
 _SEMAPHORES: dict[tuple[str, int], threading.BoundedSemaphore] = {}

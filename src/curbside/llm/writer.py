@@ -23,21 +23,24 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from curbside.article import Article, Audience, Claim, Reference
 from curbside.config import LLMSettings
 from curbside.ingest.sentences import split_sentences
-from curbside.llm.client import LLM, LLMBadOutput, LLMError, OpenAICompatibleLLM
+from curbside.llm.client import LLM, LLMBadOutput, LLMError, make_llm
 from curbside.llm.prompt import build_messages
 from curbside.verify.citations import CitationVerifier, VerificationReport
 from curbside.verify.support import SupportScorer
 
 __all__ = [
+    "ClaimWriter",
     "LLMWriter",
     "ParsedSentence",
     "WriterResult",
     "parse_citations",
     "parse_output",
+    "verified_llm_writer",
     "write_with_llm",
 ]
 
@@ -171,6 +174,19 @@ def _placeholder_reference(n: int, title: str) -> Reference:
     )
 
 
+class ClaimWriter(Protocol):
+    """Writes cited answer claims from numbered evidence (`curbside.registry.WRITERS`)."""
+
+    def write(
+        self,
+        question: str,
+        evidence: Evidence,
+        *,
+        audience: Audience = "clinician",
+        on_chunk: Callable[[str], None] | None = None,
+    ) -> WriterResult: ...
+
+
 class LLMWriter:
     """Writes answer claims with an `LLM` and keeps only the ones the verifier accepts."""
 
@@ -280,6 +296,11 @@ class LLMWriter:
         return result
 
 
+def verified_llm_writer(llm: LLM, verifier: CitationVerifier, min_claims: int) -> ClaimWriter:
+    """Writer ``llm``: `LLMWriter`, the model's sentences kept only where verified."""
+    return LLMWriter(llm, verifier, min_claims=min_claims)
+
+
 def write_with_llm(
     settings: LLMSettings,
     question: str,
@@ -291,20 +312,25 @@ def write_with_llm(
     min_claims: int = 2,
     on_chunk: Callable[[str], None] | None = None,
 ) -> WriterResult:
-    """One answer through the configured server; never raises for server problems.
+    """One answer through the configured LLM client (``settings.kind``, see
+    `curbside.llm.client.make_llm`); never raises for server problems.
 
     The entry point for ``curbside ask --writer llm``: when ``result.fallback`` is True, compose
     extractively and add ``result.notice`` to the article's notices; otherwise use
     ``result.claims`` (citations are the evidence's reference numbers) with
     ``writer="llm"`` and ``model=result.model``, then verify the assembled article as usual.
     """
+    from curbside.registry import WRITERS
+
     try:
-        llm = OpenAICompatibleLLM(settings)
+        llm = make_llm(settings)
     except LLMError as exc:
         return WriterResult([], True, settings.model, reason=str(exc))
     try:
         verifier = CitationVerifier(scorer or SupportScorer(None), threshold=threshold)
-        writer = LLMWriter(llm, verifier, min_claims=min_claims)
+        writer = WRITERS.get("llm")(llm, verifier, min_claims)
         return writer.write(question, evidence, audience=audience, on_chunk=on_chunk)
     finally:
-        llm.close()
+        close = getattr(llm, "close", None)
+        if callable(close):
+            close()

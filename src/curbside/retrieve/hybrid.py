@@ -9,15 +9,15 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from curbside.config import RetrievalSettings
 from curbside.domain import EVIDENCE_LEVEL, Evidence, SourceKind
-from curbside.index.dense import DenseIndex
 from curbside.index.lexical import LexicalIndex, tokens
+from curbside.index.vectors import VectorIndex
 from curbside.retrieve.feedback import lexical_is_weak, rocchio, stored_vectors
 from curbside.retrieve.fusion import convex, rrf
 from curbside.store.sources import SourceStore
@@ -34,6 +34,15 @@ KEY_SECTIONS = re.compile(
 
 class QueryError(ValueError):
     """The query cannot be searched; the message says why."""
+
+
+class DenseSearcher(Protocol):
+    """What hybrid retrieval needs of the dense side (`curbside.index.dense.DenseIndex` is
+    one): the query's embedding and the vector index to search with it."""
+
+    def index(self) -> VectorIndex: ...
+
+    def query_vector(self, query: str) -> npt.NDArray[np.float32]: ...
 
 
 @dataclass
@@ -81,7 +90,7 @@ class HybridRetriever:
         *,
         store: SourceStore,
         lexical: LexicalIndex,
-        dense: DenseIndex | None,
+        dense: DenseSearcher | None,
         settings: RetrievalSettings,
     ) -> None:
         self.store = store

@@ -2,7 +2,9 @@
 
 A subclass provides one fixture, `db_url` (an empty database); the suite upgrades it with the
 migrations and checks the source store, the article store, the lexical index chosen for the
-dialect, and a small end-to-end ingest/search/ask through `curbside.services`.
+dialect, and a small end-to-end ingest/search/ask through `curbside.services`. It ships in the
+package so a third-party database backend runs the same checks (it needs pytest and hypothesis,
+the ``dev`` extra); Curbside runs it in ``tests/conformance`` on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations

@@ -1,0 +1,158 @@
+"""Vector index backends through the registry: the conformance suite on every registered one,
+and a third-party backend found through a real entry point (a temporary dist-info on sys.path).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from curbside.config import RetrievalSettings
+from curbside.index.vectors import (
+    ExactVectorIndex,
+    FileVectorIndex,
+    VectorIndex,
+    open_exact_index,
+    open_vector_index,
+)
+from curbside.registry import (
+    VECTOR_INDEXES,
+    PluginError,
+    Registry,
+    UnknownBackendError,
+    VectorIndexFactory,
+)
+from curbside.testing.vectors import VectorIndexConformance, unit_vectors
+
+HERE = Path(__file__).resolve().parent
+PLUGIN_MODULE = "curbside_demo_vectors"
+PLUGIN_NAME = "demo-brute"
+
+
+def install_dist(site: Path, dist: str, entry_points: dict[str, str], module: str = "") -> None:
+    """What ``pip install`` leaves for a package with entry points: a dist-info directory
+    (and the module) in a folder on sys.path."""
+    info = site / f"{dist}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    lines = [f"{name} = {target}" for name, target in entry_points.items()]
+    (info / "entry_points.txt").write_text(
+        "[curbside.vector_indexes]\n" + "\n".join(lines) + "\n"
+    )
+    if module:
+        shutil.copy(HERE / f"{module}.py", site / f"{module}.py")
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty folder on sys.path; the registry forgets its plugins before and after."""
+    folder = tmp_path / "site-packages"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    VECTOR_INDEXES.refresh()
+    yield folder
+    VECTOR_INDEXES.refresh()
+    sys.modules.pop(PLUGIN_MODULE, None)
+
+
+@pytest.fixture
+def demo_plugin(site: Path) -> str:
+    install_dist(site, "curbside-demo-vectors", {PLUGIN_NAME: f"{PLUGIN_MODULE}:open_index"},
+                 PLUGIN_MODULE)
+    return PLUGIN_NAME
+
+
+class TestEveryRegisteredVectorIndex(VectorIndexConformance):
+    """The shipped suite against each built-in (and any installed plugin) backend."""
+
+    @pytest.fixture(params=VECTOR_INDEXES.names())
+    def vector_index_kind(self, request: pytest.FixtureRequest) -> str:
+        return str(request.param)
+
+
+class TestEntryPointVectorIndex(VectorIndexConformance):
+    """A backend that only an entry point names, run through the same suite."""
+
+    @pytest.fixture
+    def vector_index_kind(self, demo_plugin: str) -> str:
+        return demo_plugin
+
+
+def test_builtins_are_registered(tmp_path: Path) -> None:
+    assert {"usearch", "exact"} <= set(VECTOR_INDEXES.names())
+    for kind in ("usearch", "exact"):
+        assert isinstance(open_vector_index(tmp_path, 8, "fp", kind, create=True), FileVectorIndex)
+    assert RetrievalSettings().vector_index == "usearch"
+
+
+def test_entry_point_is_listed_then_loaded_on_lookup(demo_plugin: str, tmp_path: Path) -> None:
+    assert demo_plugin in VECTOR_INDEXES.names()
+    assert PLUGIN_MODULE not in sys.modules  # listed, not imported
+    index = open_vector_index(tmp_path / "idx", 8, "fp", demo_plugin, create=True)
+    assert PLUGIN_MODULE in sys.modules and type(index).__name__ == "BruteForceIndex"
+    assert isinstance(index, VectorIndex) and not isinstance(index, FileVectorIndex)
+    index.add([3], unit_vectors(1, 1, 8))
+    assert index.search(unit_vectors(1, 1, 8)[0], 1)[0][0] == 3
+
+
+def test_unknown_name_lists_the_known_ones_and_the_setting(site: Path, tmp_path: Path) -> None:
+    with pytest.raises(UnknownBackendError, match="CURBSIDE_RETRIEVAL__VECTOR_INDEX") as err:
+        open_vector_index(tmp_path, 8, "fp", "pgvector", create=True)
+    assert "'pgvector'" in str(err.value) and "exact, usearch" in str(err.value)
+    assert isinstance(err.value, ValueError)
+
+
+def test_broken_plugin_names_its_entry_point(site: Path, tmp_path: Path) -> None:
+    install_dist(site, "curbside-broken", {"broken": "curbside_no_such_module:open_index",
+                                           "usearch": "curbside_no_such_module:open_index"})
+    assert "broken" in VECTOR_INDEXES.names()
+    with pytest.raises(PluginError, match=r"'broken' = 'curbside_no_such_module:open_index'"):
+        open_vector_index(tmp_path, 8, "fp", "broken", create=True)
+    # A plugin cannot take over a built-in name: the built-in still opens.
+    opened = open_vector_index(tmp_path, 8, "fp", "usearch", create=True)
+    assert type(opened).__name__ == "UsearchVectorIndex"
+    assert VECTOR_INDEXES.names().count("usearch") == 1
+
+
+def test_registering_in_code() -> None:
+    reg: Registry[VectorIndexFactory] = Registry(
+        "vector index", "curbside.tests.none", "a test setting"
+    )
+    reg.register("exact-copy", open_exact_index)
+    assert reg.names() == ["exact-copy"] and "exact-copy" in reg
+    with pytest.raises(ValueError, match="already registered"):
+        reg.register("exact-copy", open_exact_index)
+    reg.register("exact-copy", open_exact_index, replace=True)
+    with pytest.raises(TypeError, match="callable"):
+        reg.register("nothing", None)  # type: ignore[arg-type]
+    with pytest.raises(UnknownBackendError, match="a test setting.*exact-copy"):
+        reg.get("usearch")
+
+
+def test_dense_index_opens_the_configured_backend(tmp_path: Path) -> None:
+    from curbside.config import Settings
+    from curbside.index.dense import DenseIndex
+    from curbside.store.engine import make_engine
+
+    class Tiny:
+        name, dim, fingerprint = "tiny", 8, "tiny-embedder"
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            return unit_vectors(len(texts), len(texts), 8)
+
+        def embed_query(self, text: str) -> np.ndarray:
+            return unit_vectors(0, 1, 8)[0]
+
+    settings = Settings(home=tmp_path, retrieval=RetrievalSettings(vector_index="exact"))
+    engine = make_engine(settings.db_url)
+    try:
+        dense = DenseIndex(settings, engine, embedder=Tiny())
+        index = dense.index()
+        assert isinstance(index, ExactVectorIndex) and len(index) == 0
+    finally:
+        engine.dispose()
