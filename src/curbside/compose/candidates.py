@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from curbside.domain import EVIDENCE_LEVEL, Evidence, SourceKind
 from curbside.index.lexical import STOPWORDS, tokens
-from curbside.ingest.sentences import sentence_spans
-from curbside.understand.text import stem
+from curbside.text.sentences import sentence_spans
+from curbside.text.tokens import stem
 
 _LEADING = re.compile(
     r"^(?:however|in conclusion|in summary|to conclude|conclusions?|overall|in addition|"

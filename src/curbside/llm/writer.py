@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 from curbside.article import Article, Audience, Claim, Reference
 from curbside.config import LLMSettings
-from curbside.ingest.sentences import split_sentences
 from curbside.llm.client import LLM, LLMBadOutput, LLMError, OpenAICompatibleLLM
 from curbside.llm.prompt import build_messages
+from curbside.text.sentences import split_sentences
 from curbside.verify.citations import CitationVerifier, VerificationReport
 from curbside.verify.support import SupportScorer
 

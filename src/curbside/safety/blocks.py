@@ -24,8 +24,8 @@ from curbside.domain import Evidence, Passage, Source
 from curbside.safety.patterns import URGENCY_RANK, Pattern, load_patterns, match_patterns
 from curbside.safety.premises import audit_premises
 from curbside.store.sources import SourceStore
+from curbside.text.tokens import STOPWORDS, words
 from curbside.understand.findings import extract_findings
-from curbside.understand.text import STOPWORDS, words
 
 _LEVELS: dict[int, Urgency] = {3: "emergency", 2: "urgent", 1: "routine", 0: "none"}
 

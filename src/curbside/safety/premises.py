@@ -36,8 +36,8 @@ from curbside.safety.presuppositions import (
     load_presuppositions,
     presuppositions,
 )
+from curbside.text.tokens import STOPWORDS, words
 from curbside.understand.findings import Findings, extract_findings
-from curbside.understand.text import STOPWORDS, words
 
 _YES_NO_COPULA = re.compile(r"^\s*(is|are|was|were)\s+(.+)$", re.I | re.S)
 _YES_NO_AUX = re.compile(

@@ -36,10 +36,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from curbside.compose.consensus import expand_contractions, sentence_stance
 from curbside.domain import Evidence
-from curbside.ingest.sentences import split_sentences
 from curbside.knowledge_files import yaml_mapping
+from curbside.text.sentences import split_sentences
+from curbside.text.tokens import clean, clip, collapse_whitespace, words
 from curbside.understand.negation import find_negations
-from curbside.understand.text import clean, clip, collapse_whitespace, words
 from curbside.verify.support import content_tokens
 
 #: A presupposition needs this many content words (stemmed) to be checked at all: fewer ("X

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from curbside.ingest.sentences import split_sentences
+from curbside.text.sentences import split_sentences
 
 WORDS = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*|\d+(?:[.,]\d+)*")
 

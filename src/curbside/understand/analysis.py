@@ -12,12 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from curbside.understand import drugs as drugs_mod
-from curbside.understand import vocabulary
-from curbside.understand.drugs import DrugMention
-from curbside.understand.negation import NegatedSpan, find_negations
-from curbside.understand.question import QuestionType, classify_question_types
-from curbside.understand.text import (
+from curbside.text.tokens import (
     MAX_ANALYZED_CHARS,
     STOPWORDS,
     clean,
@@ -27,6 +22,11 @@ from curbside.understand.text import (
     match_form,
     surface_tokens,
 )
+from curbside.understand import drugs as drugs_mod
+from curbside.understand import vocabulary
+from curbside.understand.drugs import DrugMention
+from curbside.understand.negation import NegatedSpan, find_negations
+from curbside.understand.question import QuestionType, classify_question_types
 from curbside.understand.vocabulary import AbbreviationMatch, SynonymMatch
 
 #: Weight of a brand's generic name.

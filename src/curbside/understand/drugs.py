@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from curbside.text.tokens import STOPWORDS, clip, surface_tokens, word_set
 from curbside.understand import drug_index
-from curbside.understand.text import STOPWORDS, clip, surface_tokens, word_set
 
 _lock = threading.Lock()
 _module: Any = None

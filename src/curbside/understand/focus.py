@@ -30,10 +30,10 @@ from functools import cache
 from typing import Any
 
 from curbside.knowledge_files import knowledge_bytes, knowledge_text, yaml_mapping
+from curbside.text.tokens import STOPWORDS, clip, stem, words
 from curbside.understand import drugs as drugs_mod
 from curbside.understand import vocabulary
 from curbside.understand.question import asks_for_verdict, definition_subject
-from curbside.understand.text import STOPWORDS, clip, stem, words
 
 
 class FocusError(ValueError):

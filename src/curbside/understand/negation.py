@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from curbside.understand.text import STOPWORDS, clip, word_set
+from curbside.text.tokens import STOPWORDS, clip, word_set
 
 _MAX_SCOPE = 8
 _MAX_POST_SCOPE = 6

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from curbside.ingest.sentences import sentence_spans
+from curbside.text.sentences import sentence_spans
 
 if TYPE_CHECKING:
     from curbside.index.embedder import Embedder

@@ -1,4 +1,4 @@
-"""Text helpers shared by the query-understanding modules: normalization, tokens, stop words.
+"""Text helpers shared by every stage: normalization, word tokens, the light stemmer.
 
 Everything here accepts any string (control characters, lone surrogates, very long input) and
 never raises. Work on long input is capped by the callers with `clip`.
