@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from curbside.text.stopwords import QUERY_STOPWORDS
 from curbside.text.tokens import (
     MAX_ANALYZED_CHARS,
-    STOPWORDS,
     clean,
     clip,
     collapse_whitespace,
@@ -87,7 +87,7 @@ def keywords(text: str) -> list[str]:
     out: dict[str, None] = {}
     for tok, _s, _e in surface_tokens(text):
         low = tok.lower()
-        if len(low) < 2 or low in STOPWORDS or low in out:
+        if len(low) < 2 or low in QUERY_STOPWORDS or low in out:
             continue
         out[low] = None
     return list(out)
