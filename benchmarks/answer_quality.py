@@ -175,7 +175,7 @@ def norm(text: str) -> str:
 
 def candidate_sentences(texts: Sequence[str], min_words: int = 3) -> list[tuple[int, str]]:
     """(passage index, sentence) for every distinct sentence of at least `min_words` words."""
-    from curbside.ingest.sentences import split_sentences
+    from curbside.text.sentences import split_sentences
 
     out: list[tuple[int, str]] = []
     seen: set[str] = set()

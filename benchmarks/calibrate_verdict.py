@@ -36,7 +36,7 @@ from curbside.compose.consensus import (  # noqa: E402
     pair_features,
     question_negated,
 )
-from curbside.ingest.sentences import split_sentences  # noqa: E402
+from curbside.text.sentences import split_sentences  # noqa: E402
 
 THRESHOLDS = (0.0, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 _RESULT = re.compile(r"RESULT|FINDING|OUTCOME", re.I)

@@ -81,11 +81,11 @@ _FTS_NOISE = st.lists(
 )
 @given(text=st.one_of(st.text(max_size=80), _FTS_NOISE))
 def test_user_text_is_never_fts5_syntax(starter_rt: services.Runtime, text: str) -> None:
-    from curbside.index.lexical import tokens
+    from curbside.text.tokens import lexical_tokens
 
     lex = Fts5LexicalIndex(starter_rt.engine)
     lex.search([text], 5)  # must not raise
-    lex.search(tokens(text), 5)
+    lex.search(lexical_tokens(text), 5)
     expr = match_expression([text])
     assert expr == "" or all(
         part.startswith('"') and part.endswith('"') for part in expr.split(" OR ")

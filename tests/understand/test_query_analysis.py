@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from curbside.text.tokens import dedupe_key
 from curbside.understand.analysis import (
     Expansion,
     QueryAnalysis,
@@ -17,7 +18,6 @@ from curbside.understand.analysis import (
     warm_up,
 )
 from curbside.understand.question import QuestionType
-from curbside.understand.text import dedupe_key
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from curbside.ingest.sentences import split_sentences
+from curbside.text.sentences import split_sentences
 from curbside.verify.support import (
     INCONSISTENT_CAP,
     SupportScorer,

@@ -12,7 +12,8 @@ its source or grade, and no source kind is ever excluded.
 
 from __future__ import annotations
 
-from curbside.text.readability import WORDS, flesch_kincaid_grade
+from curbside.text.readability import flesch_kincaid_grade
+from curbside.text.tokens import PROSE_WORD
 
 #: Audiences whose ranking is left as it is (their weight is always 1.0).
 NEUTRAL_AUDIENCES = frozenset({"clinician", "student"})
@@ -55,7 +56,7 @@ PATIENT_MIN, PATIENT_MAX = 0.8, 1.15
 
 def sentence_grade(text: str) -> float | None:
     """The Flesch-Kincaid grade of `text` within [GRADE_FLOOR, GRADE_CEIL]; None for no words."""
-    if not WORDS.search(text):
+    if not PROSE_WORD.search(text):
         return None
     return min(GRADE_CEIL, max(GRADE_FLOOR, flesch_kincaid_grade(text)))
 

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from curbside.domain import EVIDENCE_LEVEL, Evidence, SourceKind
-from curbside.index.lexical import STOPWORDS, tokens
-from curbside.ingest.sentences import sentence_spans
-from curbside.understand.text import stem
+from curbside.text.sentences import sentence_spans
+from curbside.text.stopwords import STOPWORDS
+from curbside.text.tokens import lexical_tokens, stem
 
 _LEADING = re.compile(
     r"^(?:however|in conclusion|in summary|to conclude|conclusions?|overall|in addition|"
@@ -223,7 +223,7 @@ def query_terms(words: Sequence[str]) -> set[str]:
 
 
 def _term_stems(term: str) -> frozenset[str]:
-    return frozenset(stem(w) for w in tokens(term) if len(w) > 2)
+    return frozenset(stem(w) for w in lexical_tokens(term) if len(w) > 2)
 
 
 def extract_candidates(
@@ -264,7 +264,7 @@ def extract_candidates(
             text_ = normalise(original, defined)
             # Matched on the sentence as shown: an abbreviation the source defines counts as
             # its long form ("beta E" -> "beta-endorphin (beta E)").
-            words = {stem(w) for w in tokens(text_) if len(w) > 2}
+            words = {stem(w) for w in lexical_tokens(text_) if len(w) > 2}
             overlap = sum(1 for t in parts if t and t <= words) / max(1, len(parts))
             cand = Candidate(text=text_, original=original, evidence=ev, start=a, end=b)
             cand.features = {
@@ -281,6 +281,6 @@ def extract_candidates(
 
 
 def jaccard(a: str, b: str) -> float:
-    sa = {w for w in tokens(a) if w not in STOPWORDS}
-    sb = {w for w in tokens(b) if w not in STOPWORDS}
+    sa = {w for w in lexical_tokens(a) if w not in STOPWORDS}
+    sb = {w for w in lexical_tokens(b) if w not in STOPWORDS}
     return len(sa & sb) / len(sa | sb) if sa and sb else 0.0

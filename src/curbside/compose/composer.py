@@ -34,7 +34,7 @@ from curbside.compose.plan import (
 )
 from curbside.compose.references import ReferenceList
 from curbside.domain import Evidence, Passage
-from curbside.ingest.sentences import split_sentences
+from curbside.text.sentences import split_sentences
 from curbside.understand.drugs import find_drug_mentions
 from curbside.understand.focus import Ask, Focus, analyze_focus
 from curbside.understand.question import asks_for_verdict, definition_subject

@@ -32,21 +32,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-_NEG = re.compile(
-    r"\b(no (significant|statistically significant|clear|consistent|convincing|strong|"
-    r"meaningful|clinically (important|relevant|significant)|detectable|major|evidence|"
-    r"difference|differences|association|relationship|correlation|effect|benefit|increase|"
-    r"reduction|improvement|role|impact|advantage|change)|not (significantly |statistically "
-    r"significantly |independently |clearly )?(associated|related|correlated|effective|"
-    r"superior|different|improve|improved|reduce|reduced|increase|increased|predict|predictive|"
-    r"recommended|supported|beneficial|useful|affect|affected|influence|a risk factor|"
-    r"necessary|required|justified|linked|change|changed|alter|altered)|did not|does not|do not|"
-    r"was not|were not|is not|are not|cannot|could not|failed to|neither|nor|none of|"
-    r"unrelated|ineffective|no longer|not be|lack of (effect|association|benefit|evidence)|"
-    r"similar (rates|outcomes|results|efficacy)|comparable|equivalent|non-?significant|"
-    r"insufficient evidence|against (the )?(routine )?use)\b",
-    re.I,
+from curbside.text.content import stance_content_words
+from curbside.text.cues import (
+    BROAD_NEGATION,
+    CLAUSE_NEGATOR,
+    HEDGE,
+    NEGATED_FINDING,
+    QUESTION_NEGATION,
+    STANCE_NEGATORS,
+    expand_contractions,
 )
+
 _POS = re.compile(
     r"\b(significant(ly)?|associated with|is associated|are associated|increase[sd]?|"
     r"decrease[sd]?|reduce[sd]?|improve[sd]?|effective|efficacious|beneficial|benefit|superior|"
@@ -55,15 +51,6 @@ _POS = re.compile(
     r"can be used|plays? a role|contribut(es|ed)|is a (common|major|important)|caus(es|ed))\b",
     re.I,
 )
-_HEDGE = re.compile(
-    r"\b(may|might|could|possibly|unclear|uncertain|further (research|studies|"
-    r"trials)|more research|remains? to be|limited evidence|inconclusive|"
-    r"controversial|mixed)\b",
-    re.I,
-)
-#: A negated question ("Is X not associated with Y?") flips the reading. "no" and "without"
-#: are left out: "Can X be done without Y?" asks for an affirmative.
-_Q_NEG = re.compile(r"\b(not|never)\b|n't\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -74,10 +61,10 @@ class Stance:
 
 def sentence_stance(sentence: str) -> Stance:
     """Stance of one sentence toward an affirmative reading of the question."""
-    neg = len(_NEG.findall(sentence))
+    neg = len(NEGATED_FINDING.findall(sentence))
     # Positive cues inside a negated phrase ("no significant benefit") don't count for.
-    pos = len(_POS.findall(_NEG.sub(" ", sentence)))
-    hedge = len(_HEDGE.findall(sentence))
+    pos = len(_POS.findall(NEGATED_FINDING.sub(" ", sentence)))
+    hedge = len(HEDGE.findall(sentence))
     if neg and neg >= pos:
         return Stance("contradicts", min(1.0, 0.6 + 0.2 * neg - 0.1 * hedge))
     if pos > neg:
@@ -105,10 +92,6 @@ class ConsensusResult:
 WEIGHTS_FILE = Path(__file__).with_name("stance_weights.json")
 CLASSES = ("yes", "no", "maybe")
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9\-]+|n't|[,;:.]")
-_NEGATOR = frozenset(
-    ("not", "no", "without", "neither", "nor", "failed", "fail", "n't", "lack", "lacks")
-    + ("lacked", "absence", "cannot", "never")
-)
 _SCOPE_END = frozenset(",;:.")
 _SCOPE = 3
 
@@ -126,7 +109,7 @@ def sentence_features(sentence: str) -> dict[str, float]:
         if w in _SCOPE_END:
             scope = 0
             continue
-        if w in _NEGATOR:
+        if w in STANCE_NEGATORS:
             scope = _SCOPE
             feats["w:" + w] = 1.0
             continue
@@ -134,9 +117,9 @@ def sentence_features(sentence: str) -> dict[str, float]:
         scope = max(0, scope - 1)
         feats["w:" + key] = 1.0
     st = sentence_stance(sentence)
-    feats["cue:neg"] = min(3.0, float(len(_NEG.findall(sentence))))
-    feats["cue:pos"] = min(3.0, float(len(_POS.findall(_NEG.sub(" ", sentence)))))
-    feats["cue:hedge"] = min(3.0, float(len(_HEDGE.findall(sentence))))
+    feats["cue:neg"] = min(3.0, float(len(NEGATED_FINDING.findall(sentence))))
+    feats["cue:pos"] = min(3.0, float(len(_POS.findall(NEGATED_FINDING.sub(" ", sentence)))))
+    feats["cue:hedge"] = min(3.0, float(len(HEDGE.findall(sentence))))
     feats["stance:" + st.label] = 1.0
     return feats
 
@@ -190,116 +173,29 @@ _EFFECT = re.compile(
     r"demonstrat(es|ed)|show(s|ed|n)|essential|important|common|frequent)\b",
     re.I,
 )
-_WORD = re.compile(r"[a-z][a-z0-9\-]+")
-_STOP = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "of",
-        "in",
-        "on",
-        "for",
-        "to",
-        "and",
-        "or",
-        "with",
-        "by",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "does",
-        "do",
-        "did",
-        "can",
-        "could",
-        "should",
-        "would",
-        "will",
-        "as",
-        "at",
-        "from",
-        "that",
-        "this",
-        "these",
-        "those",
-        "than",
-        "its",
-        "it",
-        "their",
-        "there",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "what",
-        "when",
-        "where",
-        "how",
-        "why",
-        "whether",
-        "patients",
-        "patient",
-        "study",
-    ]
-)
-
-
-def _content(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
-
-
 def _cue_counts(prefix: str, sentence: str) -> dict[str, float]:
-    neg_free = _NEG.sub(" ", sentence)
+    neg_free = NEGATED_FINDING.sub(" ", sentence)
     return {
         prefix + "nodiff": min(2.0, float(len(_NO_DIFF.findall(sentence)))),
         prefix + "short": min(2.0, float(len(_SHORTFALL.findall(sentence)))),
         prefix + "tent": min(3.0, float(len(_TENTATIVE.findall(sentence)))),
         prefix + "effect": min(3.0, float(len(_EFFECT.findall(neg_free)))),
-        prefix + "neg": min(2.0, float(len(_NEG.findall(sentence)))),
+        prefix + "neg": min(2.0, float(len(NEGATED_FINDING.findall(sentence)))),
     }
 
 
-_CONTRACTIONS = (
-    (re.compile(r"\bcan't\b|\bcannot\b", re.I), "can not"),
-    (re.compile(r"\bwon't\b", re.I), "will not"),
-    (re.compile(r"n't\b", re.I), " not"),
-)
-
-
-def expand_contractions(sentence: str) -> str:
-    """ "doesn't" → "does not", "cannot" → "can not": the negation cues are written out in full."""
-    for pattern, repl in _CONTRACTIONS:
-        sentence = pattern.sub(repl, sentence)
-    return sentence
-
-
-#: Any negating or "falls short" word, broader than `_NEG` (which needs a known phrase).
-_BROAD_NEG = re.compile(
-    r"\b(not|no|never|neither|nor|without|little|lack\w*|absence|absent|fail\w*|unable|none|"
-    r"ineffective|insufficient|inadequate\w*|unnecessary|unreliable|independent of|regardless|"
-    r"unaffected|unchanged|similar|comparable|equivalent|low yield|poor\w*|limited|rare\w*|"
-    r"only)\b",
-    re.I,
-)
 #: Clause boundaries for the scope of a negation.
 _CLAUSE = re.compile(r"[,;:]|\b(but|whereas|although|while|however|which|who)\b", re.I)
-_NEGATING = re.compile(
-    r"\b(not|no|never|neither|nor|without|little|lack\w*|absence|fail\w*|unable|none)\b", re.I
-)
 #: Reported p-values: "p < 0.05", "P=.002", "p ≥ 0.05".
 _P_VALUE = re.compile(r"\bp\s*(<=|>=|<|>|=|≤|≥)\s*(0?\.\d+)", re.I)
 
 
 def focus_sentence(question: str, sentences: Sequence[str]) -> int:
     """Index of the sentence sharing most content words with the question (first on ties)."""
-    q = _content(question)
+    q = stance_content_words(question)
     best, best_n = 0, -1
     for i, s in enumerate(sentences):
-        n = len(q & _content(s))
+        n = len(q & stance_content_words(s))
         if n > best_n:
             best, best_n = i, n
     return best
@@ -308,7 +204,7 @@ def focus_sentence(question: str, sentences: Sequence[str]) -> int:
 def clause_negation(question: str, sentence: str) -> tuple[float, float]:
     """(share of the question's content words after a negator in the same clause, share that
     the sentence states plainly elsewhere)."""
-    q = _content(question)
+    q = stance_content_words(question)
     if not q:
         return 0.0, 0.0
     negated: set[str] = set()
@@ -316,9 +212,9 @@ def clause_negation(question: str, sentence: str) -> tuple[float, float]:
     for clause in _CLAUSE.split(sentence):
         if not clause:
             continue
-        words = _content(clause)
-        m = _NEGATING.search(clause)
-        after = _content(clause[m.end() :]) if m else set()
+        words = stance_content_words(clause)
+        m = CLAUSE_NEGATOR.search(clause)
+        after = stance_content_words(clause[m.end() :]) if m else set()
         negated |= q & after
         plain |= q & (words - after)
     return len(negated) / len(q), len(plain - negated) / len(q)
@@ -361,7 +257,7 @@ def pair_features(
     feats.update(_cue_counts("f:", sentences[focus]))
     feats["f:first"] = float(focus == 0)
     for prefix, s in (("f:", sentences[focus]), ("s1:", sentences[0])):
-        feats[prefix + "broad"] = min(3.0, float(len(_BROAD_NEG.findall(s))))
+        feats[prefix + "broad"] = min(3.0, float(len(BROAD_NEGATION.findall(s))))
         feats[prefix + "cneg"], feats[prefix + "cplain"] = clause_negation(question, s)
     sig, ns = p_value_counts(" ".join(sentences))
     feats["p:psig"], feats["p:pns"] = min(3.0, float(sig)), min(3.0, float(ns))
@@ -370,7 +266,7 @@ def pair_features(
     if rest:
         for k, v in _cue_counts("s2:", rest).items():
             feats[k] = 0.5 * v
-    q_words = _content(question)
+    q_words = stance_content_words(question)
     head = " ".join(sentences[:2])
     plain: set[str] = set()
     negated: set[str] = set()
@@ -472,7 +368,7 @@ def confident(result: ConsensusResult, threshold: float = MIN_VERDICT_PROBABILIT
 
 def question_negated(question: str) -> bool:
     """ "Is X not associated with Y?": the reading of the evidence flips."""
-    return bool(_Q_NEG.search(question))
+    return bool(QUESTION_NEGATION.search(question))
 
 
 def consensus(
@@ -518,7 +414,8 @@ def consensus(
         if flip:
             probs = {"yes": probs["no"], "no": probs["yes"], "maybe": probs["maybe"]}
         best = max(CLASSES, key=lambda c: probs[c])
-        off_topic = not (_content(question) & _content(" ".join(sentences[:2])))
+        opening = " ".join(sentences[:2])
+        off_topic = not (stance_content_words(question) & stance_content_words(opening))
         if (counted < min_counted and (off_topic or probs[best] < m.min_prob_without_cues)) or (
             confidence < WEAK_MATCH and probs[best] < m.min_prob_weak_match
         ):

@@ -6,7 +6,6 @@ or phrase is emitted as a double-quoted string, so `NEAR`, `*`, `-`, `:` and bra
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 import time
@@ -15,7 +14,8 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine, text
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+from curbside.text.stopwords import STOPWORDS
+from curbside.text.tokens import lexical_tokens
 
 #: bm25 weights for the (title, section, text) columns.
 COLUMN_WEIGHTS = (2.0, 0.5, 1.0)
@@ -33,139 +33,6 @@ DEFAULT_POSTINGS_BUDGET = 2000
 #: Seconds a remembered term count is used before it is read again.
 DOC_FREQ_TTL_S = 600.0
 
-#: Words too common to help a bm25 OR query (they also make it slow).
-STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "ourselves",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "yourselves",
-    ]
-)
-
-
 class LexicalIndex(Protocol):
     """Keyword index over current passages."""
 
@@ -182,11 +49,6 @@ class LexicalIndex(Protocol):
     def rebuild(self) -> int: ...
 
 
-def tokens(text_: str) -> list[str]:
-    """Lower-cased word tokens of `text_` (letters and digits only)."""
-    return [t.lower() for t in _WORD.findall(text_)]
-
-
 def query_phrases(terms: Iterable[str], *, max_terms: int = 32) -> list[str]:
     """The distinct word phrases to OR together: each term cut into word tokens.
 
@@ -196,7 +58,8 @@ def query_phrases(terms: Iterable[str], *, max_terms: int = 32) -> list[str]:
     seen: set[str] = set()
     parts: list[str] = []
     for term in terms:
-        words = [w for w in tokens(term) if w not in STOPWORDS or len(tokens(term)) > 1]
+        toks = lexical_tokens(term)
+        words = [w for w in toks if w not in STOPWORDS or len(toks) > 1]
         if not words:
             continue
         key = " ".join(words)

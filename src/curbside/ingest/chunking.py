@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from curbside.config import ChunkSettings
 from curbside.domain import PassageDraft, Section
-from curbside.ingest.sentences import sentence_spans
+from curbside.text.sentences import sentence_spans
 
 SECTION_SEPARATOR = "\n\n"
 

@@ -27,9 +27,9 @@ from typing import Protocol
 
 from curbside.article import Article, Audience, Claim, Reference
 from curbside.config import LLMSettings
-from curbside.ingest.sentences import split_sentences
 from curbside.llm.client import LLM, LLMBadOutput, LLMError, make_llm
 from curbside.llm.prompt import build_messages
+from curbside.text.sentences import split_sentences
 from curbside.verify.citations import CitationVerifier, VerificationReport
 from curbside.verify.support import SupportScorer
 

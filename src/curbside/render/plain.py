@@ -26,6 +26,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from curbside.text.content import plain_content_words
+from curbside.text.cues import SIMPLE_NEGATION
+from curbside.text.tokens import PROSE_WORD
 from curbside.understand.vocabulary import plain_word_pairs, synonym_entries
 
 #: Sentences longer than this many words are split where that is safe.
@@ -38,7 +41,6 @@ MIN_ANAPHOR_PIECE_WORDS = 10
 SWAP_SHARE = 0.25
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_WORD = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*|\d+(?:[.,]\d+)*")
 
 # --------------------------------------------------------------------------------------------
 # Lay wording
@@ -70,7 +72,7 @@ GUARDED_WORDS = frozenset({
 
 
 def _guarded(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)} & GUARDED_WORDS
+    return {w.lower() for w in PROSE_WORD.findall(text)} & GUARDED_WORDS
 
 
 def _near_same(a: str, b: str) -> bool:
@@ -161,7 +163,7 @@ def lay_text(text: str, seen: set[str]) -> str:
 
 
 def _content_words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text) if len(w) > 3 or w[:1].isdigit()]
+    return [w for w in PROSE_WORD.findall(text) if len(w) > 3 or w[:1].isdigit()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,16 +201,6 @@ _SCOPE = re.compile(
     r"\bnot only\b|\bneither\b|\bboth\b|\beither\b",
     re.I,
 )
-_NEGATION = re.compile(r"\b(?:no|not|never|without|neither|nor|none|cannot)\b|n't\b", re.I)
-_STOP = frozenset({"that", "this", "these", "those", "with", "from", "were", "have", "been",
-                   "their", "there", "which", "than", "into", "also", "when", "what"})
-
-
-def _shared_content(a: str, b: str) -> set[str]:
-    def words(t: str) -> set[str]:
-        return {w.lower() for w in _WORD.findall(t) if len(w) > 3} - _STOP
-
-    return words(a) & words(b)
 _CONDITION_START = re.compile(
     r"^\W*(?:if|when|whenever|unless|although|though|because|since|while|whereas|as|once|"
     r"until|before|after|provided|given)\b",
@@ -255,7 +247,7 @@ def _depths(text: str) -> list[int]:
 
 
 def _n_words(text: str) -> int:
-    return len(_WORD.findall(text))
+    return len(PROSE_WORD.findall(text))
 
 
 def _is_clause(piece: str) -> bool:
@@ -340,16 +332,16 @@ def _safe(text: str, start: int, cut: _Cut, left: str, right: str) -> bool:
     # but it is not known if X lowers the risk of death" is not cut, or the first piece would
     # read as if the source did not qualify it (and the verifier sees a negation mismatch).
     nxt = right.split(";", 1)[0]
-    if bool(_NEGATION.search(left)) != bool(_NEGATION.search(nxt)) and (
-        len(_shared_content(left, nxt)) >= 2
+    if bool(SIMPLE_NEGATION.search(left)) != bool(SIMPLE_NEGATION.search(nxt)) and (
+        len(plain_content_words(left) & plain_content_words(nxt)) >= 2
     ):
         return False
-    if cut.kind == "because" and _NEGATION.search(left):
+    if cut.kind == "because" and SIMPLE_NEGATION.search(left):
         return False  # "X did not stop Y because Z": which part "not" governs is unclear
     if cut.kind == "semicolon":
         return not re.match(r"\s*(?:and|or|nor)\b", right, re.I)  # "a; b; and c": a list
     if cut.kind == "colon":
-        last = _WORD.findall(left)
+        last = PROSE_WORD.findall(left)
         if not last or last[-1].lower() in _COLON_BEFORE:
             return False
     if not _is_clause(right) or not _is_clause(left):
@@ -439,7 +431,7 @@ def drop_repeated_asides(text: str, said: str) -> str:
         n = _n_words(inner)
         if not n or n > REPEAT_ASIDE_WORDS or _NUMBER.search(inner) or _guarded(inner):
             continue
-        if not _WORD.search(text[:a]):
+        if not PROSE_WORD.search(text[:a]):
             continue  # not an aside to anything: the sentence starts with it
         first = f"[{re.escape(inner[0].lower())}{re.escape(inner[0].upper())}]"
         rx = re.compile(r"(?<![\w-])" + first + re.escape(inner[1:]) + r"(?![\w-])")

@@ -16,11 +16,12 @@ import numpy.typing as npt
 
 from curbside.config import RetrievalSettings
 from curbside.domain import EVIDENCE_LEVEL, Evidence, SourceKind
-from curbside.index.lexical import LexicalIndex, tokens
+from curbside.index.lexical import LexicalIndex
 from curbside.index.vectors import VectorIndex
 from curbside.retrieve.feedback import lexical_is_weak, rocchio, stored_vectors
 from curbside.retrieve.fusion import convex, rrf
 from curbside.store.sources import SourceStore
+from curbside.text.tokens import lexical_tokens
 from curbside.understand.analysis import QueryAnalysis, analyze_query, lexical_terms
 
 MAX_QUERY_CHARS = 2000
@@ -79,7 +80,7 @@ def clean_query(query: str) -> str:
         raise QueryError("the question is empty")
     q = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in query)
     q = q[:MAX_QUERY_CHARS]
-    if not tokens(q):
+    if not lexical_tokens(q):
         raise QueryError("the question has no words to search for")
     return q
 
@@ -265,7 +266,7 @@ class HybridRetriever:
 
 
 def _token_set(text: str) -> set[str]:
-    return {t for t in tokens(text) if len(t) > 2}
+    return {t for t in lexical_tokens(text) if len(t) > 2}
 
 
 def diversify(
@@ -319,5 +320,7 @@ def confidence(evidence: Sequence[Evidence], keywords: Sequence[str] = ()) -> fl
     words = {w for w in keywords if len(w) > 2}
     if not words:
         return 0.0
-    best = max(len(words & set(tokens(f"{e.source.title} {e.passage.text}"))) for e in evidence[:3])
+    best = max(
+        len(words & set(lexical_tokens(f"{e.source.title} {e.passage.text}"))) for e in evidence[:3]
+    )
     return 0.7 * best / len(words)

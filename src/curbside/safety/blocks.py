@@ -24,8 +24,8 @@ from curbside.domain import Evidence, Passage, Source
 from curbside.safety.patterns import URGENCY_RANK, Pattern, load_patterns, match_patterns
 from curbside.safety.premises import audit_premises
 from curbside.store.sources import SourceStore
+from curbside.text.content import content_words
 from curbside.understand.findings import extract_findings
-from curbside.understand.text import STOPWORDS, words
 
 _LEVELS: dict[int, Urgency] = {3: "emergency", 2: "urgent", 1: "routine", 0: "none"}
 
@@ -38,16 +38,12 @@ class SafetyResult:
     dropped: list[str] = field(default_factory=list)  # pattern ids dropped for want of a citation
 
 
-def _content(text: str) -> set[str]:
-    return {w for w in words(text) if w not in STOPWORDS and len(w) > 2}
-
-
 def best_passage(passages: Sequence[Passage], statement: str) -> Passage | None:
     """The passage sharing the most content words with `statement` (first on ties)."""
-    want = _content(statement)
+    want = content_words(statement)
     best: tuple[float, Passage] | None = None
     for p in passages:
-        have = _content(p.text)
+        have = content_words(p.text)
         score = len(want & have) / (1 + 0.002 * len(p.text))
         if best is None or score > best[0]:
             best = (score, p)

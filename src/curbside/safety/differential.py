@@ -40,6 +40,7 @@ from typing import Any
 
 from curbside.index.lexical import TOKENIZER, match_expression
 from curbside.safety.urgency import Condition, load_urgency_table
+from curbside.text.tokens import WORD
 from curbside.understand.findings import Findings, _negated_regions, extract_findings
 
 #: ICD-10-CM code prefixes of conditions of one sex (chapter XIV genital organs, chapter XV
@@ -196,9 +197,6 @@ def affirmed_text(f: Findings) -> str:
     return "".join(chars)
 
 
-_WORDS = re.compile(r"[^\W_]+")
-
-
 def _features(idx: _Index, rowid: int, bm: float, top_bm: float, pos: int,
               present: set[str], against: tuple[str, ...], query: str,
               sex_match: bool) -> tuple[float, ...]:
@@ -224,7 +222,7 @@ def rank_conditions(f: Findings, *, params: DifferentialParams = DEFAULT_PARAMS,
     """
     idx = _index()
     query = affirmed_text(f) if negation else f.text
-    words = [w for w in _WORDS.findall(query) if not w.isdigit()]  # ages match nothing useful
+    words = [w for w in WORD.findall(query) if not w.isdigit()]  # ages match nothing useful
     # the canonical names of the findings stated ("SOB" -> shortness of breath) join the query
     terms = sorted(f.present()) if negation else []
     expr = match_expression(terms + words, max_terms=MAX_QUERY_TERMS)

@@ -36,8 +36,9 @@ from curbside.safety.presuppositions import (
     load_presuppositions,
     presuppositions,
 )
+from curbside.text.stopwords import QUERY_STOPWORDS
+from curbside.text.tokens import words
 from curbside.understand.findings import Findings, extract_findings
-from curbside.understand.text import STOPWORDS, words
 
 _YES_NO_COPULA = re.compile(r"^\s*(is|are|was|were)\s+(.+)$", re.I | re.S)
 _YES_NO_AUX = re.compile(
@@ -126,7 +127,7 @@ def split_assumptions(question: str) -> list[Assumption]:
         parts = _RELATIVE.split(stmt, maxsplit=1)
         if len(parts) == 2 and parts[0].split():
             head, rel = parts
-            subj = [w for w in re.findall(r"[\w'-]+", head) if w.lower() not in STOPWORDS]
+            subj = [w for w in re.findall(r"[\w'-]+", head) if w.lower() not in QUERY_STOPWORDS]
             noun = subj[-1] if subj else ""
             out.append(Assumption(head.strip(), presupposed))
             if noun and rel.split():

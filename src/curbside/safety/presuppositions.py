@@ -34,12 +34,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from curbside.compose.consensus import expand_contractions, sentence_stance
+from curbside.compose.consensus import sentence_stance
 from curbside.domain import Evidence
-from curbside.ingest.sentences import split_sentences
 from curbside.knowledge_files import yaml_mapping
+from curbside.text.cues import expand_contractions, negated_before
+from curbside.text.sentences import split_sentences
+from curbside.text.tokens import clean, clip, collapse_whitespace, words
 from curbside.understand.negation import find_negations
-from curbside.understand.text import clean, clip, collapse_whitespace, words
 from curbside.verify.support import content_tokens
 
 #: A presupposition needs this many content words (stemmed) to be checked at all: fewer ("X
@@ -508,7 +509,7 @@ def _negated_word(sentence: str, rx: re.Pattern[str]) -> bool:
     for span in find_negations(expand_contractions(sentence)):
         if rx.search(span.text):
             return True
-    return bool(re.search(r"\b(?:not|no|never)\s+(?:\w+\s+)?" + rx.pattern, sentence, re.I))
+    return negated_before(rx, sentence)
 
 
 def contradictions(question: str, evidence: Sequence[Evidence],

@@ -186,9 +186,9 @@ def search_passages_lexical(
     rt: Runtime, *, text: str, limit: int = 10
 ) -> list[tuple[Passage, Source, float]]:
     """Keyword (FTS5 bm25) search over current passages."""
-    from curbside.index.lexical import tokens
+    from curbside.text.tokens import lexical_tokens
 
-    hits = rt.lexical.search(tokens(text[:2000]), limit)
+    hits = rt.lexical.search(lexical_tokens(text[:2000]), limit)
     found = rt.store.get_passages([pid for pid, _ in hits])
     return [(found[pid][0], found[pid][1], score) for pid, score in hits if pid in found]
 

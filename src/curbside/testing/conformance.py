@@ -22,11 +22,12 @@ from curbside import services
 from curbside.article import Article, ArticleSection, Claim, Reference, Span
 from curbside.config import Settings
 from curbside.domain import PassageDraft, RejectedRecord, Section, SourceKind, SourceRecord
-from curbside.index.lexical import LexicalIndex, tokens
+from curbside.index.lexical import LexicalIndex
 from curbside.index.lexical_factory import make_lexical_index
 from curbside.store.articles import ArticleStore
 from curbside.store.engine import current_revision, head_revision, make_engine, upgrade
 from curbside.store.sources import SourceStore
+from curbside.text.tokens import lexical_tokens
 
 NOTES = Path(services.starter_library_path())
 E2E_NOTES = [
@@ -511,7 +512,7 @@ class StoreConformance:
     ) -> None:
         self.seed(store, lexical)
         lexical.search([query], 5)
-        lexical.search(tokens(query), 5)
+        lexical.search(lexical_tokens(query), 5)
         lexical.search(query.split(), 5)
 
     @settings(
@@ -530,7 +531,7 @@ class StoreConformance:
     ) -> None:
         if not lexical.search(["exercise"], 1):
             self.seed(store, lexical)  # once per test: the examples only read
-        for terms in ([text], tokens(text), text.split(), [text, "NEAR", '"', "*", "-"]):
+        for terms in ([text], lexical_tokens(text), text.split(), [text, "NEAR", '"', "*", "-"]):
             hits = lexical.search(terms, 5)
             assert all(isinstance(pid, int) for pid, _ in hits)
 

@@ -1,1 +1,2 @@
-"""Text tools every stage may import (they import nothing above `domain`/`ingest.sentences`)."""
+"""Text tools every stage may import: the bottom layer, importing no other curbside package
+but `curbside.knowledge_files`."""

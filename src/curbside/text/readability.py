@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from curbside.ingest.sentences import split_sentences
-
-WORDS = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*|\d+(?:[.,]\d+)*")
+from curbside.text.sentences import split_sentences
+from curbside.text.tokens import PROSE_WORD
 
 
 @cache
@@ -43,7 +42,7 @@ def flesch_kincaid_grade(text: str | list[str]) -> float:
     units = [text] if isinstance(text, str) else text
     words = syll = sentences = 0
     for unit in units:
-        toks = WORDS.findall(unit)
+        toks = PROSE_WORD.findall(unit)
         if not toks:
             continue
         words += len(toks)

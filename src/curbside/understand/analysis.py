@@ -12,14 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from curbside.understand import drugs as drugs_mod
-from curbside.understand import vocabulary
-from curbside.understand.drugs import DrugMention
-from curbside.understand.negation import NegatedSpan, find_negations
-from curbside.understand.question import QuestionType, classify_question_types
-from curbside.understand.text import (
+from curbside.text.stopwords import QUERY_STOPWORDS
+from curbside.text.tokens import (
     MAX_ANALYZED_CHARS,
-    STOPWORDS,
     clean,
     clip,
     collapse_whitespace,
@@ -27,6 +22,11 @@ from curbside.understand.text import (
     match_form,
     surface_tokens,
 )
+from curbside.understand import drugs as drugs_mod
+from curbside.understand import vocabulary
+from curbside.understand.drugs import DrugMention
+from curbside.understand.negation import NegatedSpan, find_negations
+from curbside.understand.question import QuestionType, classify_question_types
 from curbside.understand.vocabulary import AbbreviationMatch, SynonymMatch
 
 #: Weight of a brand's generic name.
@@ -87,7 +87,7 @@ def keywords(text: str) -> list[str]:
     out: dict[str, None] = {}
     for tok, _s, _e in surface_tokens(text):
         low = tok.lower()
-        if len(low) < 2 or low in STOPWORDS or low in out:
+        if len(low) < 2 or low in QUERY_STOPWORDS or low in out:
             continue
         out[low] = None
     return list(out)

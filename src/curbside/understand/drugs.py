@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from curbside.text.stopwords import QUERY_STOPWORDS
+from curbside.text.tokens import clip, surface_tokens, word_set
 from curbside.understand import drug_index
-from curbside.understand.text import STOPWORDS, clip, surface_tokens, word_set
 
 _lock = threading.Lock()
 _module: Any = None
@@ -128,7 +129,7 @@ def _mentions(text: str, matcher: Matcher | None) -> list[DrugMention]:
         if not isinstance(data, dict) or not (0 <= first < last <= len(toks)):
             continue
         surface = " ".join(words[first:last])
-        if surface.lower() in _NOT_DRUGS or surface.lower() in STOPWORDS:
+        if surface.lower() in _NOT_DRUGS or surface.lower() in QUERY_STOPWORDS:
             continue
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():

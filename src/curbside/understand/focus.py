@@ -30,10 +30,11 @@ from functools import cache
 from typing import Any
 
 from curbside.knowledge_files import knowledge_bytes, knowledge_text, yaml_mapping
+from curbside.text.stopwords import QUERY_STOPWORDS
+from curbside.text.tokens import clip, stem, words
 from curbside.understand import drugs as drugs_mod
 from curbside.understand import vocabulary
 from curbside.understand.question import asks_for_verdict, definition_subject
-from curbside.understand.text import STOPWORDS, clip, stem, words
 
 
 class FocusError(ValueError):
@@ -227,7 +228,7 @@ def mesh_index() -> dict[tuple[str, ...], MeshTerm]:
             raise FocusError(f"mesh_terms.tsv.gz: line {n}: missing field") from None
         reading = _reading_order(term.term)
         for form in _with_aliases(reading, aliases):
-            stems = [stem(w) for w in words(form) if w not in STOPWORDS]
+            stems = [stem(w) for w in words(form) if w not in QUERY_STOPWORDS]
             key = tuple(sorted(set(stems)))
             if not key:
                 continue
@@ -270,7 +271,7 @@ def _stems(text: str, *, keep_generic: bool = False) -> frozenset[str]:
     lists = focus_lists()
     out = set()
     for w in words(text):
-        if w in STOPWORDS or (len(w) < 2 and not w.isdigit()):
+        if w in QUERY_STOPWORDS or (len(w) < 2 and not w.isdigit()):
             continue
         if not keep_generic and (w in lists.generic or w in lists.ask_words):
             continue
@@ -281,7 +282,7 @@ def _stems(text: str, *, keep_generic: bool = False) -> frozenset[str]:
 def _content(tok: str) -> bool:
     lists = focus_lists()
     return not (
-        tok in STOPWORDS or tok in lists.generic or tok in lists.ask_words or len(tok) < 2
+        tok in QUERY_STOPWORDS or tok in lists.generic or tok in lists.ask_words or len(tok) < 2
     )
 
 
@@ -386,12 +387,12 @@ def _add_mesh(toks: list[str], used: list[bool], add: Any) -> None:
             span = toks[i : i + n]
             if (
                 any(used[i : i + n])
-                or span[0] in STOPWORDS
-                or span[-1] in STOPWORDS
+                or span[0] in QUERY_STOPWORDS
+                or span[-1] in QUERY_STOPWORDS
                 or not any(_content(w) for w in span)
             ):
                 continue
-            key = tuple(sorted({stem(w) for w in span if w not in STOPWORDS}))
+            key = tuple(sorted({stem(w) for w in span if w not in QUERY_STOPWORDS}))
             term = index.get(key)
             if term is None:
                 continue

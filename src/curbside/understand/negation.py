@@ -5,15 +5,23 @@ triggers open a scope that runs forward over the clause until a termination term
 "however", "which", a new question verb...), clause punctuation or eight words; post-negation
 triggers ("... is absent", "... was ruled out") look back over the clause. Pseudo-triggers
 ("no change", "not only", "gram negative", "not ruled out") open nothing. The scope is split on
-"and"/"or"/commas into negated terms.
+"and"/"or"/commas into negated terms. The trigger lists are `curbside.text.cues`; the scope rules
+are here.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from curbside.understand.text import STOPWORDS, clip, word_set
+from curbside.text.cues import (
+    POST_NEGATION_TRIGGERS,
+    PRE_NEGATION_TRIGGERS,
+    PSEUDO_NEGATION_TRIGGERS,
+)
+from curbside.text.stopwords import QUERY_STOPWORDS
+from curbside.text.tokens import clip, word_set
 
 _MAX_SCOPE = 8
 _MAX_POST_SCOPE = 6
@@ -21,30 +29,6 @@ _MAX_POST_SCOPE = 6
 _CLAUSE = re.compile(r"[^.;:?!\n]+")
 _TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?(?:-[^\W_]+)*|,|/")
 
-#: Pre-negation triggers, longest first when they share a start.
-_PRE = [
-    "no evidence of", "no signs of", "no sign of", "no symptoms of", "no history of",
-    "no complaints of", "no complaint of", "negative for", "absence of", "free of", "lack of",
-    "ruled out for", "no", "not", "never", "without", "denies", "denied", "deny", "denying",
-    "lacks", "lacking", "neither", "nor",
-]
-#: Post-negation triggers (negate what comes before them in the clause).
-_POST = [
-    "was ruled out", "were ruled out", "is ruled out", "has been ruled out", "ruled out",
-    "is absent", "are absent", "was absent", "were absent", "is negative", "was negative",
-    "were negative", "are negative", "not seen", "not present", "not detected",
-    "was excluded", "were excluded", "is excluded",
-]
-#: Look like triggers but are not negations of a finding.
-_PSEUDO = [
-    "no increase", "no significant increase", "no change", "no significant change",
-    "no further", "no longer", "no more", "no one", "no matter", "no difference",
-    "no significant difference", "not only", "not necessarily", "not certain", "not sure",
-    "not just", "not always", "not clear", "not known", "not to mention", "not ruled out",
-    "not been ruled out", "not be ruled out", "not excluded", "not been excluded",
-    "not cause", "not caused", "gram negative", "gram-negative", "whether or not", "or not",
-    "if not", "without difficulty", "not drain", "not certain whether", "not enough",
-]
 #: Terms that end a negation scope (a new finding, a contrast, a new question).
 _TERMINATE = word_set(
     """
@@ -68,7 +52,7 @@ _COORDINATORS = frozenset({"and", "or", "nor", ",", "/", "either"})
 _Phrases = dict[str, list[tuple[str, ...]]]
 
 
-def _split_phrases(items: list[str]) -> _Phrases:
+def _split_phrases(items: Iterable[str]) -> _Phrases:
     """Phrases indexed by their first word, longest first."""
     out: _Phrases = {}
     for phrase in sorted({tuple(p.split()) for p in items}, key=len, reverse=True):
@@ -76,9 +60,9 @@ def _split_phrases(items: list[str]) -> _Phrases:
     return out
 
 
-_PRE_T = _split_phrases(_PRE)
-_POST_T = _split_phrases(_POST)
-_PSEUDO_T = _split_phrases(_PSEUDO)
+_PRE_T = _split_phrases(PRE_NEGATION_TRIGGERS)
+_POST_T = _split_phrases(POST_NEGATION_TRIGGERS)
+_PSEUDO_T = _split_phrases(PSEUDO_NEGATION_TRIGGERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +176,7 @@ def _post_scope(
         if tok not in _COORDINATORS:
             words += 1
         j -= 1
-    while j < k and (toks[j] in _COORDINATORS or toks[j] in STOPWORDS):
+    while j < k and (toks[j] in _COORDINATORS or toks[j] in QUERY_STOPWORDS):
         j += 1
     if k <= j:
         return None
@@ -206,9 +190,9 @@ def _make_span(
     item: list[str] = []
     for tok in [*toks[j:k], ","]:
         if tok in _COORDINATORS:
-            while item and (item[0] in STOPWORDS or item[0] in _LEADING_FILLER):
+            while item and (item[0] in QUERY_STOPWORDS or item[0] in _LEADING_FILLER):
                 item.pop(0)
-            while item and item[-1] in STOPWORDS:
+            while item and item[-1] in QUERY_STOPWORDS:
                 item.pop()
             if item:
                 term = " ".join(item)

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from curbside.understand.text import clean, clip, collapse_whitespace
+from curbside.text.tokens import clean, clip, collapse_whitespace
 
 
 class QuestionType(StrEnum):

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from curbside.knowledge_files import knowledge_text
-from curbside.understand.text import clip, match_form, surface_tokens, words
+from curbside.text.tokens import clip, match_form, surface_tokens, words
 
 #: Expansion weights (original query terms weigh 1.0).
 WEIGHT_ABBREVIATION = 0.9

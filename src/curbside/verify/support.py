@@ -30,7 +30,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from curbside.ingest.sentences import sentence_spans
+from curbside.text.cues import NEGATION, NEGATION_WORDS, PSEUDO_NEGATION
+from curbside.text.sentences import sentence_spans
+from curbside.text.stopwords import SUPPORT_STOPWORDS
+from curbside.text.tokens import SUPPORT_WORD
 
 if TYPE_CHECKING:
     from curbside.index.embedder import Embedder
@@ -55,46 +58,12 @@ _COS_HIGH = 0.92
 _EMBED_WEIGHT = 0.5
 
 
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-_STOPWORDS = frozenset(
-    _words(
-        "a an the and or of in on at to for from by with as is are was were be been being this "
-        "that these those it its their there than then which who whom whose what when where how "
-        "into onto over under about after before during between among also may might can could "
-        "should would will shall do does did has have had such both each other more most less "
-        "least very per via vs our we you your they them he she his her i me my us upon within "
-        "among while whereas however moreover furthermore additionally overall thus therefore "
-        "hence notably importantly indeed finally first second third conclusion summary"
-    )
-)
-
-_NEGATION_WORDS = frozenset(
-    _words(
-        "no not never without neither nor none cannot nothing nobody lack lacks lacked lacking "
-        "absence absent fail fails failed unable nonsignificant non-significant insignificant"
-    )
-)
-
-_NEGATION = re.compile(
-    r"\b(?:no|not|never|without|neither|nor|none|cannot|nothing|nobody|"
-    r"lack(?:s|ed|ing)?\s+of|absence\s+of|fail(?:s|ed)?\s+to|unable\s+to|"
-    r"non-?significant(?:ly)?|insignificant(?:ly)?)\b|n't\b",
-    re.IGNORECASE,
-)
-# Phrases with a negation word that do not negate the statement.
-_NOT_NEGATION = re.compile(
-    r"\b(?:not\s+only|whether\s+or\s+not|no\s+doubt|not\s+least|if\s+not)\b", re.IGNORECASE
-)
 _CLAUSE_SPLIT = re.compile(
     r"[,;:()\[\]]|\s[-\u2013\u2014]\s|\b(?:but|whereas|while|although|though|however|yet)\b",
     re.IGNORECASE,
 )
 
 _CITATION_MARKER = re.compile(r"\s*\[\s*\d+(?:\s*[,;\u2013\u2014-]\s*\d+)*\s*\]")
-_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
 _NUMBER_WORDS = {
@@ -180,9 +149,9 @@ def _stemmed(word: str) -> str:
 
 def content_tokens(text: str) -> list[str]:
     """Lower-cased, lightly stemmed content words (stopwords and negation words removed)."""
-    words = _WORD.findall(_normalise(text).lower())
+    words = SUPPORT_WORD.findall(_normalise(text).lower())
     return [
-        _stemmed(w) for w in words if w not in _STOPWORDS and w not in _NEGATION_WORDS
+        _stemmed(w) for w in words if w not in SUPPORT_STOPWORDS and w not in NEGATION_WORDS
         and w != "n't"
     ]
 
@@ -241,8 +210,8 @@ def _numbers_missing(sentence: str, passages: Sequence[str]) -> list[str]:
 
 
 def _negation_clauses(text: str) -> list[str]:
-    cleaned = _NOT_NEGATION.sub(" ", text)
-    return [c for c in _CLAUSE_SPLIT.split(cleaned) if c and _NEGATION.search(c)]
+    cleaned = PSEUDO_NEGATION.sub(" ", text)
+    return [c for c in _CLAUSE_SPLIT.split(cleaned) if c and NEGATION.search(c)]
 
 
 def is_negated(text: str, about: Sequence[str] | None = None) -> bool:

@@ -1,7 +1,7 @@
 from curbside.config import ChunkSettings
 from curbside.domain import Section
 from curbside.ingest.chunking import SECTION_SEPARATOR, chunk_sections, source_text
-from curbside.ingest.sentences import sentence_spans, split_sentences
+from curbside.text.sentences import sentence_spans, split_sentences
 
 
 def test_does_not_split_on_abbreviations_numbers_and_p_values() -> None:

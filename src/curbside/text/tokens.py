@@ -1,4 +1,4 @@
-"""Text helpers shared by the query-understanding modules: normalization, tokens, stop words.
+"""Text helpers shared by every stage: normalization, word tokens, the light stemmer.
 
 Everything here accepts any string (control characters, lone surrogates, very long input) and
 never raises. Work on long input is capped by the callers with `clip`.
@@ -16,9 +16,19 @@ _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _APOSTROPHES = re.compile(r"['\u2019\u02bc\u2018`]")
 #: Word tokens: letters and digits (what the FTS5 index sees).
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")
 #: Tokens as written, keeping inner hyphens (HLA-B27, GLP-1, anti-CCP).
 _HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+#: English words with inner apostrophes or hyphens, and numbers with their decimals ("2.5"):
+#: readability counts and patient-mode splitting count these words.
+PROSE_WORD = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*|\d+(?:[.,]\d+)*")
+#: Lower-case words with inner apostrophes or hyphens (the verifier's content tokens; the
+#: text is lower-cased first).
+SUPPORT_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+#: Lower-case words of two or more characters starting with a letter, hyphens kept (the
+#: consensus meter's content words; the text is lower-cased first).
+STANCE_WORD = re.compile(r"[a-z][a-z0-9\-]+")
+
 
 def word_set(text: str) -> frozenset[str]:
     """The whitespace-separated words of `text` as a set (for readable word lists)."""
@@ -73,12 +83,18 @@ def match_form(text: str) -> str:
 
     The form used to compare phrases: ``"Athlete's foot"`` and ``"athletes  foot"`` agree.
     """
-    return " ".join(_WORD.findall(_APOSTROPHES.sub("", text).lower()))
+    return " ".join(WORD.findall(_APOSTROPHES.sub("", text).lower()))
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Word tokens of `text` (letters and digits), each lower-cased after it is found: the
+    lexical index's query tokens (the BM25 phrases)."""
+    return [t.lower() for t in WORD.findall(text)]
 
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens (apostrophes dropped, hyphens split)."""
-    return _WORD.findall(_APOSTROPHES.sub("", text).lower())
+    return WORD.findall(_APOSTROPHES.sub("", text).lower())
 
 
 def surface_tokens(text: str) -> list[tuple[str, int, int]]:
@@ -88,7 +104,7 @@ def surface_tokens(text: str) -> list[tuple[str, int, int]]:
 
 def dedupe_key(term: str) -> str:
     """The key two search terms collide on (the lexical index's view of a term)."""
-    return " ".join(_WORD.findall(term.lower()))
+    return " ".join(WORD.findall(term.lower()))
 
 
 #: Suffixes `stem` strips, longest first.
