@@ -283,3 +283,73 @@ def test_no_service_touches_the_store_tables() -> None:
     for path in sorted((SRC / "services").glob("*.py")):
         text = path.read_text(encoding="utf-8")
         assert "store.schema" not in text and "store import schema" not in text, path.name
+
+
+# -- the LLM writer inside Compose (a stand-in writer: no server) ----------------------------
+
+
+def _llm_composed(
+    starter_rt: services.Runtime, monkeypatch: pytest.MonkeyPatch, result: Any
+) -> tuple[Composed, dict[str, Any]]:
+    from curbside.llm import writer
+
+    seen: dict[str, Any] = {}
+
+    def fake_write(settings: Any, question: str, evidence: Any, **kw: Any) -> Any:
+        seen.update(question=question, evidence=list(evidence), **kw)
+        return result(evidence)
+
+    monkeypatch.setattr(writer, "write_with_llm", fake_write)
+    settings = starter_rt.settings.model_copy(
+        update={"llm": starter_rt.settings.llm.model_copy(update={"base_url": "http://x/v1"})}
+    )
+    monkeypatch.setattr(starter_rt, "settings", settings)
+    pipe = AnswerPipeline(starter_rt)
+    req = AskRequest(question=SI_QUESTION, writer="llm")
+    return pipe.compose.run(pipe.retrieve.run(pipe.understand.run(req))), seen
+
+
+def test_compose_with_the_llm_writer_uses_its_verified_claims(
+    starter_rt: services.Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from curbside.article import Claim
+    from curbside.llm.writer import WriterResult
+
+    def result(evidence: list[tuple[int, str, str]]) -> WriterResult:
+        n1, n2 = evidence[0][0], evidence[1][0]
+        return WriterResult(
+            [Claim(text="First sentence.", citations=[n1], id="llm-1"),
+             Claim(text="Second sentence.", citations=[n2], id="llm-2")],
+            False, "stand-in",
+        )
+
+    composed, seen = _llm_composed(starter_rt, monkeypatch, result)
+    a = starter_rt.settings.answers
+    assert len(seen["evidence"]) == min(a.llm_passages, len(composed.retrieved.evidence))
+    assert seen["threshold"] == a.support_threshold and seen["audience"] == "clinician"
+    art = composed.article
+    assert art.writer == "llm" and art.model == "stand-in"
+    assert [c.text for c in art.lead if not c.ours] == ["First sentence."]
+    assert [c.text for s in art.sections for c in s.claims] == ["Second sentence."]
+    uids = {ev.passage.id: ev.passage.uid for ev in composed.retrieved.evidence}
+    for c in [*art.lead, *art.sections[0].claims]:
+        if c.ours:
+            continue
+        assert 1 <= len(c.spans) <= a.llm_spans_per_claim
+        assert all(sp.passage_uid == uids.get(sp.passage_id, "") for sp in c.spans)
+    assert [r.n for r in art.references] == [r.n for r in composed.refs.references()]
+    assert art.notices[-1].startswith("Written by a language model")
+
+
+def test_compose_falls_back_to_the_extractive_draft_when_the_llm_fails(
+    starter_rt: services.Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from curbside.llm.writer import WriterResult
+
+    composed, _ = _llm_composed(
+        starter_rt, monkeypatch,
+        lambda ev: WriterResult([], True, "stand-in", reason="LLM unavailable: down"),
+    )
+    art = composed.article
+    assert art.writer == "extractive" and art.lead and not art.insufficient
+    assert "LLM unavailable: down" in art.notices[-1]
