@@ -286,19 +286,15 @@ ANSWER_SETTINGS: list[str] = []
 
 
 def apply_answer_settings(pairs: Sequence[str]) -> None:
-    """Replace `composer.ANSWER` with one whose named fields are set (floats or ints)."""
-    if not pairs:
-        return
-    import dataclasses
+    """Set the named `Settings.answers` fields for this worker (``CURBSIDE_ANSWERS__NAME``, read
+    by the `Settings` it builds); an unknown name is an error."""
+    from curbside.config import AnswerSettings
 
-    from curbside.compose import composer
-
-    values: dict[str, Any] = {}
     for kv in pairs:
         name, _, raw = kv.partition("=")
-        kind = type(getattr(composer.ANSWER, name))
-        values[name] = kind(raw)
-    composer.ANSWER = dataclasses.replace(composer.ANSWER, **values)
+        if name not in AnswerSettings.model_fields:
+            raise SystemExit(f"--answer-setting {kv}: no answer setting {name!r}")
+        os.environ[f"CURBSIDE_ANSWERS__{name.upper()}"] = raw
 
 
 def question_sets(limit: int | None) -> dict[str, list[dict[str, Any]]]:

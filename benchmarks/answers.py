@@ -470,12 +470,14 @@ def run_verdict(rt: Runtime, question: str) -> Run:
     lead re-ordering, safety, verification or rendering. Agreement with `ask` is measured on
     the first --agree questions of each run."""
     from curbside.compose.composer import ExtractiveComposer
-    from curbside.services.answers import _check_question, compose_input, retriever
+    from curbside.pipeline import AnswerPipeline
+    from curbside.services.answers import _check_question, retriever
 
     q = _check_question(question)
     t0 = time.perf_counter()
     result = retriever(rt).search(q, k=12)
-    art, _ = ExtractiveComposer().compose(compose_input(rt, q, result, with_similarity=False))
+    compose = AnswerPipeline(rt).compose
+    art, _ = ExtractiveComposer().compose(compose.input(q, result, with_similarity=False))
     return Run(question, art, time.perf_counter() - t0, list(result.evidence))
 
 

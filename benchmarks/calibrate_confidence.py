@@ -50,7 +50,8 @@ from answers import (  # noqa: E402
 )
 
 from curbside.compose.composer import ExtractiveComposer  # noqa: E402
-from curbside.services.answers import compose_input, search  # noqa: E402
+from curbside.pipeline import AnswerPipeline  # noqa: E402
+from curbside.services.answers import search  # noqa: E402
 from curbside.services.runtime import Runtime  # noqa: E402
 
 OFF_TOPIC = [
@@ -95,9 +96,10 @@ def confidences(rt: Runtime, questions: Sequence[str]) -> list[float]:
         return [search(rt, query=q, k=12).confidence for q in questions]
     out = []
     composer = ExtractiveComposer()
+    compose = AnswerPipeline(rt).compose
     for q in questions:
         result = search(rt, query=q, k=12)
-        best = composer.best_answer_score(compose_input(rt, q, result)) if result.evidence else None
+        best = composer.best_answer_score(compose.input(q, result)) if result.evidence else None
         out.append(-1.0 if best is None else best)
     return out
 

@@ -143,36 +143,28 @@ def run_ask(rows: list[dict[str, Any]], home: Path) -> dict[str, list[dict[str, 
     """Ask each question for real; return the premise findings per question and record the
     evidence the safety blocks saw."""
     from curbside.config import Settings
+    from curbside.pipeline import AnswerPipeline, AskRequest
     from curbside.services import answers, open_runtime
 
     rt = open_runtime(Settings(home=home))
-    seen: list[list[dict[str, Any]]] = []
-    orig = answers.add_safety
-
-    def recording(rt_: Any, *, article: Any, evidence: Any, refs: Any) -> Any:
-        seen.append(_evidence_json(evidence))
-        return orig(rt_, article=article, evidence=evidence, refs=refs)
-
-    answers.add_safety = recording  # type: ignore[assignment]
     out: dict[str, list[dict[str, Any]]] = {}
     dump: dict[str, list[dict[str, Any]]] = {}
     t0 = time.perf_counter()
-    try:
-        for i, r in enumerate(rows):
-            seen.clear()
-            art = answers.ask(rt, question=r["question"], save=False)
-            refs = {ref.n: ref.external_id for ref in art.references}
-            out[r["question"]] = [
-                {"assumption": f.assumption, "finding": f.finding, "citations": f.citations,
-                 "pattern": f.pattern, "sources": [refs.get(n, "") for n in f.citations]}
-                for f in art.premise_findings if f.citations
-            ]
-            dump[r["question"]] = seen[0] if seen else []
-            if (i + 1) % 100 == 0:
-                print(f"  {i + 1}/{len(rows)} asked, {time.perf_counter() - t0:.0f} s",
-                      file=sys.stderr)
-    finally:
-        answers.add_safety = orig  # type: ignore[assignment]
+    # What `ask` does, keeping the evidence the safety stage read.
+    for i, r in enumerate(rows):
+        q = answers._check_question(r["question"])
+        trace = AnswerPipeline(rt).trace(AskRequest(question=q))
+        art = trace.article
+        refs = {ref.n: ref.external_id for ref in art.references}
+        out[r["question"]] = [
+            {"assumption": f.assumption, "finding": f.finding, "citations": f.citations,
+             "pattern": f.pattern, "sources": [refs.get(n, "") for n in f.citations]}
+            for f in art.premise_findings if f.citations
+        ]
+        dump[r["question"]] = _evidence_json(trace.retrieved.evidence)
+        if (i + 1) % 100 == 0:
+            print(f"  {i + 1}/{len(rows)} asked, {time.perf_counter() - t0:.0f} s",
+                  file=sys.stderr)
     EVIDENCE.parent.mkdir(parents=True, exist_ok=True)
     old: dict[str, Any] = {}
     if EVIDENCE.is_file():

@@ -11,9 +11,10 @@ notices or reference list), over all articles and over the answered ones (not th
 "insufficient evidence" notice), for both audiences, and the share at grade <= 8.
 
 Facts kept: the patient article is compared with the *clinician rendering of the very article
-it was rendered from* (the composer's output just before `render_for_audience`, caught by
-wrapping that function; with an audience-aware composer the patient and clinician articles
-may hold different sentences, so comparing two separate asks would not test the renderer).
+it was rendered from* (the article just before `render_for_audience`: the answer pipeline's
+Verify stage output, `AnswerPipeline.trace`; with an audience-aware composer the patient and
+clinician articles may hold different sentences, so comparing two separate asks would not test
+the renderer).
 One violation per article and kind when the patient article lost any of: a red flag, a
 premise finding, a citation number, a number of the claims' text (counted with
 multiplicity), or a negation or hedge word of the cited claims (counted with multiplicity).
@@ -158,13 +159,9 @@ def _quartiles(xs: list[float]) -> dict[str, Any]:
 def run(rt: services.Runtime, questions: list[tuple[int, str, str]], n_examples: int
         ) -> dict[str, Any]:
     import curbside.services.answers as answers
-
-    real_render = answers.render_for_audience  # type: ignore[attr-defined]
-    caught: list[Article] = []
-
-    def render(article: Article, audience: str = "clinician") -> Article:
-        caught.append(article)
-        return real_render(article, audience)
+    from curbside.pipeline import AnswerPipeline, AskRequest
+    from curbside.render.modes import render_for_audience as real_render
+    from curbside.retrieve.hybrid import QueryError
 
     fk: dict[str, list[float]] = {k: [] for k in (
         "patient", "clinician", "patient_answered", "clinician_answered")}
@@ -172,40 +169,37 @@ def run(rt: services.Runtime, questions: list[tuple[int, str, str]], n_examples:
     bad: Counter[str] = Counter()
     examples: list[dict[str, Any]] = []
     t = time.time()
-    setattr(answers, "render_for_audience", render)  # noqa: B010 - caught, then restored
-    try:
-        for i, q, ref in questions:
-            caught.clear()
-            try:
-                p = answers.ask(rt, question=q, save=False, audience="patient")
-            except services.InvalidInput:
-                continue
-            composed = caught[-1]  # the patient article as composed, before rendering
-            before = real_render(composed, "clinician")
-            c = answers.ask(rt, question=q, save=False, audience="clinician")
-            v = violations(before, p)
-            bad.update({k: n for k, n in v.items() if n})
-            lead_p, lead_c = _lead(composed), _lead(c)
-            row = {"i": i, "patient": p.readability, "clinician": c.readability,
-                   "insufficient": p.insufficient, "violations": [k for k, n in v.items() if n],
-                   "same_lead": lead_p == lead_c,
-                   "rouge_patient": round(rouge_l(lead_p, ref), 4) if lead_p and ref else None,
-                   "rouge_clinician": round(rouge_l(lead_c, ref), 4) if lead_c and ref else None}
-            per_q.append(row)
-            if p.readability is not None:
-                fk["patient"].append(p.readability)
-                if not p.insufficient:
-                    fk["patient_answered"].append(p.readability)
-            if c.readability is not None:
-                fk["clinician"].append(c.readability)
-                if not c.insufficient:
-                    fk["clinician_answered"].append(c.readability)
-            if len(examples) < n_examples and not p.insufficient:
-                examples.append({"i": i, "question": q, "fk": [c.readability, p.readability],
-                                 "clinician": [x.text for x in before.all_claims()],
-                                 "patient": [x.text for x in p.all_claims()]})
-    finally:
-        setattr(answers, "render_for_audience", real_render)  # noqa: B010
+    for i, q, ref in questions:
+        try:  # what `ask` returns, and the article before rendering (the Verify stage's)
+            req = AskRequest(question=answers._check_question(q), audience="patient")
+            trace = AnswerPipeline(rt).trace(req)
+        except (services.InvalidInput, QueryError):
+            continue
+        p = trace.article
+        composed = trace.verified.article  # the patient article as composed, not rendered
+        before = real_render(composed, "clinician")
+        c = answers.ask(rt, question=q, save=False, audience="clinician")
+        v = violations(before, p)
+        bad.update({k: n for k, n in v.items() if n})
+        lead_p, lead_c = _lead(composed), _lead(c)
+        row = {"i": i, "patient": p.readability, "clinician": c.readability,
+               "insufficient": p.insufficient, "violations": [k for k, n in v.items() if n],
+               "same_lead": lead_p == lead_c,
+               "rouge_patient": round(rouge_l(lead_p, ref), 4) if lead_p and ref else None,
+               "rouge_clinician": round(rouge_l(lead_c, ref), 4) if lead_c and ref else None}
+        per_q.append(row)
+        if p.readability is not None:
+            fk["patient"].append(p.readability)
+            if not p.insufficient:
+                fk["patient_answered"].append(p.readability)
+        if c.readability is not None:
+            fk["clinician"].append(c.readability)
+            if not c.insufficient:
+                fk["clinician_answered"].append(c.readability)
+        if len(examples) < n_examples and not p.insufficient:
+            examples.append({"i": i, "question": q, "fk": [c.readability, p.readability],
+                             "clinician": [x.text for x in before.all_claims()],
+                             "patient": [x.text for x in p.all_claims()]})
     rp = [r["rouge_patient"] for r in per_q if r["rouge_patient"] is not None]
     rc = [r["rouge_clinician"] for r in per_q if r["rouge_clinician"] is not None]
     return {"questions": len(questions), "articles": len(per_q),

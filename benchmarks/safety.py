@@ -12,9 +12,9 @@
    the differential (fired, then partial matches). Also the ceiling: vignettes whose diagnosis
    any pattern names at all.
 3. **Reader modes.** The first 100 MedicationQA questions (``--offset``/``--questions``), each
-   answered for real: search (k=12) and `compose_article` (compose, safety blocks, citation
-   verification), exactly what `services.ask` does, with no stand-in text when the composer
-   declines. The clinician and patient renderings of that one article are compared:
+   answered for real by the answer pipeline (`pipeline.AnswerPipeline`: search, compose, safety
+   blocks, citation verification), exactly what `services.ask` does, with no stand-in text when
+   the composer declines. The clinician and patient renderings of that one article are compared:
    Flesch-Kincaid grade (`render.modes.readability`: over the article body's claims, one unit
    per claim, not the reference list) as a median over all articles, over the answered ones
    (not the "insufficient evidence" notice) and over the cited sentences only (no text of
@@ -167,7 +167,8 @@ def _share_le(xs: list[float], grade: float = 8.0) -> float | None:
 def bench_modes(rt: services.Runtime, questions: list[str]) -> dict[str, Any]:
     """Real answers: each question through search + compose (+ safety + verification) exactly as
     `services.ask` does, then the clinician and patient renderings of that one article."""
-    from curbside.services.answers import compose_article
+    from curbside.pipeline import AnswerPipeline, AskRequest
+    from curbside.retrieve.hybrid import QueryError
 
     verifier = rt.verifier
     fk: dict[str, list[float]] = {k: [] for k in (
@@ -181,11 +182,11 @@ def bench_modes(rt: services.Runtime, questions: list[str]) -> dict[str, Any]:
     t = time.time()
     for q in questions:
         q = " ".join(q.split())
-        try:
-            result = services.search(rt, query=q, k=12)
-        except services.InvalidInput:
+        try:  # what `ask` returns (clinician), with the evidence it was composed from
+            trace = AnswerPipeline(rt).trace(AskRequest(question=q))
+        except QueryError:
             continue
-        art = compose_article(rt, question=q, result=result)  # what `ask` returns
+        art, result = trace.article, trace.retrieved.result
         c = render_for_audience(art, "clinician")
         p = render_for_audience(art, "patient")
         if c.readability is None or p.readability is None:

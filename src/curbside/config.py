@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -128,6 +128,191 @@ class LLMSettings(BaseModel):
     concurrency: int = Field(4, description="Most concurrent requests to the server.")
 
 
+class AnswerSettings(BaseModel):
+    """How an answer is composed from the retrieved evidence: the lead, bottom line and
+    sections (the composer), the citation check and the LLM writer; each value with its
+    reason. Part of the answer fingerprint (`Settings.answer_fingerprint`), never of the
+    index fingerprint: changing one re-composes answers but never rebuilds an index."""
+
+    model_config = ConfigDict(frozen=True)
+
+    retrieval_k: int = Field(
+        12,
+        ge=1,
+        description=(
+            "Passages retrieved for a question: the evidence the composer, the consensus "
+            "meter and the safety blocks read. Twelve passages at two per source (the "
+            "retriever's cap) give about six sources, enough to compare them without "
+            "composing from barely related ones."
+        ),
+    )
+    max_scored: int = Field(
+        48,
+        ge=1,
+        description=(
+            "Candidates embedded per question: the model scores at most this many sentences "
+            "(by focus coverage, then retrieval-based score), which bounds the time of an "
+            "answer."
+        ),
+    )
+    min_answer: float = Field(
+        0.35,
+        description=(
+            "Below this best answer score (question-sentence similarity of the bundled "
+            "MiniLM, or the learned scorer) no sentence answers the question and the article "
+            "says the evidence is insufficient. Calibrated by `benchmarks/calibrate_confidence"
+            ".py --measure answer` (100 PubMedQA calibration and 100 BioASQ questions with "
+            "their evidence present, the same without it, 30 off-topic questions; no test "
+            "question): 0.35 keeps 98% of the answerable ones and refuses every off-topic one "
+            "(max 0.30) and about half of those whose own evidence is absent. The "
+            "balanced-accuracy optimum, 0.60, refused a quarter of the answerable questions."
+        ),
+    )
+    min_confidence: float = Field(
+        0.45,
+        description=(
+            "Without an answer scorer (no embedder): below this retrieval confidence the "
+            "article says the evidence is insufficient. Calibrated with "
+            "benchmarks/calibrate_confidence.py (PubMedQA and BioASQ questions with and "
+            "without their evidence in the corpus, plus off-topic questions): 0.45 keeps 98% "
+            "of answerable questions and refuses every off-topic one (max 0.34) and about half "
+            "of the near-miss ones. The balanced-accuracy optimum there, 0.62, is used for the "
+            "'weak match' notice instead: as a hard threshold it refused long clinical "
+            "questions the library does answer (0.52-0.59)."
+        ),
+    )
+    min_relevance: float = Field(
+        0.12,
+        description=(
+            "A candidate sentence whose relevance (0.55 x its overlap with the question's "
+            "terms + 0.45 x its passage's retrieval score over the best one's, "
+            "`compose.candidates`) is below this is never used: it shares at most a stray word "
+            "with the question and comes from a weakly ranked passage. Set with the first "
+            "composer; no calibration run is recorded."
+        ),
+    )
+    level_margin: float = Field(
+        0.06,
+        description=(
+            "A stronger evidence level leads when its best sentence scores at most this much "
+            "below the best sentence of any level (guidelines before a single study, when "
+            "both answer)."
+        ),
+    )
+    source_weight: float = Field(
+        0.25,
+        description=(
+            "Weight of the question's similarity to the sentence's source title: what the "
+            "source is about ('what is this about' matches a consumer question better than "
+            "one sentence)."
+        ),
+    )
+    passage_weight: float = Field(
+        0.8,
+        description=(
+            "Weight of the passage's retrieval score (its fused final score over the best "
+            "retrieved passage's): the retriever has read the whole passage and its source, "
+            "which a single sentence's similarity misses. Chosen on the dev split "
+            "(`benchmarks/answer_quality.py --split dev`: 371 MedQuAD dev questions over a "
+            "home with their pages, 96 BioASQ questions), never on the held-out ones: lead "
+            "from the question's own answer 0.563 / 0.609 / 0.639 / 0.655 / 0.666 / 0.687 at "
+            "0 / 0.1 / 0.2 / 0.3 / 0.5 / 0.8, BioASQ lead ROUGE-L 0.403 / 0.402 / 0.404 / "
+            "0.400 / 0.400 / 0.400."
+        ),
+    )
+    level_bonus: tuple[float, ...] = Field(
+        (0.04, 0.03, 0.02, 0.01),
+        description=(
+            "Added per evidence level (guideline, systematic review, RCT, cohort ...): small, "
+            "so that a better answer from a weaker source still wins beyond `level_margin`."
+        ),
+    )
+    conclusion_bonus: float = Field(
+        0.02, description="Added when the sentence is a conclusion or recommendation of its source."
+    )
+    fit_bonus: float = Field(
+        0.04,
+        description=(
+            "Added when the sentence fits what is asked (a dose for a dose question, a "
+            "frequency for a how-common question, ...; `ASK_FIT`)."
+        ),
+    )
+    coverage_weight: float = Field(
+        0.10, description="Added per share of the question's focus concepts the sentence mentions."
+    )
+    design_penalty: float = Field(
+        0.05, description="Taken off a sentence about how a study was run (enrolment, blinding)."
+    )
+    overlap_weight: float = Field(
+        0.01, description="Word overlap with the question only breaks ties."
+    )
+    max_per_section: int = Field(
+        5,
+        ge=1,
+        description=(
+            "Most claims in one article section: a consult answers in a few sentences; more "
+            "repeat the first ones in other words."
+        ),
+    )
+    max_per_source: int = Field(
+        2,
+        ge=1,
+        description=(
+            "Most claims one source gives a section: one long guideline must not fill a whole "
+            "section (the retriever keeps two passages per source for the same reason)."
+        ),
+    )
+    support_threshold: float = Field(
+        0.55,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "A claim (extractive or written by the LLM) is kept only when its cited passages "
+            "support it at least this much (`verify.support`, lexical and embedding scores "
+            "calibrated to [0, 1]); the same threshold for both writers, so an LLM sentence "
+            "passes the check an extracted one passes."
+        ),
+    )
+    llm_passages: int = Field(
+        8,
+        ge=1,
+        description=(
+            "Best-ranked passages the LLM writer is given (numbered as the composer's "
+            "references): the prompt stays within a small local model's context window."
+        ),
+    )
+    llm_spans_per_claim: int = Field(
+        3,
+        ge=1,
+        description=(
+            "Most passages shown as the evidence of one LLM sentence (its cited references' "
+            "passages, in order): the reader sees where it comes from without a wall of text."
+        ),
+    )
+    thread_context_terms: int = Field(
+        8,
+        ge=0,
+        description=(
+            "A follow-up's search adds at most this many of its thread's topic terms: enough "
+            "to carry the topic ('and in children?'), few enough that the new question's own "
+            "words still rank."
+        ),
+    )
+    topic_terms: int = Field(
+        8,
+        ge=0,
+        description="Keywords of one question that join its thread's topic terms.",
+    )
+    thread_terms: int = Field(
+        12,
+        ge=0,
+        description=(
+            "Most topic terms a thread keeps (the newest question's first): an old turn's "
+            "topic fades as the conversation moves on."
+        ),
+    )
+
+
 class PrivacySettings(BaseModel):
     """What is kept of the questions people ask."""
 
@@ -185,6 +370,10 @@ class Settings(BaseSettings):
         default_factory=PrivacySettings,
         description="Question retention: identifiers are always redacted from what is shown.",
     )
+    answers: AnswerSettings = Field(
+        default_factory=AnswerSettings,
+        description="How answers are composed and checked (part of the answer fingerprint).",
+    )
     postgres_bin_dir: Path | None = Field(
         None,
         description=(
@@ -212,9 +401,19 @@ class Settings(BaseSettings):
         return self.home / "index"
 
     def fingerprint(self) -> str:
-        """Hash of the settings that shape stored vectors: a change means a rebuild."""
+        """Hash of the settings that shape stored vectors: a change means a rebuild.
+
+        It names the dense index directory (`index.dense`), so only index-shaping settings
+        belong here: adding any other would rebuild every existing index."""
         shape = {
             "chunking": self.chunking.model_dump(),
             "embedder": self.embedder.model_dump(include={"kind", "model", "max_tokens"}),
         }
+        return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+
+    def answer_fingerprint(self) -> str:
+        """Hash of what shapes an answer: the index fingerprint and the answer settings.
+        Stored as each composed article's ``settings_fingerprint``: two articles with the
+        same fingerprint were composed from the same kind of index by the same rules."""
+        shape = {"index": self.fingerprint(), "answers": self.answers.model_dump(mode="json")}
         return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]

@@ -376,10 +376,10 @@ def test_two_named_substances_are_answered_from_sources_naming_both_or_the_gap_i
 
 def test_the_composer_sees_each_retrieved_sources_whole_text(starter_rt: services.Runtime) -> None:
     """Abbreviations are defined once per source, often in a passage that was not retrieved."""
-    from curbside.services.answers import compose_input
+    from curbside.pipeline import AnswerPipeline
 
     res = services.search(starter_rt, query=REFERENCE_Q, k=8)
-    inp = compose_input(starter_rt, REFERENCE_Q, res)
+    inp = AnswerPipeline(starter_rt).compose.input(REFERENCE_Q, res)
     for e in res.evidence:
         stored = starter_rt.store.passages_of(e.source.id)
         assert inp.source_texts[e.source.id] == " ".join(p.text for p in stored)

@@ -33,22 +33,20 @@ from curbside.compose.plan import (
     title_case,
 )
 from curbside.compose.references import ReferenceList
+from curbside.config import AnswerSettings
 from curbside.domain import Evidence, Passage
 from curbside.text.sentences import split_sentences
 from curbside.understand.drugs import find_drug_mentions
 from curbside.understand.focus import Ask, Focus, analyze_focus
 from curbside.understand.question import asks_for_verdict, definition_subject
 
-#: Below this retrieval confidence the article says the evidence is insufficient
-#: Calibrated with benchmarks/calibrate_confidence.py (PubMedQA and BioASQ questions with and
-#: without their evidence in the corpus, plus off-topic questions): 0.45 keeps 98% of answerable
-#: questions and refuses every off-topic one (max 0.34) and about half of the near-miss ones.
-#: The balanced-accuracy optimum there, 0.62, is used for the "weak match" notice instead: as a
-#: hard threshold it refused long clinical questions the library does answer (0.52-0.59).
-DEFAULT_MIN_CONFIDENCE = 0.45
+#: Below this retrieval confidence the article says the evidence is insufficient (without an
+#: answer scorer): `AnswerSettings.min_confidence`, where its calibration is given.
+DEFAULT_MIN_CONFIDENCE = AnswerSettings().min_confidence
 WEAK_MATCH_CONFIDENCE = WEAK_MATCH
 MERGE_SIMILARITY = 0.6
-MIN_RELEVANCE = 0.12
+#: `AnswerSettings.min_relevance` (the default; a composer reads its own settings).
+MIN_RELEVANCE = AnswerSettings().min_relevance
 
 VERDICT_TEXT = {
     "supports": "On balance, the evidence in this library supports this.",
@@ -100,52 +98,7 @@ _DESIGN = re.compile(
 LONG_CLAIM_WORDS = 30
 
 
-@dataclass(frozen=True)
-class AnswerSettings:
-    """How the lead, bottom line and sections are chosen; each value with its reason."""
-
-    #: Candidates embedded per question: the model scores at most this many sentences (by
-    #: focus coverage, then retrieval-based score), which bounds the time of an answer.
-    max_scored: int = 48
-    #: Below this best answer score (question-sentence similarity of the bundled MiniLM, or
-    #: the learned scorer) no sentence answers the question and the article says the evidence
-    #: is insufficient. Calibrated by `benchmarks/calibrate_confidence.py --measure answer`
-    #: (100 PubMedQA calibration and 100 BioASQ questions with their evidence present, the
-    #: same without it, 30 off-topic questions; no test question): 0.35 keeps 98% of the
-    #: answerable ones and refuses every off-topic one (max 0.30) and about half of those
-    #: whose own evidence is absent. The balanced-accuracy optimum, 0.60, refused a quarter
-    #: of the answerable questions.
-    min_answer: float = 0.35
-    #: A stronger evidence level leads when its best sentence scores at most this much below
-    #: the best sentence of any level (guidelines before a single study, when both answer).
-    level_margin: float = 0.06
-    #: Weight of the question's similarity to the sentence's source title: what the source is
-    #: about ("what is this about" matches a consumer question better than one sentence).
-    source_weight: float = 0.25
-    #: Weight of the passage's retrieval score (its fused final score over the best retrieved
-    #: passage's): the retriever has read the whole passage and its source, which a single
-    #: sentence's similarity misses. Chosen on the dev split (`benchmarks/answer_quality.py
-    #: --split dev`: 371 MedQuAD dev questions over a home with their pages, 96 BioASQ
-    #: questions), never on the held-out ones: lead from the question's own answer 0.563 /
-    #: 0.609 / 0.639 / 0.655 / 0.666 / 0.687 at 0 / 0.1 / 0.2 / 0.3 / 0.5 / 0.8, BioASQ lead
-    #: ROUGE-L 0.403 / 0.402 / 0.404 / 0.400 / 0.400 / 0.400.
-    passage_weight: float = 0.8
-    #: Added per evidence level (guideline, systematic review, RCT, cohort ...): small, so that
-    #: a better answer from a weaker source still wins beyond `level_margin`.
-    level_bonus: tuple[float, ...] = (0.04, 0.03, 0.02, 0.01)
-    #: Added when the sentence is a conclusion or recommendation of its source.
-    conclusion_bonus: float = 0.02
-    #: Added when the sentence fits what is asked (a dose for a dose question, a frequency
-    #: for a how-common question, ...; `ASK_FIT`).
-    fit_bonus: float = 0.04
-    #: Added per share of the question's focus concepts the sentence mentions.
-    coverage_weight: float = 0.10
-    #: Taken off a sentence about how a study was run (enrolment, blinding).
-    design_penalty: float = 0.05
-    #: Word overlap with the question only breaks ties.
-    overlap_weight: float = 0.01
-
-
+#: The default answer settings (a composer built without settings uses them).
 ANSWER = AnswerSettings()
 
 #: Which sentences fit each ask (a section cue of `plan`, or a pattern here).
@@ -214,9 +167,9 @@ def on_focus(cands: list[Candidate], focus: Focus) -> list[Candidate]:
     return out
 
 
-def lead_score(c: Candidate, focus: Focus) -> float:
+def lead_score(c: Candidate, focus: Focus, settings: AnswerSettings | None = None) -> float:
     """The ranking key of a candidate once it has an answer score (see `AnswerSettings`)."""
-    a = ANSWER
+    a = settings if settings is not None else ANSWER
     score = c.features["answer"] + a.source_weight * max(0.0, c.features["source"])
     score += a.passage_weight * c.features.get("passage_share", 0.0)
     if c.level <= len(a.level_bonus):  # levels 1 (guideline) .. 4 (observational)
@@ -263,14 +216,24 @@ class CandidatePool:
 class ExtractiveComposer:
     def __init__(
         self,
+        settings: AnswerSettings | None = None,
         *,
-        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-        max_per_section: int = 5,
-        max_per_source: int = 2,
+        min_confidence: float | None = None,
+        max_per_section: int | None = None,
+        max_per_source: int | None = None,
     ) -> None:
-        self.min_confidence = min_confidence
-        self.max_per_section = max_per_section
-        self.max_per_source = max_per_source
+        """`settings`: the answer settings (`Settings.answers`; default `ANSWER`, read when
+        composing); the keywords override single values of it."""
+        self._settings = settings
+        a = settings if settings is not None else ANSWER
+        self.min_confidence = a.min_confidence if min_confidence is None else min_confidence
+        self.max_per_section = a.max_per_section if max_per_section is None else max_per_section
+        self.max_per_source = a.max_per_source if max_per_source is None else max_per_source
+
+    @property
+    def answer(self) -> AnswerSettings:
+        """The answer settings this composer uses."""
+        return self._settings if self._settings is not None else ANSWER
 
     def compose(self, inp: ComposeInput) -> tuple[Article, ReferenceList]:  # noqa: C901
         refs = ReferenceList()
@@ -402,7 +365,7 @@ class ExtractiveComposer:
         # Bottom line: the strongest conclusion or recommendation sentence.
         if scored:  # the best answer among them; one that answers too poorly never closes
             strong = sorted(
-                (c for c in strong if c.features["answer"] >= ANSWER.min_answer),
+                (c for c in strong if c.features["answer"] >= self.answer.min_answer),
                 key=lambda c: c.features["lead"],
                 reverse=True,
             )
@@ -432,7 +395,7 @@ class ExtractiveComposer:
         extracted = [
             c
             for c in extract_candidates(inp.evidence, terms, inp.source_texts)
-            if c.relevance >= MIN_RELEVANCE
+            if c.relevance >= self.answer.min_relevance
         ]
         cands = on_focus(extracted, focus)
         gaps: list[str] = []
@@ -473,7 +436,7 @@ class ExtractiveComposer:
             return False
         order = sorted(
             cands, key=lambda c: (-c.features.get("focus", 0.0), -_score(c))
-        )[: ANSWER.max_scored]
+        )[: self.answer.max_scored]
         titles = list(dict.fromkeys(c.evidence.source.title for c in order))
         sims = inp.similarity(inp.question, [c.text for c in order] + titles)
         by_title = dict(zip(titles, sims[len(order) :], strict=True))
@@ -485,30 +448,31 @@ class ExtractiveComposer:
             c.features.setdefault("answer", -1.0)
             c.features.setdefault("source", -1.0)
             c.features["passage_share"] = c.features["passage"] / top
-            c.features["lead"] = lead_score(c, focus) * audience_weight(
+            c.features["lead"] = lead_score(c, focus, self.answer) * audience_weight(
                 inp.audience, c.text, str(c.evidence.source.kind)
             )
         return True
 
     def _answers(self, inp: ComposeInput, cands: list[Candidate], scored: bool) -> bool:
         """Whether the best candidate answers well enough to compose an article: the
-        calibrated answer score when a model scored them (`ANSWER.min_answer`), otherwise
+        calibrated answer score when a model scored them (`AnswerSettings.min_answer`), otherwise
         the retrieval confidence (`min_confidence`)."""
         if scored:
-            return max(c.features["answer"] for c in cands) >= ANSWER.min_answer
+            return max(c.features["answer"] for c in cands) >= self.answer.min_answer
         # Two relevant sentences at least; one is enough when the match is not weak (a
         # strongly matched source whose other sentences don't repeat the question's words).
         need = 1 if inp.confidence >= WEAK_MATCH_CONFIDENCE else 2
         return inp.confidence >= self.min_confidence and len(cands) >= need
 
-    @staticmethod
-    def _lead_order(focus: Focus, cands: list[Candidate], scored: bool) -> list[Candidate]:
+    def _lead_order(
+        self, focus: Focus, cands: list[Candidate], scored: bool
+    ) -> list[Candidate]:
         """Candidates in the order the lead is chosen from.
 
         With answer scores: the strongest evidence level (guideline, review, ...) whose best
-        sentence scores within `ANSWER.level_margin` of the best sentence overall goes first;
-        for a how-common question a sentence giving a frequency first. Without scores: the
-        retrieval-based order of the strongest candidates.
+        sentence scores within `AnswerSettings.level_margin` of the best sentence overall goes
+        first; for a how-common question a sentence giving a frequency first. Without scores:
+        the retrieval-based order of the strongest candidates.
         """
         if not scored:
             strong = [c for c in cands if _strong(c)] or cands
@@ -518,10 +482,10 @@ class ExtractiveComposer:
         if focus.ask == Ask.FREQUENCY:
             pool = [
                 c for c in ranked
-                if matches("prevalence", c.text) and c.features["answer"] >= ANSWER.min_answer
+                if matches("prevalence", c.text) and c.features["answer"] >= self.answer.min_answer
             ] or ranked
         top = pool[0].features["lead"]
-        near = [c for c in pool if c.features["lead"] >= top - ANSWER.level_margin]
+        near = [c for c in pool if c.features["lead"] >= top - self.answer.level_margin]
         best_level = min(c.level for c in near)
         first = [c for c in near if c.level == best_level]
         return first + [c for c in ranked if c not in first]

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from typing import Any, cast
 
-from curbside.article import Article
-from curbside.compose.composer import ComposeInput
+from curbside.article import Article, Audience
 from curbside.domain import Evidence
 from curbside.index.dense import DenseIndex
 from curbside.index.lexical import query_phrases
+from curbside.pipeline import AnswerPipeline, AskRequest, WriterUnavailable
+from curbside.pipeline.contracts import Writer
 from curbside.privacy import redact, strip_placeholders
-from curbside.render.modes import render_for_audience
 from curbside.retrieve.hybrid import (
     HybridRetriever,
     QueryError,
@@ -20,10 +19,7 @@ from curbside.retrieve.hybrid import (
     clean_query,
 )
 from curbside.services.runtime import NotFoundError, Runtime
-from curbside.services.safety import add_safety
 from curbside.understand.analysis import analyze_query, lexical_terms
-
-log = logging.getLogger(__name__)
 
 AUDIENCES = ("clinician", "patient", "student")
 WRITERS = ("extractive", "llm")
@@ -94,10 +90,10 @@ def ask(
 ) -> Article:
     """Answer a clinical question with a cited article (stored unless `save` is False).
 
-    Direct identifiers (names, dates, record numbers, phones, e-mail, addresses) are redacted
-    first: the search, the composer, the LLM writer and the stored article all see the
-    redacted question. The question as typed is kept (in its own column) only with
-    ``privacy.retain_raw_questions``.
+    The answer comes from `pipeline.AnswerPipeline`. Direct identifiers (names, dates, record
+    numbers, phones, e-mail, addresses) are redacted first: the search, the composer, the LLM
+    writer and the stored article all see the redacted question. The question as typed is
+    kept (in its own column) only with ``privacy.retain_raw_questions``.
     """
     raw = _check_question(question)
     if audience not in AUDIENCES:
@@ -106,166 +102,23 @@ def ask(
         raise InvalidInput("writer", f"must be one of {', '.join(WRITERS)}")
     if thread_id is not None and rt.articles.thread_context(thread_id) is None:
         raise NotFoundError(f"no thread {thread_id}")
-    redaction = redact(raw)
-    q = redaction.text
-    # Counts only: question text is never logged, not even redacted.
-    log.debug("question of %d characters; redacted: %s", len(raw),
-              _counts(redaction.counts()) or "nothing")
-    search_text = strip_placeholders(q)
-    if context_terms:
-        search_text = f"{search_text} {' '.join(context_terms)}"
+    request = AskRequest(
+        question=raw,
+        audience=cast(Audience, audience),
+        writer=cast(Writer, writer),
+        context_terms=tuple(context_terms or ()),
+    )
     try:
-        result = retriever(rt).search(search_text, k=12)
+        article = AnswerPipeline(rt).run(request)
     except QueryError as exc:
         raise InvalidInput("question", str(exc)) from None
-    if writer == "llm" and not rt.settings.llm.base_url:
-        raise InvalidInput(
-            "writer",
-            "no LLM server is configured: set CURBSIDE_LLM__BASE_URL "
-            "(and __MODEL) or use the extractive writer",
-        )
-    article = compose_article(rt, question=q, result=result, audience=audience, writer=writer)
+    except WriterUnavailable as exc:
+        raise InvalidInput("writer", str(exc)) from None
     article = article.model_copy(update={"thread_id": thread_id})
     if save:
         keep = raw if rt.settings.privacy.retain_raw_questions else None
         article = rt.articles.save_new(article, raw_question=keep)
     return article
-
-
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
-
-
-def compose_article(
-    rt: Runtime,
-    *,
-    question: str,
-    result: RetrievalResult,
-    audience: str = "clinician",
-    writer: str = "extractive",
-) -> Article:
-    """Compose (and verify) an article from retrieval results."""
-    article, refs = rt.composer.compose(compose_input(rt, question, result, audience))
-    if writer == "llm" and not article.insufficient:
-        article = _llm_body(rt, article, refs, result, audience)
-    # Premise findings and red flags come from the knowledge patterns, never from a model;
-    # they are added even when the evidence is insufficient.
-    article, _safety = add_safety(rt, article=article, evidence=result.evidence, refs=refs)
-    if article.references:
-        passages_by_ref = {n: list(p.values()) for n, p in refs.passages.items()}
-        article, _report = rt.verifier.verify(article, passages_by_ref, drop_unsupported=True)
-    return render_for_audience(article, audience)
-
-
-def compose_input(
-    rt: Runtime,
-    question: str,
-    result: RetrievalResult,
-    audience: str = "clinician",
-    *,
-    with_similarity: bool = True,
-) -> ComposeInput:
-    """What the composer gets from a retrieval result. The consensus meter reads all passages
-    of the top-ranked source from the store (its conclusions or results), not only those that
-    were retrieved. `with_similarity=False` drops the answer scorer (the lead and refusal then
-    follow the retrieval scores; the consensus verdict is the same)."""
-    a = result.analysis
-    # Every retrieved source's stored passages, read once: their joined text lets an
-    # abbreviation one passage defines ("beta-endorphin (beta E)") be expanded in the others.
-    source_ids = dict.fromkeys(e.source.id for e in result.evidence)
-    stored = {sid: rt.store.passages_of(sid) for sid in source_ids}
-    return ComposeInput(
-        question=question,
-        question_type=str(a.qtype),
-        terms=list(a.keywords) + [x.term for x in a.expansions],
-        evidence=result.evidence,
-        confidence=result.confidence,
-        source_texts={sid: " ".join(p.text for p in ps) for sid, ps in stored.items()},
-        audience=audience,
-        settings_fingerprint=rt.settings.fingerprint(),
-        similarity=_similarity(rt) if with_similarity else None,
-        top_source_passages=stored[result.evidence[0].source.id] if result.evidence else None,
-        drugs=[(d.text, d.generic, *d.synonyms) for d in a.drugs],
-    )
-
-
-def _llm_body(
-    rt: Runtime, article: Article, refs: Any, result: RetrievalResult, audience: str
-) -> Article:
-    """Replace the extractive lead and sections with verified LLM prose, or fall back."""
-    from curbside.article import ArticleSection, Span
-    from curbside.llm.writer import write_with_llm
-    from curbside.verify.support import SupportScorer
-
-    numbered = []
-    for ev in result.evidence[:8]:
-        n = refs.cite(ev.source, ev.passage.id, ev.passage.text)
-        numbered.append((n, ev.source.title, ev.passage.text))
-    out = write_with_llm(
-        rt.settings.llm,
-        article.question,
-        numbered,
-        audience=audience,  # type: ignore[arg-type]
-        scorer=SupportScorer(dense_index(rt).embedder),
-    )
-    if out.fallback:
-        notice = out.notice or "The language model's answer could not be verified; this "
-        notice += "" if out.notice else "article was composed from source sentences instead."
-        return article.model_copy(update={"notices": [*article.notices, notice]})
-    claims = []
-    for c in out.claims:
-        spans = [
-            Span(passage_id=pid, passage_uid="", start=0, end=len(text))
-            for n in c.citations
-            for pid, text in refs.passages.get(n, {}).items()
-        ][:3]
-        claims.append(c.model_copy(update={"spans": spans}))
-    uids = {ev.passage.id: ev.passage.uid for ev in result.evidence}
-    for c in claims:
-        for sp in c.spans:
-            sp.passage_uid = uids.get(sp.passage_id, "")
-    body = ArticleSection(
-        heading="Answer", kind="key_evidence", style="paragraph", claims=claims[1:]
-    )
-    # The composer's notes on what the evidence lacks (ours, uncited) stay in front.
-    gaps = [c for c in article.lead if c.ours]
-    return article.model_copy(
-        update={
-            "lead": gaps + claims[:1],
-            "sections": [body] if body.claims else [],
-            "writer": "llm",
-            "model": out.model,
-            "references": refs.references(),
-            "notices": [
-                *article.notices,
-                "Written by a language model from the cited passages; "
-                "every sentence was checked against the passage it cites.",
-            ],
-        }
-    )
-
-
-def _similarity(rt: Runtime) -> Any:
-    """How well each text answers the question: the answer scorer (`compose.answer_scorer`:
-    the learned adapter where weights ship, else plain cosine) over the configured embedder.
-    It needs the embedding model, not a dense index, so answers are chosen (and refused) the
-    same way with or without one; None when no embedder can be loaded."""
-    from curbside.compose.answer_scorer import score
-    from curbside.index.embedder import EmbedderUnavailable
-
-    try:
-        embedder = dense_index(rt).embedder
-    except EmbedderUnavailable:
-        log.warning("no embedder: answers are chosen by retrieval scores alone")
-        return None
-
-    def similarity(question: str, sentences: list[str]) -> list[float]:
-        import numpy as np
-
-        vecs = np.asarray(embedder.embed([question, *sentences]))
-        return [float(x) for x in score(vecs[0], vecs[1:])]
-
-    return similarity
 
 
 def get_article(rt: Runtime, *, article_id: int, version: int | None = None) -> Article:
@@ -299,23 +152,22 @@ def follow_up(
             rt.articles.attach_thread(article_id, thread_id)
     ctx = rt.articles.thread_context(thread_id) or {}
     terms = list(ctx.get("terms", []))
-    article = ask(rt, question=q, audience=audience, thread_id=thread_id, context_terms=terms[:8])
+    carried = terms[: rt.settings.answers.thread_context_terms]
+    article = ask(rt, question=q, audience=audience, thread_id=thread_id, context_terms=carried)
     # The thread's stored topic comes from the redacted question, never the one as typed.
     new_terms = _topic_terms(rt, article.question)
-    rt.articles.update_thread_context(thread_id, {"terms": _merge_terms(terms, new_terms)})
+    rt.articles.update_thread_context(thread_id, {"terms": _merge_terms(rt, terms, new_terms)})
     return article
 
 
 def _topic_terms(rt: Runtime, question: str) -> list[str]:
-    from curbside.understand.analysis import analyze_query
-
     a = analyze_query(strip_placeholders(redact(question).text))
-    return list(a.keywords)[:8]
+    return list(a.keywords)[: rt.settings.answers.topic_terms]
 
 
-def _merge_terms(old: list[str], new: list[str]) -> list[str]:
+def _merge_terms(rt: Runtime, old: list[str], new: list[str]) -> list[str]:
     out = list(dict.fromkeys(new + old))
-    return out[:12]
+    return out[: rt.settings.answers.thread_terms]
 
 
 def get_thread(rt: Runtime, *, thread_id: int) -> list[Article]:

@@ -69,7 +69,7 @@ def redact_stored(rt: Runtime, *, dry_run: bool = False,
         for aid in rt.articles.thread_articles(tid):
             art = rt.articles.get(aid)
             if art is not None and strip_placeholders(art.question):
-                terms = _merge_terms(terms, _topic_terms(rt, art.question))
+                terms = _merge_terms(rt, terms, _topic_terms(rt, art.question))
         ctx = rt.articles.thread_context(tid) or {}
         if ctx.get("terms") != terms:
             threads += 1

@@ -61,9 +61,10 @@ class Runtime:
 
     @cached_property
     def composer(self) -> ExtractiveComposer:
+        """The extractive composer, with the answer settings (`Settings.answers`)."""
         from curbside.compose.composer import ExtractiveComposer
 
-        return ExtractiveComposer()
+        return ExtractiveComposer(self.settings.answers)
 
     @cached_property
     def verifier(self) -> CitationVerifier:
@@ -71,7 +72,9 @@ class Runtime:
         from curbside.verify.citations import CitationVerifier
         from curbside.verify.support import SupportScorer
 
-        return CitationVerifier(SupportScorer(self.dense.embedder))
+        return CitationVerifier(
+            SupportScorer(self.dense.embedder), threshold=self.settings.answers.support_threshold
+        )
 
     def forget_retrieval(self) -> None:
         """Drop the retriever: the library or its dense index changed."""

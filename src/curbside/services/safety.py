@@ -8,8 +8,8 @@ from typing import Any
 from curbside.article import Article
 from curbside.compose.references import ReferenceList
 from curbside.domain import Evidence
-from curbside.safety.blocks import SafetyResult, safety_blocks
-from curbside.safety.reconcile import reconcile_with_premises
+from curbside.pipeline import Safety
+from curbside.safety.blocks import SafetyResult
 from curbside.safety.triage import TriageResult, triage
 from curbside.services.runtime import Runtime
 
@@ -35,20 +35,6 @@ def triage_public(result: TriageResult) -> dict[str, Any]:
 def add_safety(
     rt: Runtime, *, article: Article, evidence: Sequence[Evidence], refs: ReferenceList
 ) -> tuple[Article, SafetyResult]:
-    """`article` with premise findings, red flags, urgency and references filled in.
-
-    `refs` must be the ReferenceList the composer used for `article`, so new numbers continue
-    its numbering. The article keeps its references (as the verifier left them) and gains those
-    the safety blocks cite."""
-    res = safety_blocks(article.question, evidence, rt.store, refs)
-    cited = {n for f in res.premise_findings for n in f.citations}
-    cited |= {n for f in res.red_flags for n in f.citations}
-    have = {r.n for r in article.references}
-    extra = [r for r in refs.references() if r.n in cited and r.n not in have]
-    updated = article.model_copy(update={
-        "premise_findings": list(article.premise_findings) + res.premise_findings,
-        "red_flags": list(article.red_flags) + res.red_flags,
-        "urgency": res.urgency if res.urgency != "none" else article.urgency,
-        "references": sorted([*article.references, *extra], key=lambda r: r.n),
-    })
-    return reconcile_with_premises(updated, res.premise_findings), res
+    """`article` with premise findings, red flags, urgency and references filled in: the
+    answer pipeline's safety stage (`pipeline.Safety.add`, where the rules are)."""
+    return Safety(rt.store).add(article, evidence, refs)
