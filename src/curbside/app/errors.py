@@ -19,8 +19,7 @@ from curbside import services
 from curbside.app.middleware import route_template
 from curbside.edge.errors import ApiError
 from curbside.edge.schemas import ErrorPublic
-from curbside.services.faults import StorageError, storage_error
-from curbside.services.reads import ServiceUnavailable
+from curbside.services.faults import ServiceUnavailable, StorageError, storage_error
 from curbside.store.audit import AuditKeyError
 from curbside.web.templating import render
 
@@ -78,7 +77,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, ApiError(404, "not_found", str(exc) or "not found"))
 
     async def on_unavailable(request: Request, exc: Exception) -> Response:
-        return error_response(request, ApiError(503, "unavailable", str(exc)))
+        # A part the use case needs is missing or broken (the index): 503 saying what to do.
+        assert isinstance(exc, ServiceUnavailable)
+        log.error("%s on %s %s: %s", type(exc).__name__, request.method,
+                  route_template(request.scope), exc)
+        return error_response(request, ApiError(503, exc.code, str(exc)))
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
