@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from curbside import services
-from curbside.api.app import create_app
+from curbside.app import create_app
 from curbside.article import (
     Article,
     ArticleSection,

@@ -25,7 +25,7 @@ def test_health_and_ready(client: TestClient) -> None:
 def test_ready_is_503_on_an_empty_library(tmp_path: object) -> None:
     from pathlib import Path
 
-    from curbside.api.app import create_app
+    from curbside.app import create_app
     from curbside.config import Settings
 
     home = Path(str(tmp_path)) / "empty"

@@ -11,8 +11,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from curbside.api.types import INT64_MAX
 from curbside.article import Article
+from curbside.edge.types import INT64_MAX
 from curbside.services import Runtime, accounts
 
 TOO_BIG = 2**63  # one past SQLite INTEGER / PostgreSQL BIGINT

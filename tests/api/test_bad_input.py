@@ -121,7 +121,7 @@ def test_unexpected_errors_are_500_without_leaking_text(
     import logging
 
     from curbside import services
-    from curbside.api.app import create_app
+    from curbside.app import create_app
 
     def boom(*_a: object, **kw: object) -> None:
         raise RuntimeError(f"database said no about {kw.get('question')}")

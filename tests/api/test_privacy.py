@@ -14,7 +14,7 @@ from curbside_web_fixtures import approve, build_article, key_headers
 from fastapi.testclient import TestClient
 
 from curbside import services
-from curbside.api.app import create_app
+from curbside.app import create_app
 from curbside.article import Article
 from curbside.review.editorial import Actor
 from curbside.services import Runtime

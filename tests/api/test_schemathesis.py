@@ -124,7 +124,7 @@ def run_schemathesis(app: ASGIApp, *, max_examples: int, headers: dict[str, str]
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_error_and_no_contract_violation(
         rt: Runtime, saved_article: Article, hang_s: float) -> None:
-    from curbside.api.app import create_app
+    from curbside.app import create_app
 
     accounts.add_user(rt, name="fuzz-admin", role="admin")
     token = accounts.issue_api_token(rt, name="fuzz-admin")
@@ -145,7 +145,7 @@ if __name__ == "__main__":  # pragma: no cover - a probe for people
     import logging
     import sys
 
-    from curbside.api.app import create_app
+    from curbside.app import create_app
     from curbside.config import Settings
 
     logging.disable(logging.CRITICAL)

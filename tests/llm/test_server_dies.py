@@ -158,7 +158,7 @@ def test_api_ask_answers_201_not_500_when_the_server_dies(starter_home: Path, tm
                                                   dying_server: _Server) -> None:
     import shutil
 
-    from curbside.api.app import create_app
+    from curbside.app import create_app
 
     home = tmp_path / "home"  # a copy: this test stores the article it asks for
     shutil.copytree(starter_home, home)

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from curbside import services
-from curbside.api.app import create_app
+from curbside.app import create_app
 from curbside.config import PrivacySettings, Settings
 from curbside.services import Runtime, accounts
 from curbside.services import review as review_service

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from curbside import services
-from curbside.api.app import create_app
+from curbside.app import create_app
 from curbside.review.editorial import Actor
 from curbside.services import accounts, review
 

@@ -92,7 +92,7 @@ def test_revoke_one_token(rt: services.Runtime) -> None:
 def test_revoked_token_is_refused_by_the_api(rt: services.Runtime) -> None:
     from fastapi.testclient import TestClient
 
-    from curbside.api.app import create_app
+    from curbside.app import create_app
 
     accounts.add_user(rt, name="ed", role="editor")
     token = accounts.issue_api_token(rt, name="ed")

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from curbside import services
-from curbside.api.app import create_app
+from curbside.app import create_app
 from curbside.review.editorial import Actor
 from curbside.services import accounts, review
 

@@ -87,7 +87,7 @@ def test_cli_and_api_show_the_differential(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from curbside import services
-    from curbside.api.app import create_app
+    from curbside.app import create_app
     from curbside.cli import app
     from curbside.config import Settings
 

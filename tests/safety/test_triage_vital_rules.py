@@ -195,7 +195,7 @@ def test_api_triage_route(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
     from curbside import services
-    from curbside.api.app import create_app
+    from curbside.app import create_app
     from curbside.config import Settings
 
     rt = services.open_runtime(Settings(home=tmp_path / "home"))

@@ -130,7 +130,7 @@ def test_cli_on_a_read_only_database_says_so_once(starter_copy: Path) -> None:
 
 
 def test_api_on_a_read_only_database_is_503_and_not_ready(starter_copy: Path) -> None:
-    from curbside.api.app import create_app
+    from curbside.app import create_app
 
     settings = Settings(home=starter_copy, database_url=_ro_url(starter_copy / "curbside.db"))
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
@@ -185,7 +185,7 @@ def ro_mounted_home(starter_copy: Path, tmp_path: Path) -> Iterator[tuple[Path, 
 
 
 def test_read_only_mounted_home_cli_and_api(ro_mounted_home: tuple[Path, Path]) -> None:
-    from curbside.api.app import create_app
+    from curbside.app import create_app
 
     home, behind = ro_mounted_home
     # 1. A closed WAL database in a read-only directory cannot even be opened (no -shm file).
@@ -288,7 +288,7 @@ def test_full_disk_injected_in_the_index_files_is_not_a_file_error(
 def test_full_disk_injected_api_ask_is_503(
     starter_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from curbside.api.app import create_app
+    from curbside.app import create_app
     from curbside.store.articles import ArticleStore
 
     monkeypatch.setattr(ArticleStore, "save_new", _disk_full)
@@ -333,7 +333,7 @@ def test_serve_refuses_a_damaged_database_with_one_line(home: Path) -> None:
 
 
 def test_api_on_a_database_damaged_while_serving(starter_copy: Path) -> None:
-    from curbside.api.app import create_app
+    from curbside.app import create_app
 
     with TestClient(create_app(Settings(home=starter_copy)),
                     raise_server_exceptions=False) as client:

@@ -1,7 +1,7 @@
 """REST API ``/api/v1/review``: the editorial workflow for API-token holders.
 
 Send ``Authorization: Bearer TOKEN`` (``curbside users token NAME``). Reading the review status
-of an approved article needs no token; a draft's needs its reader key (see `api.viewer`).
+of an approved article needs no token; a draft's needs its reader key (see `edge.viewer`).
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from curbside import services
-from curbside.api.deps import RuntimeDep
-from curbside.api.errors import ApiError, error_responses
-from curbside.api.types import (
+from curbside.edge.deps import RuntimeDep
+from curbside.edge.errors import ApiError, error_responses
+from curbside.edge.types import (
     INT64_MAX,
     CleanText,
     IdPath,
     RequiredVersionQuery,
     VersionQuery,
 )
-from curbside.api.viewer import ViewerDep
+from curbside.edge.viewer import ViewerDep
 from curbside.review.editorial import Actor, TransitionResult
 from curbside.review.status import PublicStatus
 from curbside.services import accounts, review

@@ -20,7 +20,7 @@ def serve(
 
     import uvicorn
 
-    from curbside.api.app import create_app
+    from curbside.app import create_app
     from curbside.privacy import install_redacting_filter
 
     cfg = settings()
@@ -44,7 +44,7 @@ def serve(
         import os
 
         os.environ["CURBSIDE_HOME"] = str(cfg.home)  # each worker builds its own settings
-        uvicorn.run("curbside.api.app:create_app", factory=True, host=host, port=port,
+        uvicorn.run("curbside.app:create_app", factory=True, host=host, port=port,
                     workers=workers, access_log=False, log_level="warning")
     else:
         uvicorn.run(create_app(cfg), host=host, port=port, access_log=False,

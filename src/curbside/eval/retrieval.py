@@ -13,11 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-
-from curbside.retrieve.hybrid import RetrievalOptions
-from curbside.services.runtime import Runtime
-from curbside.store.schema import passages, sources
+from curbside.retrieve.hybrid import HybridRetriever, RetrievalOptions
 
 METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr")
 
@@ -98,19 +94,16 @@ class MethodResult:
     per_query: dict[str, float] = field(default_factory=dict)
 
 
-def passage_docs(rt: Runtime) -> dict[int, str]:
-    """Passage id -> BEIR document id for every current passage."""
-    with rt.engine.connect() as conn:
-        rows = conn.execute(
-            select(passages.c.id, sources.c.external_id)
-            .join(sources, sources.c.id == passages.c.source_id)
-            .where(sources.c.is_current.is_(True))
-        )
-        return {int(pid): ext.split(":", 1)[1] for pid, ext in rows}
+def passage_docs(external_ids: Mapping[int, str]) -> dict[int, str]:
+    """Passage id -> BEIR document id, from each passage's source external id (``beir:ID``).
+
+    `external_ids` is `SourceStore.current_passage_sources()`: every current passage."""
+    return {pid: ext.split(":", 1)[1] for pid, ext in external_ids.items()}
 
 
 def evaluate(
-    rt: Runtime,
+    r: HybridRetriever,
+    docs_of: Mapping[int, str],
     data: BeirSet,
     methods: Mapping[str, RetrievalOptions] | None = None,
     *,
@@ -122,13 +115,10 @@ def evaluate(
     Each retriever runs once per query (lexical with and without expansion, dense); every
     method is then a fusion of those same lists, so all methods see identical candidates.
     A method's latency is the time of the retrievers it uses plus its fusion (and, with
-    pseudo-relevance feedback, its second dense search).
+    pseudo-relevance feedback, its second dense search). `r` is the runtime's retriever and
+    `docs_of` maps its passage ids to BEIR document ids (`passage_docs`).
     """
-    from curbside.services.answers import retriever
-
     methods = methods or METHODS
-    docs_of = passage_docs(rt)
-    r = retriever(rt)
     qids = sorted(data.queries)[: limit or None]
     n = max((opt.candidates or 300) for opt in methods.values())
     need_plain = any(not o.expansion and o.fusion != "dense" for o in methods.values())

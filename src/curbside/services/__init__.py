@@ -64,7 +64,12 @@ from curbside.services.corpus import (
     stats,
     upgrade_database,
 )
-from curbside.services.faults import StorageError, storage_error
+from curbside.services.faults import (
+    IndexUnavailable,
+    ServiceUnavailable,
+    StorageError,
+    storage_error,
+)
 from curbside.services.privacy import RedactStoredReport, redact_stored
 from curbside.services.reads import (
     citing_articles,
@@ -146,6 +151,8 @@ __all__ = [
     "keyword_plan",
     "search",
     "NotFoundError",
+    "IndexUnavailable",
+    "ServiceUnavailable",
     "StorageError",
     "storage_error",
     "Runtime",

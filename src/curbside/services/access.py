@@ -27,6 +27,7 @@ from curbside.review import editorial
 from curbside.review.status import PublicStatus
 from curbside.review.workflow import ACCOUNT_ROLES
 from curbside.services import accounts, answers, reads, review
+from curbside.services.faults import index_faults
 from curbside.services.runtime import NotFoundError, Runtime
 
 #: The HTTP header that carries a reader key (the ``key`` query parameter works too).
@@ -181,8 +182,9 @@ def ask_as(rt: Runtime, viewer: Viewer, *, question: str, audience: str = "clini
     """Ask (optionally in a thread the viewer holds the key of); returns the article and key."""
     if thread_id is not None and not may_continue_thread(rt, thread_id, viewer):
         raise NotFoundError(f"no thread {thread_id} (continuing a thread needs its key)")
-    article = answers.ask(rt, question=question, audience=audience, writer=writer,
-                          thread_id=thread_id)
+    with index_faults():
+        article = answers.ask(rt, question=question, audience=audience, writer=writer,
+                              thread_id=thread_id)
     return Asked(article, _key_of(rt, article))
 
 
@@ -193,8 +195,9 @@ def follow_up_as(rt: Runtime, viewer: Viewer, *, article_id: int, question: str,
     key starts a thread of their own with a new key, so nobody reads another's questions."""
     read_article(rt, article_id=article_id, viewer=viewer)  # not found before any work
     join = _privileged(rt, article_id, viewer)
-    article = answers.follow_up(rt, article_id=article_id, question=question,
-                                audience=audience, own_thread=not join)
+    with index_faults():
+        article = answers.follow_up(rt, article_id=article_id, question=question,
+                                    audience=audience, own_thread=not join)
     return Asked(article, _key_of(rt, article))
 
 

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from curbside.eval.retrieval import BeirSet, MethodResult, evaluate, load_beir
+from curbside.eval.retrieval import BeirSet, MethodResult, evaluate, load_beir, passage_docs
 from curbside.retrieve.hybrid import RetrievalOptions
 from curbside.services.corpus import ingest
 from curbside.services.runtime import Runtime, open_runtime
@@ -40,6 +40,7 @@ def eval_retrieval(
 ) -> dict[str, MethodResult]:
     ert, data = open_beir_runtime(rt, root, split=split)
     try:
-        return evaluate(ert, data, methods, limit=limit, progress=progress)
+        docs_of = passage_docs(ert.store.current_passage_sources())
+        return evaluate(ert.retriever, docs_of, data, methods, limit=limit, progress=progress)
     finally:
         ert.close()

@@ -7,6 +7,10 @@ The database driver and the operating system report these as assorted exceptions
 with one line that names the data directory or file and says what to do; the CLI prints it and
 exits with `StorageError.exit_code`, the API answers 503 with `StorageError.code`.
 Anything it does not recognise stays what it was (a bug, reported as such).
+
+`ServiceUnavailable` is the other service error of this kind: a part a use case needs is
+missing or broken (`IndexUnavailable`: the vector index or its embedding model); `index_faults`
+turns the index backend's own exceptions into it, so adapters answer 503, never a 500.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -44,6 +50,32 @@ _SQLSTATE = {
     "55P03": "busy",  # lock_not_available
     "57P03": "cannot_open",  # cannot_connect_now
 }
+
+
+class ServiceUnavailable(RuntimeError):
+    """A use case cannot run now: a part it needs is missing or broken. The message says what
+    to do; the API answers 503 with `code`."""
+
+    code = "unavailable"
+
+
+class IndexUnavailable(ServiceUnavailable):
+    """The dense search index (its files or its embedding model) is missing, stale or damaged:
+    `curbside index build` rebuilds it."""
+
+    code = "index_unavailable"
+
+
+@contextmanager
+def index_faults() -> Iterator[None]:
+    """Turn the vector index's and the embedder's exceptions into `IndexUnavailable`."""
+    from curbside.index.embedder import EmbedderUnavailable
+    from curbside.index.vectors import VectorIndexError
+
+    try:
+        yield
+    except (VectorIndexError, EmbedderUnavailable) as exc:
+        raise IndexUnavailable(str(exc)) from exc
 
 
 class StorageError(RuntimeError):

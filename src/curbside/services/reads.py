@@ -8,13 +8,12 @@ from sqlalchemy import text
 
 from curbside.article import Article
 from curbside.domain import Evidence, Passage, Source
+from curbside.services.faults import ServiceUnavailable, index_faults
 from curbside.services.runtime import NotFoundError, Runtime
 
+__all__ = ["ServiceUnavailable"]  # re-exported: it lived here first
+
 log = logging.getLogger(__name__)
-
-
-class ServiceUnavailable(RuntimeError):
-    """A use case the adapters expose is not available in this build."""
 
 
 # -- answers -----------------------------------------------------------------------------------
@@ -30,7 +29,8 @@ def render_article(article: Article, *, audience: str) -> Article:
 def search(rt: Runtime, *, query: str, k: int = 10) -> list[Evidence]:
     from curbside.services.answers import search as search_
 
-    return list(search_(rt, query=query, k=k).evidence)
+    with index_faults():
+        return list(search_(rt, query=query, k=k).evidence)
 
 
 # -- passages, sources, article metadata -------------------------------------------------------

@@ -452,6 +452,16 @@ class SourceStore:
         with self.engine.connect() as c:
             return list(c.execute(q).scalars())
 
+    def current_passage_sources(self) -> dict[int, str]:
+        """Passage id -> its source's external id, for every passage of a current source."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(passages.c.id, sources.c.external_id)
+                .join(sources, sources.c.id == passages.c.source_id)
+                .where(sources.c.is_current.is_(True))
+            )
+            return {int(pid): str(ext) for pid, ext in rows}
+
     def quarantined(self, limit: int = 100) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(quarantine).order_by(quarantine.c.id.desc()).limit(limit))

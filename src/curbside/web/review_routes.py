@@ -15,9 +15,9 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from curbside.api.deps import RuntimeDep
-from curbside.api.errors import ApiError
-from curbside.api.types import INT64_MAX, IdPath, RequiredVersionQuery, VersionQuery
+from curbside.edge.deps import RuntimeDep
+from curbside.edge.errors import ApiError
+from curbside.edge.types import INT64_MAX, IdPath, RequiredVersionQuery, VersionQuery
 from curbside.review.editorial import Actor
 from curbside.services import Runtime, accounts, review
 from curbside.store.audit import AuditKeyError

@@ -15,9 +15,10 @@ from fastapi.responses import (
 )
 
 from curbside import services
-from curbside.api.deps import RuntimeDep, article_for, call, check_audience
-from curbside.api.errors import ApiError
-from curbside.api.routes import (
+from curbside.article import Article
+from curbside.edge.deps import RuntimeDep, article_for, call, check_audience
+from curbside.edge.errors import ApiError
+from curbside.edge.public import (
     highlight,
     passage_public,
     search_public,
@@ -25,10 +26,9 @@ from curbside.api.routes import (
     source_public,
     thread_public,
 )
-from curbside.api.schemas import ArticlePublic, PassageWithSource, clean_question
-from curbside.api.types import IdPath, VersionQuery
-from curbside.api.viewer import ViewerDep
-from curbside.article import Article
+from curbside.edge.schemas import ArticlePublic, PassageWithSource, clean_question
+from curbside.edge.types import IdPath, VersionQuery
+from curbside.edge.viewer import ViewerDep
 from curbside.services import ANONYMOUS, Runtime, reads
 from curbside.web import views
 from curbside.web.templating import STATIC, render

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from curbside.api.types import INT64_MAX, reject_surrogates
 from curbside.article import Article, Audience
+from curbside.edge.types import INT64_MAX, reject_surrogates
 
 #: The article as served: the same pydantic model the composer builds and the store keeps.
 ArticlePublic = Article

@@ -14,12 +14,16 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from curbside import __version__
-from curbside.api.errors import install_error_handlers
-from curbside.api.metrics import RequestMetrics
-from curbside.api.middleware import BodyLimitMiddleware, HeadMiddleware, ObserveMiddleware
+from curbside.api.review_routes import router as review_api_router
 from curbside.api.routes import router as api_router
+from curbside.app.errors import install_error_handlers
+from curbside.app.metrics import RequestMetrics
+from curbside.app.middleware import BodyLimitMiddleware, HeadMiddleware, ObserveMiddleware
 from curbside.config import Settings
 from curbside.services import Runtime, open_runtime
+from curbside.web.review_routes import router as review_web_router
+from curbside.web.routes import router as web_router
+from curbside.web.templating import STATIC
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -76,11 +80,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(docs_html)
-
-    from curbside.api.review_routes import router as review_api_router
-    from curbside.web.review_routes import router as review_web_router
-    from curbside.web.routes import router as web_router
-    from curbside.web.templating import STATIC
 
     app.include_router(api_router)
     app.include_router(review_api_router)

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 
 from curbside import services
-from curbside.api.deps import RuntimeDep
+from curbside.edge.deps import RuntimeDep
 from curbside.services import accounts
 from curbside.services.access import KEY_HEADER, MAX_KEY_CHARS, Viewer
 

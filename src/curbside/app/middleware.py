@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Match
 
-from curbside.api.metrics import RequestMetrics
+from curbside.app.metrics import RequestMetrics
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -1,4 +1,6 @@
-"""Errors: one JSON shape (`ErrorPublic`) for the API and JSON twins, a friendly page for HTML."""
+"""Error mapping: one JSON shape (`ErrorPublic`) for the API and JSON twins, a friendly page
+for HTML. Service errors become their status here (storage faults and an unavailable index:
+503), so no route maps them itself."""
 
 from __future__ import annotations
 
@@ -14,53 +16,18 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from curbside import services
-from curbside.api.middleware import route_template
-from curbside.api.schemas import ErrorPublic
-from curbside.services.faults import StorageError, storage_error
-from curbside.services.reads import ServiceUnavailable
+from curbside.app.middleware import route_template
+from curbside.edge.errors import ApiError
+from curbside.edge.schemas import ErrorPublic
+from curbside.services.faults import ServiceUnavailable, StorageError, storage_error
 from curbside.store.audit import AuditKeyError
+from curbside.web.templating import render
 
 log = logging.getLogger(__name__)
 
 TITLES = {400: "Bad request", 401: "Sign in required", 403: "Not allowed", 404: "Not found",
           405: "Method not allowed", 413: "Request too large", 422: "Please check your input",
           500: "Something went wrong", 503: "Not available"}
-
-#: What each error status means, for the OpenAPI `responses` of the routes that return it.
-ERROR_DESCRIPTIONS = {
-    400: "Malformed request body (not JSON, or not UTF-8).",
-    401: "No valid API token: send 'Authorization: Bearer TOKEN'.",
-    403: "Refused: your role may not do this, or the version's state does not allow it.",
-    404: "Not found (also for an id outside 1..2^63-1 in the path).",
-    413: "Request body over 64 KB.",
-    422: "Invalid input; `field` names it.",
-    503: ("Not available: storage is read-only, full or damaged, the audit key is missing, or "
-          "the index is not ready; `code` says which."),
-}
-
-
-def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the error statuses a route really returns (all `ErrorPublic`)."""
-    return {code: {"model": ErrorPublic, "description": ERROR_DESCRIPTIONS[code]}
-            for code in codes}
-
-
-class ApiError(Exception):
-    """An error with its HTTP status, a code and a message fit to show the user."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.field = field
-
-
-def invalid_input_error(exc: Exception) -> ApiError:
-    """Map a service's InvalidInput (field, message) or a ValueError to a 422."""
-    field = getattr(exc, "field", None)
-    message = getattr(exc, "message", None) or str(exc) or "invalid input"
-    return ApiError(422, "invalid_input", str(message), str(field) if field else None)
 
 
 def wants_json(request: Request) -> bool:
@@ -72,8 +39,6 @@ def error_response(request: Request, err: ApiError) -> Response:
     if wants_json(request):
         body = ErrorPublic(status=err.status, code=err.code, message=err.message, field=err.field)
         return JSONResponse(body.model_dump(), status_code=err.status)
-    from curbside.web.templating import render
-
     return render(request, "error.html", {
         "status": err.status, "title": TITLES.get(err.status, "Error"), "message": err.message,
         "field": err.field,
@@ -112,7 +77,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, ApiError(404, "not_found", str(exc) or "not found"))
 
     async def on_unavailable(request: Request, exc: Exception) -> Response:
-        return error_response(request, ApiError(503, "unavailable", str(exc)))
+        # A part the use case needs is missing or broken (the index): 503 saying what to do.
+        assert isinstance(exc, ServiceUnavailable)
+        log.error("%s on %s %s: %s", type(exc).__name__, request.method,
+                  route_template(request.scope), exc)
+        return error_response(request, ApiError(503, exc.code, str(exc)))
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

@@ -1,4 +1,4 @@
-"""Dependencies shared by the API and web routes: the runtime, input-error mapping."""
+"""Dependencies shared by the API and web routes: the runtime, input-error mapping, reader modes."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 
 from curbside import services
-from curbside.api.errors import ApiError, invalid_input_error
 from curbside.article import Article
+from curbside.edge.errors import ApiError, invalid_input_error
 from curbside.services import Runtime, open_runtime
 
 T = TypeVar("T")
