@@ -1,9 +1,11 @@
 """Backend registries: each pluggable kind of part is chosen by name from one `Registry`.
 
 A registry maps a name (the value of a setting or option) to a factory. The built-in backends
-are registered here in code; their modules are imported on the registry's first use, so naming
-a registry costs nothing at start-up. A third-party package adds a backend with an entry point
-in the registry's group, e.g. in its ``pyproject.toml``::
+are named here by reference ("module:function", the function registering them lives beside the
+backends in their own package) and imported on the registry's first use, so naming a registry
+costs nothing at start-up and this module imports no stage (it sits at the bottom layer). A
+third-party package adds a backend with an entry point in the registry's group, e.g. in its
+``pyproject.toml``::
 
     [project.entry-points."curbside.vector_indexes"]
     pgvector = "curbside_pgvector:open_index"
@@ -17,6 +19,7 @@ See ``docs/backends.md`` for the factory each registry expects and the conforman
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 from importlib import metadata
@@ -70,7 +73,8 @@ class Registry(Generic[F]):
 
     ``kind`` names the backend kind in messages ("vector index"), ``group`` is the entry-point
     group, ``setting`` names what selects a backend (shown when a name is unknown), and
-    ``builtins`` registers the built-in backends on first use.
+    ``builtins`` ("package.module:function", called with the registry) registers the built-in
+    backends on first use.
     """
 
     def __init__(
@@ -78,7 +82,7 @@ class Registry(Generic[F]):
         kind: str,
         group: str,
         setting: str,
-        builtins: Callable[[Registry[F]], None] | None = None,
+        builtins: str | None = None,
     ) -> None:
         self.kind = kind
         self.group = group
@@ -105,7 +109,8 @@ class Registry(Generic[F]):
             self._loading = True
             try:
                 if self._builtins is not None:
-                    self._builtins(self)
+                    module, _, function = self._builtins.partition(":")
+                    getattr(importlib.import_module(module), function)(self)
             finally:
                 self._loading = False
             self._ready = True
@@ -212,69 +217,29 @@ LLMClientFactory = Callable[["LLMSettings"], "LLM"]
 WriterFactory = Callable[["LLM", "CitationVerifier", int], "ClaimWriter"]
 
 
-# -- built-ins ---------------------------------------------------------------------------------
-
-
-def _builtin_readers(reg: Registry[ReaderFactory]) -> None:
-    from curbside.ingest import detect
-
-    for name, factory in detect.builtin_readers().items():
-        reg.register(name, factory)
-
-
-def _builtin_embedders(reg: Registry[EmbedderFactory]) -> None:
-    from curbside.index import embedder
-
-    reg.register("onnx-minilm", embedder.onnx_minilm_embedder)
-    reg.register("sentence-transformers", embedder.sentence_transformers_embedder)
-    reg.register("openai", embedder.openai_embedder)
-
-
-def _builtin_lexical_indexes(reg: Registry[LexicalIndexFactory]) -> None:
-    from curbside.index import lexical_factory
-
-    reg.register("sqlite", lexical_factory.fts5_lexical_index)
-    reg.register("postgresql", lexical_factory.pg_full_text_lexical_index)
-
-
-def _builtin_vector_indexes(reg: Registry[VectorIndexFactory]) -> None:
-    from curbside.index import vectors
-
-    reg.register("usearch", vectors.open_usearch_index)
-    reg.register("exact", vectors.open_exact_index)
-
-
-def _builtin_llm_clients(reg: Registry[LLMClientFactory]) -> None:
-    from curbside.llm.client import OpenAICompatibleLLM
-
-    reg.register("openai-compatible", OpenAICompatibleLLM)
-
-
-def _builtin_writers(reg: Registry[WriterFactory]) -> None:
-    from curbside.llm import writer
-
-    reg.register("llm", writer.verified_llm_writer)
-
-
 READERS: Registry[ReaderFactory] = Registry(
-    "input format", "curbside.readers", "`curbside ingest --format`", _builtin_readers
+    "input format", "curbside.readers", "`curbside ingest --format`",
+    "curbside.ingest.detect:register_builtin_readers",
 )
 EMBEDDERS: Registry[EmbedderFactory] = Registry(
     "embedder", "curbside.embedders", "embedder.kind (CURBSIDE_EMBEDDER__KIND)",
-    _builtin_embedders,
+    "curbside.index.embedder:register_builtin_embedders",
 )
 LEXICAL_INDEXES: Registry[LexicalIndexFactory] = Registry(
     "lexical index", "curbside.lexical_indexes",
-    "the database dialect of database_url (CURBSIDE_DATABASE_URL)", _builtin_lexical_indexes,
+    "the database dialect of database_url (CURBSIDE_DATABASE_URL)",
+    "curbside.index.lexical_factory:register_builtin_lexical_indexes",
 )
 VECTOR_INDEXES: Registry[VectorIndexFactory] = Registry(
     "vector index", "curbside.vector_indexes",
-    "retrieval.vector_index (CURBSIDE_RETRIEVAL__VECTOR_INDEX)", _builtin_vector_indexes,
+    "retrieval.vector_index (CURBSIDE_RETRIEVAL__VECTOR_INDEX)",
+    "curbside.index.vectors:register_builtin_vector_indexes",
 )
 LLM_CLIENTS: Registry[LLMClientFactory] = Registry(
-    "LLM client", "curbside.llm_clients", "llm.kind (CURBSIDE_LLM__KIND)", _builtin_llm_clients
+    "LLM client", "curbside.llm_clients", "llm.kind (CURBSIDE_LLM__KIND)",
+    "curbside.llm.client:register_builtin_llm_clients",
 )
 WRITERS: Registry[WriterFactory] = Registry(
     "answer writer", "curbside.writers", "the writer option of `curbside ask --writer`",
-    _builtin_writers,
+    "curbside.llm.writer:register_builtin_writers",
 )

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from curbside.config import Settings
 from curbside.index.embedder import Embedder, make_embedder
 from curbside.index.vectors import MissingIndexError, VectorIndex, open_vector_index
-from curbside.store.schema import passages, sources
+from curbside.store.sources import SourceStore
 
 log = logging.getLogger(__name__)
 
@@ -108,20 +108,9 @@ class DenseIndex:
 
     # -- writes -------------------------------------------------------------------------------
     def _texts(self, passage_ids: Sequence[int]) -> tuple[list[int], list[str]]:
-        ids: list[int] = []
-        texts: list[str] = []
-        with self.engine.connect() as conn:
-            for i in range(0, len(passage_ids), 500):
-                chunk = list(passage_ids[i : i + 500])
-                rows = conn.execute(
-                    select(passages.c.id, sources.c.title, passages.c.section, passages.c.text)
-                    .join(sources, sources.c.id == passages.c.source_id)
-                    .where(passages.c.id.in_(chunk))
-                )
-                for r in rows:
-                    ids.append(int(r.id))
-                    texts.append(embedding_text(r.title, r.section, r.text))
-        return ids, texts
+        rows = SourceStore(self.engine).passage_texts(passage_ids)
+        return [r[0] for r in rows], [embedding_text(title, section, text)
+                                      for _, title, section, text in rows]
 
     def add_passages(self, passage_ids: Sequence[int], progress: Progress | None = None) -> int:
         """Embed and add these passages; returns how many were added."""
@@ -164,13 +153,7 @@ class DenseIndex:
             self._last_save = time.monotonic()
 
     def _current_ids(self) -> set[int]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(passages.c.id)
-                .join(sources, sources.c.id == passages.c.source_id)
-                .where(sources.c.is_current.is_(True))
-            )
-            return {int(x) for x in rows.scalars()}
+        return set(SourceStore(self.engine).current_passage_ids())
 
     def sync(self, progress: Progress | None = None, *, rebuild: bool = False) -> int:
         """Embed current passages missing from the index and drop retired ones.

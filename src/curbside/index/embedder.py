@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
     from curbside.config import EmbedderSettings
+    from curbside.registry import EmbedderFactory, Registry
 
 __all__ = [
     "Embedder",
@@ -434,3 +435,10 @@ def make_embedder(settings: EmbedderSettings) -> Embedder:
     except BackendError as exc:
         raise EmbedderUnavailable(str(exc)) from exc
     return factory(settings)
+
+
+def register_builtin_embedders(reg: Registry[EmbedderFactory]) -> None:
+    """The built-in embedders (named by `curbside.registry.EMBEDDERS`)."""
+    reg.register("onnx-minilm", onnx_minilm_embedder)
+    reg.register("sentence-transformers", sentence_transformers_embedder)
+    reg.register("openai", openai_embedder)

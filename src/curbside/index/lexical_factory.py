@@ -6,9 +6,14 @@ plugin can add the lexical index of another database.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine
 
 from curbside.index.lexical import DEFAULT_POSTINGS_BUDGET, Fts5LexicalIndex, LexicalIndex
+
+if TYPE_CHECKING:
+    from curbside.registry import LexicalIndexFactory, Registry
 
 
 def fts5_lexical_index(engine: Engine, postings_budget: int) -> LexicalIndex:
@@ -40,3 +45,9 @@ def make_lexical_index(
             f"no lexical index for the {dialect!r} database: use SQLite or PostgreSQL ({exc})"
         ) from exc
     return factory(engine, postings_budget)
+
+
+def register_builtin_lexical_indexes(reg: Registry[LexicalIndexFactory]) -> None:
+    """The built-in lexical indexes by database dialect (`curbside.registry.LEXICAL_INDEXES`)."""
+    reg.register("sqlite", fts5_lexical_index)
+    reg.register("postgresql", pg_full_text_lexical_index)

@@ -29,10 +29,13 @@ import os
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from curbside.registry import Registry, VectorIndexFactory
 
 __all__ = [
     "EXACT_MAX_AUTO",
@@ -647,3 +650,9 @@ def open_vector_index(
             have.sort(key=lambda pk: _created_at(pk[0]), reverse=True)
             kind = "usearch" if have[0][1] == "usearch" else "exact"
     return VECTOR_INDEXES.get(kind)(d, dim, fingerprint, create)
+
+
+def register_builtin_vector_indexes(reg: Registry[VectorIndexFactory]) -> None:
+    """The built-in vector indexes (named by `curbside.registry.VECTOR_INDEXES`)."""
+    reg.register("usearch", open_usearch_index)
+    reg.register("exact", open_exact_index)

@@ -14,9 +14,13 @@ import json
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from curbside.ingest.base import DEFAULT_MAX_RECORD_BYTES, Reader, ReaderError, open_binary
 from curbside.ingest.mappings import PRESETS, FieldMapping, get_preset
+
+if TYPE_CHECKING:
+    from curbside.registry import ReaderFactory, Registry
 
 #: Reader formats (presets are accepted as formats too).
 FORMATS: tuple[str, ...] = ("pubmed", "medline", "jsonl", "json", "markdown", "html")
@@ -244,3 +248,9 @@ def iter_input_files(path: Path) -> Iterator[Path]:
             continue
         if child.is_file() and _suffixes(child)[0] in _INPUT_SUFFIXES:
             yield child
+
+
+def register_builtin_readers(reg: Registry[ReaderFactory]) -> None:
+    """The built-in input formats (named by `curbside.registry.READERS`)."""
+    for name, factory in builtin_readers().items():
+        reg.register(name, factory)

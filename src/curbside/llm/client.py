@@ -23,11 +23,14 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
 
 from curbside.config import LLMSettings
+
+if TYPE_CHECKING:
+    from curbside.registry import LLMClientFactory, Registry
 
 __all__ = [
     "LLM",
@@ -309,3 +312,8 @@ def _sse_chunks(resp: httpx.Response, unavailable: Any) -> Iterator[str]:
         raise LLMBadOutput("LLM stream ended without any data")
     if not finished:
         raise LLMUnavailable("LLM server closed the stream before the reply was complete")
+
+
+def register_builtin_llm_clients(reg: Registry[LLMClientFactory]) -> None:
+    """The built-in LLM clients (named by `curbside.registry.LLM_CLIENTS`)."""
+    reg.register("openai-compatible", OpenAICompatibleLLM)

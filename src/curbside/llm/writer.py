@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from curbside.article import Article, Audience, Claim, Reference
 from curbside.config import LLMSettings
@@ -32,6 +32,9 @@ from curbside.llm.prompt import build_messages
 from curbside.text.sentences import split_sentences
 from curbside.verify.citations import CitationVerifier, VerificationReport
 from curbside.verify.support import SupportScorer
+
+if TYPE_CHECKING:
+    from curbside.registry import Registry, WriterFactory
 
 __all__ = [
     "ClaimWriter",
@@ -334,3 +337,8 @@ def write_with_llm(
         close = getattr(llm, "close", None)
         if callable(close):
             close()
+
+
+def register_builtin_writers(reg: Registry[WriterFactory]) -> None:
+    """The built-in answer writers (named by `curbside.registry.WRITERS`)."""
+    reg.register("llm", verified_llm_writer)

@@ -452,6 +452,21 @@ class SourceStore:
         with self.engine.connect() as c:
             return list(c.execute(q).scalars())
 
+    def passage_texts(self, passage_ids: Sequence[int]) -> list[tuple[int, str, str | None, str]]:
+        """(passage id, source title, section, text) of these passages, 500 ids a query; ids
+        with no passage are left out."""
+        out: list[tuple[int, str, str | None, str]] = []
+        with self.engine.connect() as conn:
+            for i in range(0, len(passage_ids), 500):
+                chunk = list(passage_ids[i : i + 500])
+                rows = conn.execute(
+                    select(passages.c.id, sources.c.title, passages.c.section, passages.c.text)
+                    .join(sources, sources.c.id == passages.c.source_id)
+                    .where(passages.c.id.in_(chunk))
+                )
+                out += [(int(r.id), r.title, r.section, r.text) for r in rows]
+        return out
+
     def current_passage_sources(self) -> dict[int, str]:
         """Passage id -> its source's external id, for every passage of a current source."""
         with self.engine.connect() as conn:
