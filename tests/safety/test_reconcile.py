@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from curbside import services
 from curbside.article import Article, Claim, Consensus, PremiseFinding
-from curbside.compose.composer import VERDICT_TEXT
-from curbside.safety.reconcile import PREMISE_BOTTOM_LINE, reconcile_with_premises
+from curbside.compose.composer import VERDICT_KEY
+from curbside.messages import message, own_claim
+from curbside.safety.reconcile import PREMISE_KEY, reconcile_with_premises
+
+PREMISE_BOTTOM_LINE = message(PREMISE_KEY)
 
 REFERENCE_QUESTION = (
     "Is SI joint imbalance a common cause of low back pain and stiffness that improves with "
@@ -21,7 +24,7 @@ def _article(verdict: str) -> Article:
         settings_fingerprint="t",
         bottom_line=[
             Claim(text="A source sentence.", citations=[1], support=0.9),
-            Claim(text=VERDICT_TEXT[verdict], ours=True),
+            own_claim(VERDICT_KEY[verdict]),
         ],
         consensus=Consensus(verdict=verdict, supports=2, neutral=4, basis=["s [1]"]),  # type: ignore[arg-type]
     )
@@ -37,6 +40,7 @@ def test_supports_becomes_mixed_with_the_finding_counted_against_it() -> None:
     assert (out.consensus.supports, out.consensus.contradicts) == (2, 1)
     assert out.consensus.basis[-1] == "Y is what the evidence shows. [3]"
     assert [c.text for c in out.bottom_line] == ["A source sentence.", PREMISE_BOTTOM_LINE]
+    assert [c.key for c in out.bottom_line] == [None, PREMISE_KEY]
     assert out.bottom_line[0].citations == [1]  # source sentences untouched
 
 
@@ -55,7 +59,9 @@ def test_reference_question_never_claims_support_for_its_false_premise(
         art = services.ask(starter_rt, question=REFERENCE_QUESTION, audience=audience, save=False)
         assert art.premise_findings
         assert art.consensus is None or art.consensus.verdict != "supports"
-        assert VERDICT_TEXT["supports"] not in [c.text for c in art.bottom_line]
+        assert VERDICT_KEY["supports"] not in [c.key for c in art.bottom_line]
+        said = message(VERDICT_KEY["supports"], audience)
+        assert said not in [c.text for c in art.bottom_line]
 
 
 def test_an_unsure_supports_leaning_is_not_left_under_a_premise_finding() -> None:

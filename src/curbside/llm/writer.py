@@ -29,6 +29,7 @@ from curbside.config import LLMSettings
 from curbside.ingest.sentences import split_sentences
 from curbside.llm.client import LLM, LLMBadOutput, LLMError, OpenAICompatibleLLM
 from curbside.llm.prompt import build_messages
+from curbside.messages import message
 from curbside.verify.citations import CitationVerifier, VerificationReport
 from curbside.verify.support import SupportScorer
 
@@ -149,10 +150,7 @@ class WriterResult:
         """A reader-facing line for the article's notices when the writer fell back."""
         if not self.fallback:
             return None
-        return (
-            f"The language-model writer was not used ({self.reason}); this answer was "
-            "composed from source sentences instead."
-        )
+        return message("notice.llm_not_used", reason=self.reason)
 
 
 def _strip_title(text: str, titles: Iterable[str]) -> str:

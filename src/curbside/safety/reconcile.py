@@ -17,28 +17,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from curbside.article import Article, Claim, PremiseFinding
-from curbside.compose.composer import VERDICT_TEXT
+from curbside.article import Article, PremiseFinding
+from curbside.compose.composer import VERDICT_KEY
+from curbside.messages import own_claim, says
 
-PREMISE_BOTTOM_LINE = (
-    "The evidence in this library does not bear out the question's own premise as stated; "
-    "see the check of the question's premises."
-)
+#: The message key of the bottom-line sentence that points to the premise check.
+PREMISE_KEY = "premise.bottom_line"
 
 
 def reconcile_with_premises(article: Article, findings: Sequence[PremiseFinding]) -> Article:
     """`article` with a "supports" verdict downgraded when a premise finding contradicts it."""
     meter = article.consensus
     if findings and meter is None and not article.insufficient and not any(
-            c.ours and c.text == PREMISE_BOTTOM_LINE for c in article.bottom_line):
-        bottom = [Claim(text=PREMISE_BOTTOM_LINE, ours=True), *article.bottom_line]
+            says(c, PREMISE_KEY) for c in article.bottom_line):
+        bottom = [own_claim(PREMISE_KEY), *article.bottom_line]
         return article.model_copy(update={"bottom_line": bottom})
     if findings and meter is not None and meter.leaning == "supports":
         # no verdict is shown (the stance model was unsure), but its leaning must not read
         # as support for a premise the evidence does not bear out either; the bottom line
         # points to the premise check before the answer sentence
         meter = meter.model_copy(update={"leaning": "mixed"})
-        bottom = [Claim(text=PREMISE_BOTTOM_LINE, ours=True), *article.bottom_line]
+        bottom = [own_claim(PREMISE_KEY), *article.bottom_line]
         return article.model_copy(update={"consensus": meter, "bottom_line": bottom})
     if not findings or meter is None or meter.verdict != "supports":
         return article
@@ -54,9 +53,7 @@ def reconcile_with_premises(article: Article, findings: Sequence[PremiseFinding]
         }
     )
     bottom = [
-        c.model_copy(update={"text": PREMISE_BOTTOM_LINE})
-        if c.ours and c.text == VERDICT_TEXT["supports"]
-        else c
+        own_claim(PREMISE_KEY) if says(c, VERDICT_KEY["supports"]) else c
         for c in article.bottom_line
     ]
     return article.model_copy(update={"consensus": consensus, "bottom_line": bottom})

@@ -10,6 +10,7 @@ from curbside.compose.composer import ComposeInput
 from curbside.domain import Evidence
 from curbside.index.dense import DenseIndex
 from curbside.index.lexical import query_phrases
+from curbside.messages import message
 from curbside.privacy import redact, strip_placeholders
 from curbside.render.modes import render_for_audience
 from curbside.retrieve.hybrid import (
@@ -209,8 +210,7 @@ def _llm_body(
         scorer=SupportScorer(dense_index(rt).embedder),
     )
     if out.fallback:
-        notice = out.notice or "The language model's answer could not be verified; this "
-        notice += "" if out.notice else "article was composed from source sentences instead."
+        notice = out.notice or message("notice.llm_unverified")
         return article.model_copy(update={"notices": [*article.notices, notice]})
     claims = []
     for c in out.claims:
@@ -236,11 +236,7 @@ def _llm_body(
             "writer": "llm",
             "model": out.model,
             "references": refs.references(),
-            "notices": [
-                *article.notices,
-                "Written by a language model from the cited passages; "
-                "every sentence was checked against the passage it cites.",
-            ],
+            "notices": [*article.notices, message("notice.llm_written")],
         }
     )
 
