@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from curbside import messages, services
-from curbside.article import Article, ArticleSection, Claim
+from curbside.article import Article, ArticleSection, Claim, Consensus, PremiseFinding
+from curbside.compose.bottom_line import PREMISE_KEY, write_bottom_line
 from curbside.messages import (
     AUDIENCES,
     Catalogue,
@@ -23,7 +24,6 @@ from curbside.messages import (
     with_stored_keys,
 )
 from curbside.render.modes import render_for_audience
-from curbside.safety.reconcile import PREMISE_KEY
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "curbside"
 
@@ -166,6 +166,17 @@ def test_an_article_stored_before_keys_loads_and_gets_them() -> None:
     patient = render_for_audience(keyed, "patient")
     assert patient.bottom_line[0].text == message("verdict.supports", "patient")
     assert with_stored_keys(keyed) is keyed
+
+
+def test_the_bottom_line_takes_the_premise_findings_as_input() -> None:
+    meter = Consensus(verdict="supports", supports=2)
+    answer = [Claim(text="X helped.", citations=[1])]
+    finding = PremiseFinding(assumption="a", finding="b.", citations=[2])
+    m, bottom = write_bottom_line(meter, answer)
+    assert m == meter and [c.key for c in bottom] == ["verdict.supports", None]
+    m, bottom = write_bottom_line(meter, answer, [finding])
+    assert m is not None and m.verdict == "mixed" and m.contradicts == 1
+    assert [c.key for c in bottom] == [PREMISE_KEY, None]
 
 
 # -- no stage compares our sentence text ------------------------------------------------------

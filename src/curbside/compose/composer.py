@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from curbside.article import Article, ArticleSection, Claim, Consensus, Span
 from curbside.compose.audience import audience_weight
+from curbside.compose.bottom_line import VERDICT_KEY as VERDICT_KEY
+from curbside.compose.bottom_line import write_bottom_line
 from curbside.compose.candidates import (
     Candidate,
     extract_candidates,
@@ -52,13 +54,6 @@ WEAK_MATCH_CONFIDENCE = WEAK_MATCH
 MERGE_SIMILARITY = 0.6
 MIN_RELEVANCE = 0.12
 
-#: The message key of the verdict line of each verdict (`curbside.messages`).
-VERDICT_KEY = {
-    "supports": "verdict.supports",
-    "contradicts": "verdict.contradicts",
-    "mixed": "verdict.mixed",
-    "insufficient": "verdict.insufficient",
-}
 #: The lead of an article composed from too little evidence.
 INSUFFICIENT_KEY = "lead.insufficient"
 
@@ -372,9 +367,10 @@ class ExtractiveComposer:
             article.lead.insert(0, own_claim(join_keys(gaps)))
 
         # Consensus for yes/no questions: stance of the top-ranked source's conclusions. A
-        # verdict sentence leads the bottom line only when the stance model is confident
-        # (`consensus.confident`); otherwise the meter says "insufficient", keeps the model's
-        # reading as its leaning, and the bottom line is the best answer sentence alone.
+        # verdict line leads the bottom line (`write_bottom_line`) only when the stance model
+        # is confident (`consensus.confident`); otherwise the meter says "insufficient", keeps
+        # the model's reading as its leaning, and the bottom line is the best answer sentence
+        # alone.
         if is_yes_no(inp.question, inp.question_type):
             basis, kind = consensus_basis_of(basis_evidence, inp.top_source_passages)
             result = consensus(inp.question, basis, basis_kind=kind, confidence=inp.confidence)
@@ -398,8 +394,6 @@ class ExtractiveComposer:
                 ),
                 leaning=leaning,
             )
-            if result.verdict != "insufficient":
-                article.bottom_line.append(own_claim(VERDICT_KEY[result.verdict]))
         # Bottom line: the strongest conclusion or recommendation sentence.
         if scored:  # the best answer among them; one that answers too poorly never closes
             strong = sorted(
@@ -413,8 +407,10 @@ class ExtractiveComposer:
         claim = next((cl for c, cl in chosen if c is best), None)
         if claim is None:
             claim = take(best)
-        if claim is not None:
-            article.bottom_line.append(claim.model_copy(deep=True))
+        # The verdict line (when the meter shows a verdict), then the answer sentence; the
+        # premise findings come later (`bottom_line.settle_bottom_line`).
+        answer = [claim.model_copy(deep=True)] if claim is not None else []
+        article.consensus, article.bottom_line = write_bottom_line(article.consensus, answer)
         article.references = refs.references()
         article.evidence_levels = {}
         for r in article.references:
@@ -528,10 +524,12 @@ class ExtractiveComposer:
     def _insufficient(self, article: Article) -> Article:
         article.insufficient = True
         article.lead = [own_claim(INSUFFICIENT_KEY)]
-        article.bottom_line = [own_claim(VERDICT_KEY["insufficient"])]
         article.notices.append(message("notice.no_answer"))
         if is_yes_no(article.question, article.question_type):
             article.consensus = Consensus(verdict="insufficient")
+        article.consensus, article.bottom_line = write_bottom_line(
+            article.consensus, [], insufficient=True
+        )
         return article
 
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from curbside.article import Article
+from curbside.compose.bottom_line import settle_bottom_line
 from curbside.compose.references import ReferenceList
 from curbside.domain import Evidence
 from curbside.safety.blocks import SafetyResult, safety_blocks
-from curbside.safety.reconcile import reconcile_with_premises
 from curbside.safety.triage import TriageResult, triage
 from curbside.services.runtime import Runtime
 
@@ -35,7 +35,8 @@ def triage_public(result: TriageResult) -> dict[str, Any]:
 def add_safety(
     rt: Runtime, *, article: Article, evidence: Sequence[Evidence], refs: ReferenceList
 ) -> tuple[Article, SafetyResult]:
-    """`article` with premise findings, red flags, urgency and references filled in.
+    """`article` with premise findings, red flags, urgency and references filled in, and its
+    bottom line written with the premise findings as input (`settle_bottom_line`).
 
     `refs` must be the ReferenceList the composer used for `article`, so new numbers continue
     its numbering. The article keeps its references (as the verifier left them) and gains those
@@ -51,4 +52,4 @@ def add_safety(
         "urgency": res.urgency if res.urgency != "none" else article.urgency,
         "references": sorted([*article.references, *extra], key=lambda r: r.n),
     })
-    return reconcile_with_premises(updated, res.premise_findings), res
+    return settle_bottom_line(updated, res.premise_findings), res
