@@ -60,10 +60,10 @@ def load_questions() -> dict[str, list[str]]:
 
 def verdict_lines(article: object) -> list[str]:
     """The bottom-line verdict sentences (ours) of an article: supports / not / mixed."""
-    from curbside.compose.composer import VERDICT_TEXT
+    from curbside.compose.composer import VERDICT_KEY
 
-    shown = {VERDICT_TEXT[k] for k in ("supports", "contradicts", "mixed")}
-    return [c.text for c in article.bottom_line if c.ours and c.text in shown]  # type: ignore[attr-defined]
+    shown = {VERDICT_KEY[k] for k in ("supports", "contradicts", "mixed")}
+    return [c.text for c in article.bottom_line if c.key in shown]  # type: ignore[attr-defined]
 
 
 def main() -> None:

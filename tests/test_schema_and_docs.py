@@ -112,7 +112,7 @@ def test_configuration_reference_names_the_variables_pydantic_reads(
         env = gen.env_name(path)
         assert f"`{env}`" in reference, f"docs/configuration.md lacks {env}"
         if field.annotation in (int, float) and isinstance(field.default, int | float):
-            value = field.default + 1
+            value = _other_number(field)
         elif field.annotation is bool:
             value = not field.default
         else:
@@ -125,6 +125,21 @@ def test_configuration_reference_names_the_variables_pydantic_reads(
         monkeypatch.delenv(env)
         checked += 1
     assert checked >= 10
+
+
+def _other_number(field: Any) -> float:
+    """A value other than the field's default that its bounds allow: default + 1, or, where
+    an upper bound forbids that, halfway between the default and the lower bound (or 0)."""
+    lo = hi = None
+    for m in field.metadata:
+        lo = getattr(m, "ge", getattr(m, "gt", lo))
+        hi = getattr(m, "le", getattr(m, "lt", hi))
+    value = field.default + 1
+    if hi is not None and value > hi:
+        value = (field.default + (lo if lo is not None else 0)) / 2
+        if field.annotation is int:
+            value = int(value) if int(value) != field.default else field.default - 1
+    return value
 
 
 def _slug(heading: str) -> str:

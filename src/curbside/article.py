@@ -36,6 +36,18 @@ class Claim(BaseModel):
     )
     spans: list[Span] = Field(default_factory=list, description="Passage spans behind the claim.")
     id: str = Field("", description="Stable claim id within the article (for review).")
+    key: str | None = Field(
+        None,
+        description="For our own sentence (ours is true): its message key in Curbside's "
+        "message catalogue (curbside/knowledge/messages/), e.g. 'verdict.supports'; several "
+        "keys said in a row are joined by '+'. Null for a source sentence. Stages compare "
+        "keys, never sentence text; a reader mode says the key in its own words.",
+    )
+    params: dict[str, str] | None = Field(
+        None,
+        description="The values of the placeholders of the message named by key "
+        "(for 'Evidence from {n} sources:', the value of n); null when it has none.",
+    )
 
 
 class ArticleSection(BaseModel):

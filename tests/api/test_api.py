@@ -131,6 +131,8 @@ def test_openapi_and_docs(client: TestClient) -> None:
                  "/api/v1/ready", "/api/v1/metrics"):
         assert path in spec["paths"], path
     assert {"AskRequest", "ErrorPublic", "Article"} <= set(spec["components"]["schemas"])
+    claim = spec["components"]["schemas"]["Claim"]["properties"]
+    assert "message key" in claim["key"]["description"]  # ours: its key; sources: null
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     assert "'unsafe-inline'" not in docs.headers["content-security-policy"].split(

@@ -327,10 +327,11 @@ def test_consensus_shows_the_stance_model_beside_the_cue_counts() -> None:
 
 def test_two_named_substances_are_answered_from_sources_naming_both_or_the_gap_is_said() -> None:
     from curbside.compose.composer import (
-        NOT_TOGETHER_TEXT,
+        NOT_TOGETHER_KEY,
         ComposeInput,
         ExtractiveComposer,
     )
+    from curbside.messages import message
     from curbside.understand.analysis import analyze_query
 
     question = "Can I take tylenol after a cocktail?"
@@ -352,7 +353,7 @@ def test_two_named_substances_are_answered_from_sources_naming_both_or_the_gap_i
 
     art = compose([other, both, one])
     assert {c.text for c in art.all_claims() if not c.ours} == {both}
-    assert NOT_TOGETHER_TEXT not in [c.text for c in art.all_claims()]
+    assert NOT_TOGETHER_KEY not in [c.key for c in art.all_claims()]
     # "Can I take X after Y?" gets no verdict (its affirmative reading is "safe together",
     # which a sentence reporting a harm would "support"): the cited sentence is the answer
     assert art.consensus is None
@@ -366,7 +367,8 @@ def test_two_named_substances_are_answered_from_sources_naming_both_or_the_gap_i
     # meter has nothing on the combination to read, and no verdict sentence is written
     art = compose([other, one])
     assert {c.text for c in art.all_claims() if not c.ours} == {one}
-    assert art.lead[0].text == NOT_TOGETHER_TEXT and art.lead[0].ours
+    assert art.lead[0].key == NOT_TOGETHER_KEY and art.lead[0].ours
+    assert art.lead[0].text == message(NOT_TOGETHER_KEY)
     art = compose([other, one], harm)
     assert art.consensus is not None and art.consensus.verdict == "insufficient"
     assert not [c for c in art.bottom_line if c.ours]

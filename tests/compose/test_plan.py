@@ -7,8 +7,8 @@ import pytest
 from curbside.article import Article
 from curbside.compose.composer import ComposeInput, ExtractiveComposer
 from curbside.compose.plan import (
-    NO_DEFINITION_TEXT,
-    NO_FREQUENCY_TEXT,
+    NO_DEFINITION_KEY,
+    NO_FREQUENCY_KEY,
     asks_frequency,
     defines,
     definition_subject,
@@ -16,6 +16,10 @@ from curbside.compose.plan import (
     plan_for,
 )
 from curbside.domain import Evidence, Passage, Source, SourceKind
+from curbside.messages import message
+
+NO_DEFINITION_TEXT = message(NO_DEFINITION_KEY)
+NO_FREQUENCY_TEXT = message(NO_FREQUENCY_KEY)
 
 
 @pytest.mark.parametrize(
@@ -166,6 +170,7 @@ def test_a_definition_question_leads_with_a_definition_or_says_there_is_none() -
     # no definition: the article says so first, then what the sources do report
     art = _article("What is morphine?", "definition", findings)
     assert [c.text for c in art.lead] == [NO_DEFINITION_TEXT, findings[0]]
+    assert [c.key for c in art.lead] == [NO_DEFINITION_KEY, None]
     assert art.lead[0].ours and not art.lead[0].citations
     # other question types are not asked for a definition
     art = _article("Does morphine relieve pain?", "yes_no", findings)
@@ -180,7 +185,8 @@ def test_a_note_only_section_renders_in_every_format() -> None:
     art = _article("What is morphine?", "definition", [finding])
     assert art.lead[0].text == NO_DEFINITION_TEXT
     art.sections.append(ArticleSection(heading="How common it is", kind="prevalence",
-                                       intro=Claim(text=NO_FREQUENCY_TEXT, ours=True)))
+                                       intro=Claim(text=NO_FREQUENCY_TEXT, ours=True,
+                                                   key=NO_FREQUENCY_KEY)))
     for name in ("text", "md", "html"):
         out = " ".join(RENDERERS[name](art).split())
         assert NO_FREQUENCY_TEXT in out and NO_DEFINITION_TEXT in out, name

@@ -14,9 +14,10 @@ import pytest
 
 from curbside.article import Article
 from curbside.compose import consensus as consensus_mod
-from curbside.compose.composer import VERDICT_TEXT, ComposeInput, ExtractiveComposer
+from curbside.compose.composer import VERDICT_KEY, ComposeInput, ExtractiveComposer
 from curbside.compose.consensus import MIN_VERDICT_PROBABILITY, StanceModel
 from curbside.domain import Evidence, Passage, Source, SourceKind
+from curbside.messages import message
 from curbside.render.formats import consensus_detail, render_text
 
 QUESTION = "Does regular aerobic exercise reduce blood pressure in adults with hypertension?"
@@ -62,7 +63,8 @@ def test_confident_stance_shows_the_verdict(monkeypatch: pytest.MonkeyPatch) -> 
     art = _compose(monkeypatch, max(0.9, MIN_VERDICT_PROBABILITY))
     assert art.consensus is not None
     assert art.consensus.verdict == "supports" and art.consensus.leaning is None
-    assert art.bottom_line[0].text == VERDICT_TEXT["supports"] and art.bottom_line[0].ours
+    assert art.bottom_line[0].key == VERDICT_KEY["supports"] and art.bottom_line[0].ours
+    assert art.bottom_line[0].text == message("verdict.supports")
     assert not art.bottom_line[1].ours and art.bottom_line[1].citations
 
 
@@ -86,7 +88,7 @@ def test_unsure_stance_says_insufficient_and_answers_with_a_cited_sentence(
     assert "leaning supports but below the confidence a verdict needs" in consensus_detail(cm)
     text = render_text(art)
     assert "Consensus meter: insufficient" in text
-    assert not any(v in text for v in VERDICT_TEXT.values())
+    assert not any(message(k) in text for k in VERDICT_KEY.values())
 
 
 def test_no_meter_and_no_verdict_for_a_question_that_is_not_yes_no(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from curbside.safety.triage import LEVEL_TEXT, triage, triage_findings
+from curbside.messages import message
+from curbside.safety.triage import LEVEL_KEY, triage, triage_findings
 from curbside.safety.vital_rules import load_vital_rules, parse_vital_rules
 from curbside.understand.findings import extract_findings
 
@@ -37,12 +38,12 @@ def test_routine_only_when_a_routine_pattern_fired() -> None:
 
 
 def test_level_texts() -> None:
-    assert LEVEL_TEXT["undetermined"]["clinician"] == (
+    assert message(LEVEL_KEY["undetermined"], "clinician") == (
         "Not determined \u2014 no rule matched; if symptoms are severe, new or worsening, seek "
         "medical advice")
-    patient = LEVEL_TEXT["undetermined"]["patient"]
+    patient = message(LEVEL_KEY["undetermined"], "patient")
     assert "getting worse" in patient and "routine" not in patient.lower()
-    assert LEVEL_TEXT["emergency"]["patient"].startswith("Call emergency services now")
+    assert message(LEVEL_KEY["emergency"], "patient").startswith("Call emergency services now")
     r = triage("Itchy left ear for two days")
     d = r.to_dict()
     assert d["urgency"] == "undetermined" and d["patient_advice"] == patient

@@ -1,7 +1,8 @@
 """The extractive composer: retrieved evidence -> a cited article made of source sentences.
 
 Nothing is invented: every claim is a source sentence (lightly normalised, see `candidates`)
-or a short connective phrase of ours, marked ``ours=True`` and never cited.
+or a short connective phrase of ours, marked ``ours=True``, never cited, and said from the
+message catalogue by its key (`curbside.messages`; `Claim.key`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 
 from curbside.article import Article, ArticleSection, Claim, Consensus, Span
 from curbside.compose.audience import audience_weight
+from curbside.compose.bottom_line import VERDICT_KEY as VERDICT_KEY
+from curbside.compose.bottom_line import write_bottom_line
 from curbside.compose.candidates import (
     Candidate,
     extract_candidates,
@@ -24,8 +27,8 @@ from curbside.compose.consensus import WEAK_MATCH, ConsensusResult, confident, c
 from curbside.compose.plan import (
     FREQUENCY_WORDS,
     HEADINGS,
-    NO_DEFINITION_TEXT,
-    NO_FREQUENCY_TEXT,
+    NO_DEFINITION_KEY,
+    NO_FREQUENCY_KEY,
     asks_frequency,
     defines,
     matches,
@@ -35,6 +38,7 @@ from curbside.compose.plan import (
 from curbside.compose.references import ReferenceList
 from curbside.config import AnswerSettings
 from curbside.domain import Evidence, Passage
+from curbside.messages import join_keys, message, own_claim
 from curbside.text.sentences import split_sentences
 from curbside.understand.drugs import find_drug_mentions
 from curbside.understand.focus import Ask, Focus, analyze_focus
@@ -48,16 +52,8 @@ MERGE_SIMILARITY = 0.6
 #: `AnswerSettings.min_relevance` (the default; a composer reads its own settings).
 MIN_RELEVANCE = AnswerSettings().min_relevance
 
-VERDICT_TEXT = {
-    "supports": "On balance, the evidence in this library supports this.",
-    "contradicts": "On balance, the evidence in this library does not support this.",
-    "mixed": "The evidence in this library is mixed on this question.",
-    "insufficient": "The evidence in this library is insufficient to answer this with confidence.",
-}
-INSUFFICIENT_TEXT = (
-    "The evidence in this library is insufficient to answer this question; "
-    "no sufficiently relevant source was found."
-)
+#: The lead of an article composed from too little evidence.
+INSUFFICIENT_KEY = "lead.insufficient"
 
 
 @dataclass
@@ -205,7 +201,7 @@ class CandidatePool:
     candidates: list[Candidate]
     #: Whether the answer scorer scored them (``features["answer"]``, ``["lead"]``).
     scored: bool
-    #: What the evidence lacks, said first (ours).
+    #: What the evidence lacks, said first (ours): message keys.
     gaps: tuple[str, ...]
     #: The evidence the consensus meter may read (sources naming the question's drugs).
     basis_evidence: Sequence[Evidence]
@@ -292,7 +288,7 @@ class ExtractiveComposer:
 
         plan = plan_for(inp.question, inp.question_type)
         if subject is not None and not defining:
-            gaps.insert(0, NO_DEFINITION_TEXT)
+            gaps.insert(0, NO_DEFINITION_KEY)
         used = {id(c) for c, _ in chosen}
         for kind in plan:
             pool = [c for c in cands if id(c) not in used]
@@ -318,25 +314,26 @@ class ExtractiveComposer:
             if section.claims:
                 n_sources = len({s for cl in section.claims for s in cl.citations})
                 if kind == "recommendations":
-                    section.intro = Claim(text="Guidelines recommend:", ours=True)
+                    section.intro = own_claim("intro.guidelines")
                 elif kind == "key_evidence" and n_sources > 1:
-                    section.intro = Claim(text=f"Evidence from {n_sources} sources:", ours=True)
+                    section.intro = own_claim("intro.evidence_from", n=n_sources)
                 article.sections.append(section)
             elif (
                 kind == "prevalence"
                 and asks_frequency(inp.question)
                 and not any(matches("prevalence", c.text) for c, _ in chosen)
             ):
-                section.intro = Claim(text=NO_FREQUENCY_TEXT, ours=True)
+                section.intro = own_claim(NO_FREQUENCY_KEY)
                 article.sections.append(section)
 
         if gaps:  # what the evidence lacks is said first, before anything near it
-            article.lead.insert(0, Claim(text=" ".join(gaps), ours=True))
+            article.lead.insert(0, own_claim(join_keys(gaps)))
 
         # Consensus for yes/no questions: stance of the top-ranked source's conclusions. A
-        # verdict sentence leads the bottom line only when the stance model is confident
-        # (`consensus.confident`); otherwise the meter says "insufficient", keeps the model's
-        # reading as its leaning, and the bottom line is the best answer sentence alone.
+        # verdict line leads the bottom line (`write_bottom_line`) only when the stance model
+        # is confident (`consensus.confident`); otherwise the meter says "insufficient", keeps
+        # the model's reading as its leaning, and the bottom line is the best answer sentence
+        # alone.
         if is_yes_no(inp.question, inp.question_type):
             basis, kind = consensus_basis_of(basis_evidence, inp.top_source_passages)
             result = consensus(inp.question, basis, basis_kind=kind, confidence=inp.confidence)
@@ -360,8 +357,6 @@ class ExtractiveComposer:
                 ),
                 leaning=leaning,
             )
-            if result.verdict != "insufficient":
-                article.bottom_line.append(Claim(text=VERDICT_TEXT[result.verdict], ours=True))
         # Bottom line: the strongest conclusion or recommendation sentence.
         if scored:  # the best answer among them; one that answers too poorly never closes
             strong = sorted(
@@ -375,16 +370,16 @@ class ExtractiveComposer:
         claim = next((cl for c, cl in chosen if c is best), None)
         if claim is None:
             claim = take(best)
-        if claim is not None:
-            article.bottom_line.append(claim.model_copy(deep=True))
+        # The verdict line (when the meter shows a verdict), then the answer sentence; the
+        # premise findings come later (`bottom_line.settle_bottom_line`).
+        answer = [claim.model_copy(deep=True)] if claim is not None else []
+        article.consensus, article.bottom_line = write_bottom_line(article.consensus, answer)
         article.references = refs.references()
         article.evidence_levels = {}
         for r in article.references:
             article.evidence_levels[r.kind] = article.evidence_levels.get(r.kind, 0) + 1
         if inp.confidence < WEAK_MATCH_CONFIDENCE:
-            article.notices.append(
-                "The match between this question and the library is weak; read the sources."
-            )
+            article.notices.append(message("notice.weak_match"))
         return article, refs
 
     def candidates(self, inp: ComposeInput) -> CandidatePool:
@@ -407,7 +402,7 @@ class ExtractiveComposer:
             # The consensus meter reads the top-ranked source the claims may come from.
             basis_evidence = [e for e in inp.evidence if e.source.id in allowed]
             if not together:
-                gaps.append(NOT_TOGETHER_TEXT)
+                gaps.append(NOT_TOGETHER_KEY)
         cands.sort(key=_score, reverse=True)
         scored = self._answer_scores(inp, focus, cands)
         if scored:
@@ -492,14 +487,13 @@ class ExtractiveComposer:
 
     def _insufficient(self, article: Article) -> Article:
         article.insufficient = True
-        article.lead = [Claim(text=INSUFFICIENT_TEXT, ours=True)]
-        article.bottom_line = [Claim(text=VERDICT_TEXT["insufficient"], ours=True)]
-        article.notices.append(
-            "No answer was composed because the library holds too little relevant evidence. "
-            "Add sources (curbside ingest) or rephrase the question."
-        )
+        article.lead = [own_claim(INSUFFICIENT_KEY)]
+        article.notices.append(message("notice.no_answer"))
         if is_yes_no(article.question, article.question_type):
             article.consensus = Consensus(verdict="insufficient")
+        article.consensus, article.bottom_line = write_bottom_line(
+            article.consensus, [], insufficient=True
+        )
         return article
 
 
@@ -568,9 +562,7 @@ def same_claim(a: str, b: str) -> bool:
 
 #: Said (as ours) when a question names two or more drugs (or a drug and alcohol) and no
 #: source found names them all: each is covered, their combination is not.
-NOT_TOGETHER_TEXT = (
-    "None of the sources found discusses these together; what they say about each is below."
-)
+NOT_TOGETHER_KEY = "gap.not_together"
 
 
 def _naming_the_drugs(

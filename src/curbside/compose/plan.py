@@ -101,7 +101,7 @@ _ASKS_FREQUENCY = re.compile(
 )
 #: Said (as ours) when the question asks how common something is and no source sentence in
 #: the evidence gives a frequency: the gap is part of the answer.
-NO_FREQUENCY_TEXT = "The sources found give no figure for how common this is."
+NO_FREQUENCY_KEY = "section.no_frequency"
 
 
 #: How a question asks about frequency; these words say nothing about its topic, so they
@@ -147,7 +147,7 @@ def defines(subject: str, sentence: str) -> bool:
 
 
 #: Said (as ours) when a definition question finds no sentence that defines its subject.
-NO_DEFINITION_TEXT = "None of the sources found defines this; they report the following about it."
+NO_DEFINITION_KEY = "gap.no_definition"
 
 
 def matches(section: str, text: str) -> bool:

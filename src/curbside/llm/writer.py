@@ -29,6 +29,7 @@ from curbside.article import Article, Audience, Claim, Reference
 from curbside.config import LLMSettings
 from curbside.llm.client import LLM, LLMBadOutput, LLMError, make_llm
 from curbside.llm.prompt import build_messages
+from curbside.messages import message
 from curbside.text.sentences import split_sentences
 from curbside.verify.citations import CitationVerifier, VerificationReport
 from curbside.verify.support import SupportScorer
@@ -155,10 +156,7 @@ class WriterResult:
         """A reader-facing line for the article's notices when the writer fell back."""
         if not self.fallback:
             return None
-        return (
-            f"The language-model writer was not used ({self.reason}); this answer was "
-            "composed from source sentences instead."
-        )
+        return message("notice.llm_not_used", reason=self.reason)
 
 
 def _strip_title(text: str, titles: Iterable[str]) -> str:

@@ -11,11 +11,13 @@ import logging
 from collections.abc import Callable, Sequence
 
 from curbside.article import Article, ArticleSection, Audience, Span
+from curbside.compose.bottom_line import settle_bottom_line
 from curbside.compose.composer import ComposeInput, ExtractiveComposer
 from curbside.compose.references import ReferenceList
 from curbside.config import AnswerSettings, LLMSettings
 from curbside.domain import Evidence
 from curbside.index.dense import DenseIndex
+from curbside.messages import message
 from curbside.pipeline.contracts import (
     AskRequest,
     Checked,
@@ -28,7 +30,6 @@ from curbside.privacy import redact, strip_placeholders
 from curbside.render.modes import render_for_audience
 from curbside.retrieve.hybrid import HybridRetriever, RetrievalResult
 from curbside.safety.blocks import SafetyResult, safety_blocks
-from curbside.safety.reconcile import reconcile_with_premises
 from curbside.store.sources import SourceStore
 from curbside.understand.focus import Focus, analyze_focus
 from curbside.verify.citations import CitationVerifier
@@ -205,8 +206,7 @@ class Compose:
             threshold=self.answers.support_threshold,
         )
         if out.fallback:
-            notice = out.notice or "The language model's answer could not be verified; this "
-            notice += "" if out.notice else "article was composed from source sentences instead."
+            notice = out.notice or message("notice.llm_unverified")
             return article.model_copy(update={"notices": [*article.notices, notice]})
         claims = []
         for c in out.claims:
@@ -232,11 +232,7 @@ class Compose:
                 "writer": "llm",
                 "model": out.model,
                 "references": refs.references(),
-                "notices": [
-                    *article.notices,
-                    "Written by a language model from the cited passages; "
-                    "every sentence was checked against the passage it cites.",
-                ],
+                "notices": [*article.notices, message("notice.llm_written")],
             }
         )
 
@@ -271,7 +267,7 @@ class Safety:
             "urgency": res.urgency if res.urgency != "none" else article.urgency,
             "references": sorted([*article.references, *extra], key=lambda r: r.n),
         })
-        return reconcile_with_premises(updated, res.premise_findings), res
+        return settle_bottom_line(updated, res.premise_findings), res
 
 
 class Verify:

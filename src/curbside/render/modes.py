@@ -14,11 +14,11 @@
   patient-information source come first within each section and those references are listed
   first (numbers unchanged, nothing removed); an abbreviation's definition "(CR)" that the
   article never uses again is dropped, and so is a short aside "(NSAIDs)" that only repeats
-  what the article already said (never one with a number, negation or hedge); our own fixed
-  sentences (the "insufficient evidence"
-  notice, the verdict lines) have plain versions; a "When to seek care" section is built from
-  the red flags (and premise findings' patterns), cited with their citations, or, when there is
-  none, two general lines of ours (no facts, nothing cited).
+  what the article already said (never one with a number, negation or hedge); our own
+  sentences (``ours``, each with its message key) are said from the patient catalogue
+  (``knowledge/messages/patient.yaml``, see `curbside.messages`); a "When to seek care"
+  section is built from the red flags (and premise findings' patterns), cited with their
+  citations, or, when there is none, two general lines of ours (no facts, nothing cited).
 * **student**: a "Key terms" section with short definitions from ``glossary.yaml``.
 
 No mode drops a red flag, a premise finding, a citation number or a number of the text.
@@ -35,6 +35,7 @@ from importlib import resources
 import yaml
 
 from curbside.article import Article, ArticleSection, Claim
+from curbside.messages import message, say
 from curbside.render.plain import (
     drop_repeated_asides,
     lay_text,
@@ -133,9 +134,10 @@ def _seek_care_section(article: Article, seen: set[str]) -> ArticleSection | Non
     for rf in article.red_flags:
         p = by_id.get(rf.pattern)
         text = " ".join((p.lay_action if p and p.lay_action else rf.action).split())
-        claims.append(Claim(text=lay_text(f"{rf.name}: {text}", seen),
+        params = {"name": rf.name, "action": text}
+        claims.append(Claim(text=lay_text(message("care.red_flag", "patient", **params), seen),
                             citations=list(rf.citations), ours=True, support=1.0,
-                            id=f"care-{rf.pattern}"))
+                            id=f"care-{rf.pattern}", key="care.red_flag", params=params))
         done.add(rf.pattern)
     for pf in article.premise_findings:
         if not pf.pattern or pf.pattern in done or not pf.citations:
@@ -143,43 +145,23 @@ def _seek_care_section(article: Article, seen: set[str]) -> ArticleSection | Non
         p = by_id.get(pf.pattern)
         if p is None or not p.lay_action:
             continue
-        claims.append(Claim(text=lay_text(" ".join(p.lay_action.split()), seen),
+        params = {"action": " ".join(p.lay_action.split())}
+        claims.append(Claim(text=lay_text(message("care.premise", "patient", **params), seen),
                             citations=list(pf.citations), ours=True, support=1.0,
-                            id=f"care-{pf.pattern}"))
+                            id=f"care-{pf.pattern}", key="care.premise", params=params))
         done.add(pf.pattern)
     if not claims:
         # No red flag: a plain, general line of ours (no facts, nothing cited).
-        claims = [Claim(text=t, ours=True, support=1.0, id=f"care-general-{i}")
-                  for i, t in enumerate(GENERAL_CARE, 1)]
+        claims = [Claim(text=message(k, "patient"), ours=True, support=1.0,
+                        id=f"care-general-{i}", key=k)
+                  for i, k in enumerate(GENERAL_CARE, 1)]
     return ArticleSection(heading="When to seek care", kind="when_to_seek_care", style="bullets",
                           intro=None, claims=claims)
 
 
-#: Patient-mode wording of the composer's own fixed sentences (``ours=True``; not sources).
-PLAIN_OWN_TEXT = {
-    "The evidence in this library is insufficient to answer this question; no sufficiently "
-    "relevant source was found.":
-        "This library does not have enough evidence to answer this question. "
-        "No source in it matched the question well enough.",
-    "The evidence in this library is insufficient to answer this with confidence.":
-        "There is not enough evidence here to give a sure answer.",
-    "On balance, the evidence in this library supports this.":
-        "Overall, the evidence in this library says yes.",
-    "On balance, the evidence in this library does not support this.":
-        "Overall, the evidence in this library says no.",
-    "The evidence in this library is mixed on this question.":
-        "The evidence in this library is mixed on this question.",
-    "Guidelines recommend:": "Guidelines say:",
-    "The evidence in this library does not bear out the question's own premise as stated; "
-    "see the check of the question's premises.":
-        "The evidence here does not back up what the question takes for granted. "
-        "See the check of the question above.",
-}
-#: "When to seek care" when no red flag was raised: general advice of ours, no facts.
-GENERAL_CARE = (
-    "If you are not sure what this means for you, ask your doctor or pharmacist.",
-    "If you feel very unwell or your symptoms get worse, get medical help right away.",
-)
+#: "When to seek care" when no red flag was raised: general advice of ours, no facts
+#: (message keys).
+GENERAL_CARE = ("care.if_unsure", "care.if_worse")
 _DEFINED_ABBR = re.compile(r"\s\(([A-Za-z]*[A-Z][A-Za-z]*[A-Z][A-Za-z]*)\)")
 
 
@@ -225,8 +207,8 @@ def _patient(article: Article) -> Article:
     def conv(claims: list[Claim]) -> list[Claim]:
         out: list[Claim] = []
         for c in claims:
-            if c.ours and c.text in PLAIN_OWN_TEXT:
-                c = c.model_copy(update={"text": PLAIN_OWN_TEXT[c.text]})
+            if c.ours and c.key is not None:  # ours: the same message, in the patient's words
+                c = c.model_copy(update={"text": say(c.key, "patient", c.params)})
             elif not c.ours:
                 text = drop_repeated_asides(c.text, " ".join(said)).strip()
                 if text != c.text:
@@ -261,7 +243,9 @@ def _student(article: Article) -> Article:
     if terms:
         sections.append(ArticleSection(
             heading="Key terms", kind="glossary", style="bullets", intro=None,
-            claims=[Claim(text=f"{t}: {d}", ours=True, support=1.0, id=f"term-{i}")
+            claims=[Claim(text=message("glossary.term", "student", term=t, definition=d),
+                          ours=True, support=1.0, id=f"term-{i}", key="glossary.term",
+                          params={"term": t, "definition": d})
                     for i, (t, d) in enumerate(terms, 1)],
         ))
     return article.model_copy(update={"sections": sections, "audience": "student"})

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from curbside.messages import message
 from curbside.safety.differential import differential_level, rank_conditions
 from curbside.safety.patterns import PatternMatch, match_patterns, partial_matches
 from curbside.safety.vital_rules import fire_vital_rules
@@ -33,29 +34,9 @@ from curbside.understand.findings import Findings, extract_findings
 TriageLevel = Literal["emergency", "urgent", "routine", "undetermined"]
 TRIAGE_LEVELS: tuple[TriageLevel, ...] = ("emergency", "urgent", "routine", "undetermined")
 
-#: What each level tells a clinician and, in plain words, a patient.
-LEVEL_TEXT: dict[str, dict[str, str]] = {
-    "emergency": {
-        "clinician": "Emergency: act now",
-        "patient": "Call emergency services now (or go to the emergency department).",
-    },
-    "urgent": {
-        "clinician": "Urgent: same-day assessment",
-        "patient": "See a doctor or nurse today.",
-    },
-    "routine": {
-        "clinician": "Routine: book a review",
-        "patient": "Book an appointment with your doctor; it is not an emergency from what you "
-                   "describe, but get help sooner if things get worse.",
-    },
-    "undetermined": {
-        "clinician": "Not determined — no rule matched; if symptoms are severe, new or "
-                     "worsening, seek medical advice",
-        "patient": "We could not tell how urgent this is from what you wrote. If your symptoms "
-                   "are severe, new or getting worse, contact a doctor or nurse now; if you "
-                   "think it is an emergency, call emergency services.",
-    },
-}
+#: What each level tells a clinician and, in plain words, a patient: the message keys
+#: ``urgency.<level>`` of the message catalogue (`curbside.messages`).
+LEVEL_KEY: dict[str, str] = {level: f"urgency.{level}" for level in TRIAGE_LEVELS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +74,11 @@ class TriageResult:
 
     @property
     def label(self) -> str:
-        return LEVEL_TEXT[self.urgency]["clinician"]
+        return message(LEVEL_KEY[self.urgency], "clinician")
 
     @property
     def patient_advice(self) -> str:
-        return LEVEL_TEXT[self.urgency]["patient"]
+        return message(LEVEL_KEY[self.urgency], "patient")
 
     @property
     def what_to_do(self) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, select, update
 
 from curbside.article import Article
+from curbside.messages import with_stored_keys
 from curbside.store.schema import article_citations, article_versions, articles, threads
 from curbside.store.sources import utcnow
 
@@ -173,7 +174,8 @@ class ArticleStore:
             ).first()
         if row is None:
             return None
-        art = Article.model_validate(row.body)
+        # Bodies stored before claims carried message keys get them (`with_stored_keys`).
+        art = with_stored_keys(Article.model_validate(row.body))
         # The thread is the article's, not the version's: a first turn joins its thread after
         # its body was stored (`attach_thread`).
         return art.model_copy(update={"status": row.status, "thread_id": row.thread_id})

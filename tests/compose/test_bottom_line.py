@@ -1,11 +1,14 @@
-"""The consensus meter never says "supports" above a premise finding that contradicts it."""
+"""The consensus meter never says "supports" above a premise finding that contradicts it: the
+bottom line is written with the premise findings as an input (`compose.bottom_line`)."""
 
 from __future__ import annotations
 
 from curbside import services
 from curbside.article import Article, Claim, Consensus, PremiseFinding
-from curbside.compose.composer import VERDICT_TEXT
-from curbside.safety.reconcile import PREMISE_BOTTOM_LINE, reconcile_with_premises
+from curbside.compose.bottom_line import PREMISE_KEY, VERDICT_KEY, settle_bottom_line
+from curbside.messages import message, own_claim
+
+PREMISE_BOTTOM_LINE = message(PREMISE_KEY)
 
 REFERENCE_QUESTION = (
     "Is SI joint imbalance a common cause of low back pain and stiffness that improves with "
@@ -19,9 +22,10 @@ def _article(verdict: str) -> Article:
         title="Does X help?",
         created_at="2026-11-25T00:00:00Z",
         settings_fingerprint="t",
+        # as the composer writes it: the verdict line (when one is shown), the answer
         bottom_line=[
+            *([own_claim(VERDICT_KEY[verdict])] if verdict != "insufficient" else []),
             Claim(text="A source sentence.", citations=[1], support=0.9),
-            Claim(text=VERDICT_TEXT[verdict], ours=True),
         ],
         consensus=Consensus(verdict=verdict, supports=2, neutral=4, basis=["s [1]"]),  # type: ignore[arg-type]
     )
@@ -31,21 +35,22 @@ FINDING = PremiseFinding(assumption="X", finding="Y is what the evidence shows."
 
 
 def test_supports_becomes_mixed_with_the_finding_counted_against_it() -> None:
-    out = reconcile_with_premises(_article("supports"), [FINDING])
+    out = settle_bottom_line(_article("supports"), [FINDING])
     assert out.consensus is not None
     assert out.consensus.verdict == "mixed"
     assert (out.consensus.supports, out.consensus.contradicts) == (2, 1)
     assert out.consensus.basis[-1] == "Y is what the evidence shows. [3]"
-    assert [c.text for c in out.bottom_line] == ["A source sentence.", PREMISE_BOTTOM_LINE]
-    assert out.bottom_line[0].citations == [1]  # source sentences untouched
+    assert [c.text for c in out.bottom_line] == [PREMISE_BOTTOM_LINE, "A source sentence."]
+    assert [c.key for c in out.bottom_line] == [PREMISE_KEY, None]
+    assert out.bottom_line[1].citations == [1]  # source sentences untouched
 
 
 def test_nothing_changes_without_a_finding_or_a_supports_verdict() -> None:
     art = _article("supports")
-    assert reconcile_with_premises(art, []) is art
+    assert settle_bottom_line(art, []) is art
     for verdict in ("contradicts", "mixed", "insufficient"):
         other = _article(verdict)
-        assert reconcile_with_premises(other, [FINDING]) is other
+        assert settle_bottom_line(other, [FINDING]) is other
 
 
 def test_reference_question_never_claims_support_for_its_false_premise(
@@ -55,14 +60,16 @@ def test_reference_question_never_claims_support_for_its_false_premise(
         art = services.ask(starter_rt, question=REFERENCE_QUESTION, audience=audience, save=False)
         assert art.premise_findings
         assert art.consensus is None or art.consensus.verdict != "supports"
-        assert VERDICT_TEXT["supports"] not in [c.text for c in art.bottom_line]
+        assert VERDICT_KEY["supports"] not in [c.key for c in art.bottom_line]
+        said = message(VERDICT_KEY["supports"], audience)
+        assert said not in [c.text for c in art.bottom_line]
 
 
 def test_an_unsure_supports_leaning_is_not_left_under_a_premise_finding() -> None:
     art = _article("insufficient")
     assert art.consensus is not None
     art.consensus.leaning = "supports"
-    out = reconcile_with_premises(art, [FINDING])
+    out = settle_bottom_line(art, [FINDING])
     assert out.consensus is not None
     assert out.consensus.verdict == "insufficient" and out.consensus.leaning == "mixed"
     assert out.bottom_line[0].text == PREMISE_BOTTOM_LINE and out.bottom_line[0].ours
@@ -70,11 +77,11 @@ def test_an_unsure_supports_leaning_is_not_left_under_a_premise_finding() -> Non
 
 
 def test_a_question_without_a_meter_opens_its_bottom_line_with_the_premise_check() -> None:
-    art = _article("supports").model_copy(update={"consensus": None})
-    out = reconcile_with_premises(art, [FINDING])
+    art = _article("insufficient").model_copy(update={"consensus": None})
+    out = settle_bottom_line(art, [FINDING])
     assert out.bottom_line[0].text == PREMISE_BOTTOM_LINE and out.bottom_line[0].ours
     assert out.bottom_line[1:] == art.bottom_line
-    assert reconcile_with_premises(out, [FINDING]).bottom_line == out.bottom_line  # once
-    assert reconcile_with_premises(art, []) is art
+    assert settle_bottom_line(out, [FINDING]).bottom_line == out.bottom_line  # once
+    assert settle_bottom_line(art, []) is art
     empty = art.model_copy(update={"insufficient": True})
-    assert reconcile_with_premises(empty, [FINDING]) is empty
+    assert settle_bottom_line(empty, [FINDING]) is empty
