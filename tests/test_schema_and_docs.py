@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from curbside.article import Article
-from curbside.cli import app
+from curbside.cli import app, load_commands
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,6 +43,8 @@ def _commands(group: object) -> list[str]:
     """Every leaf command of the CLI, with its groups: "ingest", "review approve", "users
     tokens revoke"."""
     import typer.main
+
+    load_commands()  # commands load lazily; walk every one
 
     def walk(cmd: Any, prefix: str) -> list[str]:
         out = []

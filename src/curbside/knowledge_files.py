@@ -9,6 +9,10 @@ from typing import Any
 
 import yaml
 
+#: libyaml's safe loader when PyYAML was built with it: the same documents, about 8x faster
+#: (the bundled files take ~0.3 s of CPU with the pure-Python one, a cold `ask` reads most).
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def knowledge_text(name: str) -> str:
     """The text of the bundled knowledge file `name` (e.g. ``"focus.yaml"``)."""
@@ -24,9 +28,12 @@ def yaml_mapping(text: str, *, name: str, error: type[Exception], expected: str)
     """`text` parsed as a YAML mapping; otherwise `error` with ``"{name}: not valid YAML: ..."``
     or ``"{name}: {expected}"``."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise error(f"{name}: not valid YAML: {exc}") from None
+        data = yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        try:  # the pure-Python parser's messages point at the fault with a caret
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise error(f"{name}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise error(f"{name}: {expected}")
     return data

@@ -237,3 +237,38 @@ def test_openai_embedder_gives_up_on_client_errors() -> None:
     emb = OpenAIEmbedder("http://embed.test/v1", "m", transport=transport, dim=3)
     with pytest.raises(EmbedderUnavailable, match="401"):
         emb.embed(["x"])
+
+
+def test_saved_optimised_model_gives_identical_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: the first session saves its optimised graph in the cache folder; a session
+    that loads it (optimisation off, a lower memory peak) gives bit-identical vectors."""
+    from curbside.index import embedder as emb
+
+    model, _ = default_model_files()
+    monkeypatch.setenv("CURBSIDE_CACHE_DIR", str(tmp_path))
+    texts = ["Does metformin cause lactic acidosis?", "hand hygiene in hospitals " * 20, "x"]
+
+    def vectors() -> np.ndarray:
+        session = emb._onnx_session.__wrapped__(str(model), 2)  # type: ignore[attr-defined]
+        e = OnnxMiniLmEmbedder(threads=2, batch_size=2)
+        e._session = session
+        return e.embed(texts)
+
+    monkeypatch.setenv("CURBSIDE_OPTIMISED_MODEL", "off")
+    in_memory = vectors()
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.delenv("CURBSIDE_OPTIMISED_MODEL")
+    saving = vectors()
+    import onnxruntime
+
+    saved = emb.optimised_model_path(str(model), onnxruntime.__version__)
+    assert saved is not None and saved.is_file() and saved.parent == tmp_path
+    assert [p.name for p in tmp_path.iterdir()] == [saved.name]  # no temporary file left
+    loading = vectors()
+    np.testing.assert_array_equal(saving, in_memory)
+    np.testing.assert_array_equal(loading, in_memory)
+    saved.write_bytes(b"damaged")  # a damaged file is replaced, not fatal
+    np.testing.assert_array_equal(vectors(), in_memory)
+    assert saved.stat().st_size > 1_000_000

@@ -1,17 +1,11 @@
-"""The ``curbside`` command line. Thin: every command calls `curbside.services`."""
+"""The ``curbside`` command line. Thin: every command calls `curbside.services`.
+
+Each command's module is imported when that command runs (`curbside.cli.main.COMMAND_MODULES`);
+`load_commands()` imports them all (for code that walks every command).
+"""
 
 from __future__ import annotations
 
-from curbside.cli import answers as _answers  # noqa: F401  (registers commands)
-from curbside.cli import audit as _audit  # noqa: F401  (registers commands)
-from curbside.cli import backup as _backup  # noqa: F401  (registers commands)
-from curbside.cli import evaluate as _evaluate  # noqa: F401
-from curbside.cli import privacy as _privacy  # noqa: F401  (registers commands)
-from curbside.cli import review as _review  # noqa: F401  (registers commands)
-from curbside.cli import serve as _serve  # noqa: F401  (registers commands)
-from curbside.cli import sources as _sources  # noqa: F401  (registers commands)
-from curbside.cli import triage as _triage  # noqa: F401  (registers commands)
-from curbside.cli import users as _users  # noqa: F401  (registers commands)
-from curbside.cli.main import app
+from curbside.cli.main import app, load_commands
 
-__all__ = ["app"]
+__all__ = ["app", "load_commands"]

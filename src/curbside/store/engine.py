@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
+
+if TYPE_CHECKING:  # Alembic loads only when a schema must change or be inspected
+    from alembic.config import Config
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -53,6 +54,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(files("curbside.store") / "migrations"))
     # configparser treats "%" as interpolation: a socket path in the URL is percent-encoded.
@@ -62,17 +65,62 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*(None|\"[^\"]*\")", re.MULTILINE)
+
+
+def head_from_scripts() -> str | None:
+    """The head revision, read from the migration scripts' ``revision``/``down_revision`` lines
+    without loading Alembic; None unless exactly one revision is nobody's parent."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (files("curbside.store") / "migrations" / "versions").iterdir():
+        if not script.name.endswith(".py"):
+            continue
+        body = script.read_text(encoding="utf-8")
+        found: dict[str, str] = {m[1]: m[2] for m in _REVISION.finditer(body)}
+        if "revision" not in found or found["revision"] == "None":
+            return None
+        revisions.add(found["revision"].strip('"'))
+        if found.get("down_revision", "None") != "None":
+            parents.add(found["down_revision"].strip('"'))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the database is already at the head revision (checked without Alembic: the
+    ``alembic_version`` table holds exactly the newest script's revision)."""
+    head = head_from_scripts()
+    if head is None:
+        return False
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    except SQLAlchemyError:  # no table yet, or a fault Alembic will report as before
+        return False
+    return [r[0] for r in rows] == [head]
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema up to `revision` (idempotent)."""
+    """Bring the database schema up to `revision` (idempotent; a database already at the head
+    is left alone without loading Alembic, so every command starts faster)."""
+    if revision == "head" and at_head(engine):
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
