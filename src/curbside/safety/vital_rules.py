@@ -24,7 +24,7 @@ from curbside.understand.findings import KNOWN_TERMS, Findings
 
 RuleLevel = Literal["emergency", "urgent"]
 
-#: vital name -> the canonical unit findings.py normalises it to
+#: vital name -> the canonical unit `curbside.understand.findings` normalises it to
 VITAL_UNITS: dict[str, str] = {
     "temperature": "C", "spo2": "%", "systolic_bp": "mmHg", "diastolic_bp": "mmHg",
     "heart_rate": "/min", "respiratory_rate": "/min", "gcs": "points", "glucose": "mmol/L",
