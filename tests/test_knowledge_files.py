@@ -62,3 +62,18 @@ def test_errors_name_the_file_the_entry_and_the_field(text: str, where: str) -> 
     with pytest.raises(KnowledgeError) as exc:
         parse_knowledge(text, _File, name="x.yaml", labels={"items": "item"})
     assert str(exc.value).startswith(where), str(exc.value)
+
+
+def test_moved_loaders_name_the_entry_and_the_field() -> None:
+    from curbside.render.modes import GlossaryFile
+    from curbside.understand.question import QuestionFormsFile
+
+    with pytest.raises(KnowledgeError, match=r"^question_forms\.yaml: requests '#0', field "
+                                             r"'pattern': Value error, not a valid regular"):
+        parse_knowledge("version: 1\nupdated: 2026-01-01\nrequests:\n"
+                        "  - {pattern: 'tell me (about', reason: a request}\n",
+                        QuestionFormsFile, name="question_forms.yaml")
+    with pytest.raises(KnowledgeError, match=r"^glossary\.yaml: terms, field "
+                                             r"'sacroiliitis\.definition': Field required"):
+        parse_knowledge("version: 1\nupdated: 2026-01-01\nterms:\n  sacroiliitis: {}\n",
+                        GlossaryFile, name="glossary.yaml")

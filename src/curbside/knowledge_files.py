@@ -107,12 +107,13 @@ def load_knowledge(name: str, schema: type[Model], *, error: type[Exception] = K
 #: knowledge file must declare its schema.
 SCHEMAS: dict[str, str] = {
     "findings.yaml": "curbside.understand.findings.knowledge:FindingsFile",
-    # their own checks (to move onto parse_knowledge)
-    "glossary.yaml": "curbside.render.modes:glossary",
-    "question_forms.yaml": "curbside.understand.question:_forms",
+    "glossary.yaml": "curbside.render.modes:GlossaryFile",
+    "question_forms.yaml": "curbside.understand.question:QuestionFormsFile",
+    # pydantic schemas checked by parse_knowledge, then cross-checks (known terms, groups...)
     "patterns.yaml": "curbside.safety.patterns:parse_patterns",
     "phi.yaml": "curbside.privacy.redact:parse_phi_patterns",
     "presuppositions.yaml": "curbside.safety.presuppositions:parse_presuppositions",
+    # hand-written checks that name the entry and field (not yet pydantic models)
     "vital_signs.yaml": "curbside.safety.vital_rules:parse_vital_rules",
     "urgency.yaml": "curbside.safety.urgency:parse_urgency_table",
     "focus.yaml": "curbside.understand.focus:parse_focus_lists",
