@@ -16,12 +16,11 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from curbside.knowledge_files import yaml_mapping
+from curbside.knowledge_files import knowledge_text, parse_knowledge
 
 LABELS = ("NAME", "DATE", "MRN", "PHONE", "EMAIL", "ADDRESS", "SSN", "URL", "IP", "ID")
 PLACEHOLDER = re.compile(r"\[(?:" + "|".join(LABELS) + r")\]")
@@ -113,22 +112,9 @@ def _expand(regex: str, fragments: dict[str, str], where: str, depth: int = 0) -
 
 def parse_phi_patterns(text: str, *, name: str = "phi.yaml") -> PhiPatterns:
     """Parse, validate and compile the pattern file; errors name the pattern and field."""
-    data = yaml_mapping(text, name=name, error=PhiPatternError,
-                        expected="expected a mapping with version, fragments, patterns")
-    try:
-        spec = PhiPatternFile.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = first["loc"]
-        raw = data.get("patterns")
-        if loc and loc[0] == "patterns" and len(loc) > 1 and isinstance(raw, list):
-            item = raw[int(loc[1])] if int(loc[1]) < len(raw) else None
-            pid = item.get("id", f"#{loc[1]}") if isinstance(item, dict) else f"#{loc[1]}"
-            fld = ".".join(str(x) for x in loc[2:]) or "(pattern)"
-            raise PhiPatternError(f"{name}: pattern '{pid}', field '{fld}': {first['msg']}"
-                                  ) from None
-        raise PhiPatternError(f"{name}: field '{'.'.join(map(str, loc))}': {first['msg']}"
-                              ) from None
+    spec = parse_knowledge(text, PhiPatternFile, name=name, error=PhiPatternError,
+                           labels={"patterns": "pattern"},
+                           expected="expected a mapping with version, fragments, patterns")
     out: list[CompiledPattern] = []
     seen: set[str] = set()
     for p in spec.patterns:
@@ -156,8 +142,7 @@ def load_phi_patterns(path: Path | None = None) -> PhiPatterns:
 
 @cache
 def _bundled() -> PhiPatterns:
-    text = (resources.files("curbside") / "knowledge" / "phi.yaml").read_text(encoding="utf-8")
-    return parse_phi_patterns(text)
+    return parse_phi_patterns(knowledge_text("phi.yaml"))
 
 
 def _inside_placeholder(text: str, start: int, end: int) -> bool:

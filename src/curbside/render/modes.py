@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from curbside.article import Article, ArticleSection, Claim
+from curbside.knowledge_files import DateText, load_knowledge
 from curbside.messages import message, say
 from curbside.render.plain import (
     drop_repeated_asides,
@@ -66,21 +66,29 @@ def _split_claim(c: Claim) -> list[Claim]:
 # --------------------------------------------------------------------------------------------
 
 
+class GlossaryTerm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    definition: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+
+
+class GlossaryFile(BaseModel):
+    """``knowledge/glossary.yaml``: term -> its definition and aliases."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    updated: DateText
+    terms: dict[str, GlossaryTerm] = Field(min_length=1)
+
+
 @cache
 def glossary() -> dict[str, tuple[str, tuple[str, ...]]]:
-    """term -> (definition, aliases) from ``knowledge/glossary.yaml`` (cached)."""
-    text = (resources.files("curbside") / "knowledge" / "glossary.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    terms = data.get("terms") if isinstance(data, dict) else None
-    if not isinstance(terms, dict):
-        raise ValueError("glossary.yaml: missing 'terms' mapping")
-    out: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for term, body in terms.items():
-        if not isinstance(body, dict) or not isinstance(body.get("definition"), str):
-            raise ValueError(f"glossary.yaml: term '{term}': needs a definition")
-        aliases = tuple(str(a) for a in body.get("aliases") or [])
-        out[str(term)] = (" ".join(body["definition"].split()), aliases)
-    return out
+    """term -> (definition, aliases) from ``knowledge/glossary.yaml`` (checked, cached)."""
+    data = load_knowledge("glossary.yaml", GlossaryFile)
+    return {term: (" ".join(body.definition.split()), tuple(body.aliases))
+            for term, body in data.terms.items()}
 
 
 def glossary_terms_in(text: str, limit: int = 8) -> list[tuple[str, str]]:

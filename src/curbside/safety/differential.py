@@ -105,7 +105,7 @@ class _Index:
     conn: sqlite3.Connection
     conditions: list[Condition]
     bodies: list[str]
-    terms: list[frozenset[str]]  # finding terms each document states (findings.py lexicon)
+    terms: list[frozenset[str]]  # finding terms each document states (findings lexicon)
     idf: dict[str, float]
     names: list[tuple[re.Pattern[str], ...]]
     lock: threading.Lock = field(default_factory=threading.Lock)

@@ -13,13 +13,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from curbside.knowledge_files import yaml_mapping
+from curbside.knowledge_files import DateText, knowledge_text, parse_knowledge
 from curbside.understand.findings import KNOWN_TERMS, Findings
 
 PatternUrgency = Literal["emergency", "urgent", "routine"]
@@ -95,38 +94,18 @@ class PatternSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: int
-    updated: str
+    updated: DateText
     patterns: list[Pattern]
 
     def by_id(self) -> dict[str, Pattern]:
         return {p.id: p for p in self.patterns}
 
 
-def _where(raw_patterns: Any, loc: tuple[int | str, ...]) -> tuple[str, str]:
-    """(pattern id, field path) for a pydantic error location."""
-    if len(loc) >= 2 and loc[0] == "patterns" and isinstance(loc[1], int):
-        pid = "?"
-        if isinstance(raw_patterns, list) and loc[1] < len(raw_patterns):
-            item = raw_patterns[loc[1]]
-            if isinstance(item, dict):
-                pid = str(item.get("id", f"#{loc[1]}"))
-        return pid, ".".join(str(x) for x in loc[2:]) or "(pattern)"
-    return "(file)", ".".join(str(x) for x in loc)
-
-
 def parse_patterns(text: str, *, name: str = "patterns.yaml") -> PatternSet:
     """Parse and validate patterns YAML; raises `PatternError` naming pattern id and field."""
-    data = yaml_mapping(text, name=name, error=PatternError,
-                        expected="expected a mapping with version, updated and patterns")
-    if "updated" in data and not isinstance(data["updated"], str):
-        data["updated"] = str(data["updated"])
-    raw = data.get("patterns")
-    try:
-        ps = PatternSet.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        pid, fld = _where(raw, tuple(first["loc"]))
-        raise PatternError(f"{name}: pattern '{pid}', field '{fld}': {first['msg']}") from None
+    ps = parse_knowledge(text, PatternSet, name=name, error=PatternError,
+                         labels={"patterns": "pattern"},
+                         expected="expected a mapping with version, updated and patterns")
     seen: set[str] = set()
     for p in ps.patterns:
         if p.id in seen:
@@ -165,8 +144,7 @@ def load_patterns(path: Path | None = None) -> PatternSet:
 
 @cache
 def _bundled() -> PatternSet:
-    text = (resources.files("curbside") / "knowledge" / "patterns.yaml").read_text(encoding="utf-8")
-    return parse_patterns(text)
+    return parse_patterns(knowledge_text("patterns.yaml"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,14 +29,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from curbside.compose.consensus import sentence_stance
 from curbside.domain import Evidence
-from curbside.knowledge_files import yaml_mapping
+from curbside.knowledge_files import DateText, knowledge_text, parse_knowledge
 from curbside.text.cues import expand_contractions, negated_before
 from curbside.text.sentences import split_sentences
 from curbside.text.tokens import clean, clip, collapse_whitespace, words
@@ -126,7 +125,7 @@ class OppositeSpec(_Strict):
 
 class PresuppositionFile(_Strict):
     version: int
-    updated: str
+    updated: DateText
     forms: list[FormSpec] = Field(min_length=1)
     verb_forms: dict[str, str] = Field(default_factory=dict)
     personal_subjects: WordList
@@ -191,32 +190,10 @@ class PresuppositionData:
     opposites: tuple[Opposite, ...]
 
 
-def _where(raw: Any, loc: tuple[int | str, ...]) -> tuple[str, str]:
-    """(entry, field) for a pydantic error location: ``forms 'since_clause'``, ``pattern``."""
-    if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(raw, dict):
-        items = raw.get(str(loc[0]))
-        name = f"#{loc[1]}"
-        if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict):
-            item = items[loc[1]]
-            name = str(item.get("id") or item.get("word") or name)
-        return f"{loc[0]} '{name}'", ".".join(str(x) for x in loc[2:]) or "(entry)"
-    if loc:
-        return str(loc[0]), ".".join(str(x) for x in loc[1:]) or "(entry)"
-    return "(file)", "(file)"
-
-
 def parse_presuppositions(text: str, *, name: str = "presuppositions.yaml") -> PresuppositionData:
     """Parse and check the presuppositions YAML; `PresuppositionError` names entry and field."""
-    raw = yaml_mapping(text, name=name, error=PresuppositionError,
-                       expected="expected a mapping with version, updated and forms")
-    if "updated" in raw and not isinstance(raw["updated"], str):
-        raw["updated"] = str(raw["updated"])
-    try:
-        spec = PresuppositionFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        entry, fld = _where(raw, tuple(first["loc"]))
-        raise PresuppositionError(f"{name}: {entry}, field '{fld}': {first['msg']}") from None
+    spec = parse_knowledge(text, PresuppositionFile, name=name, error=PresuppositionError,
+                           expected="expected a mapping with version, updated and forms")
     forms: list[Form] = []
     seen: set[str] = set()
     for f in spec.forms:
@@ -259,9 +236,7 @@ def parse_presuppositions(text: str, *, name: str = "presuppositions.yaml") -> P
 @cache
 def load_presuppositions() -> PresuppositionData:
     """The bundled ``knowledge/presuppositions.yaml`` (cached)."""
-    text = (resources.files("curbside") / "knowledge" / "presuppositions.yaml").read_text(
-        encoding="utf-8")
-    return parse_presuppositions(text)
+    return parse_presuppositions(knowledge_text("presuppositions.yaml"))
 
 
 # --------------------------------------------------------------------------------------------

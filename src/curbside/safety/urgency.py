@@ -14,11 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from curbside.knowledge_files import yaml_mapping
+from curbside.knowledge_files import knowledge_text, yaml_mapping
 
 UrgencyLevel = Literal["emergency", "urgent", "routine", "self-care"]
 #: Most urgent first.
@@ -149,6 +148,4 @@ def load_urgency_table(path: Path | None = None) -> UrgencyTable:
 
 @cache
 def _bundled() -> UrgencyTable:
-    text = (resources.files("curbside") / "knowledge" / "urgency.yaml").read_text(
-        encoding="utf-8")
-    return parse_urgency_table(text)
+    return parse_urgency_table(knowledge_text("urgency.yaml"))

@@ -15,20 +15,17 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from curbside.knowledge_files import yaml_mapping
+from curbside.knowledge_files import knowledge_text, yaml_mapping
 from curbside.understand.findings import KNOWN_TERMS, Findings
+from curbside.understand.findings.knowledge import CANONICAL_UNITS
 
 RuleLevel = Literal["emergency", "urgent"]
 
-#: vital name -> the canonical unit findings.py normalises it to
-VITAL_UNITS: dict[str, str] = {
-    "temperature": "C", "spo2": "%", "systolic_bp": "mmHg", "diastolic_bp": "mmHg",
-    "heart_rate": "/min", "respiratory_rate": "/min", "gcs": "points", "glucose": "mmol/L",
-}
+#: vital name -> the canonical unit `curbside.understand.findings` normalises it to
+VITAL_UNITS: dict[str, str] = CANONICAL_UNITS
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt,
 }
@@ -170,9 +167,7 @@ def load_vital_rules(path: Path | None = None) -> tuple[VitalRule, ...]:
 
 @cache
 def _bundled() -> tuple[VitalRule, ...]:
-    text = (resources.files("curbside") / "knowledge" / "vital_signs.yaml").read_text(
-        encoding="utf-8")
-    return parse_vital_rules(text)
+    return parse_vital_rules(knowledge_text("vital_signs.yaml"))
 
 
 def _met(c: Criterion, f: Findings) -> str | None:

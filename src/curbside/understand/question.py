@@ -24,11 +24,10 @@ import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
-from typing import Any
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from curbside.knowledge_files import DateText, load_knowledge
 from curbside.text.tokens import clean, clip, collapse_whitespace
 
 
@@ -81,18 +80,44 @@ class _Form:
     reason: str
 
 
+class QuestionFormSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pattern: str = Field(min_length=1)
+    reason: str = Field(min_length=5)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+
+class QuestionFormsFile(BaseModel):
+    """``knowledge/question_forms.yaml``: the lists of question forms, each with its reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    updated: DateText
+    requests: list[QuestionFormSpec] = Field(default_factory=list)
+    asks_for_the_thing: list[QuestionFormSpec] = Field(default_factory=list)
+    not_yes_no_openings: list[QuestionFormSpec] = Field(default_factory=list)
+    combination_questions: list[QuestionFormSpec] = Field(default_factory=list)
+
+
 @functools.lru_cache(maxsize=1)
 def _forms() -> dict[str, tuple[_Form, ...]]:
-    """The question forms of ``knowledge/question_forms.yaml``, compiled, by list."""
-    text = (resources.files("curbside") / "knowledge" / "question_forms.yaml").read_text("utf-8")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data: Any = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    """The question forms of ``knowledge/question_forms.yaml``, checked, compiled, by list."""
+    data = load_knowledge("question_forms.yaml", QuestionFormsFile)
     out: dict[str, tuple[_Form, ...]] = {}
     for key in ("requests", "asks_for_the_thing", "not_yes_no_openings", "combination_questions"):
-        rows = data.get(key) or []
+        rows: list[QuestionFormSpec] = getattr(data, key)
         out[key] = tuple(
-            _Form(re.compile(r"^(?:" + str(r["pattern"]) + ")", re.IGNORECASE), str(r["reason"]))
-            for r in rows
+            _Form(re.compile(r"^(?:" + r.pattern + ")", re.IGNORECASE), r.reason) for r in rows
         )
     return out
 
