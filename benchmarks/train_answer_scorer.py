@@ -102,6 +102,7 @@ import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
 
 from curbside.compose.answer_scorer import infonce_loss_and_grad, scores_with  # noqa: E402
+from curbside.text.stopwords import OVERLAP_STOPWORDS  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The data and the fixed split live in answer_split.py (shared with answer_quality.py).
@@ -324,12 +325,7 @@ def build_tasks(
 
 
 _WORD = re.compile(r"[a-z0-9]+")
-_STOPWORDS = (
-    "a an the of to in on for and or is are was were be been it its this that what which who"
-    " how why when where do does did can could should would will i my me you your with by as"
-    " at from about there their they if not no any some have has had take taking"
-)
-STOP = frozenset(_STOPWORDS.split())
+STOP = OVERLAP_STOPWORDS
 
 
 def _words(text: str) -> set[str]:

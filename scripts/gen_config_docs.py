@@ -58,6 +58,10 @@ OTHER_VARIABLES: tuple[tuple[str, str, str], ...] = (
      "onnxruntime version and CPU) in the cache dir on first use and later loads it "
      "unoptimised: same vectors, ~75 MB lower peak; `off` optimises in memory every start; "
      "`curbside.index.embedder`."),
+    ("CURBSIDE_MESH_CACHE", "on",
+     "The question-focus MeSH index (24,695 descriptors, stemmed) is built once and kept in "
+     "the cache dir, keyed by its inputs and the code that builds it; `off` builds it in "
+     "memory at every start (about 0.3 s of CPU); `curbside.understand.focus`."),
     ("CURBSIDE_DRUG_INDEX", "on",
      "`off` (or `0`, `false`, `no`) imports the library's own drug finder instead of the "
      "index (slow start); `curbside.understand.drug_index`."),

@@ -51,7 +51,8 @@ def package_imports(package: str) -> tuple[Counter[tuple[str, str]], list[str]]:
     modules outside the store that import its tables (``store.schema``)."""
     import grimp
 
-    graph = grimp.build_graph(package, cache_dir=None)
+    # As the contracts (exclude_type_checking_imports): annotation-only imports never run.
+    graph = grimp.build_graph(package, cache_dir=None, exclude_type_checking_imports=True)
     schema = f"{package}.store.schema"
     tables = sorted(m for m in graph.find_modules_that_directly_import(schema)
                     if not m.startswith(f"{package}.store.")) if schema in graph.modules else []

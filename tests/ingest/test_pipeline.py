@@ -174,3 +174,22 @@ def test_kill_9_mid_ingest_then_rerun_loses_nothing_and_duplicates_nothing(
         _count(db, "SELECT count(*) FROM passage_fts WHERE passage_fts MATCH '\"exercise\"'") == n
     )
     assert _count(db, "SELECT count(*) FROM ingest_runs WHERE status = 'interrupted'") == 1
+
+
+def test_cli_ingest_accepts_registry_formats_and_names_the_known_ones(tmp_path: Path) -> None:
+    """`--format` takes any name the reader registry knows (mapping presets such as ``beir``
+    included, as plugin readers would be); an unknown one exits 2 listing the known names."""
+    from typer.testing import CliRunner
+
+    from curbside.cli import app
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"_id": "d1", "title": "Aspirin", "text": "Aspirin lowers fever."}\n')
+    env = {"CURBSIDE_HOME": str(tmp_path / "home")}
+    runner = CliRunner()
+    ok = runner.invoke(app, ["ingest", str(corpus), "--format", "beir", "--quiet", "--no-embed"],
+                       env=env)
+    assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(app, ["ingest", str(corpus), "--format", "docx", "--no-embed"], env=env)
+    assert bad.exit_code == 2
+    assert "unknown format 'docx'" in bad.output and "cohen2006" in bad.output

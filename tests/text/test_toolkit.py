@@ -29,6 +29,7 @@ def _digest(words: frozenset[str]) -> str:
         (stopwords.SUPPORT_STOPWORDS, 112, "f9c952d453d40e88"),
         (stopwords.STANCE_STOPWORDS, 51, "5cec570bbfc87b35"),
         (stopwords.PLAIN_STOPWORDS, 17, "5f0777634a65ef07"),
+        (stopwords.OVERLAP_STOPWORDS, 59, "3727e2bd074769a7"),
         (cues.NEGATION_WORDS, 23, "d2552f465bb3946f"),
         (cues.STANCE_NEGATORS, 14, "83c57086321abf4c"),
     ],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from curbside.understand.focus import (
@@ -113,3 +115,25 @@ def test_mesh_index_and_knowledge_file_checks() -> None:
 def test_odd_input_never_raises() -> None:
     for q in ("", "???", "\x00\x01", "a" * 5000, "🙂 " * 50):
         analyze_focus(q)
+
+
+def test_mesh_index_cache_round_trips_and_rebuilds_a_damaged_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cached MeSH index reads back equal to a fresh build (same entries, same order); a
+    damaged cache file is rebuilt, and ``CURBSIDE_MESH_CACHE=off`` builds in memory only."""
+    from curbside.understand import focus as focus_mod
+
+    monkeypatch.setenv("CURBSIDE_CACHE_DIR", str(tmp_path))
+    built = focus_mod._build_mesh_index()
+    first = focus_mod.mesh_index.__wrapped__()  # builds and writes the cache
+    path = focus_mod.mesh_cache_path()
+    assert path is not None and path.is_file() and path.parent == tmp_path
+    again = focus_mod.mesh_index.__wrapped__()  # reads the cache
+    assert list(first.items()) == list(built.items()) == list(again.items())
+    path.write_bytes(b"not a pickle")
+    assert focus_mod.mesh_index.__wrapped__() == built
+    assert path.read_bytes() != b"not a pickle"  # rewritten
+    monkeypatch.setenv("CURBSIDE_MESH_CACHE", "off")
+    assert focus_mod.mesh_cache_path() is None
+    assert focus_mod.mesh_index.__wrapped__() == built

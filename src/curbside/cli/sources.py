@@ -126,7 +126,10 @@ def ingest(
         list[Path] | None, typer.Argument(help="Files or directories to ingest.")
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.")
+        str, typer.Option(
+            "--format", "-f",
+            help=f"One of: {', '.join(FORMATS)}; or a mapping preset or plugin reader.",
+        )
     ] = "auto",
     mapping: Annotated[
         str | None,
@@ -149,7 +152,11 @@ def ingest(
 ) -> None:
     """Ingest PubMed XML, MEDLINE text, JSONL/BEIR, Markdown or HTML into the store."""
     if fmt not in FORMATS:
-        raise fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", 2)
+        from curbside.ingest.detect import all_formats
+        from curbside.registry import READERS
+
+        if fmt not in READERS:  # mapping presets and plugin readers are formats too
+            raise fail(f"unknown format {fmt!r}; choose one of {', '.join(all_formats())}", 2)
     if not paths and not starter_library:
         raise fail("give PATH... to ingest, or --starter-library", 2)
     rt = runtime()

@@ -144,3 +144,10 @@ def expand_contractions(sentence: str) -> str:
     for pattern, repl in _CONTRACTIONS:
         sentence = pattern.sub(repl, sentence)
     return sentence
+
+
+#: An auxiliary verb right before a "not" ("does not improve with rest"): the negation then
+#: covers a verb phrase, which ends at the clause's first comma (`understand.findings`).
+AUX_BEFORE_NOT = re.compile(
+    r"\b(?:does|do|did|is|are|was|were|has|have|had|can|could|will|would|should)\s*$"
+)

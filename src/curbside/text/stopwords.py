@@ -78,3 +78,5 @@ SUPPORT_STOPWORDS: frozenset[str] = _LISTS["support"]
 STANCE_STOPWORDS: frozenset[str] = _LISTS["stance"]
 #: Patient-mode sentence splitting: long function words (only words of 4+ letters compared).
 PLAIN_STOPWORDS: frozenset[str] = _LISTS["plain"]
+#: The answer-scorer training script's word-overlap feature (short question words).
+OVERLAP_STOPWORDS: frozenset[str] = _LISTS["overlap"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from curbside.text.cues import AUX_BEFORE_NOT
 from curbside.understand.findings.lexicon import EMBEDS_NEGATION
 from curbside.understand.negation import find_negations
 
@@ -26,18 +27,13 @@ def negated_regions(text: str) -> list[tuple[int, int, int]]:
                 after = low.find(trig, e, e + 40)
                 out.append((s, s, after + len(trig) if after >= 0 else e))
             else:
-                if trig == "not" and _AUX_BEFORE.search(low[max(0, pos - 12):pos]):
+                if trig == "not" and AUX_BEFORE_NOT.search(low[max(0, pos - 12):pos]):
                     # a negated verb phrase ("does not improve with rest, morning stiffness")
                     # ends at the clause's first comma
                     comma = low.find(",", s, e)
                     e = comma if comma > 0 else e
                 out.append((pos, s, e))
     return out
-
-
-_AUX_BEFORE = re.compile(
-    r"\b(?:does|do|did|is|are|was|were|has|have|had|can|could|will|would|should)\s*$"
-)
 
 
 def is_negated(term: str, start: int, end: int, regions: list[tuple[int, int, int]]) -> bool:
