@@ -156,3 +156,13 @@ def test_dense_index_opens_the_configured_backend(tmp_path: Path) -> None:
         assert isinstance(index, ExactVectorIndex) and len(index) == 0
     finally:
         engine.dispose()
+
+
+def test_the_exact_index_returns_every_vector_when_k_exceeds_the_count(tmp_path: Path) -> None:
+    """The shared suite allows an approximate index to miss a few; the exact one never does."""
+    from curbside.testing.vectors import unit_vectors
+
+    index = open_exact_index(tmp_path / "exact", 8, "fp", True)
+    vecs = unit_vectors(2, 200, dim=8)
+    index.add(np.arange(1000, 1200, dtype=np.int64), vecs)
+    assert sorted(i for i, _ in index.search(vecs[5], 500)) == list(range(1000, 1200))
