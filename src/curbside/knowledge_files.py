@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from collections.abc import Mapping
 from importlib import resources
 from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
 
 #: libyaml's safe loader when PyYAML was built with it: the same documents, about 8x faster
 #: (the bundled files take ~0.3 s of CPU with the pure-Python one, a cold `ask` reads most).
@@ -46,6 +47,18 @@ def yaml_mapping(text: str, *, name: str, error: type[Exception], expected: str)
 
 #: A date written in a knowledge file (``updated: 2026-12-06``), kept as its text.
 DateText = Annotated[str, BeforeValidator(lambda v: v if isinstance(v, str) else str(v))]
+
+
+def _compiles(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
+
+
+#: A regular expression written in a knowledge file: checked to compile, kept as its text.
+RegexText = Annotated[str, Field(min_length=1), AfterValidator(_compiles)]
 
 
 class KnowledgeError(ValueError):

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from curbside.compose.consensus import sentence_stance
 from curbside.domain import Evidence
-from curbside.knowledge_files import DateText, knowledge_text, parse_knowledge
+from curbside.knowledge_files import DateText, RegexText, knowledge_text, parse_knowledge
 from curbside.text.cues import expand_contractions, negated_before
 from curbside.text.sentences import split_sentences
 from curbside.text.tokens import clean, clip, collapse_whitespace, words
@@ -77,17 +77,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _compiles(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from None
-    return value
-
-
 class FormSpec(_Strict):
     id: str = Field(min_length=1, pattern=r"^[a-z0-9_]+$")
-    pattern: str = Field(min_length=1)
+    pattern: RegexText
     template: str = Field(min_length=1)
     #: "strip": a possessive first word names a thing ("my statin"), dropped; "skip": the
     #: subject is the asker's (a person), the presupposition is experience and skipped.
@@ -98,8 +90,6 @@ class FormSpec(_Strict):
     #: A stated claim: not presupposed when its sentence opens as a question.
     declarative: bool = False
     reason: str = Field(min_length=8)
-
-    _check_pattern = field_validator("pattern")(_compiles)
 
 
 class WordList(_Strict):

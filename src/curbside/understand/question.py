@@ -25,9 +25,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from curbside.knowledge_files import DateText, load_knowledge
+from curbside.knowledge_files import DateText, RegexText, load_knowledge
 from curbside.text.tokens import clean, clip, collapse_whitespace
 
 
@@ -83,17 +83,8 @@ class _Form:
 class QuestionFormSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    pattern: str = Field(min_length=1)
+    pattern: RegexText
     reason: str = Field(min_length=5)
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from None
-        return value
 
 
 class QuestionFormsFile(BaseModel):
