@@ -69,7 +69,7 @@ def test_names_must_be_clean_and_unknown_names_say_where_they_come_from() -> Non
         reg.unregister("b")
 
 
-def test_a_lookup_during_the_builtins_load_waits_for_it() -> None:
+def test_a_lookup_during_the_builtins_load_waits_for_it(hang_s: float) -> None:
     started, release = threading.Event(), threading.Event()
 
     def builtins(reg: Registry[Any]) -> None:
@@ -81,10 +81,20 @@ def test_a_lookup_during_the_builtins_load_waits_for_it() -> None:
     got: list[object] = []
     first = threading.Thread(target=lambda: got.append(reg.get("x")))
     first.start()
-    started.wait()
+    assert started.wait(hang_s), "the built-ins loader never ran"
     second = threading.Thread(target=lambda: got.append(reg.get("x")))
     second.start()
     release.set()
-    first.join()
-    second.join()
+    first.join(hang_s)
+    second.join(hang_s)
     assert got == [print, print]
+
+
+def test_builtins_named_by_reference_load_on_first_use() -> None:
+    """The built-in registries name their loader as "module:function" so that
+    `curbside.registry` imports no stage; the module is imported on the first lookup."""
+    reg: Registry[Any] = Registry(
+        "vector index", "curbside.tests.none", "W",
+        "curbside.index.vectors:register_builtin_vector_indexes",
+    )
+    assert reg.names() == ["exact", "usearch"]

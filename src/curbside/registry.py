@@ -73,8 +73,9 @@ class Registry(Generic[F]):
 
     ``kind`` names the backend kind in messages ("vector index"), ``group`` is the entry-point
     group, ``setting`` names what selects a backend (shown when a name is unknown), and
-    ``builtins`` ("package.module:function", called with the registry) registers the built-in
-    backends on first use.
+    ``builtins`` (a function called with the registry, or its "package.module:function" name,
+    imported then: how the built-in registries name theirs so this module imports no stage)
+    registers the built-in backends on first use.
     """
 
     def __init__(
@@ -82,7 +83,7 @@ class Registry(Generic[F]):
         kind: str,
         group: str,
         setting: str,
-        builtins: str | None = None,
+        builtins: str | Callable[[Registry[F]], None] | None = None,
     ) -> None:
         self.kind = kind
         self.group = group
@@ -108,9 +109,11 @@ class Registry(Generic[F]):
                 return
             self._loading = True
             try:
-                if self._builtins is not None:
+                if isinstance(self._builtins, str):
                     module, _, function = self._builtins.partition(":")
                     getattr(importlib.import_module(module), function)(self)
+                elif self._builtins is not None:
+                    self._builtins(self)
             finally:
                 self._loading = False
             self._ready = True
