@@ -50,9 +50,10 @@ build a new dense index instead of reading a stale one. A PostgreSQL `database_u
 #: hand because no model describes them; each entry names the module that reads it.
 OTHER_VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("CURBSIDE_CACHE_DIR", "the per-user cache directory",
-     "Where the drug-name index is built on first use (keyed by the "
-     "`drug-named-entity-recognition` version and dictionary hash); "
-     "`curbside.understand.drug_index`."),
+     "Where what is derived from bundled data is built on first use, each file keyed by "
+     "what it was built from: the drug-name index (`drug-named-entity-recognition` version "
+     "and dictionary hash), the MeSH focus index, the optimised embedding model and the "
+     "hyphenation patterns of the readability grade; `curbside.knowledge_files.cache_dir`."),
     ("CURBSIDE_OPTIMISED_MODEL", "on",
      "The embedder saves its graph-optimised ONNX model (~90 MB, keyed by model hash, "
      "onnxruntime version and CPU) in the cache dir on first use and later loads it "

@@ -83,6 +83,40 @@ def test_cold_ask_loads_only_what_it_uses(tmp_path: Path, starter_home: Path) ->
     assert "curbside.services.answers" in modules  # it did answer
 
 
+_CACHED = """
+import json, sys
+import pyphen
+parsed = []
+parse = pyphen.HyphDict.__init__
+def counting(self, path):
+    parsed.append(str(path))
+    parse(self, path)
+pyphen.HyphDict.__init__ = counting
+from curbside.cli import app
+try:
+    app(sys.argv[2:], prog_name="curbside")
+except SystemExit as exc:
+    assert not exc.code, exc.code
+from curbside.understand import focus
+with open(sys.argv[1], "w") as f:
+    json.dump({"hyphenation_parsed": parsed,
+               "whole_mesh_index": focus.mesh_index.cache_info().currsize}, f)
+"""
+
+
+def test_cold_ask_reads_derived_data_from_the_cache(tmp_path: Path, starter_home: Path) -> None:
+    """Once the cache dir holds them, a cold `ask` neither parses the hyphenation dictionary
+    nor loads the whole MeSH index (it looks its few keys up in the cache file)."""
+    out = tmp_path / "caches.json"
+    env = dict(os.environ, PYTHONPATH=str(SRC))  # the tests' cache dir: usually filled
+    args = ["--home", str(starter_home), "ask", "Is metformin safe in chronic kidney disease?",
+            "--no-save"]
+    for _ in range(2):  # the first run fills the cache dir if need be, the second reads it
+        subprocess.run([sys.executable, "-c", _CACHED, str(out), *args], env=env, check=True,
+                       stdout=subprocess.DEVNULL, timeout=600)
+    assert json.loads(out.read_text()) == {"hyphenation_parsed": [], "whole_mesh_index": 0}
+
+
 _HELP = """
 import sys
 from typer.testing import CliRunner

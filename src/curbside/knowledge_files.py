@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import re
 from collections.abc import Mapping
 from importlib import resources
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import yaml
@@ -18,6 +20,18 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, Validati
 #: libyaml's safe loader when PyYAML was built with it: the same documents, about 8x faster
 #: (the bundled files take ~0.3 s of CPU with the pure-Python one, a cold `ask` reads most).
 _FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def cache_dir() -> Path:
+    """``$CURBSIDE_CACHE_DIR`` or the user cache directory for Curbside: where what is derived
+    from bundled data once (the drug index, the MeSH index, the optimised embedding model,
+    the hyphenation patterns) is kept, each file keyed by what it was built from."""
+    env = os.environ.get("CURBSIDE_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("curbside", appauthor=False))
 
 
 def knowledge_text(name: str) -> str:

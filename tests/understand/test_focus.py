@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -131,9 +132,31 @@ def test_mesh_index_cache_round_trips_and_rebuilds_a_damaged_file(
     assert path is not None and path.is_file() and path.parent == tmp_path
     again = focus_mod.mesh_index.__wrapped__()  # reads the cache
     assert list(first.items()) == list(built.items()) == list(again.items())
-    path.write_bytes(b"not a pickle")
+    path.write_bytes(b"not a database")
     assert focus_mod.mesh_index.__wrapped__() == built
-    assert path.read_bytes() != b"not a pickle"  # rewritten
+    assert path.read_bytes() != b"not a database"  # rewritten
     monkeypatch.setenv("CURBSIDE_MESH_CACHE", "off")
     assert focus_mod.mesh_cache_path() is None
     assert focus_mod.mesh_index.__wrapped__() == built
+
+
+def test_mesh_term_reads_the_cache_file_as_the_index_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mesh_term` (what a question's focus looks up) answers from the cache file exactly as
+    `mesh_index()` does: every key, a missing key, and without a cache (``off``)."""
+    from curbside.understand import focus as focus_mod
+
+    monkeypatch.setenv("CURBSIDE_CACHE_DIR", str(tmp_path))
+    index = focus_mod.mesh_index.__wrapped__()  # writes the cache file
+    lookup = focus_mod._mesh_lookup.__wrapped__()
+    assert isinstance(lookup, focus_mod._MeshFile)
+    assert all(lookup(k) == t for k, t in index.items())
+    assert lookup(("no-such-stem",)) is None and lookup(()) is None
+    looked_up: list[object] = []
+    other = threading.Thread(target=lambda: looked_up.append(lookup(next(iter(index)))))
+    other.start()  # the API server answers in several threads: one connection each
+    other.join()
+    assert looked_up == [next(iter(index.values()))]
+    monkeypatch.setenv("CURBSIDE_MESH_CACHE", "off")
+    assert focus_mod._mesh_lookup.__wrapped__()(next(iter(index))) == next(iter(index.values()))

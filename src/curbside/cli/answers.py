@@ -91,10 +91,10 @@ def ask(
     """Answer a clinical question with a cited article."""
     if fmt not in RENDERERS:
         raise fail(f"unknown format {fmt!r}; choose one of {', '.join(RENDERERS)}", 2)
+    rt = runtime()
+    rt.load_embedder_in_background()  # overlaps the model load with importing the pipeline
     try:
-        article = services.ask(
-            runtime(), question=question, audience=audience, writer=writer, save=save
-        )
+        article = services.ask(rt, question=question, audience=audience, writer=writer, save=save)
     except services.InvalidInput as exc:
         raise fail(str(exc), 2) from None
     except VectorIndexError as exc:

@@ -6,8 +6,10 @@ changed setting builds a new index instead of reading a stale one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,15 +58,34 @@ class DenseIndex:
         self.settings = settings
         self.engine = engine
         self._embedder = embedder
+        self._embedder_lock = threading.Lock()  # one embedder, even while one loads in a thread
         self._index: VectorIndex | None = None
         self._dirty = 0
         self._last_save = time.monotonic()
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = make_embedder(self.settings.embedder)
-        return self._embedder
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = make_embedder(self.settings.embedder)
+            return self._embedder
+
+    def load_embedder_in_background(self) -> threading.Thread:
+        """Start building the embedder in a thread and return it; `embedder` waits for it.
+
+        A cold `curbside ask` spends most of a second importing the answer pipeline in Python
+        while the ONNX session loads in native code that releases the GIL, so on two cores the
+        two overlap. A failure in the thread is left for the first use of `embedder` to raise
+        in the caller's thread. Not a daemon: a process that exits early (a rejected question)
+        waits for the load instead of tearing onnxruntime down in the middle of it."""
+
+        def load() -> None:
+            with contextlib.suppress(Exception):  # raised again where it is first used
+                self.embedder  # noqa: B018 - built for its side effect
+
+        thread = threading.Thread(target=load, name="curbside-embedder-load")
+        thread.start()
+        return thread
 
     @property
     def fingerprint(self) -> str:

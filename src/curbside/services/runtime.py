@@ -76,6 +76,12 @@ class Runtime:
             SupportScorer(self.dense.embedder), threshold=self.settings.answers.support_threshold
         )
 
+    def load_embedder_in_background(self) -> None:
+        """Start loading the dense index's embedder in a thread (`DenseIndex.
+        load_embedder_in_background`): a one-question process such as `curbside ask` calls it
+        before the answer pipeline is imported, so the two overlap."""
+        self.dense.load_embedder_in_background()
+
     def forget_retrieval(self) -> None:
         """Drop the retriever: the library or its dense index changed."""
         self.__dict__.pop("retriever", None)

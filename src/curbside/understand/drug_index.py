@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from curbside.knowledge_files import cache_dir as cache_dir
+
 DISTRIBUTION = "drug-named-entity-recognition"
 PACKAGE = "drug_named_entity_recognition"
 DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
@@ -44,16 +46,6 @@ def enabled() -> bool:
     """False when ``CURBSIDE_DRUG_INDEX`` is ``off``/``0``/``false``/``no``."""
     return os.environ.get("CURBSIDE_DRUG_INDEX", "").strip().lower() not in {
         "off", "0", "false", "no"}
-
-
-def cache_dir() -> Path:
-    """``$CURBSIDE_CACHE_DIR`` or the user cache directory for Curbside."""
-    env = os.environ.get("CURBSIDE_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("curbside", appauthor=False))
 
 
 def dictionary_file() -> Path | None:
