@@ -102,11 +102,12 @@ class RetrievalSettings(BaseModel):
         ),
     )
     vector_index: str = Field(
-        "usearch",
+        "auto",
         description=(
-            "Vector index backend of the dense index: 'usearch' (int8 HNSW file, default), "
-            "'exact' (float16 brute force), or a plugin's name (curbside.registry."
-            "VECTOR_INDEXES)."
+            "Vector index backend of the dense index: 'auto' (default: 'pgvector' on a "
+            "PostgreSQL database, 'usearch' otherwise), 'usearch' (int8 HNSW file), 'exact' "
+            "(float16 brute force), 'pgvector' (a table of the PostgreSQL database, HNSW), or "
+            "a plugin's name (curbside.registry.VECTOR_INDEXES)."
         ),
     )
 

@@ -212,7 +212,11 @@ LexicalIndexFactory = Callable[["Engine", int], "LexicalIndex"]
 #: ``(directory, dim, fingerprint, create) -> VectorIndex``: ``create=True`` starts an empty
 #: index, ``create=False`` opens the existing one (`MissingIndexError` / `StaleIndexError`).
 #: A server-side index may ignore ``directory`` (it is the home's index directory for this
-#: embedder and chunking fingerprint).
+#: embedder and chunking fingerprint) or name its table after it. A factory that also takes a
+#: keyword argument ``context`` receives a `curbside.index.vectors.VectorIndexContext` (the
+#: store's engine and the settings; the built-in ``pgvector`` needs it); the others are called
+#: with the four arguments only. ``retrieval.vector_index = "auto"`` picks the backend that
+#: declared the database's dialect with `curbside.index.vectors.prefer_vector_index`.
 VectorIndexFactory = Callable[["Path", int, str, bool], "VectorIndex"]
 #: ``(settings.llm) -> LLM``; raises `LLMError` when it cannot be used.
 LLMClientFactory = Callable[["LLMSettings"], "LLM"]

@@ -17,8 +17,12 @@ from curbside.index.vectors import (
     ExactVectorIndex,
     FileVectorIndex,
     VectorIndex,
+    VectorIndexContext,
+    VectorIndexError,
     open_exact_index,
     open_vector_index,
+    prefer_vector_index,
+    vector_index_for,
 )
 from curbside.registry import (
     VECTOR_INDEXES,
@@ -67,10 +71,22 @@ def demo_plugin(site: Path) -> str:
     return PLUGIN_NAME
 
 
+#: Backends that need a server, with where their conformance run is (a real one, not here).
+NEEDS_A_SERVER = {
+    "pgvector": "needs PostgreSQL: tests/conformance/test_pgvector.py runs it on pgserver",
+}
+
+
 class TestEveryRegisteredVectorIndex(VectorIndexConformance):
     """The shipped suite against each built-in (and any installed plugin) backend."""
 
-    @pytest.fixture(params=VECTOR_INDEXES.names())
+    @pytest.fixture(
+        params=[
+            pytest.param(name, marks=pytest.mark.skip(reason=NEEDS_A_SERVER[name]))
+            if name in NEEDS_A_SERVER else name
+            for name in VECTOR_INDEXES.names()
+        ]
+    )
     def vector_index_kind(self, request: pytest.FixtureRequest) -> str:
         return str(request.param)
 
@@ -84,10 +100,60 @@ class TestEntryPointVectorIndex(VectorIndexConformance):
 
 
 def test_builtins_are_registered(tmp_path: Path) -> None:
-    assert {"usearch", "exact"} <= set(VECTOR_INDEXES.names())
+    assert {"usearch", "exact", "pgvector"} <= set(VECTOR_INDEXES.names())
     for kind in ("usearch", "exact"):
         assert isinstance(open_vector_index(tmp_path, 8, "fp", kind, create=True), FileVectorIndex)
-    assert RetrievalSettings().vector_index == "usearch"
+    assert RetrievalSettings().vector_index == "auto"
+
+
+def test_auto_is_usearch_on_sqlite_and_pgvector_on_postgresql() -> None:
+    assert vector_index_for("auto", "sqlite") == "usearch"
+    assert vector_index_for("auto", "postgresql") == "pgvector"
+    assert vector_index_for("auto", "mysql") == "usearch"  # no backend prefers it
+    assert vector_index_for("exact", "postgresql") == "exact"  # a named backend is kept
+
+
+def test_a_backend_declares_the_dialect_it_prefers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from curbside.index import vectors
+
+    monkeypatch.setattr(vectors, "_PREFERRED", dict(vectors._PREFERRED))
+    prefer_vector_index("duckdb", PLUGIN_NAME)
+    assert vector_index_for("auto", "duckdb") == PLUGIN_NAME
+
+
+def test_context_reaches_only_factories_that_take_it(tmp_path: Path) -> None:
+    seen: list[object] = []
+
+    def with_context(directory: Path, dim: int, fingerprint: str, create: bool, *,
+                     context: VectorIndexContext | None = None) -> VectorIndex:
+        seen.append(context)
+        return open_exact_index(directory, dim, fingerprint, create)
+
+    reg_name = "context-probe"
+    VECTOR_INDEXES.register(reg_name, with_context)
+    try:
+        ctx = VectorIndexContext()
+        open_vector_index(tmp_path, 8, "fp", reg_name, create=True, context=ctx)
+        open_vector_index(tmp_path, 8, "fp", reg_name, create=True)
+        # The file backends take no context and are called as before.
+        exact = open_vector_index(tmp_path, 8, "fp", "exact", create=True, context=ctx)
+    finally:
+        VECTOR_INDEXES.unregister(reg_name)
+    assert seen == [ctx, None] and isinstance(exact, ExactVectorIndex)
+
+
+def test_pgvector_without_a_postgresql_database_says_what_to_set(tmp_path: Path) -> None:
+    from curbside.store.engine import make_engine
+
+    with pytest.raises(VectorIndexError, match="CURBSIDE_DATABASE_URL=postgresql"):
+        open_vector_index(tmp_path, 8, "fp", "pgvector", create=True)
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with pytest.raises(VectorIndexError, match="not sqlite.*VECTOR_INDEX=usearch"):
+            open_vector_index(tmp_path, 8, "fp", "pgvector", create=True,
+                              context=VectorIndexContext(engine=engine))
+    finally:
+        engine.dispose()
 
 
 def test_entry_point_is_listed_then_loaded_on_lookup(demo_plugin: str, tmp_path: Path) -> None:
@@ -102,8 +168,8 @@ def test_entry_point_is_listed_then_loaded_on_lookup(demo_plugin: str, tmp_path:
 
 def test_unknown_name_lists_the_known_ones_and_the_setting(site: Path, tmp_path: Path) -> None:
     with pytest.raises(UnknownBackendError, match="CURBSIDE_RETRIEVAL__VECTOR_INDEX") as err:
-        open_vector_index(tmp_path, 8, "fp", "pgvector", create=True)
-    assert "'pgvector'" in str(err.value) and "exact, usearch" in str(err.value)
+        open_vector_index(tmp_path, 8, "fp", "faiss", create=True)
+    assert "'faiss'" in str(err.value) and "exact, pgvector, usearch" in str(err.value)
     assert isinstance(err.value, ValueError)
 
 
@@ -154,6 +220,10 @@ def test_dense_index_opens_the_configured_backend(tmp_path: Path) -> None:
         dense = DenseIndex(settings, engine, embedder=Tiny())
         index = dense.index()
         assert isinstance(index, ExactVectorIndex) and len(index) == 0
+        # The default ("auto") on SQLite is the usearch file, as before "auto" existed.
+        default = DenseIndex(Settings(home=tmp_path / "default"), engine, embedder=Tiny())
+        assert default.backend == "usearch"
+        assert type(default.index()).__name__ == "UsearchVectorIndex"
     finally:
         engine.dispose()
 

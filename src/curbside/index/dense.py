@@ -20,7 +20,13 @@ from sqlalchemy import Engine
 
 from curbside.config import Settings
 from curbside.index.embedder import Embedder, make_embedder
-from curbside.index.vectors import MissingIndexError, VectorIndex, open_vector_index
+from curbside.index.vectors import (
+    MissingIndexError,
+    VectorIndex,
+    VectorIndexContext,
+    open_vector_index,
+    vector_index_for,
+)
 from curbside.store.sources import SourceStore
 
 log = logging.getLogger(__name__)
@@ -101,6 +107,11 @@ class DenseIndex:
             name += "-" + hashlib.sha1(db.encode()).hexdigest()[:6]
         return self.settings.index_dir / name
 
+    @property
+    def backend(self) -> str:
+        """The vector index backend: the setting, with ``"auto"`` resolved for the database."""
+        return vector_index_for(self.settings.retrieval.vector_index, self.engine.dialect.name)
+
     def _open(self, *, create: bool = False) -> VectorIndex:
         if self._index is None or create:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -108,8 +119,9 @@ class DenseIndex:
                 self.directory,
                 self.embedder.dim,
                 self.fingerprint,
-                self.settings.retrieval.vector_index,
+                self.backend,
                 create=create,
+                context=VectorIndexContext(engine=self.engine, settings=self.settings),
             )
         return self._index
 

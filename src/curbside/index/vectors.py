@@ -15,6 +15,12 @@ Two built-in implementations:
 * `ExactVectorIndex` -- a float16 matrix (``vectors.npy``) and an int64 id array
   (``vectors.ids.npy``), brute-force search; for small corpora and as a reference.
 
+A server-side backend (``pgvector``, in `curbside.index.pgvector_index`) is registered here
+too; its factory takes a keyword ``context`` (`VectorIndexContext`: the store's engine and the
+settings) that `open_vector_index` passes to any factory accepting it. The setting value
+``"auto"`` resolves through `vector_index_for`: the backend a database dialect prefers
+(declared with `prefer_vector_index` when a backend registers), usearch otherwise.
+
 Beside each index file lies a JSON sidecar ``<file>.meta.json`` with ``fingerprint``, ``dim``,
 ``dtype``, ``count`` and ``created_at``. Opening an index whose fingerprint (or dimension) is
 not the expected one raises `StaleIndexError`; a missing index raises `MissingIndexError`.
@@ -23,10 +29,12 @@ Writes go to a temporary file that is renamed into place, index first, sidecar l
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -35,6 +43,9 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from curbside.config import Settings
     from curbside.registry import Registry, VectorIndexFactory
 
 __all__ = [
@@ -45,11 +56,14 @@ __all__ = [
     "StaleIndexError",
     "UsearchVectorIndex",
     "VectorIndex",
+    "VectorIndexContext",
     "VectorIndexError",
     "open_exact_index",
     "open_usearch_index",
     "open_vector_index",
+    "prefer_vector_index",
     "quantize_int8",
+    "vector_index_for",
 ]
 
 IdArray = npt.NDArray[np.int64]
@@ -616,6 +630,52 @@ def open_exact_index(
     return ExactVectorIndex(Path(directory) / EXACT_FILE, dim, fingerprint, create=create)
 
 
+@dataclass(frozen=True)
+class VectorIndexContext:
+    """What a server-side vector index may need besides its directory: the engine of the
+    store's database (``pgvector`` keeps its tables there) and the settings (a backend's own
+    section). A factory that takes a keyword argument ``context`` receives one; the file
+    backends do not."""
+
+    engine: Engine | None = None
+    settings: Settings | None = None
+
+
+#: ``retrieval.vector_index = "auto"`` on a database of this dialect: the backend that
+#: declared it prefers the dialect (`prefer_vector_index`); any other dialect gets
+#: `AUTO_FALLBACK`.
+_PREFERRED: dict[str, str] = {}
+#: What ``"auto"`` picks on a database no backend prefers (SQLite): the int8 HNSW file.
+AUTO_FALLBACK = "usearch"
+
+
+def prefer_vector_index(dialect: str, name: str) -> None:
+    """Declare backend ``name`` the ``"auto"`` choice on databases of ``dialect`` (a backend's
+    registration calls it; the last declaration wins)."""
+    _PREFERRED[dialect] = name
+
+
+def vector_index_for(kind: str, dialect: str) -> str:
+    """The backend name the setting ``kind`` means on a database of ``dialect``: itself, or for
+    ``"auto"`` the backend that prefers the dialect, else `AUTO_FALLBACK`."""
+    if kind != "auto":
+        return kind
+    from curbside.registry import VECTOR_INDEXES
+
+    VECTOR_INDEXES.names()  # registers the built-ins, which declare their dialects
+    return _PREFERRED.get(dialect, AUTO_FALLBACK)
+
+
+def _takes_context(factory: Callable[..., object]) -> bool:
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a builtin or C callable without a signature
+        return False
+    return "context" in params or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
+    )
+
+
 def open_vector_index(
     directory: str | os.PathLike[str],
     dim: int,
@@ -624,6 +684,7 @@ def open_vector_index(
     *,
     create: bool = False,
     expected_count: int | None = None,
+    context: VectorIndexContext | None = None,
 ) -> VectorIndex:
     """Open (or with ``create=True`` start afresh) the vector index in ``directory``.
 
@@ -631,7 +692,8 @@ def open_vector_index(
     `UnknownBackendError`, a `ValueError`, listing the known ones). ``kind="auto"`` chooses
     between the built-in files: opening takes whichever index exists (the most recently saved
     if both); creating takes the exact index when ``expected_count`` is known and at most
-    `EXACT_MAX_AUTO`, usearch otherwise.
+    `EXACT_MAX_AUTO`, usearch otherwise. ``context`` goes to a factory that takes a keyword
+    ``context`` (a server-side backend); the others are called without it.
     """
     from curbside.registry import VECTOR_INDEXES
 
@@ -649,10 +711,30 @@ def open_vector_index(
                 )
             have.sort(key=lambda pk: _created_at(pk[0]), reverse=True)
             kind = "usearch" if have[0][1] == "usearch" else "exact"
-    return VECTOR_INDEXES.get(kind)(d, dim, fingerprint, create)
+    factory = VECTOR_INDEXES.get(kind)
+    if context is not None and _takes_context(factory):
+        return factory(d, dim, fingerprint, create, context=context)  # type: ignore[call-arg]
+    return factory(d, dim, fingerprint, create)
+
+
+def open_pgvector_index(
+    directory: Path,
+    dim: int,
+    fingerprint: str,
+    create: bool,
+    *,
+    context: VectorIndexContext | None = None,
+) -> VectorIndex:
+    """Vector index ``pgvector``: a table of the store's PostgreSQL database (needs ``context``
+    with its engine; see `curbside.index.pgvector_index`)."""
+    from curbside.index.pgvector_index import PgVectorIndex
+
+    return PgVectorIndex(directory, dim, fingerprint, create=create, context=context)
 
 
 def register_builtin_vector_indexes(reg: Registry[VectorIndexFactory]) -> None:
     """The built-in vector indexes (named by `curbside.registry.VECTOR_INDEXES`)."""
     reg.register("usearch", open_usearch_index)
     reg.register("exact", open_exact_index)
+    reg.register("pgvector", open_pgvector_index)
+    prefer_vector_index("postgresql", "pgvector")
