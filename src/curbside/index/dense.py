@@ -18,7 +18,13 @@ from sqlalchemy import Engine
 
 from curbside.config import Settings
 from curbside.index.embedder import Embedder, make_embedder
-from curbside.index.vectors import MissingIndexError, VectorIndex, open_vector_index
+from curbside.index.vectors import (
+    MissingIndexError,
+    VectorIndex,
+    VectorIndexContext,
+    open_vector_index,
+    using_vector_index_context,
+)
 from curbside.store.sources import SourceStore
 
 log = logging.getLogger(__name__)
@@ -83,13 +89,14 @@ class DenseIndex:
     def _open(self, *, create: bool = False) -> VectorIndex:
         if self._index is None or create:
             self.directory.mkdir(parents=True, exist_ok=True)
-            self._index = open_vector_index(
-                self.directory,
-                self.embedder.dim,
-                self.fingerprint,
-                self.settings.retrieval.vector_index,
-                create=create,
-            )
+            with using_vector_index_context(VectorIndexContext(self.settings, self.engine)):
+                self._index = open_vector_index(
+                    self.directory,
+                    self.embedder.dim,
+                    self.fingerprint,
+                    self.settings.retrieval.vector_index,
+                    create=create,
+                )
         return self._index
 
     def exists(self) -> bool:

@@ -26,7 +26,10 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -35,6 +38,9 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from curbside.config import Settings
     from curbside.registry import Registry, VectorIndexFactory
 
 __all__ = [
@@ -45,11 +51,14 @@ __all__ = [
     "StaleIndexError",
     "UsearchVectorIndex",
     "VectorIndex",
+    "VectorIndexContext",
     "VectorIndexError",
     "open_exact_index",
     "open_usearch_index",
     "open_vector_index",
     "quantize_int8",
+    "using_vector_index_context",
+    "vector_index_context",
 ]
 
 IdArray = npt.NDArray[np.int64]
@@ -137,6 +146,44 @@ class FileVectorIndex(VectorIndex, Protocol):
     def save(self) -> None:
         """Write the index and its sidecar (atomically, each by rename)."""
         ...
+
+
+# -- context ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VectorIndexContext:
+    """What a server-side backend may need beyond its factory's arguments.
+
+    The factory contract stays ``(directory, dim, fingerprint, create)``; a backend that needs
+    settings (a server URI, credentials) or the store's engine reads them from
+    `vector_index_context`, which the dense index sets around each open. Both are ``None``
+    when the index is opened outside it (the conformance suite): the backend then uses its
+    defaults.
+    """
+
+    settings: Settings | None = None
+    engine: Engine | None = None
+
+
+_CONTEXT: ContextVar[VectorIndexContext] = ContextVar(
+    "curbside_vector_index_context", default=VectorIndexContext()  # noqa: B039 (frozen)
+)
+
+
+def vector_index_context() -> VectorIndexContext:
+    """The context the index being opened was asked for in (empty outside any)."""
+    return _CONTEXT.get()
+
+
+@contextmanager
+def using_vector_index_context(context: VectorIndexContext) -> Iterator[VectorIndexContext]:
+    """Open vector indexes with this context inside the ``with`` block."""
+    token = _CONTEXT.set(context)
+    try:
+        yield context
+    finally:
+        _CONTEXT.reset(token)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -656,3 +703,13 @@ def register_builtin_vector_indexes(reg: Registry[VectorIndexFactory]) -> None:
     """The built-in vector indexes (named by `curbside.registry.VECTOR_INDEXES`)."""
     reg.register("usearch", open_usearch_index)
     reg.register("exact", open_exact_index)
+    reg.register("milvus", open_milvus_index)
+
+
+def open_milvus_index(directory: Path, dim: int, fingerprint: str, create: bool) -> VectorIndex:
+    """Vector index ``milvus``: a Milvus collection (`curbside.index.milvus_index`), on Milvus
+    Lite in ``directory`` or on the server of ``retrieval.milvus_uri``. Imported only when
+    used; needs the ``milvus`` extra."""
+    from curbside.index.milvus_index import open_milvus_index as open_milvus
+
+    return open_milvus(directory, dim, fingerprint, create)
