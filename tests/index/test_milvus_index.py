@@ -112,3 +112,41 @@ def test_missing_pymilvus_names_the_extra(tmp_path: Path,
     monkeypatch.setitem(sys.modules, "pymilvus", None)  # import pymilvus -> ImportError
     with pytest.raises(VectorIndexError, match=r"curbside\[milvus\]"):
         open_vector_index(tmp_path / "i", DIM, FINGERPRINT, "milvus", create=True)
+
+
+@pytest.mark.slow
+def test_dense_index_on_milvus_end_to_end(tmp_path: Path) -> None:
+    """Ingest the starter library with vector_index=milvus, search and ask; the dense hits are
+    the exact top ten of the stored vectors; a new runtime finds the collection complete."""
+    from curbside import services
+
+    settings = Settings(home=tmp_path / "home",
+                        retrieval=RetrievalSettings(vector_index="milvus"))
+    rt = services.open_runtime(settings)
+    try:
+        rep = services.ingest_starter_library(rt)
+        assert rep.total("added") > 0
+        index = rt.dense.index()
+        assert isinstance(index, milvus_index.MilvusVectorIndex)
+        assert (rt.dense.directory / milvus_index.LITE_FILE).exists()
+        ids = index.ids()
+        assert len(index) == ids.size == rt.dense.status().current_passages > 0
+        found, mat = index.vectors(ids)
+        for question in ("Does physical therapy help chronic low back pain?",
+                         "What causes plantar fasciitis?", "How is Lyme disease diagnosed?"):
+            q = rt.dense.query_vector(question)
+            exact = found[np.argsort(-(mat @ (q / np.linalg.norm(q))))[:10]]
+            assert [i for i, _ in rt.dense.search(question, 10)] == exact.tolist()
+        result = services.search(rt, query="What helps chronic low back pain?", k=5)
+        assert result.evidence and any("dense" in e.scores for e in result.evidence)
+        article = services.ask(rt, question="Does physical therapy help chronic low back pain?")
+        assert article.references
+    finally:
+        rt.close()
+    milvus_index.close_milvus_clients()
+    again = services.open_runtime(settings)
+    try:
+        status = again.dense.status()
+        assert status.exists and status.missing == 0 and status.stale_entries == 0
+    finally:
+        again.close()
