@@ -80,13 +80,12 @@ def recall(kind: str, settings: Settings, passages: npt.NDArray[np.float32],
         index.add(ids, unit)
         index.flush()
         build = time.perf_counter() - t0
-        found = 0.0
+        exact = [set(ids[np.argsort(-(unit @ (q / np.linalg.norm(q))))[:K]].tolist())
+                 for q in queries]
         t0 = time.perf_counter()
-        for q in queries:
-            exact = set(ids[np.argsort(-(unit @ (q / np.linalg.norm(q))))[:K]].tolist())
-            got = {i for i, _ in index.search(q, K)}
-            found += len(exact & got) / K
+        got = [{i for i, _ in index.search(q, K)} for q in queries]
         search_ms = (time.perf_counter() - t0) / len(queries) * 1000
+        found = sum(len(e & g) / K for e, g in zip(exact, got, strict=True))
         if kind == "milvus":
             from curbside.index.milvus_index import close_milvus_clients
 
