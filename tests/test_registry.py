@@ -97,4 +97,4 @@ def test_builtins_named_by_reference_load_on_first_use() -> None:
         "vector index", "curbside.tests.none", "W",
         "curbside.index.vectors:register_builtin_vector_indexes",
     )
-    assert reg.names() == ["exact", "usearch"]
+    assert reg.names() == ["exact", "milvus", "pgvector", "usearch"]

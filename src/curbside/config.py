@@ -110,6 +110,23 @@ class RetrievalSettings(BaseModel):
             "a plugin's name (curbside.registry.VECTOR_INDEXES)."
         ),
     )
+    milvus_uri: str | None = Field(
+        None,
+        description=(
+            "vector_index 'milvus': the Milvus server, e.g. http://host:19530 (standalone or "
+            "cluster), or a Milvus Lite file ending in .db. Unset = Milvus Lite in a file "
+            "inside the home's dense index directory (one process at a time). Needs the "
+            "milvus extra: pip install 'curbside[milvus]'."
+        ),
+    )
+    milvus_token: SecretStr | None = Field(
+        None,
+        description="vector_index 'milvus': 'user:password' or an API key for the server; "
+        "never logged.",
+    )
+    milvus_db_name: str | None = Field(
+        None, description="vector_index 'milvus': the server's database (unset = 'default')."
+    )
 
 
 class LLMSettings(BaseModel):

@@ -153,6 +153,8 @@ class FileVectorIndex(VectorIndex, Protocol):
         ...
 
 
+
+
 # -- helpers ---------------------------------------------------------------------------------
 
 
@@ -738,3 +740,16 @@ def register_builtin_vector_indexes(reg: Registry[VectorIndexFactory]) -> None:
     reg.register("exact", open_exact_index)
     reg.register("pgvector", open_pgvector_index)
     prefer_vector_index("postgresql", "pgvector")
+    reg.register("milvus", open_milvus_index)
+
+
+def open_milvus_index(
+    directory: Path, dim: int, fingerprint: str, create: bool,
+    *, context: VectorIndexContext | None = None,
+) -> VectorIndex:
+    """Vector index ``milvus``: a Milvus collection (`curbside.index.milvus_index`), on Milvus
+    Lite in ``directory`` or on the server of ``retrieval.milvus_uri``. Imported only when
+    used; needs the ``milvus`` extra."""
+    from curbside.index.milvus_index import open_milvus_index as open_milvus
+
+    return open_milvus(directory, dim, fingerprint, create, context=context)
