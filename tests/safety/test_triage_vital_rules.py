@@ -89,6 +89,10 @@ AT_AND_BELOW = [
      "64-year-old man, severe back pain, fainted"),
     ("aaa_rupture_abdominal_pain_collapse", "70-year-old, abdominal pain and collapsed",
      "70-year-old, abdominal pain, no syncope"),
+    ("later_pregnancy_bleeding", "30 weeks pregnant with vaginal bleeding",
+     "8 weeks pregnant with vaginal bleeding"),
+    ("later_pregnancy_abdominal_pain", "at 32-week gestation, abdominal pain",
+     "at 32-week gestation, no abdominal pain"),
 ]
 
 
