@@ -83,6 +83,16 @@ AT_AND_BELOW = [
     ("news2_new_confusion", "he is confused", "he is not confused"),
     ("qsofa_2", "RR 22, BP 100/60", "RR 21, BP 100/60"),
     ("infant_fever", "2-month-old baby, temp 38.0", "2-month-old baby, temp 37.9"),
+    ("upper_airway_obstruction", "3-year-old, fever, drooling and a muffled voice",
+     "3-year-old, fever and drooling"),
+    ("aaa_rupture_back_pain_collapse", "65-year-old man, severe back pain, fainted",
+     "64-year-old man, severe back pain, fainted"),
+    ("aaa_rupture_abdominal_pain_collapse", "70-year-old, abdominal pain and collapsed",
+     "70-year-old, abdominal pain, no syncope"),
+    ("later_pregnancy_bleeding", "30 weeks pregnant with vaginal bleeding",
+     "8 weeks pregnant with vaginal bleeding"),
+    ("later_pregnancy_abdominal_pain", "at 32-week gestation, abdominal pain",
+     "at 32-week gestation, no abdominal pain"),
 ]
 
 
@@ -111,6 +121,26 @@ def test_infant_rule_needs_age_under_3_months() -> None:
     assert "infant_fever" not in [r["id"] for r in triage("4-month-old baby, temp 38.5").rules]
     assert "infant_fever" not in [r["id"] for r in triage("temp 38.5, feels unwell").rules]
     assert triage("3-week-old with a fever").urgency == "emergency"
+
+
+def test_age_at_least_rule_needs_a_stated_age() -> None:
+    assert "aaa_rupture_back_pain_collapse" not in [
+        r["id"] for r in triage("severe back pain, fainted").rules]
+
+
+@pytest.mark.parametrize(("text", "not_term"), [
+    ("burning pain in the back of his throat", "back pain"),
+    ("1-year-old boy; his mother smoked during pregnancy", "pregnant"),
+])
+def test_lexicon_reads_what_the_text_means(text: str, not_term: str) -> None:
+    assert not_term not in extract_findings(text).present()
+
+
+def test_ectopic_pattern_not_in_later_pregnancy() -> None:
+    early = triage("28-year-old woman, 7 weeks pregnant, lower abdominal pain")
+    late = triage("35-year-old woman at 37 weeks gestation with abdominal pain")
+    assert "ectopic_pregnancy" in [c.pattern for c in early.conditions]
+    assert "ectopic_pregnancy" not in [c.pattern for c in late.conditions]
 
 
 def test_negated_confusion_does_not_fire() -> None:

@@ -179,3 +179,39 @@ def test_pdf_export(client: TestClient, rt: Runtime) -> None:
     assert r.headers["content-type"] == "application/pdf"
     assert r.content.startswith(b"%PDF") and len(r.content) > 2000
     assert client.get("/articles/999.pdf").status_code == 404
+
+
+def test_triage_block_says_what_to_do_in_every_mode(owner: TestClient,
+                                                    saved_article: Article) -> None:
+    """Issue 17: a symptom question's article has a triage block; patient mode says what to
+    do now in plain words, worded by the message catalogue (``urgency.<level>``)."""
+    from curbside.messages import message
+
+    level = saved_article.urgency
+    assert level in ("emergency", "urgent")
+    for mode in ("clinician", "patient", "student"):
+        html = owner.get(f"/articles/{saved_article.id}", params={"audience": mode}).text
+        assert f'class="red-flags triage urgency-{level}"' in html
+        said = message(f"urgency.{level}", mode)
+        assert said.split("(")[0].strip() in html, mode
+    patient = owner.get(f"/articles/{saved_article.id}", params={"audience": "patient"}).text
+    assert "What to do now:" in patient
+    if level == "emergency":
+        assert "Call emergency services now" in patient
+
+
+def test_triage_block_without_red_flags_still_says_the_level(saved_article: Article) -> None:
+    """A routine or undetermined symptom question has no red flag but still a triage block;
+    a question that is not about symptoms (urgency "none") has none."""
+    from curbside.web import views
+    from curbside.web.templating import environment
+
+    macro = environment().get_template("_macros.html").module.red_flags_block  # type: ignore[attr-defined]
+    base = saved_article.model_copy(update={"red_flags": []})
+    for level in ("routine", "undetermined"):
+        art = base.model_copy(update={"urgency": level, "audience": "patient"})
+        html = str(macro(art, None, views.urgency_labels("patient")))
+        assert f"urgency-{level}" in html and "What to do now" in html
+        assert views.urgency_labels("patient")[level].split(";")[0] in html
+    none = base.model_copy(update={"urgency": "none"})
+    assert "triage" not in str(macro(none, None, views.urgency_labels("clinician")))

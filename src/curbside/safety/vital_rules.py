@@ -29,7 +29,8 @@ VITAL_UNITS: dict[str, str] = CANONICAL_UNITS
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt,
 }
-_RULE_FIELDS = {"id", "name", "level", "source", "criteria", "min_met", "age_under_years"}
+_RULE_FIELDS = {"id", "name", "level", "source", "criteria", "min_met", "age_under_years",
+                "age_at_least_years"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class VitalRule:
     criteria: tuple[Criterion, ...]
     min_met: int = 1
     age_under_years: float | None = None
+    age_at_least_years: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +131,12 @@ def _rule(raw: Any) -> VitalRule:
     if isinstance(min_met, bool) or not isinstance(min_met, int) or not 1 <= min_met <= len(crit):
         raise _Bad(f"field 'min_met': must be a whole number from 1 to {len(crit)}")
     age = raw.get("age_under_years")
+    age_min = raw.get("age_at_least_years")
     return VitalRule(
         id=raw["id"], name=raw["name"], level=raw["level"], source=" ".join(raw["source"].split()),
         criteria=crit, min_met=min_met,
         age_under_years=None if age is None else _num(age, "age_under_years"),
+        age_at_least_years=None if age_min is None else _num(age_min, "age_at_least_years"),
     )
 
 
@@ -186,6 +190,8 @@ def fire_vital_rules(f: Findings, rules: tuple[VitalRule, ...] | None = None) ->
     out: list[FiredRule] = []
     for r in rules if rules is not None else load_vital_rules():
         if r.age_under_years is not None and (f.age is None or f.age >= r.age_under_years):
+            continue
+        if r.age_at_least_years is not None and (f.age is None or f.age < r.age_at_least_years):
             continue
         seen = [s for s in (_met(c, f) for c in r.criteria) if s is not None]
         if len(seen) >= r.min_met:

@@ -77,8 +77,7 @@ def article_context(rt: Runtime, article: Article, audience: str | None,
     return {
         "article": shown, "status": status, "last_updated": updated, "cites": cites,
         "audience": mode, "audiences": views.AUDIENCE_LABELS,
-        "urgency_labels": (views.PATIENT_URGENCY_LABELS if mode == "patient"
-                           else views.URGENCY_LABELS), "reference_links": views.reference_links,
+        "urgency_labels": views.urgency_labels(mode), "reference_links": views.reference_links,
         "disclaimer": views.DISCLAIMERS["patient" if mode == "patient" else "professional"],
         "title": shown.question, "key": key,
     }
@@ -193,7 +192,8 @@ def thread_page(request: Request, thread_id: IdPath, rt: RuntimeDep, viewer: Vie
     for art in thread.articles:
         cites = views.Citations(art, reads.passage_sources(rt, passage_ids=views.passage_ids(art)))
         public = services.public_status(rt, art.id or 0, art.version)
-        turns.append({"article": art, "cites": cites, "status": views.review_status(public)})
+        turns.append({"article": art, "cites": cites, "status": views.review_status(public),
+                      "labels": views.urgency_labels(art.audience)})
     last = thread.articles[-1]
     return render(request, "thread.html", {
         "title": f"Thread {thread_id}", "thread_id": thread_id, "turns": turns, "last": last,

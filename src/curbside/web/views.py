@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from curbside.article import Article, Claim
+from curbside.messages import message
 from curbside.review.status import PublicStatus
 
 AUDIENCE_LABELS = {
@@ -20,24 +21,19 @@ STEPS = [("submitted", "Submitted"), ("under_review", "Under review"), ("approve
 STEP_OF = {"submitted": 0, "under_review": 1, "changes_requested": 1, "outdated": 1,
            "approved": 2}
 
-URGENCY_LABELS = {
-    "emergency": "Emergency: act now",
-    "urgent": "Urgent: same-day assessment",
-    "routine": "Needs medical review",
-    "undetermined": "Not determined \u2014 no rule matched; if symptoms are severe, new or "
-                    "worsening, seek medical advice",
-    "none": "",
-}
+#: The urgency levels an article can carry ("none": not a symptom question, no triage block).
+URGENCY_LEVELS = ("emergency", "urgent", "routine", "undetermined")
 
+
+def urgency_labels(audience: str) -> dict[str, str]:
+    """What each urgency level tells this reader: the message catalogue's ``urgency.<level>``
+    (patient mode: what to do now, in plain words, e.g. "Call emergency services now")."""
+    return {**{lv: message(f"urgency.{lv}", audience) for lv in URGENCY_LEVELS}, "none": ""}
+
+
+URGENCY_LABELS = urgency_labels("clinician")
 #: The same levels in plain words, for patient mode.
-PATIENT_URGENCY_LABELS = {
-    "emergency": "Call emergency services now.",
-    "urgent": "See a doctor or nurse today.",
-    "routine": "Book an appointment with your doctor.",
-    "undetermined": "We could not tell how urgent this is. If your symptoms are severe, new or "
-                    "getting worse, contact a doctor or nurse now.",
-    "none": "",
-}
+PATIENT_URGENCY_LABELS = urgency_labels("patient")
 
 DISCLAIMERS = {
     "professional": (

@@ -32,6 +32,9 @@ _PREGNANT = re.compile(
     re.I,
 )
 
+#: Someone else's pregnancy: the mother of the patient named before it in the same sentence.
+_OTHERS_PREGNANCY = re.compile(r"\b(?:mother|mother's|maternal|mum|mom)\b", re.I)
+
 
 def _age_from(m: re.Match[str]) -> float | None:
     gd = m.groupdict()
@@ -79,6 +82,9 @@ def demographics(text: str, res: Findings, regions: list[tuple[int, int, int]]) 
         neg = [m for m in preg if is_negated("pregnant", m.start(), m.end(), regions)]
         # "pregnancy test" is not a statement of pregnancy
         stated = [m for m in stated if not re.match(r"\s*test", text[m.end():], re.I)]
+        # "his mother smoked during pregnancy": someone else's pregnancy, earlier in the sentence
+        stated = [m for m in stated if not _OTHERS_PREGNANCY.search(
+            re.split(r"[.;!?]", text[:m.start()])[-1])]
         question_about = [m for m in stated if re.search(
             r"\b(?:could|might|may|possibility|possible)\b",
             text[max(0, m.start() - _QUESTION_CHARS):m.start()], re.I)]
