@@ -456,6 +456,9 @@ def test_because_without_a_comma_is_cut_before_a_clause() -> None:
     "Some people gain weight on this medicine partly because it makes them feel more hungry "
     "at night.",
     "The rash is seen in children only because their skin reacts more strongly to the drug.",
+    # "may be because": the cut would leave "may be" without what it hedges
+    "The weight gain in some of these people may be because the drug makes them more hungry.",
+    "Children are at risk of poisoning especially because the tablets look like sweets to them.",
     # a negation before "because": which part it governs is unclear
     "The drug does not work well in young children because their bodies break it down "
     "too fast.",

@@ -294,7 +294,8 @@ _NOT_A_SUBJECT = frozenset({
 #: qualifies ("X happens partly because Y" is not "X happens. This is because Y.").
 _BEFORE_BECAUSE = re.compile(
     r"\b(?:only|partly|mainly|largely|mostly|just|simply|solely|chiefly|primarily|"
-    r"probably|possibly|perhaps|likely|maybe|either|not|is|was|are|were|in part)\W*$",
+    r"probably|possibly|perhaps|likely|maybe|either|not|is|was|are|were|be|been|being|"
+    r"especially|particularly|also|even|presumably|apparently|in part)\W*$",
     re.I,
 )
 #: A colon after one of these words introduces a list or a quotation, not a new clause.
