@@ -436,3 +436,71 @@ def test_because_clause_and_but_after_a_list() -> None:
 ])
 def test_more_unsafe_cuts_are_refused(text: str) -> None:
     assert split_sentence(text) == [text]
+
+
+# -- issue 15: the patient reading grade -------------------------------------------------------
+
+
+def test_because_without_a_comma_is_cut_before_a_clause() -> None:
+    text = ("Older adults often need a lower dose of this medicine because the kidneys "
+            "remove it from the blood more slowly with age.")
+    pieces = split_sentence(text)
+    assert pieces == [
+        "Older adults often need a lower dose of this medicine.",
+        "This is because the kidneys remove it from the blood more slowly with age."]
+    _kept(text, pieces)
+
+
+@pytest.mark.parametrize("text", [
+    # a qualifier of the reason would be left behind ("partly", "only", "mainly")
+    "Some people gain weight on this medicine partly because it makes them feel more hungry "
+    "at night.",
+    "The rash is seen in children only because their skin reacts more strongly to the drug.",
+    # "may be because": the cut would leave "may be" without what it hedges
+    "The weight gain in some of these people may be because the drug makes them more hungry.",
+    "Children are at risk of poisoning especially because the tablets look like sweets to them.",
+    # a negation before "because": which part it governs is unclear
+    "The drug does not work well in young children because their bodies break it down "
+    "too fast.",
+    # "because of" is no clause
+    "Many people in the study stopped taking the drug early because of stomach pain and "
+    "nausea in the first week.",
+    # the reason is inside the scope of "suggest that"
+    "These results suggest that the drug lowers blood pressure in older adults because it "
+    "relaxes the walls of the blood vessels.",
+])
+def test_unsafe_because_cuts_are_refused(text: str) -> None:
+    assert split_sentence(text) == [text]
+
+
+@pytest.mark.parametrize(("formal", "plain"), [
+    ("If necessary, the dose is lowered after 2 weeks.",
+     "If needed, the dose is lowered after 2 weeks."),
+    ("Consult your doctor before you stop taking this medicine or change its dose in any way.",
+     "Talk to your doctor before you stop taking this medicine or change its dose in any way."),
+    ("Do not take the two medicines concomitantly unless told to.",
+     "Do not take the two medicines at the same time unless told to."),
+])
+def test_new_plain_words(formal: str, plain: str) -> None:
+    assert lay_text(formal, set()) == plain
+    _kept(formal, [plain])
+
+
+@pytest.mark.parametrize("text", [
+    # "unnecessary" is another word; "consult" outside the listed phrases keeps its sense
+    "Unnecessary antibiotics can cause side effects in 1 in 10 people who take them.",
+    "Consult the label for the full list of ingredients in each tablet.",
+])
+def test_new_plain_words_leave_other_words_alone(text: str) -> None:
+    assert lay_text(text, set()) == text
+
+
+@pytest.mark.parametrize("key", ["gap.no_definition", "gap.not_together",
+                                 "section.no_frequency"])
+def test_patient_catalogue_says_our_gaps_in_shorter_sentences(key: str) -> None:
+    clinician, patient = message(key, "clinician"), message(key, "patient")
+    assert patient != clinician
+    assert flesch_kincaid_grade(patient) < flesch_kincaid_grade(clinician)
+    # still says that something is missing (a negation word), never a finding
+    assert {"no", "none", "not"} & set(_words(patient))
+    assert not NUM.findall(patient)

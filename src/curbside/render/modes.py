@@ -9,8 +9,8 @@
   citations; then technical terms get
   their lay wording from ``synonyms.yaml`` (``"myocardial infarction (heart attack)"`` on first
   use, the lay term after, unless the technical term holds a number) and plain words from
-  ``plain_words.yaml`` (``"administered"`` -> ``"given"``), never more than a quarter of a
-  sentence's content words; every number, negation and hedge is kept. Claims citing a
+  ``plain_words.yaml`` (``"administered"`` -> ``"given"``), taking out at most a quarter of
+  a sentence's content words; every number, negation and hedge is kept. Claims citing a
   patient-information source come first within each section and those references are listed
   first (numbers unchanged, nothing removed); an abbreviation's definition "(CR)" that the
   article never uses again is dropped, and so is a short aside "(NSAIDs)" that only repeats

@@ -10,12 +10,14 @@ Both operations keep the sentence's facts:
   a number (the lists' rules; `tests/safety/test_plain_language.py` checks the files).
 * **Splitting** (`split_sentence`) cuts a long sentence only at clause boundaries outside
   brackets: ``;``, ``; however,``, ``, and`` / ``, but`` / ``, so`` before a clause,
-  ``, which`` before a verb, ``, whereas`` / ``, while`` / ``, although`` before a clause. The
+  ``, which`` before a verb, ``, whereas`` / ``, while`` / ``, although`` before a clause,
+  ``because`` (with or without a comma; not after "only", "partly"... or a negation). The
   pieces are the sentence's own words in order; the only changes are at the cut: a dropped
-  ``and``, ``which`` -> ``This``/``These``, ``whereas``/``while``/``although`` -> ``But``, and a
-  capital letter and a full stop. A cut is refused where a piece would leave the scope of a
-  hedge, a negation or a condition ("suggest that ...", "not only ...", "if ..."), in sentences
-  that pair lists with "respectively", and where either side would not be a clause (a list
+  ``and``, ``which`` -> ``This``/``These``, ``because`` -> ``This is because``,
+  ``whereas``/``while``/``although`` -> ``But``, and a capital letter and a full stop. A
+  cut is refused where a piece would leave the scope of a hedge, a negation or a condition
+  ("suggest that ...", "not only ...", "if ..."), in sentences that pair lists with
+  "respectively", and where either side would not be a clause (a list
   such as "nausea, vomiting, and headache" is never cut). Every number, unit, negation and
   hedge of the sentence is in exactly one piece.
 """
@@ -23,6 +25,7 @@ Both operations keep the sentence's facts:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 
@@ -151,8 +154,8 @@ def lay_text(text: str, seen: set[str]) -> str:
     budget = max(1, int(SWAP_SHARE * len(_content_words(text))))
     kept: list[tuple[int, int, str]] = []
     for s, e, new in sorted(taken):
-        cost = 0 if new.startswith(text[s:e] + " (") or new == text[s:e] else len(
-            _content_words(text[s:e]))
+        cost = 0 if new.startswith(text[s:e] + " (") or new == text[s:e] else _taken_out(
+            text[s:e], new)
         if cost > budget:
             continue
         budget -= cost
@@ -164,6 +167,19 @@ def lay_text(text: str, seen: set[str]) -> str:
 
 def _content_words(text: str) -> list[str]:
     return [w for w in PROSE_WORD.findall(text) if len(w) > 3 or w[:1].isdigit()]
+
+
+def _taken_out(old: str, new: str) -> int:
+    """How many of `old`'s content words a swap to `new` takes out: "consult your doctor" ->
+    "talk to your doctor" takes out one ("consult"), not three."""
+    kept = Counter(w.lower() for w in _content_words(new))
+    out = 0
+    for w in _content_words(old):
+        if kept[w.lower()]:
+            kept[w.lower()] -= 1
+        else:
+            out += 1
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,6 +240,7 @@ _CUT_POINTS = [
     (re.compile(r",\s+so\s+(?!that\b|as\b|far\b|much\b|many\b)", re.I), "coordination", "So"),
     (re.compile(r",\s+which\s+", re.I), "which", ""),
     (re.compile(r",\s+because\s+(?!of\b)", re.I), "because", "This is because"),
+    (re.compile(r"(?<!,)\s+because\s+(?!of\b)", re.I), "because", "This is because"),
     (re.compile(r",\s+(?:whereas|although|though|while)\s+", re.I), "contrast", "But"),
     (re.compile(r"(?<!,)\s+but\s+", re.I), "coordination", "But"),
     (re.compile(r"\s*:\s+"), "colon", ""),
@@ -273,6 +290,14 @@ _NOT_A_SUBJECT = frozenset({
     "among", "between", "without", "within", "than", "as", "into", "over", "under", "not",
     "also", "only", "then", "especially", "particularly", "mainly", "even",
 })
+#: A "because" cut after one of these words would leave the word behind without what it
+#: qualifies ("X happens partly because Y" is not "X happens. This is because Y.").
+_BEFORE_BECAUSE = re.compile(
+    r"\b(?:only|partly|mainly|largely|mostly|just|simply|solely|chiefly|primarily|"
+    r"probably|possibly|perhaps|likely|maybe|either|not|is|was|are|were|be|been|being|"
+    r"especially|particularly|also|even|presumably|apparently|in part)\W*$",
+    re.I,
+)
 #: A colon after one of these words introduces a list or a quotation, not a new clause.
 _COLON_BEFORE = frozenset({
     "that", "as", "follows", "following", "include", "includes", "including", "are", "is",
@@ -338,6 +363,8 @@ def _safe(text: str, start: int, cut: _Cut, left: str, right: str) -> bool:
         return False
     if cut.kind == "because" and SIMPLE_NEGATION.search(left):
         return False  # "X did not stop Y because Z": which part "not" governs is unclear
+    if cut.kind == "because" and _BEFORE_BECAUSE.search(left):
+        return False  # "only because", "partly because": the cut would drop the qualifier
     if cut.kind == "semicolon":
         return not re.match(r"\s*(?:and|or|nor)\b", right, re.I)  # "a; b; and c": a list
     if cut.kind == "colon":
