@@ -25,7 +25,7 @@ from curbside.index.vectors import (
     VectorIndexContext,
     open_vector_index,
 )
-from curbside.testing.vectors import DIM, FINGERPRINT, VectorIndexConformance, unit_vectors
+from curbside.testing.vectors import DIM, VectorIndexConformance, unit_vectors
 
 pytestmark = pytest.mark.postgres
 
@@ -46,19 +46,6 @@ class TestPgvector(VectorIndexConformance):
     def vector_index_kind(self, pg_engine: Engine) -> str:
         self.context = VectorIndexContext(engine=pg_engine)
         return "pgvector"
-
-    def open_index(
-        self,
-        kind: str,
-        directory: Path,
-        *,
-        dim: int = DIM,
-        fingerprint: str = FINGERPRINT,
-        create: bool = False,
-    ) -> VectorIndex:
-        return open_vector_index(
-            directory, dim, fingerprint, kind, create=create, context=self.context
-        )
 
 
 class TestPgvectorThroughHnsw(TestPgvector):

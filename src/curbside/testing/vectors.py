@@ -27,6 +27,7 @@ from curbside.index.vectors import (
     MissingIndexError,
     StaleIndexError,
     VectorIndex,
+    VectorIndexContext,
     VectorIndexError,
     open_vector_index,
 )
@@ -51,6 +52,9 @@ class VectorIndexConformance:
 
     #: False for a backend whose contents do not outlive the object: reopen tests skip.
     persistent: bool = True
+    #: What the dense index would pass a server-side backend (the store's engine, settings);
+    #: a subclass sets it, e.g. in its ``vector_index_kind`` fixture. None for file backends.
+    context: VectorIndexContext | None = None
 
     @pytest.fixture
     def vector_index_kind(self) -> str:
@@ -65,7 +69,9 @@ class VectorIndexConformance:
         fingerprint: str = FINGERPRINT,
         create: bool = False,
     ) -> VectorIndex:
-        return open_vector_index(directory, dim, fingerprint, kind, create=create)
+        return open_vector_index(
+            directory, dim, fingerprint, kind, create=create, context=self.context
+        )
 
     @pytest.fixture
     def index(self, vector_index_kind: str, tmp_path: Path) -> VectorIndex:
