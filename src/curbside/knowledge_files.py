@@ -148,9 +148,9 @@ SCHEMAS: dict[str, str] = {
     "vital_signs.yaml": "curbside.safety.vital_rules:parse_vital_rules",
     "urgency.yaml": "curbside.safety.urgency:parse_urgency_table",
     "focus.yaml": "curbside.understand.focus:parse_focus_lists",
-    "abbreviations.yaml": "curbside.understand.vocabulary:abbreviation_entries",
-    "synonyms.yaml": "curbside.understand.vocabulary:synonym_entries",
-    "plain_words.yaml": "curbside.understand.vocabulary:plain_word_pairs",
+    "abbreviations.yaml": "curbside.text.vocabulary:abbreviation_entries",
+    "synonyms.yaml": "curbside.text.vocabulary:synonym_entries",
+    "plain_words.yaml": "curbside.text.vocabulary:plain_word_pairs",
     # built files, not hand-written YAML
     "condition_profiles.jsonl": "curbside.safety.differential:_index",
     "differential_model.json": "curbside.safety.differential:load_reranker",

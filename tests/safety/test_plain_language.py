@@ -23,7 +23,7 @@ from curbside.render.plain import (
     split_sentence,
     split_statistics,
 )
-from curbside.understand.vocabulary import plain_word_pairs
+from curbside.text.vocabulary import plain_word_pairs
 
 NUM = re.compile(r"\d+(?:[.,]\d+)*")
 UNIT = re.compile(r"\d+(?:[.,]\d+)*\s*(?:mg/kg|mg|ml|%|years?|minutes?|hours?|h)\b")

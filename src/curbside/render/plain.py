@@ -32,7 +32,7 @@ from functools import cache
 from curbside.text.content import plain_content_words
 from curbside.text.cues import SIMPLE_NEGATION
 from curbside.text.tokens import PROSE_WORD
-from curbside.understand.vocabulary import plain_word_pairs, synonym_entries
+from curbside.text.vocabulary import plain_word_pairs, synonym_entries
 
 #: Sentences longer than this many words are split where that is safe.
 LONG_WORDS = 12

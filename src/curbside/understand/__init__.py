@@ -4,6 +4,7 @@
 deduplicated search terms for the lexical index.
 """
 
+from curbside.text.vocabulary import lay_term, lay_terms, technical_terms
 from curbside.understand.analysis import (
     Expansion,
     QueryAnalysis,
@@ -12,7 +13,6 @@ from curbside.understand.analysis import (
     warm_up,
 )
 from curbside.understand.question import QuestionType, classify_question, classify_question_types
-from curbside.understand.vocabulary import lay_term, lay_terms, technical_terms
 
 __all__ = [
     "Expansion",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from curbside.text import vocabulary
 from curbside.text.stopwords import QUERY_STOPWORDS
 from curbside.text.tokens import (
     MAX_ANALYZED_CHARS,
@@ -22,12 +23,11 @@ from curbside.text.tokens import (
     match_form,
     surface_tokens,
 )
+from curbside.text.vocabulary import AbbreviationMatch, SynonymMatch
 from curbside.understand import drugs as drugs_mod
-from curbside.understand import vocabulary
 from curbside.understand.drugs import DrugMention
 from curbside.understand.negation import NegatedSpan, find_negations
 from curbside.understand.question import QuestionType, classify_question_types
-from curbside.understand.vocabulary import AbbreviationMatch, SynonymMatch
 
 #: Weight of a brand's generic name.
 WEIGHT_GENERIC = 0.9

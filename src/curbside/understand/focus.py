@@ -39,10 +39,10 @@ from pathlib import Path
 from typing import Any
 
 from curbside.knowledge_files import knowledge_bytes, knowledge_text, yaml_mapping
+from curbside.text import vocabulary
 from curbside.text.stopwords import QUERY_STOPWORDS
 from curbside.text.tokens import clip, stem, words
 from curbside.understand import drugs as drugs_mod
-from curbside.understand import vocabulary
 from curbside.understand.question import asks_for_verdict, definition_subject
 
 

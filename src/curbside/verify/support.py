@@ -25,7 +25,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,7 +32,7 @@ import numpy as np
 from curbside.text.cues import NEGATION, NEGATION_WORDS, PSEUDO_NEGATION
 from curbside.text.sentences import sentence_spans
 from curbside.text.stopwords import SUPPORT_STOPWORDS
-from curbside.text.tokens import SUPPORT_WORD
+from curbside.text.tokens import SUPPORT_WORD, support_stem
 
 if TYPE_CHECKING:
     from curbside.index.embedder import Embedder
@@ -125,33 +124,11 @@ def _normalise(text: str) -> str:
     return _NUMBER_WORD_RE.sub(lambda m: _NUMBER_WORDS[m.group(1).lower()], text)
 
 
-def _stem(word: str) -> str:
-    if len(word) <= 4 or not word.isalpha():
-        return word
-    for suffix, repl in (
-        ("ational", "ate"), ("ization", "ize"), ("ations", "ate"), ("ation", "ate"),
-        ("iveness", "ive"), ("fulness", "ful"), ("ousness", "ous"), ("ments", ""),
-        ("ment", ""), ("ness", ""), ("ities", ""), ("ity", ""), ("ingly", ""), ("edly", ""),
-        ("ing", ""), ("ies", "y"), ("ied", "y"), ("ed", ""), ("ly", ""), ("es", ""),
-        ("s", ""), ("e", ""),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith(("ss", "us", "is")):
-                return word
-            return word[: len(word) - len(suffix)] + repl
-    return word
-
-
-@lru_cache(maxsize=65536)
-def _stemmed(word: str) -> str:
-    return _stem(word)
-
-
 def content_tokens(text: str) -> list[str]:
     """Lower-cased, lightly stemmed content words (stopwords and negation words removed)."""
     words = SUPPORT_WORD.findall(_normalise(text).lower())
     return [
-        _stemmed(w) for w in words if w not in SUPPORT_STOPWORDS and w not in NEGATION_WORDS
+        support_stem(w) for w in words if w not in SUPPORT_STOPWORDS and w not in NEGATION_WORDS
         and w != "n't"
     ]
 

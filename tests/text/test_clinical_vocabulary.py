@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from curbside.text import vocabulary as v
 from curbside.text.tokens import match_form
-from curbside.understand import vocabulary as v
 
 
 def test_list_sizes_and_shape() -> None:
