@@ -217,6 +217,16 @@ class AnswerSettings(BaseModel):
             "both answer)."
         ),
     )
+    ask_margin: float = Field(
+        0.0,
+        description=(
+            "For a treatment, what-to-do, cause, diagnosis, prognosis, dose or side-effect "
+            "question, a sentence that gives that kind of answer (a treatment or "
+            "recommendation, a recommended action, a cause ...) leads when its score is at most "
+            "this much below the best sentence, so the lead answers what was asked. 0: no "
+            "preference beyond `fit_bonus`."
+        ),
+    )
     source_weight: float = Field(
         0.25,
         description=(

@@ -182,3 +182,34 @@ def test_patients_get_the_plain_language_source_on_a_near_tie() -> None:
 
     assert lead("clinician") == gl
     assert lead("patient") == pi
+
+
+def _compose_with(question: str, evidence: Sequence[Evidence], similarity: Similarity,
+                  **answer: float) -> Article:
+    settings = ANSWER.model_copy(update=answer)
+    terms = [w.strip("?,.").lower() for w in question.split()]
+    art, _ = ExtractiveComposer(settings).compose(ComposeInput(
+        question=question, question_type="treatment", terms=terms, evidence=evidence,
+        confidence=0.9, source_texts={}, similarity=similarity))
+    return art
+
+
+def test_a_treatment_question_leads_with_a_treatment_within_the_ask_margin() -> None:
+    about = "Gout is a form of arthritis caused by urate crystals in the joints."
+    treat = "Gout flares are treated with colchicine, NSAIDs or corticosteroids."
+    ev = [_ev(1, "Gout overview", about), _ev(2, "Gout care", treat)]
+    near = fixed_similarity({about: 0.68, treat: 0.58})  # beyond `fit_bonus`, within 0.1
+    q = "How is gout treated?"
+    assert _compose_with(q, ev, near, ask_margin=0.0).lead[-1].text == about
+    assert _compose_with(q, ev, near, ask_margin=0.1).lead[-1].text == treat
+    far = fixed_similarity({about: 0.80, treat: 0.45})  # too far below: the better answer leads
+    assert _compose_with(q, ev, far, ask_margin=0.1).lead[-1].text == about
+
+
+def test_the_ask_margin_leaves_other_questions_alone() -> None:
+    about = "Gout is a form of arthritis caused by urate crystals in the joints."
+    treat = "Gout flares are treated with colchicine, NSAIDs or corticosteroids."
+    ev = [_ev(1, "Gout overview", about), _ev(2, "Gout care", treat)]
+    near = fixed_similarity({about: 0.62, treat: 0.58})
+    art = _compose_with("Tell me about gout in older men", ev, near, ask_margin=0.1)
+    assert art.lead[-1].text == about

@@ -117,6 +117,16 @@ _ACTION = re.compile(
 _INTERACTION = re.compile(r"\b(interact\w*|together|combin\w+|concomitant\w*|with)\b", re.I)
 
 
+#: Asks whose lead prefers a sentence giving that kind of answer (`AnswerSettings.ask_margin`):
+#: "how do you treat X?" leads with a treatment or recommendation, "what should I do?" with
+#: a recommended action, "what causes X?" with a cause, and so on (`fits_ask`). Frequency and
+#: definition questions have their own rule; yes/no, interaction and other questions none.
+FRAMED_ASKS = frozenset({
+    Ask.TREATMENT, Ask.ACTION, Ask.CAUSE, Ask.DIAGNOSIS, Ask.PROGNOSIS, Ask.DOSE,
+    Ask.SIDE_EFFECTS,
+})
+
+
 def fits_ask(ask: Ask, text: str) -> bool:
     """Whether a sentence gives the kind of answer `ask` wants."""
     if ask == Ask.FREQUENCY:
@@ -466,7 +476,10 @@ class ExtractiveComposer:
 
         With answer scores: the strongest evidence level (guideline, review, ...) whose best
         sentence scores within `AnswerSettings.level_margin` of the best sentence overall goes
-        first; for a how-common question a sentence giving a frequency first. Without scores:
+        first; for a how-common question a sentence giving a frequency first; for a treatment,
+        what-to-do, cause, diagnosis, prognosis, dose or side-effect question (`FRAMED_ASKS`)
+        a sentence giving that answer (`fits_ask`), when one scores within
+        `AnswerSettings.ask_margin` of the best. Without scores:
         the retrieval-based order of the strongest candidates.
         """
         if not scored:
@@ -478,6 +491,13 @@ class ExtractiveComposer:
             pool = [
                 c for c in ranked
                 if matches("prevalence", c.text) and c.features["answer"] >= self.answer.min_answer
+            ] or ranked
+        elif focus.ask in FRAMED_ASKS and self.answer.ask_margin > 0:
+            floor = ranked[0].features["lead"] - self.answer.ask_margin
+            pool = [
+                c for c in ranked
+                if c.features["lead"] >= floor and fits_ask(focus.ask, c.text)
+                and c.features["answer"] >= self.answer.min_answer
             ] or ranked
         top = pool[0].features["lead"]
         near = [c for c in pool if c.features["lead"] >= top - self.answer.level_margin]
