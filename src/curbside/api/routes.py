@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from curbside import __version__, services
-from curbside.domain import SourceKind
 from curbside.edge.deps import RuntimeDep, article_for, call
 from curbside.edge.errors import error_responses
 from curbside.edge.public import (
@@ -20,7 +19,6 @@ from curbside.edge.public import (
     thread_public,
 )
 from curbside.edge.schemas import (
-    YEAR_PATTERN,
     ArticlePublic,
     ArticleSummary,
     AskedArticlePublic,
@@ -35,7 +33,7 @@ from curbside.edge.schemas import (
     TriagePublic,
     TriageRequest,
 )
-from curbside.edge.types import IdPath, VersionQuery
+from curbside.edge.types import IdPath, KindQuery, VersionQuery, YearQuery
 from curbside.edge.viewer import ViewerDep
 from curbside.services import Asked, reads
 
@@ -111,13 +109,8 @@ def get_thread(thread_id: IdPath, rt: RuntimeDep, viewer: ViewerDep,
 @router.get("/search", response_model=SearchPublic, responses=error_responses(422, 503),
             summary="Search the library's passages")
 def search(rt: RuntimeDep, q: Annotated[str, Query(min_length=1, max_length=2000)],
-           k: Annotated[int, Query(ge=1, le=50)] = 10,
-           kind: Annotated[list[SourceKind] | None, Query(
-               description="Only sources of these evidence kinds (repeat the parameter)")] = None,
-           year: Annotated[str | None, Query(
-               pattern=YEAR_PATTERN, max_length=9,
-               description="Only sources published in this year or range: 2015, 2015-, "
-                           "-2020 or 2015-2020")] = None) -> SearchPublic:
+           k: Annotated[int, Query(ge=1, le=50)] = 10, kind: KindQuery = None,
+           year: YearQuery = None) -> SearchPublic:
     return search_public(rt, q, k, [str(x) for x in kind or ()], year)
 
 

@@ -14,9 +14,6 @@ from curbside.edge.types import INT64_MAX, reject_surrogates
 #: The article as served: the same pydantic model the composer builds and the store keeps.
 ArticlePublic = Article
 
-#: A publication year or range for a search filter: 2015, 2015-, -2020 or 2015-2020.
-YEAR_PATTERN = r"^(\d{4}|\d{4}-|-\d{4}|\d{4}-\d{4})$"
-
 
 
 class AskedArticlePublic(Article):

@@ -744,12 +744,21 @@ DEV_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 @cache
 def _development_vectors() -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The seeded BioASQ sample, embedded once and kept in Curbside's cache directory (a few
+    minutes of embedding on two busy cores), keyed by the embedder's fingerprint."""
     bioasq = DEV_DATA / "benchmarks" / "bioasq"
     corpus, queries = bioasq / "corpus.jsonl", bioasq / "questions_dev.jsonl"
     if not corpus.exists() or not queries.exists():
         pytest.skip(f"development data not found in {bioasq}")
     from curbside.config import EmbedderSettings
     from curbside.index.embedder import make_embedder
+    from curbside.knowledge_files import cache_dir
+
+    embedder = make_embedder(EmbedderSettings())
+    cached = cache_dir() / f"conformance-dev-vectors-{embedder.fingerprint[:16]}.npz"
+    if cached.exists():
+        with np.load(cached) as saved:
+            return saved["passages"], saved["questions"]
 
     def lines(path: Path, field: str) -> list[str]:
         with path.open(encoding="utf-8") as f:
@@ -759,8 +768,12 @@ def _development_vectors() -> tuple[npt.NDArray[np.float32], npt.NDArray[np.floa
     docs, qs = lines(corpus, "text"), lines(queries, "question")
     docs = [docs[i] for i in sorted(rng.choice(len(docs), 2000, replace=False))]
     qs = [qs[i] for i in sorted(rng.choice(len(qs), 100, replace=False))]
-    embedder = make_embedder(EmbedderSettings())
-    return (
+    out = (
         np.asarray(embedder.embed(docs), dtype=np.float32),
         np.asarray(embedder.embed(qs), dtype=np.float32),
     )
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(cached.name + ".tmp.npz")
+    np.savez(tmp, passages=out[0], questions=out[1])
+    os.replace(tmp, cached)
+    return out
