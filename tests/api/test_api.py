@@ -137,3 +137,18 @@ def test_openapi_and_docs(client: TestClient) -> None:
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     assert "'unsafe-inline'" not in docs.headers["content-security-policy"].split(
         "script-src")[1].split(";")[0]
+
+
+def test_api_search_kind_and_year(client: TestClient) -> None:
+    r = client.get("/api/v1/search", params={"q": "back pain", "kind": ["guideline", "rct"],
+                                             "year": "2000-2016"})
+    assert r.status_code == 200, r.text
+    hits = r.json()["hits"]
+    assert hits and all(h["source"]["kind"] in ("guideline", "rct") for h in hits)
+    assert all(2000 <= h["source"]["year"] <= 2016 for h in hits)
+    for params in ({"kind": "trial"}, {"year": "2016-2000"}, {"year": "recent"}):
+        bad = client.get("/api/v1/search", params={"q": "back pain", **params})
+        assert bad.status_code == 422, (params, bad.text)
+    spec = client.get("/openapi.json").json()
+    names = {p["name"] for p in spec["paths"]["/api/v1/search"]["get"]["parameters"]}
+    assert {"kind", "year"} <= names

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
+from curbside.index.filters import PassageFilter
 from curbside.index.pgvector_index import FILTER_EXACT_MAX, PgVectorIndex, storage_type
 from curbside.index.vectors import (
     StaleIndexError,
@@ -25,7 +26,7 @@ from curbside.index.vectors import (
     VectorIndexContext,
     open_vector_index,
 )
-from curbside.testing.vectors import DIM, VectorIndexConformance, unit_vectors
+from curbside.testing.vectors import DIM, Library, VectorIndexConformance, unit_vectors
 
 pytestmark = pytest.mark.postgres
 
@@ -163,6 +164,20 @@ def test_one_postgresql_runs_store_full_text_and_vectors(pg_url: str, tmp_path: 
         result = services.search(rt, query="What helps chronic low back pain?", k=5)
         assert result.evidence and any("dense" in e.scores for e in result.evidence)
         assert "back pain" in " ".join(e.source.title.lower() for e in result.evidence)
+        # Filters go into both PostgreSQL queries: full text and pgvector join the store.
+        by_kind = {k: set(rt.store.passage_ids_where(kinds=[k])) for k in ("guideline",
+                                                                           "patient_info")}
+        assert all(by_kind.values())
+        top = str(result.evidence[0].source.kind)
+        other = next(k for k in by_kind if k != top)  # not the kind that ranks first
+        where = PassageFilter(kinds=frozenset({other}))
+        matching = by_kind[other]
+        _a, lists, _t = rt.retriever.raw_lists("low back pain", 5, where=where)
+        assert lists["lexical"] and {i for i, _ in lists["lexical"]} <= matching
+        assert len(lists["dense"]) == min(5, len(matching))
+        assert {i for i, _ in lists["dense"]} <= matching
+        filtered = services.search(rt, query="low back pain", k=5, kinds=[other])
+        assert all(e.source.kind == other for e in filtered.evidence)
         article = services.ask(rt, question="What helps chronic low back pain?")
         assert article.id is not None and not article.insufficient and article.references
         assert all(c.citations for c in article.all_claims() if not c.ours)
@@ -176,3 +191,51 @@ def test_one_postgresql_runs_store_full_text_and_vectors(pg_url: str, tmp_path: 
         assert services.search(rt2, query="low back pain", k=3).evidence
     finally:
         rt2.close()
+
+
+def test_filtered_search_joins_the_store_through_the_graph(
+    pg_engine: Engine, tmp_path: Path
+) -> None:
+    """Kind and year pushed into SQL (a join on the store's passages and sources): more
+    matching passages than FILTER_EXACT_MAX go through the HNSW walk, still k of them, near
+    the exact answer; a superseded source's vectors are never returned."""
+    library = Library.open(pg_engine)
+    per = 512
+    for s_no in range(3 * FILTER_EXACT_MAX // per):
+        library.add(f"s:{s_no}", "rct" if s_no % 2 else "review", 2000 + s_no, per)
+    ids = np.asarray(sorted(library.current()), dtype=np.int64)
+    vecs = unit_vectors(80, ids.size)
+    index = PgVectorIndex(tmp_path / "idx", DIM, "fp", create=True,
+                          context=VectorIndexContext(engine=pg_engine))
+    index.add(ids, vecs)
+    index.flush()
+    with pg_engine.begin() as conn:
+        conn.exec_driver_sql(f"ANALYZE {index.table}")
+        conn.exec_driver_sql("ANALYZE passages")
+        conn.exec_driver_sql("ANALYZE sources")
+    where = PassageFilter(kinds=frozenset({"rct"}))
+    matching = library.matching(where)
+    assert len(matching) > FILTER_EXACT_MAX
+    plan = _explain(
+        pg_engine,
+        f"SELECT v.id FROM {index.table} v JOIN passages p ON p.id = v.id JOIN sources s "
+        "ON s.id = p.source_id WHERE s.is_current AND s.kind = ANY(%(k)s::text[]) "
+        "ORDER BY v.embedding <=> %(q)s::vector LIMIT 10",
+        {"q": vecs[0], "k": ["rct"]},
+    )
+    assert index.hnsw_index in plan  # the planner walks the graph under the join
+    vec_of = dict(zip(ids.tolist(), vecs, strict=True))
+    found = 0
+    for qi in range(0, 400, 20):
+        hits = index.search_where(vecs[qi], 10, where)
+        assert len(hits) == 10 and {i for i, _ in hits} <= matching
+        truth = sorted(matching, key=lambda i: -float(vec_of[i] @ vecs[qi]))[:10]
+        found += len(set(truth) & {i for i, _ in hits})
+    assert found / 200 >= 0.9
+    # Supersede half of the rct sources: their passages drop out at once, in the same SQL.
+    for s_no in range(1, 12, 4):
+        library.add(f"s:{s_no}", "rct", 2000 + s_no, 2, version=2)
+    now = library.matching(where)
+    for qi in range(0, 100, 25):
+        hits = index.search_where(vecs[qi], 10, where)
+        assert len(hits) == 10 and {i for i, _ in hits} <= now

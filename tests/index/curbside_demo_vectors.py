@@ -15,7 +15,18 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from curbside.index.vectors import MissingIndexError, StaleIndexError
+from curbside.index.vectors import (
+    MissingIndexError,
+    StaleIndexError,
+    check_allowed,
+    check_ids,
+    check_k,
+    check_lookup_ids,
+    check_query,
+    check_unique,
+    check_vectors,
+    is_storable_id,
+)
 
 Rows = dict[int, npt.NDArray[np.float32]]
 
@@ -32,7 +43,7 @@ SERVER: dict[str, _Table] = {}
 
 
 def _ids(ids: Iterable[int] | npt.NDArray[np.int64]) -> list[int]:
-    return [int(i) for i in np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids)]
+    return check_ids(ids).tolist()
 
 
 class BruteForceIndex:
@@ -65,7 +76,7 @@ class BruteForceIndex:
         return len(self._rows)
 
     def __contains__(self, item: object) -> bool:
-        return isinstance(item, int | np.integer) and int(item) in self._rows
+        return is_storable_id(item) and int(item) in self._rows
 
     def ids(self) -> npt.NDArray[np.int64]:
         return np.fromiter(self._rows, dtype=np.int64, count=len(self._rows))
@@ -73,7 +84,7 @@ class BruteForceIndex:
     def vectors(
         self, ids: Iterable[int] | npt.NDArray[np.int64]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        found = [i for i in _ids(ids) if i in self._rows]
+        found = [i for i in check_lookup_ids(ids).tolist() if i in self._rows]
         rows = [self._rows[i] for i in found]
         mat = np.stack(rows) if rows else np.zeros((0, self._dim), dtype=np.float32)
         return np.asarray(found, dtype=np.int64), mat.astype(np.float32)
@@ -82,21 +93,15 @@ class BruteForceIndex:
         self, ids: Iterable[int] | npt.NDArray[np.int64], vectors: npt.ArrayLike
     ) -> None:
         keys = _ids(ids)
-        mat = np.asarray(vectors, dtype=np.float32).reshape(len(keys), -1) if keys else None
-        if mat is None:
-            return
-        if mat.shape[1] != self._dim:
-            raise ValueError(f"expected {self._dim}-dimensional vectors, got {mat.shape[1]}")
-        if not np.isfinite(mat).all():
-            raise ValueError("vectors contain NaN or infinity")
-        if len(set(keys)) != len(keys):
-            raise ValueError("duplicate ids in one add() call")
+        mat = check_vectors(vectors, self._dim, len(keys))  # the shipped checks, as built-ins
+        check_unique(np.asarray(keys, dtype=np.int64))
         norms = np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-12)
         for key, row in zip(keys, mat / norms, strict=True):
             self._rows[key] = row
 
     def remove(self, ids: Iterable[int] | npt.NDArray[np.int64]) -> int:
-        return sum(self._rows.pop(i, None) is not None for i in set(_ids(ids)))
+        keys = set(check_lookup_ids(ids).tolist())
+        return sum(self._rows.pop(i, None) is not None for i in keys)
 
     def search(
         self,
@@ -104,14 +109,14 @@ class BruteForceIndex:
         k: int,
         allowed: Collection[int] | npt.NDArray[np.int64] | None = None,
     ) -> list[tuple[int, float]]:
-        q = np.asarray(query, dtype=np.float32).reshape(-1)
-        if q.shape != (self._dim,):
-            raise ValueError(f"expected a query vector of {self._dim} dimensions, got {q.shape}")
-        keep = None if allowed is None else set(_ids(allowed))
+        q = check_query(query, self._dim)
+        k = check_k(k)
+        allow = check_allowed(allowed)
+        keep = None if allow is None else set(allow.tolist())
         keys = [i for i in self._rows if keep is None or i in keep]
         if k <= 0 or not keys:
             return []
-        scores = np.stack([self._rows[i] for i in keys]) @ (q / max(np.linalg.norm(q), 1e-12))
+        scores = np.stack([self._rows[i] for i in keys]) @ q
         ranked = sorted(zip(keys, scores.tolist(), strict=True), key=lambda p: (-p[1], p[0]))
         return [(i, float(s)) for i, s in ranked[:k]]
 

@@ -13,14 +13,22 @@ import numpy as np
 import pytest
 
 from curbside.config import RetrievalSettings, Settings
+from curbside.index.filters import PassageFilter
 from curbside.index.vectors import (
+    InvalidVectorInput,
     MissingIndexError,
     StaleIndexError,
     VectorIndexContext,
     VectorIndexError,
     open_vector_index,
 )
-from curbside.testing.vectors import DIM, FINGERPRINT, VectorIndexConformance, unit_vectors
+from curbside.testing.vectors import (
+    DIM,
+    FINGERPRINT,
+    Library,
+    VectorIndexConformance,
+    unit_vectors,
+)
 
 pytestmark = pytest.mark.milvus
 
@@ -148,3 +156,85 @@ def test_dense_index_on_milvus_end_to_end(tmp_path: Path) -> None:
         assert status.exists and status.missing == 0 and status.stale_entries == 0
     finally:
         again.close()
+
+
+TextLibrary = tuple[Library, milvus_index.MilvusVectorIndex, dict[str, list[int]]]
+
+
+def _text_library(tmp_path: Path) -> TextLibrary:
+    """Three sources with distinct words, in a SQLite store; the index opened with its engine
+    (as the dense index opens it), so Milvus stores kind, year and text beside each vector."""
+    from curbside.store.engine import make_engine
+
+    library = Library.open(make_engine(f"sqlite:///{tmp_path / 'store.db'}"))
+    ids = {
+        "statins": library.add("statins", "rct", 2010, 2, texts=[
+            "statin therapy lowers cholesterol in adults", "muscle pain on statin therapy"]),
+        "back": library.add("back", "guideline", 2018, 3, texts=[
+            "exercise therapy for chronic low back pain", "heat wraps ease acute back pain",
+            "imaging is not needed for most back pain"]),
+        "diet": library.add("diet", "review", 2005, 2, texts=[
+            "dietary fibre and cholesterol", "plant sterols and cholesterol absorption"]),
+    }
+    index = open_vector_index(tmp_path / "i", DIM, FINGERPRINT, "milvus", create=True,
+                              context=VectorIndexContext(engine=library.engine))
+    assert isinstance(index, milvus_index.MilvusVectorIndex)
+    all_ids = sorted(library.current())
+    index.add(all_ids, unit_vectors(70, len(all_ids)))
+    return library, index, ids
+
+
+def test_bm25_full_text_search_with_filters(tmp_path: Path) -> None:
+    """Milvus' built-in BM25 function over the text field Curbside writes from the store."""
+    library, index, ids = _text_library(tmp_path)
+    hits = index.text_search("back pain", 5)
+    assert {i for i, _ in hits} == set(ids["back"]) | {ids["statins"][1]}  # "pain"
+    assert hits[0][0] in ids["back"] and all(s > 0 for _, s in hits)
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    chol = index.text_search("cholesterol", 10)
+    assert {i for i, _ in chol} == {ids["statins"][0], *ids["diet"]}
+    only_reviews = index.text_search("cholesterol", 10, PassageFilter(kinds=frozenset({"review"})))
+    assert {i for i, _ in only_reviews} == set(ids["diet"])
+    recent = index.text_search("cholesterol", 10, PassageFilter(year_min=2008))
+    assert [i for i, _ in recent] == [ids["statins"][0]]
+    assert index.text_search("zebra", 5) == []
+    with pytest.raises(InvalidVectorInput) as err:
+        index.text_search("  ", 5)
+    assert err.value.field == "text"
+
+
+def test_server_side_hybrid_search_with_filters(tmp_path: Path) -> None:
+    library, index, ids = _text_library(tmp_path)
+    found, mat = index.vectors(sorted(library.current()))
+    target = ids["diet"][1]  # its own vector and the words of another source's passage
+    q = mat[list(found).index(target)]
+    rrf = index.hybrid_search(q, "exercise therapy back pain", 4)
+    got = [i for i, _ in rrf]
+    assert target in got and ids["back"][0] in got  # one list each: both fused in
+    assert len(got) == 4 == len(set(got))
+    # A filter applies to both lists before fusion.
+    where = PassageFilter(kinds=frozenset({"guideline", "rct"}))
+    filtered = index.hybrid_search(q, "exercise therapy back pain", 4, where)
+    assert filtered and {i for i, _ in filtered} <= set(ids["back"]) | set(ids["statins"])
+    # WeightedRanker: all weight on one side gives that side's order.
+    dense_only = index.hybrid_search(q, "exercise therapy back pain", 3, weights=(1.0, 0.0))
+    assert dense_only[0][0] == target
+    text_only = index.hybrid_search(q, "exercise therapy back pain", 3, weights=(0.0, 1.0))
+    assert text_only[0][0] == ids["back"][0]
+    with pytest.raises(InvalidVectorInput) as err:
+        index.hybrid_search(q, "pain", 3, weights=(1.0, -1.0))
+    assert err.value.field == "weights"
+    with pytest.raises(InvalidVectorInput) as err:
+        index.hybrid_search(q[:5], "pain", 3)
+    assert err.value.field == "query"
+
+
+def test_a_collection_of_the_earlier_layout_is_stale(tmp_path: Path) -> None:
+    """A collection written before the kind, year and text fields: rebuild, don't misfilter."""
+    index = open_vector_index(tmp_path / "i", DIM, FINGERPRINT, "milvus", create=True)
+    assert isinstance(index, milvus_index.MilvusVectorIndex)
+    client = milvus_index._client(str(tmp_path / "i" / milvus_index.LITE_FILE), "", "")
+    client.alter_collection_properties(index.collection,
+                                       {milvus_index.FORMAT_PROPERTY: "1"})
+    with pytest.raises(StaleIndexError, match="--rebuild"):
+        open_vector_index(tmp_path / "i", DIM, FINGERPRINT, "milvus")

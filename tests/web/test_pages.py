@@ -121,6 +121,14 @@ def test_json_twins(owner: TestClient, saved_article: Article) -> None:
     assert client.get(f"/sources/{sid}.json").json()["source"]["id"] == sid
     hits = client.get("/search.json", params={"q": "sacroiliac"}).json()["hits"]
     assert hits
+    # The twin takes the API's filters: kind (repeated) and year.
+    api = client.get("/api/v1/search", params={"q": "back pain", "kind": ["rct", "review"],
+                                               "year": "-2010"}).json()
+    web = client.get("/search.json", params={"q": "back pain", "kind": ["rct", "review"],
+                                             "year": "-2010"}).json()
+    assert web == api and web["hits"]
+    assert all(h["source"]["kind"] in ("rct", "review") for h in web["hits"])
+    assert client.get("/search.json", params={"q": "x", "year": "1999-1990"}).status_code == 422
     assert client.get("/editorial-policy.json").json()["markdown"].strip()
     assert "recent_approved" in client.get("/index.json").json()
 

@@ -33,7 +33,7 @@ from curbside.edge.schemas import (
     TriagePublic,
     TriageRequest,
 )
-from curbside.edge.types import IdPath, VersionQuery
+from curbside.edge.types import IdPath, KindQuery, VersionQuery, YearQuery
 from curbside.edge.viewer import ViewerDep
 from curbside.services import Asked, reads
 
@@ -109,8 +109,9 @@ def get_thread(thread_id: IdPath, rt: RuntimeDep, viewer: ViewerDep,
 @router.get("/search", response_model=SearchPublic, responses=error_responses(422, 503),
             summary="Search the library's passages")
 def search(rt: RuntimeDep, q: Annotated[str, Query(min_length=1, max_length=2000)],
-           k: Annotated[int, Query(ge=1, le=50)] = 10) -> SearchPublic:
-    return search_public(rt, q, k)
+           k: Annotated[int, Query(ge=1, le=50)] = 10, kind: KindQuery = None,
+           year: YearQuery = None) -> SearchPublic:
+    return search_public(rt, q, k, [str(x) for x in kind or ()], year)
 
 
 @router.get("/sources/{source_id}", response_model=SourcePublic,

@@ -26,10 +26,21 @@ def search(
     k: Annotated[int, typer.Option("-k", help="How many passages.")] = 10,
     explain: Annotated[bool, typer.Option("--explain", help="Show every score.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", help="Only sources of this evidence kind (repeat, or comma "
+                     "separated): guideline, systematic_review, rct, observational, "
+                     "case_report, review, patient_info, other."),
+    ] = None,
+    year: Annotated[
+        str | None,
+        typer.Option("--year", help="Only sources published in this year or range: 2015, "
+                     "2015-, -2020 or 2015-2020."),
+    ] = None,
 ) -> None:
     """Best evidence passages, ranked by relevance and strength of evidence."""
     try:
-        result = services.search(runtime(), query=query, k=k)
+        result = services.search(runtime(), query=query, k=k, kinds=kind or (), year=year)
     except services.InvalidInput as exc:
         raise fail(str(exc), 2) from None
     except VectorIndexError as exc:

@@ -3,6 +3,8 @@ the web pages' JSON twins answer the same thing for the same record."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from curbside import services
 from curbside.domain import Passage, Source
 from curbside.edge.deps import article_for, call
@@ -51,8 +53,9 @@ def source_public(rt: Runtime, source_id: int, viewer: Viewer = ANONYMOUS) -> So
                         passages=[passage_public(p) for p in passages], cited_by=cited)
 
 
-def search_public(rt: Runtime, q: str, k: int) -> SearchPublic:
-    hits = call(reads.search, rt, query=q, k=k)
+def search_public(rt: Runtime, q: str, k: int, kinds: Sequence[str] = (),
+                  year: str | None = None) -> SearchPublic:
+    hits = call(reads.search, rt, query=q, k=k, kinds=kinds, year=year)
     return SearchPublic(query=q, hits=[
         SearchHitPublic(passage=passage_public(e.passage), source=source_brief(e.source),
                         score=e.score, scores=e.scores) for e in hits

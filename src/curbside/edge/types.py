@@ -13,6 +13,8 @@ from typing import Annotated
 from fastapi import Path, Query
 from pydantic import AfterValidator
 
+from curbside.domain import SourceKind
+
 #: The largest id SQLite (INTEGER) and PostgreSQL (BIGINT) can store.
 INT64_MAX = 2**63 - 1
 
@@ -44,3 +46,19 @@ VersionQuery = Annotated[int | None, Query(ge=1, le=INT64_MAX,
 #: A required version in the query (``diff?old=&new=``).
 RequiredVersionQuery = Annotated[int, Query(ge=1, le=INT64_MAX,
                                             description="Version, 1 to 2^63-1.")]
+
+
+#: A publication year or range for a search filter: 2015, 2015-, -2020 or 2015-2020.
+YEAR_PATTERN = r"^(\d{4}|\d{4}-|-\d{4}|\d{4}-\d{4})$"
+#: ``kind`` of a search: only sources of these evidence kinds (the parameter repeated).
+KindQuery = Annotated[
+    list[SourceKind] | None,
+    Query(description="Only sources of these evidence kinds (repeat the parameter)"),
+]
+#: ``year`` of a search: only sources published in this year or range.
+YearQuery = Annotated[
+    str | None,
+    Query(pattern=YEAR_PATTERN, max_length=9,
+          description="Only sources published in this year or range: 2015, 2015-, -2020 or "
+                      "2015-2020"),
+]

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,15 @@ Progress = Callable[[int, int], None]
 def embedding_text(title: str, section: str | None, text: str) -> str:
     """What is embedded for a passage: its source title gives the chunk its topic."""
     return f"{title}. {text}" if title else text
+
+
+def sync_plan(index: VectorIndex, current: Iterable[int]) -> tuple[list[int], list[int]]:
+    """What `DenseIndex.sync` does to ``index`` for these ``current`` passage ids:
+    ``(stale ids to remove, missing ids to embed and add)``, each sorted. After a crash the
+    index reports what it holds (`VectorIndex.ids`), so a re-run embeds only the rest."""
+    have = {int(x) for x in index.ids()}
+    want = {int(x) for x in current}
+    return sorted(have - want), sorted(want - have)
 
 
 @dataclass
@@ -200,12 +209,9 @@ class DenseIndex:
         if rebuild:
             self._open(create=True)
         index = self.index()
-        current = self._current_ids()
-        have = {int(x) for x in index.ids()}
-        stale = sorted(have - current)
+        stale, missing = sync_plan(index, self._current_ids())
         if stale:
             self.remove_passages(stale)
-        missing = sorted(current - have)
         added = self.add_passages(missing, progress) if missing else 0
         self._dirty += 1 if stale else 0
         self.save()

@@ -6,16 +6,20 @@ or phrase is emitted as a double-quoted string, so `NEAR`, `*`, `-`, `:` and bra
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, Engine, text
 
 from curbside.text.stopwords import STOPWORDS
 from curbside.text.tokens import lexical_tokens
+
+if TYPE_CHECKING:
+    from curbside.index.filters import PassageFilter
 
 #: bm25 weights for the (title, section, text) columns.
 COLUMN_WEIGHTS = (2.0, 0.5, 1.0)
@@ -144,6 +148,23 @@ class _Fts5Stemmer:
         return {w: self._cache[w] for w in words}
 
 
+def search_lexical(
+    index: LexicalIndex, terms: Sequence[str], k: int, where: PassageFilter | None
+) -> list[tuple[int, float]]:
+    """``index.search`` with ``where`` pushed into it when it takes one (the built-ins do);
+    a plugin index without it is asked for 4 ``k`` and its list left to the caller's check
+    of each passage (which may then hold fewer than ``k``)."""
+    if where is None:
+        return index.search(terms, k)
+    try:
+        takes = "where" in inspect.signature(index.search).parameters
+    except (TypeError, ValueError):
+        takes = False
+    if takes:
+        return index.search(terms, k, where=where)  # type: ignore[call-arg]
+    return index.search(terms, 4 * k)
+
+
 class Fts5LexicalIndex:
     """FTS5 over the ``passage_fts_content`` view (created by migration 0001).
 
@@ -181,20 +202,36 @@ class Fts5LexicalIndex:
                 f"WHERE id IN ({chunk})"
             )
 
-    def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
-        """Top-`k` (passage id, bm25 score; higher is better) for OR-ed `terms`."""
+    def search(
+        self, terms: Sequence[str], k: int, where: PassageFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """Top-`k` (passage id, bm25 score; higher is better) for OR-ed `terms`; with
+        ``where``, only current passages of its kinds and years (joined in the query)."""
         if k <= 0:
             return []
         expr = match_expression(self.plan(terms))
         if not expr:
             return []
         w = COLUMN_WEIGHTS
-        sql = text(
-            f"SELECT rowid, bm25(passage_fts, {w[0]}, {w[1]}, {w[2]}) AS s FROM passage_fts "
-            "WHERE passage_fts MATCH :q ORDER BY s LIMIT :k"
-        )
+        params: dict[str, Any] = {"q": expr, "k": int(k)}
+        if where is None:
+            sql = text(
+                f"SELECT rowid, bm25(passage_fts, {w[0]}, {w[1]}, {w[2]}) AS s FROM passage_fts "
+                "WHERE passage_fts MATCH :q ORDER BY s LIMIT :k"
+            )
+        else:
+            from curbside.index.filters import sql_condition
+
+            cond, extra = sql_condition(where, "src")
+            params.update(extra)
+            sql = text(
+                f"SELECT passage_fts.rowid, bm25(passage_fts, {w[0]}, {w[1]}, {w[2]}) AS s "
+                "FROM passage_fts JOIN passages p ON p.id = passage_fts.rowid "
+                f"JOIN sources src ON src.id = p.source_id WHERE passage_fts MATCH :q AND {cond} "
+                "ORDER BY s LIMIT :k"
+            )
         with self.engine.connect() as conn:
-            rows = conn.execute(sql, {"q": expr, "k": int(k)}).all()
+            rows = conn.execute(sql, params).all()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
     def plan(self, terms: Sequence[str]) -> list[str]:

@@ -8,11 +8,14 @@ each query phrase (word tokens only, see `query_phrases`) is a bind parameter of
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from curbside.index.lexical import query_phrases
+
+if TYPE_CHECKING:
+    from curbside.index.filters import PassageFilter
 
 CONFIG = "english"
 
@@ -59,8 +62,11 @@ class PgFullTextLexicalIndex:
             chunk = [int(x) for x in passage_ids[i : i + _CHUNK]]
             conn.execute(_REMOVE, {"ids": chunk})
 
-    def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
-        """Top-`k` (passage id, ts_rank_cd score; higher is better) for OR-ed `terms`."""
+    def search(
+        self, terms: Sequence[str], k: int, where: PassageFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """Top-`k` (passage id, ts_rank_cd score; higher is better) for OR-ed `terms`; with
+        ``where``, only current passages of its kinds and years (joined in the query)."""
         phrases = query_phrases(terms)
         if not phrases or k <= 0:
             return []
@@ -69,10 +75,20 @@ class PgFullTextLexicalIndex:
             f"phraseto_tsquery('{CONFIG}'::regconfig, :t{i})" for i in range(len(phrases))
         )
         params["k"] = int(k)
+        join, cond = "", ""
+        if where is not None:
+            from curbside.index.filters import sql_condition
+
+            condition, extra = sql_condition(where, "src")
+            params.update(extra)
+            join = (
+                " JOIN passages p ON p.id = t.passage_id JOIN sources src ON src.id = p.source_id"
+            )
+            cond = f" AND {condition}"
         sql = text(
             f"SELECT t.passage_id, ts_rank_cd('{RANK_WEIGHTS}'::float4[], t.tsv, q.q, "
-            f"{RANK_NORMALIZATION}) AS s FROM passage_tsv t, (SELECT {query} AS q) q "
-            "WHERE t.tsv @@ q.q ORDER BY s DESC, t.passage_id LIMIT :k"
+            f"{RANK_NORMALIZATION}) AS s FROM passage_tsv t{join}, (SELECT {query} AS q) q "
+            f"WHERE t.tsv @@ q.q{cond} ORDER BY s DESC, t.passage_id LIMIT :k"
         )
         with self.engine.connect() as conn:
             rows = conn.execute(sql, params).all()

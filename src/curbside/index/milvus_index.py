@@ -16,6 +16,14 @@ passes its factory):
   deployment finds the same collection;
 * a path ending in ``.db``: a Milvus Lite file shared by several directories.
 
+Beside each vector the collection keeps the passage's source ``kind`` and ``year`` (scalar
+fields, read from the store of the context's engine when the vector is added: a passage id
+names one version of one source, so they never change) and its ``text``, which Milvus' built-in
+BM25 function turns into the ``sparse`` field. `MilvusVectorIndex.search_where` filters by kind
+and year with a Milvus expression inside the HNSW search; `text_search` is a BM25 search and
+`hybrid_search` Milvus' server-side hybrid search (dense + BM25, `RRFRanker` or
+`WeightedRanker`), both with the same filter.
+
 Writes are upserts with Strong consistency (a search sees every write before it); `flush` asks
 Milvus to seal what was written so it survives a restart. ``allowed`` is pushed into Milvus as a
 filter expression (``id in [...]``, in chunks of `FILTER_CHUNK` ids, the chunks' hits merged).
@@ -40,6 +48,7 @@ from curbside.index.vectors import (
     Allowed,
     IdArray,
     IdsLike,
+    InvalidVectorInput,
     MissingIndexError,
     StaleIndexError,
     VectorIndexContext,
@@ -49,10 +58,17 @@ from curbside.index.vectors import (
     _as_matrix,
     _as_query,
     _top_k,
+    check_k,
+    check_lookup_ids,
+    check_unique,
+    is_storable_id,
 )
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
+    from sqlalchemy import Engine
+
+    from curbside.index.filters import PassageFilter
 
 __all__ = [
     "FILTER_CHUNK",
@@ -79,9 +95,24 @@ HNSW_EF_CONSTRUCTION = 128
 HNSW_EF = 256
 FINGERPRINT_PROPERTY = "curbside.fingerprint"
 FORMAT_PROPERTY = "curbside.format"
-FORMAT_VERSION = "1"
+#: 2: kind, year and text fields beside the vector, and the BM25 sparse field.
+FORMAT_VERSION = "2"
 ID_FIELD = "id"
 VECTOR_FIELD = "embedding"
+#: The passage's source kind and year (`curbside.index.filters.PassageFilter` pushed down).
+KIND_FIELD = "kind"
+YEAR_FIELD = "year"
+#: What the year field holds for a source with no year (or a vector with no passage).
+YEAR_UNKNOWN = -1
+#: The passage text (title, section, text, as the keyword index sees them) that Milvus' BM25
+#: function turns into the sparse field; VARCHAR holds at most 65,535 bytes.
+TEXT_FIELD = "text"
+SPARSE_FIELD = "sparse"
+TEXT_MAX_BYTES = 65_535
+KIND_MAX_CHARS = 32
+#: Reciprocal-rank constant of the server-side hybrid search (`RRFRanker`), as
+#: ``retrieval.rrf_k``'s default.
+RRF_K = 60
 
 _EXTRA_HINT = "pip install 'curbside[milvus]'"
 _clients: dict[tuple[str, str, str], MilvusClient] = {}
@@ -172,8 +203,10 @@ class MilvusVectorIndex:
         *,
         create: bool = False,
         where: str = "",
+        engine: Engine | None = None,
     ) -> None:
         self._client = client
+        self._engine = engine
         self._collection = collection
         self._dim = int(dim)
         self._fingerprint = fingerprint
@@ -193,12 +226,30 @@ class MilvusVectorIndex:
         schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field(ID_FIELD, pymilvus.DataType.INT64, is_primary=True)
         schema.add_field(VECTOR_FIELD, pymilvus.DataType.FLOAT_VECTOR, dim=self._dim)
+        schema.add_field(KIND_FIELD, pymilvus.DataType.VARCHAR, max_length=KIND_MAX_CHARS)
+        schema.add_field(YEAR_FIELD, pymilvus.DataType.INT64)
+        schema.add_field(
+            TEXT_FIELD, pymilvus.DataType.VARCHAR, max_length=TEXT_MAX_BYTES,
+            enable_analyzer=True,
+        )
+        schema.add_field(SPARSE_FIELD, pymilvus.DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(
+            pymilvus.Function(
+                name="curbside_bm25",
+                function_type=pymilvus.FunctionType.BM25,
+                input_field_names=[TEXT_FIELD],
+                output_field_names=[SPARSE_FIELD],
+            )
+        )
         params = client.prepare_index_params()
         params.add_index(
             field_name=VECTOR_FIELD,
             index_type="HNSW",
             metric_type="COSINE",
             params={"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION},
+        )
+        params.add_index(
+            field_name=SPARSE_FIELD, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25"
         )
         client.create_collection(
             self._collection,
@@ -219,6 +270,12 @@ class MilvusVectorIndex:
             )
         info = self._client.describe_collection(self._collection)
         props = info.get("properties") or {}
+        if props.get(FORMAT_PROPERTY) != FORMAT_VERSION:
+            raise StaleIndexError(
+                f"vector index {self._where} has layout {props.get(FORMAT_PROPERTY)!r}, this "
+                f"version writes {FORMAT_VERSION!r} (kind, year and BM25 text fields); run "
+                "`curbside index build --rebuild` to rebuild it"
+            )
         found = props.get(FINGERPRINT_PROPERTY)
         if found != self._fingerprint:
             raise StaleIndexError(
@@ -255,7 +312,7 @@ class MilvusVectorIndex:
         return int(rows[0]["count(*)"]) if rows else 0
 
     def __contains__(self, item: object) -> bool:
-        if not isinstance(item, int | np.integer) or isinstance(item, bool):
+        if not is_storable_id(item):
             return False
         return bool(self._present(np.asarray([int(item)], dtype=np.int64)).size)
 
@@ -282,7 +339,7 @@ class MilvusVectorIndex:
         return np.asarray(out, dtype=np.int64)
 
     def vectors(self, ids: IdsLike) -> tuple[IdArray, npt.NDArray[np.float32]]:
-        keys = _as_ids(ids)
+        keys = check_lookup_ids(ids)
         got: dict[int, list[float]] = {}
         for chunk in _chunks(np.unique(keys), WRITE_BATCH):
             rows = self._client.query(
@@ -298,22 +355,45 @@ class MilvusVectorIndex:
         mat = _as_matrix(vectors, self._dim, len(keys))
         if keys.size == 0:
             return
-        if np.unique(keys).size != keys.size:
-            raise ValueError("duplicate ids in one add() call")
+        check_unique(keys)
         unit = mat / np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-12)
         for start in range(0, keys.size, WRITE_BATCH):
-            rows = [
-                {ID_FIELD: int(i), VECTOR_FIELD: v.tolist()}
-                for i, v in zip(
-                    keys[start : start + WRITE_BATCH],
-                    unit[start : start + WRITE_BATCH],
-                    strict=True,
-                )
-            ]
+            batch = keys[start : start + WRITE_BATCH]
+            attrs, texts = self._passages(batch)
+            rows = []
+            for i, v in zip(batch.tolist(), unit[start : start + WRITE_BATCH], strict=True):
+                kind, year = attrs.get(i, ("", None))
+                rows.append({
+                    ID_FIELD: i,
+                    VECTOR_FIELD: v.tolist(),
+                    KIND_FIELD: kind[:KIND_MAX_CHARS],
+                    YEAR_FIELD: YEAR_UNKNOWN if year is None else int(year),
+                    TEXT_FIELD: texts.get(i, ""),
+                })
             self._client.upsert(self._collection, rows)
 
+    def _passages(
+        self, ids: IdArray
+    ) -> tuple[dict[int, tuple[str, int | None]], dict[int, str]]:
+        """Kind and year, and the text for BM25, of these passages from the store (the engine
+        of the context); nothing without an engine (the vector then matches no kind or year
+        filter and no full-text query). A passage id names one version of one source, so
+        neither changes once written."""
+        if self._engine is None:
+            return {}, {}
+        from curbside.store.sources import SourceStore
+
+        store = SourceStore(self._engine)
+        ids_list = ids.tolist()
+        attrs = {i: (a[0], a[1]) for i, a in store.passage_attributes(ids_list).items()}
+        texts = {
+            pid: _clip_utf8(" ".join(p for p in (title, section, text) if p), TEXT_MAX_BYTES)
+            for pid, title, section, text in store.passage_texts(ids_list)
+        }
+        return attrs, texts
+
     def remove(self, ids: IdsLike) -> int:
-        keys = _as_ids(ids)
+        keys = check_lookup_ids(ids)
         if keys.size == 0:
             return 0
         present = self._present(keys)
@@ -324,10 +404,11 @@ class MilvusVectorIndex:
     def search(
         self, query: npt.ArrayLike, k: int, allowed: Allowed = None
     ) -> list[tuple[int, float]]:
-        if k <= 0:
-            return []
         q = _as_query(query, self._dim)
+        k = check_k(k)
         allow = _allowed_array(allowed)
+        if k == 0:
+            return []
         if allow is not None and allow.size == 0:
             return []
         limit = min(k, MAX_TOPK)
@@ -335,20 +416,145 @@ class MilvusVectorIndex:
         ids: list[int] = []
         scores: list[float] = []
         for expr in filters:
-            hits = self._client.search(
-                self._collection,
-                data=[q.tolist()],
-                limit=limit,
-                filter=expr,
-                search_params={"metric_type": "COSINE", "params": {"ef": max(HNSW_EF, limit)}},
-            )
-            for hit in hits[0] if hits else []:
-                ids.append(int(hit["id"]))
-                scores.append(float(hit["distance"]))
+            for pid, score in self._dense(q, limit, expr):
+                ids.append(pid)
+                scores.append(score)
         return _top_k(np.asarray(ids, dtype=np.int64), np.asarray(scores, np.float32), k)
+
+    # -- filters, full text, hybrid -----------------------------------------------------------
+    #: Milvus holds kind and year but not whether a passage is still current:
+    #: `curbside.index.filters.search_filtered` checks the hits against the store.
+    filters_versions = False
+
+    def search_where(
+        self, query: npt.ArrayLike, k: int, where: PassageFilter
+    ) -> list[tuple[int, float]]:
+        """Top ``k`` whose kind and year match ``where``: a Milvus filter expression on the
+        scalar fields, applied inside the HNSW search (Milvus skips non-matching rows while it
+        walks, so ``k`` matching rows come back whenever there are ``k``)."""
+        q = _as_query(query, self._dim)
+        k = check_k(k)
+        if k == 0:
+            return []
+        return self._dense(q, min(k, MAX_TOPK), filter_expression(where))
+
+    def _dense(self, q: npt.NDArray[np.float32], limit: int, expr: str) -> list[tuple[int, float]]:
+        hits = self._client.search(
+            self._collection,
+            data=[q.tolist()],
+            anns_field=VECTOR_FIELD,
+            limit=limit,
+            filter=expr,
+            search_params={"metric_type": "COSINE", "params": {"ef": max(HNSW_EF, limit)}},
+        )
+        return _hits(hits, limit)
+
+    def text_search(
+        self, text: str, k: int, where: PassageFilter | None = None
+    ) -> list[tuple[int, float]]:
+        """Top ``k`` ``(id, BM25 score)`` for ``text`` on the BM25 sparse field (Milvus'
+        built-in analyzer and BM25 function), higher first; ``where`` filters as in
+        `search_where`."""
+        limit = _text_limit(text, k)
+        if limit == 0:
+            return []
+        hits = self._client.search(
+            self._collection,
+            data=[text],
+            anns_field=SPARSE_FIELD,
+            limit=limit,
+            filter=filter_expression(where),
+            search_params={"metric_type": "BM25"},
+        )
+        # Milvus Lite reports a BM25 match as a negative distance (smaller is better).
+        return [(i, abs(s)) for i, s in _hits(hits, limit)]
+
+    def hybrid_search(
+        self,
+        query: npt.ArrayLike,
+        text: str,
+        k: int,
+        where: PassageFilter | None = None,
+        *,
+        weights: tuple[float, float] | None = None,
+        candidates: int | None = None,
+    ) -> list[tuple[int, float]]:
+        """Server-side hybrid search: the dense HNSW search and the BM25 full-text search, each
+        with ``where``'s filter, fused by Milvus (`RRFRanker` by default; `WeightedRanker`
+        with ``weights`` = (dense, full text)); top ``k`` ``(id, fused score)``, each list
+        drawing ``candidates`` (default ``k``, at least) before fusion."""
+        pymilvus = _pymilvus()
+        q = _as_query(query, self._dim)
+        limit = _text_limit(text, k)
+        if limit == 0:
+            return []
+        n = min(max(candidates or limit, limit), MAX_TOPK)
+        expr = filter_expression(where)
+        requests = [
+            pymilvus.AnnSearchRequest(
+                data=[q.tolist()], anns_field=VECTOR_FIELD,
+                param={"metric_type": "COSINE", "params": {"ef": max(HNSW_EF, n)}},
+                limit=n, expr=expr,
+            ),
+            pymilvus.AnnSearchRequest(
+                data=[text], anns_field=SPARSE_FIELD, param={"metric_type": "BM25"},
+                limit=n, expr=expr,
+            ),
+        ]
+        if weights is None:
+            ranker = pymilvus.RRFRanker(RRF_K)
+        else:
+            if len(weights) != 2 or not all(np.isfinite(w) and w >= 0 for w in weights):
+                raise InvalidVectorInput(
+                    "weights", f"must be two non-negative numbers, got {weights!r}"
+                )
+            ranker = pymilvus.WeightedRanker(*(float(w) for w in weights))
+        hits = self._client.hybrid_search(self._collection, requests, ranker, limit=limit)
+        return _hits(hits, limit)
 
     def flush(self) -> None:
         self._client.flush(self._collection)
+
+
+def _text_limit(text: object, k: object) -> int:
+    """The ``limit`` of a full-text search for ``k`` (0: none); `InvalidVectorInput` names an
+    empty ``text`` or a bad ``k``."""
+    k = check_k(k)
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidVectorInput("text", "is empty")
+    return min(k, MAX_TOPK)
+
+
+def _hits(result: Any, limit: int) -> list[tuple[int, float]]:
+    """``(id, score)`` of a Milvus search result's first query, as Milvus ranked them."""
+    rows = result[0] if result else []
+    return [(int(h["id"]), float(h["distance"])) for h in rows][:limit]
+
+
+def _clip_utf8(text: str, max_bytes: int) -> str:
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text
+    return data[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def filter_expression(where: PassageFilter | None) -> str:
+    """The Milvus boolean expression on the kind and year fields for ``where`` ("" for
+    none). Kinds are `curbside.domain.SourceKind` values (checked by `PassageFilter`), so
+    they need no escaping; years are integers."""
+    if where is None:
+        return ""
+    parts = []
+    if where.kinds is not None:
+        names = ", ".join(f'"{k}"' for k in sorted(where.kinds))
+        parts.append(f"{KIND_FIELD} in [{names}]")
+    if where.year_min is not None:
+        parts.append(f"{YEAR_FIELD} >= {int(where.year_min)}")
+    elif where.year_max is not None:
+        parts.append(f"{YEAR_FIELD} >= 0")  # a bound leaves out sources with no year
+    if where.year_max is not None:
+        parts.append(f"{YEAR_FIELD} <= {int(where.year_max)}")
+    return " and ".join(parts)
 
 
 def _chunks(arr: IdArray, size: int) -> list[IdArray]:
@@ -387,6 +593,8 @@ def open_milvus_index(
     else:
         name = collection_name(directory, shared_database=shared)
     where = f"{name} at {_redact(uri)}"
+    engine = context.engine if context is not None else None
     return MilvusVectorIndex(
-        _client(uri, token, db_name), name, dim, fingerprint, create=create, where=where
+        _client(uri, token, db_name), name, dim, fingerprint, create=create, where=where,
+        engine=engine,
     )

@@ -23,6 +23,14 @@ An ``allowed`` filter goes into the SQL (``id = ANY(…)``). A small filter (at 
 rows; otherwise the HNSW search runs with ``hnsw.ef_search`` raised by the filter's
 selectivity so it still finds ``k`` allowed rows, and falls back to the exact scan when it
 does not.
+
+A `curbside.index.filters.PassageFilter` (evidence kind, year) goes into the SQL too
+(`PgVectorIndex.search_where`): the table is joined to the store's ``passages`` and ``sources``
+on the passage id, with ``kind``, ``year`` and ``is_current`` in the WHERE clause. A join, not
+columns copied beside the vector: a passage id names one version of one source, so nothing has
+to be kept in step, and a superseded version drops out in the same statement that the store's
+``is_current`` changes. The same exact-or-graph choice applies, judged by a bounded count of
+the matching passages.
 """
 
 from __future__ import annotations
@@ -51,12 +59,18 @@ from curbside.index.vectors import (
     _as_matrix,
     _as_query,
     _top_k,
+    check_k,
+    check_lookup_ids,
+    check_unique,
+    is_storable_id,
 )
 
 if TYPE_CHECKING:
     import psycopg
     from psycopg.sql import Composed
     from sqlalchemy import Engine
+
+    from curbside.index.filters import PassageFilter
 
 __all__ = [
     "FILTER_EXACT_MAX",
@@ -83,6 +97,9 @@ FILTER_EXACT_MAX = 4096
 #: HNSW build parameters (pgvector's defaults): links per node, candidates while building.
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
+#: A filtered search counts the matching passages up to this many to judge its selectivity
+#: (a bounded count: beyond it the filter is broad and the graph walk suits it anyway).
+SELECTIVITY_CAP = 100_000
 _PREFIX = "curbside_vec_"
 #: ``conn.info`` key: the psycopg connection has the pgvector types registered.
 _REGISTERED = "curbside_pgvector_types"
@@ -110,6 +127,13 @@ def table_names(directory: Path) -> tuple[str, str]:
     base = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")[:40] or "index"
     digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
     return f"{_PREFIX}{base}_{digest}", f"curbside_hnsw_{base}_{digest}"
+
+
+def _filter_sql(where: PassageFilter) -> tuple[str, dict[str, Any]]:
+    """The WHERE condition (on ``sources s``) and parameters of a `PassageFilter`."""
+    from curbside.index.filters import sql_condition
+
+    return sql_condition(where, "s", "%({})s")
 
 
 def _engine_of(context: VectorIndexContext | None) -> Engine:
@@ -279,7 +303,7 @@ class PgVectorIndex:
         return int(row[0]) if row else 0
 
     def __contains__(self, item: object) -> bool:
-        if not isinstance(item, int | np.integer):
+        if not is_storable_id(item):
             return False
         with self._cursor(types=False) as cur:
             cur.execute(self._sql("SELECT 1 FROM {table} WHERE id = %s"), (int(item),))
@@ -292,7 +316,7 @@ class PgVectorIndex:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def vectors(self, ids: IdsLike) -> tuple[IdArray, npt.NDArray[np.float32]]:
-        keys = _as_ids(ids)
+        keys = check_lookup_ids(ids)
         found: dict[int, npt.NDArray[np.float32]] = {}
         if keys.size:
             with self._cursor() as cur:
@@ -316,8 +340,7 @@ class PgVectorIndex:
         mat = _as_matrix(vectors, self._dim, len(keys))
         if keys.size == 0:
             return
-        if np.unique(keys).size != keys.size:
-            raise ValueError("duplicate ids in one add() call")
+        check_unique(keys)
         unit = mat / np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-12)
         with self._cursor() as cur:
             cur.executemany(
@@ -329,7 +352,7 @@ class PgVectorIndex:
             )
 
     def remove(self, ids: IdsLike) -> int:
-        keys = _as_ids(ids)
+        keys = check_lookup_ids(ids)
         if keys.size == 0:
             return 0
         with self._cursor(types=False) as cur:
@@ -343,9 +366,10 @@ class PgVectorIndex:
         self, query: npt.ArrayLike, k: int, allowed: Allowed = None
     ) -> list[tuple[int, float]]:
         q = _as_query(query, self._dim)
-        if k <= 0:
-            return []
+        k = check_k(k)
         allow = _allowed_array(allowed)
+        if k == 0:
+            return []
         if allow is not None and allow.size == 0:
             return []
         with self._cursor() as cur:
@@ -367,6 +391,67 @@ class PgVectorIndex:
             if allow is not None and len(hits) < k:
                 # The graph walk ran out of allowed rows: score the allowed rows exactly.
                 return self._exact(cur, q, k, allow)
+            return hits
+
+    # -- filtered by the store ---------------------------------------------------------------
+    #: `search_where` joins the store's tables, so it keeps to current passages itself.
+    filters_versions = True
+
+    def search_where(
+        self, query: npt.ArrayLike, k: int, where: PassageFilter
+    ) -> list[tuple[int, float]]:
+        """Top ``k`` among current passages matching ``where``: the table joined to the store's
+        ``passages`` and ``sources`` (same database) on the passage id, kind, year and
+        ``is_current`` in the SQL. Few matching passages (at most `FILTER_EXACT_MAX`): scored
+        exactly; more: the HNSW walk with ``hnsw.ef_search`` raised by the filter's
+        selectivity, and the exact scan when the walk finds fewer than ``k``."""
+        q = _as_query(query, self._dim)
+        k = check_k(k)
+        if k == 0:
+            return []
+        cond, params = _filter_sql(where)
+        params.update({"q": q, "k": k})
+        join = (
+            "FROM {table} v JOIN passages p ON p.id = v.id "
+            "JOIN sources s ON s.id = p.source_id WHERE " + cond
+        )
+        exact = self._sql(
+            "WITH scored AS MATERIALIZED (SELECT v.id, v.embedding <=> %(q)s::{dtype} AS d "
+            + join + ") SELECT id, d FROM scored ORDER BY d, id LIMIT %(k)s"
+        )
+        with self._cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM passages p JOIN sources s "
+                f"ON s.id = p.source_id WHERE {cond} LIMIT %(cap)s) m",
+                {**params, "cap": SELECTIVITY_CAP},
+            )
+            row = cur.fetchone()
+            matching = int(row[0]) if row else 0
+            if matching == 0:
+                return []
+            ef = None
+            if matching > FILTER_EXACT_MAX:
+                cur.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+                            (self.table,))
+                rel = cur.fetchone()
+                total = max(float(rel[0]) if rel else 0.0, float(matching))
+                want = max(EF_SEARCH_MIN, 2 * k, math.ceil(2 * k * total / matching))
+                ef = want if want <= EF_SEARCH_MAX else None
+            if ef is None:
+                cur.execute(exact, params)
+                return self._ranked(cur.fetchall(), k)
+            cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef),))
+            cur.execute(
+                self._sql(
+                    "SELECT v.id, v.embedding <=> %(q)s::{dtype} " + join
+                    + " ORDER BY v.embedding <=> %(q)s::{dtype} LIMIT %(k)s"
+                ),
+                params,
+            )
+            hits = self._ranked(cur.fetchall(), k)
+            if len(hits) < k:  # the walk ran out of matching rows: score them exactly
+                cur.execute(exact, params)
+                return self._ranked(cur.fetchall(), k)
             return hits
 
     def _ef_search(self, cur: psycopg.Cursor[Any], k: int, allow: IdArray | None) -> int | None:

@@ -37,7 +37,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -52,12 +52,21 @@ __all__ = [
     "EXACT_MAX_AUTO",
     "ExactVectorIndex",
     "FileVectorIndex",
+    "InvalidVectorInput",
     "MissingIndexError",
     "StaleIndexError",
     "UsearchVectorIndex",
     "VectorIndex",
     "VectorIndexContext",
     "VectorIndexError",
+    "check_allowed",
+    "check_ids",
+    "check_k",
+    "check_lookup_ids",
+    "check_query",
+    "check_unique",
+    "check_vectors",
+    "is_storable_id",
     "open_exact_index",
     "open_usearch_index",
     "open_vector_index",
@@ -91,6 +100,17 @@ class MissingIndexError(VectorIndexError):
 
 class StaleIndexError(VectorIndexError):
     """The index on disk was built with other settings (fingerprint/dimension); rebuild it."""
+
+
+class InvalidVectorInput(VectorIndexError, ValueError):
+    """Bad input to a vector index: ``field`` names it (``ids``, ``vectors``, ``query``, ``k``).
+
+    A `ValueError` too, so callers that caught the earlier ``ValueError`` still do."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
 
 
 @runtime_checkable
@@ -158,48 +178,180 @@ class FileVectorIndex(VectorIndex, Protocol):
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _as_ids(ids: IdsLike) -> IdArray:
-    arr: npt.NDArray[Any] = (
-        np.asarray(ids)
-        if isinstance(ids, np.ndarray)
-        else np.fromiter((int(i) for i in ids), dtype=np.int64)
-    )
+#: Largest passage id a vector index stores: int64 (PostgreSQL bigint, Milvus INT64); usearch
+#: keys are uint64, so a non-negative int64 round-trips through every backend.
+MAX_ID = 2**63 - 1
+
+
+def check_ids(ids: IdsLike) -> IdArray:
+    """``ids`` as a one-dimensional int64 array of ids in ``[0, MAX_ID]``; otherwise
+    `InvalidVectorInput` naming ``ids`` (what every backend's ``add``, ``remove`` and ``vectors``
+    accept; a plugin backend can call it too)."""
+    try:
+        arr: npt.NDArray[Any] = (
+            np.asarray(ids)
+            if isinstance(ids, np.ndarray)
+            else np.asarray([_one_id(i) for i in ids], dtype=object)
+        )
+    except TypeError as exc:
+        raise InvalidVectorInput("ids", f"must be integers ({exc})") from None
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1:
-        raise ValueError("ids must be one-dimensional")
-    if arr.size and arr.dtype.kind not in "iu":
-        raise TypeError(f"ids must be integers, not {arr.dtype}")
+        raise InvalidVectorInput("ids", f"must be one-dimensional, got shape {arr.shape}")
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.dtype == object:
+        big = [int(i) for i in arr if int(i) > MAX_ID]
+        if big:
+            raise InvalidVectorInput("ids", f"{big[0]} is larger than {MAX_ID} (int64)")
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iu":
+        raise InvalidVectorInput("ids", f"must be integers, not {arr.dtype}")
+    if arr.dtype == np.uint64 and int(arr.max()) > MAX_ID:
+        raise InvalidVectorInput("ids", f"{int(arr.max())} is larger than {MAX_ID} (int64)")
     out: IdArray = arr.astype(np.int64, copy=False)
+    if int(out.min()) < 0:
+        raise InvalidVectorInput("ids", f"must not be negative, got {int(out.min())}")
     return out
 
 
-def _as_matrix(vectors: npt.ArrayLike, dim: int, n: int) -> npt.NDArray[np.float32]:
-    mat = np.asarray(vectors, dtype=np.float32)
-    if mat.ndim == 1:
+def is_storable_id(item: object) -> TypeGuard[int | np.integer[Any]]:
+    """Whether ``item`` is an id an index can hold (an integer, not a bool, in ``[0, MAX_ID]``):
+    ``x in index`` is False for anything else."""
+    return (
+        isinstance(item, int | np.integer)
+        and not isinstance(item, bool | np.bool_)
+        and 0 <= int(item) <= MAX_ID
+    )
+
+
+def check_lookup_ids(ids: IdsLike) -> IdArray:
+    """Ids to look up or remove, in the order given: integers (else `InvalidVectorInput` naming
+    ``ids``); an id no index can hold (negative, beyond int64) is absent, so it is dropped."""
+    if isinstance(ids, np.ndarray):
+        arr = ids.reshape(-1) if ids.ndim == 0 else ids
+        if arr.ndim != 1:
+            raise InvalidVectorInput("ids", f"must be one-dimensional, got shape {arr.shape}")
+        if arr.size and arr.dtype.kind not in "iu":
+            raise InvalidVectorInput("ids", f"must be integers, not {arr.dtype}")
+        if arr.dtype == np.uint64:
+            arr = arr[arr <= MAX_ID]
+        out: IdArray = arr.astype(np.int64)
+        return out[out >= 0]
+    try:
+        vals = [_one_id(i) for i in ids]
+    except TypeError as exc:
+        raise InvalidVectorInput("ids", f"must be integers ({exc})") from None
+    return np.asarray([v for v in vals if 0 <= v <= MAX_ID], dtype=np.int64)
+
+
+def _one_id(item: object) -> int:
+    if isinstance(item, bool) or not isinstance(item, int | np.integer):
+        raise TypeError(f"{item!r} is not an integer")
+    return int(item)
+
+
+def check_vectors(vectors: npt.ArrayLike, dim: int, n: int) -> npt.NDArray[np.float32]:
+    """``n`` rows of ``dim`` finite, non-zero float32 components (one vector may be given 1-D),
+    or `InvalidVectorInput` naming ``vectors``."""
+    try:
+        mat = np.asarray(vectors, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise InvalidVectorInput("vectors", f"must be numbers ({exc})") from None
+    if mat.ndim == 1 and n == 1:
         mat = mat.reshape(1, -1)
     if mat.shape != (n, dim):
-        raise ValueError(f"expected vectors of shape ({n}, {dim}), got {mat.shape}")
-    if not np.isfinite(mat).all():
-        raise ValueError("vectors contain NaN or infinity")
+        raise InvalidVectorInput(
+            "vectors", f"expected shape ({n}, {dim}) (one row of {dim} per id), got {mat.shape}"
+        )
+    finite = np.isfinite(mat).all(axis=1)
+    if not finite.all():
+        raise InvalidVectorInput(
+            "vectors", f"row {int(np.argmin(finite))} contains NaN or infinity"
+        )
+    zero = ~np.any(mat != 0, axis=1)
+    if zero.any():
+        raise InvalidVectorInput(
+            "vectors", f"row {int(np.argmax(zero))} is all zeros (no direction to compare)"
+        )
     return mat
 
 
-def _as_query(query: npt.ArrayLike, dim: int) -> npt.NDArray[np.float32]:
-    q = np.asarray(query, dtype=np.float32).reshape(-1)
-    if q.shape != (dim,):
-        raise ValueError(f"expected a query vector of {dim} dimensions, got {q.shape}")
+def check_unique(ids: IdArray) -> None:
+    """`InvalidVectorInput` naming ``ids`` when one id appears twice in one batch."""
+    if ids.size > 1 and np.unique(ids).size != ids.size:
+        uniq, counts = np.unique(ids, return_counts=True)
+        raise InvalidVectorInput(
+            "ids", f"duplicate ids in one add() call: {uniq[counts > 1][:5].tolist()}"
+        )
+
+
+def check_query(query: npt.ArrayLike, dim: int) -> npt.NDArray[np.float32]:
+    """The query as a unit float32 vector of ``dim`` components (shape ``(dim,)`` or
+    ``(1, dim)``), or `InvalidVectorInput` naming ``query`` (wrong shape, NaN or infinity, all
+    zeros)."""
+    try:
+        arr = np.asarray(query, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise InvalidVectorInput("query", f"must be numbers ({exc})") from None
+    if arr.shape not in ((dim,), (1, dim)):
+        raise InvalidVectorInput(
+            "query", f"expected a query vector of {dim} dimensions, got shape {arr.shape}"
+        )
+    q = arr.reshape(-1)
+    if not np.isfinite(q).all():
+        raise InvalidVectorInput("query", "contains NaN or infinity")
     norm = float(np.linalg.norm(q))
-    out: npt.NDArray[np.float32] = q / norm if norm > 0 else q
+    if norm == 0.0:
+        raise InvalidVectorInput("query", "is all zeros (no direction to compare)")
+    out: npt.NDArray[np.float32] = q / norm
     return out
 
 
-def _allowed_array(allowed: Allowed) -> IdArray | None:
+def check_k(k: object) -> int:
+    """``k`` as an int: 0 asks for nothing (an empty list), a negative or non-integer ``k`` is
+    `InvalidVectorInput` naming ``k``."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise InvalidVectorInput("k", f"must be an integer, got {k!r}")
+    if int(k) < 0:
+        raise InvalidVectorInput("k", f"must not be negative, got {int(k)}")
+    return int(k)
+
+
+# The names the built-in backends import.
+_as_ids = check_ids
+
+
+def _as_matrix(vectors: npt.ArrayLike, dim: int, n: int) -> npt.NDArray[np.float32]:
+    return check_vectors(vectors, dim, n)
+
+
+def _as_query(query: npt.ArrayLike, dim: int) -> npt.NDArray[np.float32]:
+    return check_query(query, dim)
+
+
+def check_allowed(allowed: Allowed) -> IdArray | None:
+    """``allowed`` as sorted unique int64 ids; ids no index can hold (negative, beyond int64)
+    match nothing and are dropped; anything not an integer is `InvalidVectorInput`."""
     if allowed is None:
         return None
     if isinstance(allowed, np.ndarray):
-        return np.unique(_as_ids(allowed))
-    return np.unique(np.fromiter((int(i) for i in allowed), dtype=np.int64))
+        arr = allowed.reshape(-1)
+        if arr.size and arr.dtype.kind not in "iu":
+            raise InvalidVectorInput("allowed", f"must be integer ids, not {arr.dtype}")
+        if arr.dtype == np.uint64:
+            arr = arr[arr <= MAX_ID]
+        arr = arr.astype(np.int64)
+        return np.unique(arr[arr >= 0])
+    try:
+        vals = [_one_id(i) for i in allowed]
+    except TypeError as exc:
+        raise InvalidVectorInput("allowed", f"must be integer ids ({exc})") from None
+    return np.unique(np.asarray([v for v in vals if 0 <= v <= MAX_ID], dtype=np.int64))
+
+
+_allowed_array = check_allowed
 
 
 def quantize_int8(vectors: npt.ArrayLike) -> npt.NDArray[np.int8]:
@@ -357,13 +509,13 @@ class UsearchVectorIndex:
         return len(self._index)
 
     def __contains__(self, item: object) -> bool:
-        return isinstance(item, int | np.integer) and bool(self._index.contains(int(item)))
+        return is_storable_id(item) and bool(self._index.contains(int(item)))
 
     def ids(self) -> IdArray:
         return np.asarray(self._index.keys, dtype=np.int64)
 
     def vectors(self, ids: IdsLike) -> tuple[IdArray, npt.NDArray[np.float32]]:
-        keys = _as_ids(ids)
+        keys = check_lookup_ids(ids)
         if keys.size:
             keys = keys[np.asarray(self._index.contains(keys.astype(np.uint64)), dtype=bool)]
         if keys.size == 0:
@@ -377,15 +529,14 @@ class UsearchVectorIndex:
         mat = _as_matrix(vectors, self._dim, len(keys))
         if keys.size == 0:
             return
-        if np.unique(keys).size != keys.size:
-            raise ValueError("duplicate ids in one add() call")
+        check_unique(keys)
         present = np.asarray(self._index.contains(keys), dtype=bool)
         if present.any():
             self._index.remove(keys[present])
         self._index.add(keys.astype(np.uint64), quantize_int8(mat), threads=self.threads)
 
     def remove(self, ids: IdsLike) -> int:
-        keys = _as_ids(ids)
+        keys = check_lookup_ids(ids)
         if keys.size == 0:
             return 0
         present = keys[np.asarray(self._index.contains(keys), dtype=bool)]
@@ -404,12 +555,13 @@ class UsearchVectorIndex:
     def search(
         self, query: npt.ArrayLike, k: int, allowed: Allowed = None
     ) -> list[tuple[int, float]]:
-        n = len(self._index)
-        if k <= 0 or n == 0:
-            return []
         qf = _as_query(query, self._dim)
-        q8 = quantize_int8(qf)
+        k = check_k(k)
         allow = _allowed_array(allowed)
+        n = len(self._index)
+        if k == 0 or n == 0:
+            return []
+        q8 = quantize_int8(qf)
         if allow is not None:
             if allow.size == 0:
                 return []
@@ -531,13 +683,13 @@ class ExactVectorIndex:
         return int(self._ids.size)
 
     def __contains__(self, item: object) -> bool:
-        return isinstance(item, int | np.integer) and bool(np.any(self._ids == int(item)))
+        return is_storable_id(item) and bool(np.any(self._ids == int(item)))
 
     def ids(self) -> IdArray:
         return self._ids.copy()
 
     def vectors(self, ids: IdsLike) -> tuple[IdArray, npt.NDArray[np.float32]]:
-        keys = _as_ids(ids)
+        keys = check_lookup_ids(ids)
         row_of = {int(i): j for j, i in enumerate(self._ids)}
         found = [int(k) for k in keys if int(k) in row_of]
         rows = [row_of[k] for k in found]
@@ -548,8 +700,7 @@ class ExactVectorIndex:
         mat = _as_matrix(vectors, self._dim, len(keys))
         if keys.size == 0:
             return
-        if np.unique(keys).size != keys.size:
-            raise ValueError("duplicate ids in one add() call")
+        check_unique(keys)
         norms = np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-12)
         # Round through float16 now so in-memory search matches a reloaded index.
         unit = (mat / norms).astype(np.float16).astype(np.float32)
@@ -558,7 +709,7 @@ class ExactVectorIndex:
         self._mat = np.concatenate([self._mat[keep], unit])
 
     def remove(self, ids: IdsLike) -> int:
-        keys = _as_ids(ids)
+        keys = check_lookup_ids(ids)
         drop = np.isin(self._ids, keys)
         removed = int(drop.sum())
         if removed:
@@ -569,10 +720,11 @@ class ExactVectorIndex:
     def search(
         self, query: npt.ArrayLike, k: int, allowed: Allowed = None
     ) -> list[tuple[int, float]]:
-        if k <= 0 or self._ids.size == 0:
-            return []
         q = _as_query(query, self._dim)
+        k = check_k(k)
         allow = _allowed_array(allowed)
+        if k == 0 or self._ids.size == 0:
+            return []
         if allow is None:
             return _top_k(self._ids, self._mat @ q, k)
         rows = np.flatnonzero(np.isin(self._ids, allow))

@@ -16,7 +16,8 @@ import numpy.typing as npt
 
 from curbside.config import RetrievalSettings
 from curbside.domain import EVIDENCE_LEVEL, Evidence, SourceKind
-from curbside.index.lexical import LexicalIndex
+from curbside.index.filters import PassageFilter, search_filtered
+from curbside.index.lexical import LexicalIndex, search_lexical
 from curbside.index.vectors import VectorIndex
 from curbside.retrieve.feedback import lexical_is_weak, rocchio, stored_vectors
 from curbside.retrieve.fusion import convex, rrf
@@ -108,8 +109,11 @@ class HybridRetriever:
         expansion: bool = True,
         lexical: bool = True,
         dense: bool = True,
+        where: PassageFilter | None = None,
     ) -> tuple[QueryAnalysis, dict[str, list[tuple[int, float]]], dict[str, float]]:
-        """The retrievers' own ranked lists (and their timings in ms), before fusion."""
+        """The retrievers' own ranked lists (and their timings in ms), before fusion; with an
+        active ``where``, each list keeps to matching current passages (the filter pushed into
+        the keyword index and the vector backend, so each still has ``n`` when ``n`` match)."""
         import time
 
         q = clean_query(query)
@@ -121,13 +125,26 @@ class HybridRetriever:
             terms = lexical_terms(analysis)
             if not expansion:
                 terms = [(t, w) for t, w in terms if w >= 1.0]
-            lists["lexical"] = self.lexical.search([t for t, _ in terms], n)
+            lists["lexical"] = search_lexical(
+                self.lexical, [t for t, _ in terms], n, _active(where)
+            )
             timings["lexical"] = (time.perf_counter() - t0) * 1000
         if dense and self.dense is not None:
             t0 = time.perf_counter()
-            lists["dense"] = self.dense.index().search(self.query_vector(q), n)
+            lists["dense"] = self._dense_search(self.dense.index(), self.query_vector(q), n, where)
             timings["dense"] = (time.perf_counter() - t0) * 1000
         return analysis, lists, timings
+
+    def _dense_search(
+        self,
+        index: VectorIndex,
+        vec: npt.NDArray[np.float32],
+        n: int,
+        where: PassageFilter | None,
+    ) -> list[tuple[int, float]]:
+        if _active(where) is None:
+            return index.search(vec, n)
+        return search_filtered(index, self.store, vec, n, where)
 
     def query_vector(self, query: str) -> npt.NDArray[np.float32]:
         """The query's embedding (the last few are kept: feedback needs it again)."""
@@ -150,7 +167,11 @@ class HybridRetriever:
         return opt.dense_weight
 
     def refine(
-        self, query: str, lists: dict[str, list[tuple[int, float]]], opt: RetrievalOptions
+        self,
+        query: str,
+        lists: dict[str, list[tuple[int, float]]],
+        opt: RetrievalOptions,
+        where: PassageFilter | None = None,
     ) -> dict[str, list[tuple[int, float]]]:
         """The lists after dense pseudo-relevance feedback (unchanged where it does not apply).
 
@@ -176,12 +197,16 @@ class HybridRetriever:
         if fb is None:  # nothing stored to feed back: embedding passages now would cost more
             return lists
         vec = rocchio(self.query_vector(query), fb, opt.feedback_beta)
-        return {**lists, "dense": index.search(vec, len(lists["dense"]))}
+        return {**lists, "dense": self._dense_search(index, vec, len(lists["dense"]), where)}
 
     def candidates(
-        self, query: str, options: RetrievalOptions | None = None
+        self,
+        query: str,
+        options: RetrievalOptions | None = None,
+        where: PassageFilter | None = None,
     ) -> tuple[QueryAnalysis, dict[int, dict[str, float]]]:
-        """Fused candidate passages with their per-retriever scores (no rerank, no diversity)."""
+        """Fused candidate passages with their per-retriever scores (no rerank, no diversity);
+        with ``where``, only current passages of those kinds and years."""
         opt = options or RetrievalOptions()
         n = opt.candidates or self.settings.candidates
         analysis, lists, _t = self.raw_lists(
@@ -190,8 +215,9 @@ class HybridRetriever:
             expansion=opt.expansion,
             lexical=opt.fusion != "dense",
             dense=opt.fusion != "lexical",
+            where=where,
         )
-        return analysis, self.fuse(self.refine(query, lists, opt), opt)
+        return analysis, self.fuse(self.refine(query, lists, opt, where), opt)
 
     def fuse(
         self, lists: dict[str, list[tuple[int, float]]], opt: RetrievalOptions
@@ -215,13 +241,19 @@ class HybridRetriever:
         return scores
 
     def search(
-        self, query: str, k: int = 10, options: RetrievalOptions | None = None
+        self,
+        query: str,
+        k: int = 10,
+        options: RetrievalOptions | None = None,
+        where: PassageFilter | None = None,
     ) -> RetrievalResult:
+        """The best ``k`` passages; with ``where``, only those of its kinds and years."""
         import time
 
         opt = options or RetrievalOptions()
+        where = _active(where)
         t0 = time.perf_counter()
-        analysis, scores = self.candidates(query, opt)
+        analysis, scores = self.candidates(query, opt, where)
         t1 = time.perf_counter()
         # Only the head of the fused list can reach the top k after a bounded rerank.
         head = sorted(scores, key=lambda pid: scores[pid]["fused"], reverse=True)
@@ -229,7 +261,9 @@ class HybridRetriever:
         evidence = [
             Evidence(passage=found[pid][0], source=found[pid][1], scores=scores[pid])
             for pid in head
-            if pid in found and found[pid][1].is_current
+            if pid in found
+            and found[pid][1].is_current
+            and (where is None or where.matches(found[pid][1].kind, found[pid][1].year))
         ]
         year_now = dt.date.today().year
         for ev in evidence:
@@ -263,6 +297,11 @@ class HybridRetriever:
             confidence=confidence(evidence, analysis.keywords),
             timings_ms={"candidates": (t1 - t0) * 1000, "rerank": (t2 - t1) * 1000},
         )
+
+
+def _active(where: PassageFilter | None) -> PassageFilter | None:
+    """``where`` if it narrows anything, else None (the unfiltered path, as before)."""
+    return where if where is not None and where.active else None
 
 
 def _token_set(text: str) -> set[str]:

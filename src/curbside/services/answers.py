@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from curbside.article import Article, Audience
 from curbside.domain import Evidence
 from curbside.index.dense import DenseIndex
+from curbside.index.filters import FilterError, PassageFilter
 from curbside.index.lexical import query_phrases
 from curbside.pipeline import AnswerPipeline, AskRequest, WriterUnavailable
 from curbside.pipeline.contracts import Writer
@@ -53,12 +55,30 @@ def _check_question(question: str, field: str = "question") -> str:
     return " ".join(question.split())
 
 
-def search(
-    rt: Runtime, *, query: str, k: int = 10, options: RetrievalOptions | None = None
-) -> RetrievalResult:
-    """Best evidence passages for a query, with every score that ranked them."""
+def passage_filter(kinds: Sequence[str] = (), year: str | None = None) -> PassageFilter:
+    """The filter of ``search --kind/--year`` (and the API's ``kind``/``year``): evidence kinds
+    (repeated or comma separated) and a year or range; `InvalidInput` names a bad one."""
     try:
-        return retriever(rt).search(query, k=k, options=options)
+        return PassageFilter.parse(kinds, year)
+    except FilterError as exc:
+        raise InvalidInput(exc.field, exc.message) from None
+
+
+def search(
+    rt: Runtime,
+    *,
+    query: str,
+    k: int = 10,
+    options: RetrievalOptions | None = None,
+    kinds: Sequence[str] = (),
+    year: str | None = None,
+) -> RetrievalResult:
+    """Best evidence passages for a query, with every score that ranked them; with ``kinds``
+    or ``year``, only passages of sources of those evidence kinds and publication years
+    (pushed into the keyword index and the vector backend)."""
+    where = passage_filter(kinds, year)
+    try:
+        return retriever(rt).search(query, k=k, options=options, where=where)
     except QueryError as exc:
         raise InvalidInput("query", str(exc)) from None
 

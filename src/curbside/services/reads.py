@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import text
 
@@ -26,11 +27,18 @@ def render_article(article: Article, *, audience: str) -> Article:
     return render_for_audience(article, audience)
 
 
-def search(rt: Runtime, *, query: str, k: int = 10) -> list[Evidence]:
+def search(
+    rt: Runtime,
+    *,
+    query: str,
+    k: int = 10,
+    kinds: Sequence[str] = (),
+    year: str | None = None,
+) -> list[Evidence]:
     from curbside.services.answers import search as search_
 
     with index_faults():
-        return list(search_(rt, query=query, k=k).evidence)
+        return list(search_(rt, query=query, k=k, kinds=kinds, year=year).evidence)
 
 
 # -- passages, sources, article metadata -------------------------------------------------------

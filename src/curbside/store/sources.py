@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -451,6 +451,54 @@ class SourceStore:
             return list(conn.execute(q).scalars())
         with self.engine.connect() as c:
             return list(c.execute(q).scalars())
+
+    def passage_ids_where(
+        self,
+        *,
+        kinds: Collection[str] | None = None,
+        year_min: int | None = None,
+        year_max: int | None = None,
+    ) -> list[int]:
+        """Ids of current passages whose source is of one of ``kinds`` (None: any) and was
+        published in ``[year_min, year_max]`` (a bound set leaves out sources with no year),
+        in id order: the ``allowed`` set of a filtered vector search."""
+        q = (
+            select(passages.c.id)
+            .join(sources, sources.c.id == passages.c.source_id)
+            .where(sources.c.is_current.is_(True))
+            .order_by(passages.c.id)
+        )
+        if kinds is not None:
+            q = q.where(sources.c.kind.in_(sorted(kinds)))
+        if year_min is not None:
+            q = q.where(sources.c.year >= int(year_min))
+        if year_max is not None:
+            q = q.where(sources.c.year <= int(year_max))
+        with self.engine.connect() as conn:
+            return [int(i) for i in conn.execute(q).scalars()]
+
+    def passage_attributes(
+        self, passage_ids: Sequence[int]
+    ) -> dict[int, tuple[str, int | None, bool]]:
+        """Passage id -> (its source's kind, year, whether current), 500 ids a query; ids with
+        no passage are left out (what a vector backend stores beside each vector)."""
+        out: dict[int, tuple[str, int | None, bool]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(passage_ids), 500):
+                chunk = [int(x) for x in passage_ids[i : i + 500]]
+                rows = conn.execute(
+                    select(passages.c.id, sources.c.kind, sources.c.year, sources.c.is_current)
+                    .join(sources, sources.c.id == passages.c.source_id)
+                    .where(passages.c.id.in_(chunk))
+                )
+                out.update(
+                    (
+                        int(r.id),
+                        (str(r.kind), None if r.year is None else int(r.year), bool(r.is_current)),
+                    )
+                    for r in rows
+                )
+        return out
 
     def passage_texts(self, passage_ids: Sequence[int]) -> list[tuple[int, str, str | None, str]]:
         """(passage id, source title, section, text) of these passages, 500 ids a query; ids

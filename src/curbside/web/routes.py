@@ -27,7 +27,7 @@ from curbside.edge.public import (
     thread_public,
 )
 from curbside.edge.schemas import ArticlePublic, PassageWithSource, clean_question
-from curbside.edge.types import IdPath, VersionQuery
+from curbside.edge.types import IdPath, KindQuery, VersionQuery, YearQuery
 from curbside.edge.viewer import ViewerDep
 from curbside.services import ANONYMOUS, Runtime, reads
 from curbside.web import views
@@ -204,8 +204,10 @@ def thread_page(request: Request, thread_id: IdPath, rt: RuntimeDep, viewer: Vie
 # -- search, sources, passages -------------------------------------------------------------------
 @router.get("/search.json")
 def search_json(rt: RuntimeDep, q: Annotated[str, Query(min_length=1, max_length=2000)],
-                k: Annotated[int, Query(ge=1, le=50)] = 10) -> JSONResponse:
-    return JSONResponse(search_public(rt, q, k).model_dump(mode="json"))
+                k: Annotated[int, Query(ge=1, le=50)] = 10, kind: KindQuery = None,
+                year: YearQuery = None) -> JSONResponse:
+    result = search_public(rt, q, k, [str(x) for x in kind or ()], year)
+    return JSONResponse(result.model_dump(mode="json"))
 
 
 @router.get("/search", response_class=HTMLResponse)
