@@ -1,0 +1,124 @@
+"""Index build engines without a Ray runtime: the registry, range planning, the address check,
+the install hint, and the CLI's errors. The Ray builds themselves are in test_ray_build.py."""
+
+from __future__ import annotations
+
+import builtins
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from curbside.config import IndexBuildSettings, RayBuildSettings, Settings
+from curbside.index.build_engines import BuildEngineError, IndexBuilder, LocalIndexBuilder
+from curbside.index.ray_build import PassageRange, check_address, import_ray, plan_ranges
+from curbside.registry import BUILD_ENGINES, UnknownBackendError
+
+
+def test_registry_names_the_built_in_engines(tmp_path: Path) -> None:
+    assert {"local", "ray"} <= set(BUILD_ENGINES.names())
+    settings = Settings(home=tmp_path)
+    assert isinstance(BUILD_ENGINES.get("local")(settings), LocalIndexBuilder)
+    builder = BUILD_ENGINES.get("ray")(settings)  # no Ray import until it builds
+    assert isinstance(builder, IndexBuilder)
+    with pytest.raises(UnknownBackendError, match="index_build.engine"):
+        BUILD_ENGINES.get("dask")
+
+
+def test_plan_ranges_are_runs_of_missing_ids_cut_to_size() -> None:
+    current = [1, 2, 3, 5, 8, 9, 10, 11, 12, 20]
+    missing = [1, 2, 3, 8, 9, 10, 11, 20]  # 5 and 12 are in the index already
+    ranges = plan_ranges(current, missing, 3)
+    assert ranges == [
+        PassageRange(1, 3, 3),
+        PassageRange(8, 10, 3),
+        PassageRange(11, 11, 1),  # the run stops before 12, which is not missing
+        PassageRange(20, 20, 1),
+    ]
+    # Every missing id is in exactly one range; no current id outside `missing` is inside one.
+    covered = [i for r in ranges for i in current if r.lo <= i <= r.hi]
+    assert covered == missing
+    assert plan_ranges(current, [], 3) == []
+    assert plan_ranges(current, current, 100) == [PassageRange(1, 20, 10)]
+
+
+def test_plan_ranges_rejects_ids_that_are_not_current() -> None:
+    with pytest.raises(ValueError, match="current passage"):
+        plan_ranges([1, 2, 3], [2, 4], 10)
+    with pytest.raises(ValueError, match="at least 1"):
+        plan_ranges([1], [1], 0)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_check_address_names_a_malformed_or_silent_address() -> None:
+    for ok in (None, "auto", "local"):
+        check_address(ok, 1.0)  # left to Ray
+    with pytest.raises(BuildEngineError, match="not a Ray address: 'http://head:6379'"):
+        check_address("http://head:6379", 1.0)
+    with pytest.raises(BuildEngineError, match="not a Ray address"):
+        check_address("head-node", 1.0)
+    port = _closed_port()
+    with pytest.raises(BuildEngineError, match=f"no Ray head node answers at '127.0.0.1:{port}'"):
+        check_address(f"127.0.0.1:{port}", 5.0)
+    with pytest.raises(BuildEngineError, match="no Ray head node answers"):
+        check_address(f"ray://127.0.0.1:{port}", 5.0)
+
+
+def test_missing_ray_gives_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    with pytest.raises(BuildEngineError, match=r"pip install 'curbside\[ray\]'"):
+        import_ray()
+
+
+def test_cli_bad_address_and_unknown_engine(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`index build --engine ray --address` with nothing there fails at once, naming it; an
+    unknown engine is a usage error listing the known ones. Nothing is embedded."""
+    pytest.importorskip("ray.data")
+    from curbside import services
+    from curbside.cli import app
+
+    rt = services.open_runtime(Settings(home=home))
+    services.ingest_starter_library(rt, embed=False)
+    rt.close()
+    runner = CliRunner()
+    port = _closed_port()
+    out = runner.invoke(
+        app, ["index", "build", "--engine", "ray", "--address", f"127.0.0.1:{port}"]
+    )
+    assert out.exit_code == 1, out.output
+    assert f"no Ray head node answers at '127.0.0.1:{port}'" in " ".join(out.output.split())
+    out = runner.invoke(app, ["index", "build", "--engine", "dask"])
+    assert out.exit_code == 2, out.output
+    assert "unknown index build engine 'dask'" in " ".join(out.output.split())
+    assert "known: local, ray" in " ".join(out.output.split())
+    assert "embedding" not in out.output  # refused before any progress was shown
+    rt = services.open_runtime(Settings(home=home))
+    assert services.index_status(rt)["vectors"] == 0
+    rt.close()
+
+
+def test_settings_carry_the_engine_and_its_ray_knobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CURBSIDE_INDEX_BUILD__ENGINE", "ray")
+    monkeypatch.setenv("CURBSIDE_INDEX_BUILD__RAY__WORKERS", "4")
+    monkeypatch.setenv("CURBSIDE_INDEX_BUILD__RAY__NUM_GPUS", "1")
+    s = Settings()
+    assert s.index_build.engine == "ray"
+    assert s.index_build.ray.workers == 4 and s.index_build.ray.num_gpus == 1.0
+    assert IndexBuildSettings().engine == "local"
+    assert RayBuildSettings().address is None
+    # The build engine does not shape vectors: changing it never asks for a rebuild.
+    assert s.fingerprint() == Settings(index_build=IndexBuildSettings()).fingerprint()
