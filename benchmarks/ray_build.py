@@ -2,12 +2,13 @@
 
     python benchmarks/ray_build.py [--n 600] [--workers 2] [--corpus PATH]
 
-Ingests the first N NFCorpus documents (``--no-embed``) into two fresh homes, then builds the
-dense index of one with ``--engine local`` (this process, ``embedder.threads`` = workers) and
-of the other with ``--engine ray`` (a local Ray runtime with ``--workers`` workers of one CPU
-each). The Ray runtime is started first and timed on its own, so the table shows its start-up
-apart from the build. Prints passages/s for both, the load average before and after each, and
-checks that the two indexes hold the same ids with the same stored vectors.
+Ingests the first N NFCorpus documents (``--no-embed``) into fresh homes and builds the dense
+index of each: ``--engine local`` (this process, ``embedder.threads`` = workers), then
+``--engine ray`` (a local Ray runtime with ``--workers`` workers of one CPU each), then
+``local`` again, so a change of the machine's load during the run shows. The Ray runtime is
+started first and timed on its own, so the table shows its start-up apart from the build.
+Prints passages/s, the load average before and after each step, and checks that the indexes
+hold the same ids with the same stored vectors.
 """
 
 from __future__ import annotations
@@ -73,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows = []
     stored = {}
-    for engine in ("local", "ray"):
+    for step, engine in enumerate(("local", "ray", "local")):
         settings = Settings(
-            home=tmp / engine,
+            home=tmp / f"{step}-{engine}",
             embedder=EmbedderSettings(threads=args.workers),
             index_build=IndexBuildSettings(engine=engine, ray=ray_cfg),
         )
@@ -100,13 +101,13 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((f"{engine} build", n, seconds, before, load()))
         index = rt.dense.index()
         ids = sorted(int(i) for i in index.ids())
-        stored[engine] = (ids, index.vectors(ids)[1])
+        stored[step] = (ids, index.vectors(ids)[1])
         rt.close()
         if engine == "ray":
             ray.shutdown()
 
-    same_ids = stored["local"][0] == stored["ray"][0]
-    same_vectors = same_ids and np.array_equal(stored["local"][1], stored["ray"][1])
+    same_ids = stored[0][0] == stored[1][0] == stored[2][0]
+    same_vectors = same_ids and all(np.array_equal(stored[0][1], stored[s][1]) for s in (1, 2))
     print(
         f"{args.n} NFCorpus documents -> {rows[0][1]} passages; {args.workers} workers / "
         f"threads; {platform.machine()}, {os.cpu_count()} CPUs"

@@ -159,9 +159,10 @@ class RayBuildSettings(BaseModel):
         4096,
         ge=1,
         description=(
-            "Passages per range, the unit of work and of resuming: a range is written to the "
-            "vector index whole (rounded up to whole embedding chunks of 8 x "
-            "embedder.batch_size passages, so the vectors equal the single-process build's)."
+            "Most passages per range, the unit of work and of resuming: a range is written to "
+            "the vector index whole. Fewer when every worker would not get a range otherwise; "
+            "rounded up to whole embedding chunks (8 x embedder.batch_size passages, so the "
+            "vectors equal the single-process build's)."
         ),
     )
     checkpoint_s: float = Field(

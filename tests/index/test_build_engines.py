@@ -13,7 +13,14 @@ from typer.testing import CliRunner
 
 from curbside.config import IndexBuildSettings, RayBuildSettings, Settings
 from curbside.index.build_engines import BuildEngineError, IndexBuilder, LocalIndexBuilder
-from curbside.index.ray_build import PassageRange, check_address, import_ray, plan_ranges
+from curbside.index.ray_build import (
+    PassageRange,
+    check_address,
+    import_ray,
+    plan_ranges,
+    range_size,
+    worker_failure,
+)
 from curbside.registry import BUILD_ENGINES, UnknownBackendError
 
 
@@ -42,6 +49,35 @@ def test_plan_ranges_are_runs_of_missing_ids_cut_to_size() -> None:
     assert covered == missing
     assert plan_ranges(current, [], 3) == []
     assert plan_ranges(current, current, 100) == [PassageRange(1, 20, 10)]
+
+
+def test_range_size_gives_every_worker_a_range_in_whole_chunks() -> None:
+    cfg = RayBuildSettings(workers=2, range_passages=4096)
+    assert range_size(cfg, 64, 100_000) == 4096
+    assert range_size(cfg, 64, 612) == 320  # 306 per worker, rounded up to 5 chunks of 64
+    assert range_size(RayBuildSettings(workers=2, range_passages=100), 64, 491) == 128
+    assert range_size(cfg, 64, 1) == 64
+
+
+def test_worker_failure_quotes_the_workers_own_error() -> None:
+    # The text of a RayTaskError(UserCodeException) as Ray 2.60 raised it for a worker error.
+    report = (
+        "\x1b[36mray::MapWorker(MapBatches(RangeEmbedder)).submit()\x1b[39m (pid=29491, "
+        "ip=192.0.2.2, actor_id=dce1, repr=MapWorker(MapBatches(RangeEmbedder)))\n"
+        '  File "/x/futures/_base.py", line 449, in result\n'
+        "    return self.__get_result()\n"
+        '  File "/x/ray_build.py", line 6, in __call__\n'
+        "    raise BuildEngineError(...)\n"
+        "curbside.index.build_engines.BuildEngineError: passage range 5..9: 3 current "
+        "passages were planned, the database has 2\n"
+        "The above exception was the direct cause of the following exception:\n"
+        "ray.exceptions.UserCodeException: failed to process the following batch\n"
+    )
+    assert worker_failure(report) == (
+        "curbside.index.build_engines.BuildEngineError: passage range 5..9: 3 current "
+        "passages were planned, the database has 2"
+    )
+    assert worker_failure("something odd\nlast words") == "last words"
 
 
 def test_plan_ranges_rejects_ids_that_are_not_current() -> None:

@@ -8,6 +8,7 @@ without embedding into one home per build. Each build starts and stops its own R
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -30,6 +31,13 @@ pytest.importorskip("ray.data")
 from curbside.index.ray_build import PassageRange, RayIndexBuilder  # noqa: E402
 
 GENERATED = 300
+#: The vector backends both builds write into: the two files, and Milvus Lite where the
+#: milvus extra is installed (pgvector needs PostgreSQL: its conformance suite covers writes).
+BACKENDS = ["usearch", "exact"] + (
+    ["milvus"]
+    if importlib.util.find_spec("pymilvus") and importlib.util.find_spec("milvus_lite")
+    else []
+)
 TOPICS = [
     "low back pain",
     "sacroiliac joint",
@@ -109,7 +117,7 @@ def count_writes(dense: DenseIndex) -> Counter[int]:
 def reference(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> dict[str, Any]:
     """The single-process build of the library: ids and stored vectors per vector backend."""
     out: dict[str, Any] = {}
-    for kind in ("usearch", "exact"):
+    for kind in BACKENDS:
         home = tmp_path_factory.mktemp(f"local-{kind}")
         rt = open_library(
             home, Settings(home=home, retrieval=RetrievalSettings(vector_index=kind)), generated
@@ -126,10 +134,16 @@ def reference(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> dict
 @pytest.fixture(autouse=True)
 def _no_ray_left() -> Iterator[None]:
     yield
+    if "milvus" in BACKENDS:
+        from curbside.index.milvus_index import close_milvus_clients
+
+        close_milvus_clients()
     assert not ray.is_initialized()  # the builder stops the runtime it started
 
 
-@pytest.mark.parametrize("kind", ["usearch", "exact"])
+@pytest.mark.parametrize(
+    "kind", [k if k != "milvus" else pytest.param(k, marks=pytest.mark.milvus) for k in BACKENDS]
+)
 def test_ray_build_equals_the_single_process_build(
     tmp_path: Path, generated: Path, reference: dict[str, Any], kind: str
 ) -> None:

@@ -5,7 +5,8 @@ The driver (this process) plans, the workers embed, the driver writes:
 1. `DenseIndex.pending` drops retired passages and lists the current passages the vector index
    lacks; `plan_ranges` cuts them into passage-id *ranges* ``lo..hi``: runs in which every
    current passage is missing (so a worker that reads "current passages with lo <= id <= hi"
-   gets exactly the missing ones), at most ``range_passages`` long and a whole number of the
+   gets exactly the missing ones), at most ``range_passages`` long (shorter when that would
+   leave a worker without a range) and a whole number of the
    dense index's embedding chunks (so a worker embeds the same chunks as a single-process
    build and the vectors are the same).
 2. `ray.data.from_items(ranges).map_batches(RangeEmbedder, ...)`: an actor pool of
@@ -36,7 +37,7 @@ import math
 import re
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -60,11 +61,14 @@ __all__ = [
     "check_address",
     "import_ray",
     "plan_ranges",
+    "range_size",
+    "worker_failure",
 ]
 
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install 'curbside[ray]'"
+_ERROR_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\w*: ")
 _ADDRESS = re.compile(
     r"(?P<scheme>ray://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})"
 )
@@ -136,8 +140,11 @@ def check_address(address: str | None, timeout_s: float) -> None:
         ) from None
 
 
-def _range_size(cfg: RayBuildSettings, chunk: int) -> int:
-    return max(1, math.ceil(cfg.range_passages / chunk)) * chunk
+def range_size(cfg: RayBuildSettings, chunk: int, missing: int) -> int:
+    """Passages per range: ``range_passages``, but small enough that every worker gets one,
+    rounded up to whole chunks of `chunk` passages."""
+    wanted = min(cfg.range_passages, math.ceil(missing / cfg.workers))
+    return max(1, math.ceil(wanted / chunk)) * chunk
 
 
 def _worker_settings(settings: Settings) -> Settings:
@@ -215,7 +222,8 @@ class RayIndexBuilder:
         check_address(self.cfg.address, self.cfg.connect_timeout_s)
         missing = dense.pending(rebuild=rebuild)
         current = SourceStore(dense.engine).current_passage_ids() if missing else []
-        self.ranges = plan_ranges(current, missing, _range_size(self.cfg, dense.chunk_passages))
+        size = range_size(self.cfg, dense.chunk_passages, len(missing))
+        self.ranges = plan_ranges(current, missing, size)
         if not self.ranges:
             dense.save()
             return 0
@@ -289,7 +297,7 @@ class RayIndexBuilder:
         total = sum(r.count for r in self.ranges)
         written = 0
         last_flush = time.monotonic()
-        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+        for batch in _batches(ray, ds):
             for rng, ids, vecs in collector.add(batch):
                 dense.add_vectors(ids, vecs)
                 written += rng.count
@@ -302,6 +310,26 @@ class RayIndexBuilder:
                     self.after_range(rng)
         collector.check_complete()
         return written
+
+
+def _batches(ray: ModuleType, ds: Any) -> Iterator[dict[str, npt.NDArray[Any]]]:
+    """The dataset's output blocks; a worker's failure becomes a `BuildEngineError` that
+    quotes it (Ray's own is a remote traceback several screens long)."""
+    try:
+        yield from ds.iter_batches(batch_size=None, batch_format="numpy")
+    except ray.exceptions.RayError as exc:
+        raise BuildEngineError(
+            f"a Ray worker failed: {worker_failure(str(exc))}; the vector index keeps every "
+            "range written before its last flush: run the build again to resume"
+        ) from None
+
+
+def worker_failure(report: str) -> str:
+    """The worker's own ``Type: message`` line from a Ray task error's text."""
+    for line in report.splitlines():
+        if _ERROR_LINE.match(line) and not line.startswith("ray."):
+            return line.strip()
+    return report.strip().splitlines()[-1] if report.strip() else "no message"
 
 
 class _RangeCollector:
