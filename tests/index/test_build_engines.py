@@ -158,3 +158,30 @@ def test_settings_carry_the_engine_and_its_ray_knobs(monkeypatch: pytest.MonkeyP
     assert RayBuildSettings().address is None
     # The build engine does not shape vectors: changing it never asks for a rebuild.
     assert s.fingerprint() == Settings(index_build=IndexBuildSettings()).fingerprint()
+
+
+def test_cli_options_reach_the_engine_through_the_registry(home: Path) -> None:
+    """`--engine NAME` looks up BUILD_ENGINES (here a stand-in engine registered for the test,
+    which records its settings and embeds nothing); `--address` and `--workers` override the
+    settings it is built with."""
+    from curbside.cli import app
+
+    seen: list[Settings] = []
+
+    class RecordingBuilder:
+        def __init__(self, settings: Settings) -> None:
+            seen.append(settings)
+
+        def build(self, dense: Any, *, rebuild: bool = False, progress: Any = None) -> int:
+            return 0
+
+    BUILD_ENGINES.register("recording", RecordingBuilder)
+    try:
+        out = CliRunner().invoke(
+            app, ["index", "build", "--engine", "recording", "--address", "auto", "--workers", "3"]
+        )
+    finally:
+        BUILD_ENGINES.unregister("recording")
+    assert out.exit_code == 0, out.output
+    assert "embedded 0 passages (recording)" in out.output
+    assert [(s.index_build.ray.address, s.index_build.ray.workers) for s in seen] == [("auto", 3)]
