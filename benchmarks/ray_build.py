@@ -1,9 +1,10 @@
 """Index build throughput: the single-process build vs the Ray build, same passages, one run.
 
-    python benchmarks/ray_build.py [--n 600] [--workers 2] [--corpus PATH]
+    python benchmarks/ray_build.py [--n 600] [--workers 2] [--local-threads T] [--corpus PATH]
 
 Ingests the first N NFCorpus documents (``--no-embed``) into fresh homes and builds the dense
-index of each: ``--engine local`` (this process, ``embedder.threads`` = workers), then
+index of each: ``--engine local`` (this process, ``embedder.threads`` = ``--local-threads``,
+default the number of workers), then
 ``--engine ray`` (a local Ray runtime with ``--workers`` workers of one CPU each), then
 ``local`` again, so a change of the machine's load during the run shows. The Ray runtime is
 started first and timed on its own, so the table shows its start-up apart from the build.
@@ -51,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--n", type=int, default=600, help="NFCorpus documents (default 600)")
     ap.add_argument("--workers", type=int, default=2, help="Ray workers (default 2)")
+    ap.add_argument(
+        "--local-threads",
+        type=int,
+        default=None,
+        help="onnxruntime threads of the local builds (default: --workers)",
+    )
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = ap.parse_args(argv)
     if not args.corpus.is_file():
@@ -77,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     for step, engine in enumerate(("local", "ray", "local")):
         settings = Settings(
             home=tmp / f"{step}-{engine}",
-            embedder=EmbedderSettings(threads=args.workers),
+            embedder=EmbedderSettings(threads=args.local_threads or args.workers),
             index_build=IndexBuildSettings(engine=engine, ray=ray_cfg),
         )
         rt = services.open_runtime(settings)
@@ -109,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     same_ids = stored[0][0] == stored[1][0] == stored[2][0]
     same_vectors = same_ids and all(np.array_equal(stored[0][1], stored[s][1]) for s in (1, 2))
     print(
-        f"{args.n} NFCorpus documents -> {rows[0][1]} passages; {args.workers} workers / "
-        f"threads; {platform.machine()}, {os.cpu_count()} CPUs"
+        f"{args.n} NFCorpus documents -> {rows[0][1]} passages; {args.workers} Ray workers, "
+        f"{args.local_threads or args.workers} local threads; {platform.machine()}, "
+        f"{os.cpu_count()} CPUs"
     )
     print(
         f"{'step':<18} {'passages':>8} {'seconds':>8} {'passages/s':>10}  "
