@@ -129,6 +129,78 @@ class RetrievalSettings(BaseModel):
     )
 
 
+class RayBuildSettings(BaseModel):
+    """Batch embedding on Ray (`curbside index build --engine ray`; extra ``ray``)."""
+
+    address: str | None = Field(
+        None,
+        description=(
+            "The Ray cluster: 'auto' (the one running on this machine, or RAY_ADDRESS), "
+            "'host:port' of its head node, or 'ray://host:10001' (Ray Client). Unset = start a "
+            "local Ray runtime for this build and stop it after."
+        ),
+    )
+    workers: int = Field(
+        2, ge=1, description="Embedding workers (Ray actors), each with its own embedder."
+    )
+    cpus_per_worker: float = Field(
+        1.0,
+        gt=0,
+        description="CPUs Ray reserves for each worker; also its onnxruntime threads "
+        "(rounded down, at least 1).",
+    )
+    num_gpus: float = Field(
+        0.0,
+        ge=0,
+        description="GPUs Ray reserves for each worker (0 = none). A value above 0 needs a "
+        "cluster with GPUs; the embedder decides what runs on them.",
+    )
+    range_passages: int = Field(
+        4096,
+        ge=1,
+        description=(
+            "Most passages per range, the unit of work and of resuming: a range is written to "
+            "the vector index whole. Fewer when every worker would not get a range otherwise; "
+            "rounded up to whole embedding chunks (8 x embedder.batch_size passages, so the "
+            "vectors equal the single-process build's)."
+        ),
+    )
+    checkpoint_s: float = Field(
+        30.0,
+        ge=0,
+        description=(
+            "Seconds between flushes of the vector index while ranges arrive (0 = after every "
+            "range). A killed build keeps every range written before its last flush."
+        ),
+    )
+    object_store_mb: int | None = Field(
+        None,
+        ge=80,
+        description="Object store of the local runtime (address unset), in MB; unset = Ray's "
+        "default (30% of memory).",
+    )
+    connect_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="How long to wait for the head node's port to answer before giving up "
+        "with a clear error (Ray itself retries a wrong address for minutes).",
+    )
+
+
+class IndexBuildSettings(BaseModel):
+    """How `curbside index build` embeds the passages missing from the dense index."""
+
+    engine: str = Field(
+        "local",
+        description=(
+            "'local' (default: this process, the embedder's threads), 'ray' (Ray Data workers "
+            "on a local runtime or a cluster; extra ray), or a plugin's name "
+            "(curbside.registry.BUILD_ENGINES)."
+        ),
+    )
+    ray: RayBuildSettings = Field(default_factory=RayBuildSettings)
+
+
 class LLMSettings(BaseModel):
     """Optional OpenAI-compatible chat server for the LLM writer."""
 
@@ -393,6 +465,10 @@ class Settings(BaseSettings):
     )
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    index_build: IndexBuildSettings = Field(
+        default_factory=IndexBuildSettings,
+        description="The engine of `curbside index build` and its Ray settings.",
+    )
     llm: LLMSettings = Field(default_factory=LLMSettings)
     privacy: PrivacySettings = Field(
         default_factory=PrivacySettings,

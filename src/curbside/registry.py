@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Engine
 
-    from curbside.config import EmbedderSettings, LLMSettings
+    from curbside.config import EmbedderSettings, LLMSettings, Settings
+    from curbside.index.build_engines import IndexBuilder
     from curbside.index.embedder import Embedder
     from curbside.index.lexical import LexicalIndex
     from curbside.index.vectors import VectorIndex
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from curbside.verify.citations import CitationVerifier
 
 __all__ = [
+    "BUILD_ENGINES",
     "EMBEDDERS",
     "LEXICAL_INDEXES",
     "LLM_CLIENTS",
@@ -218,6 +220,9 @@ LexicalIndexFactory = Callable[["Engine", int], "LexicalIndex"]
 #: with the four arguments only. ``retrieval.vector_index = "auto"`` picks the backend that
 #: declared the database's dialect with `curbside.index.vectors.prefer_vector_index`.
 VectorIndexFactory = Callable[["Path", int, str, bool], "VectorIndex"]
+#: ``(settings) -> IndexBuilder``: what `curbside index build --engine NAME` runs to embed the
+#: passages missing from the dense index (``settings.index_build`` holds the engine's knobs).
+BuildEngineFactory = Callable[["Settings"], "IndexBuilder"]
 #: ``(settings.llm) -> LLM``; raises `LLMError` when it cannot be used.
 LLMClientFactory = Callable[["LLMSettings"], "LLM"]
 #: ``(llm, verifier, min_claims) -> ClaimWriter``: what writes an answer with an LLM.
@@ -241,6 +246,11 @@ VECTOR_INDEXES: Registry[VectorIndexFactory] = Registry(
     "vector index", "curbside.vector_indexes",
     "retrieval.vector_index (CURBSIDE_RETRIEVAL__VECTOR_INDEX)",
     "curbside.index.vectors:register_builtin_vector_indexes",
+)
+BUILD_ENGINES: Registry[BuildEngineFactory] = Registry(
+    "index build engine", "curbside.build_engines",
+    "index_build.engine (CURBSIDE_INDEX_BUILD__ENGINE, `curbside index build --engine`)",
+    "curbside.index.build_engines:register_builtin_build_engines",
 )
 LLM_CLIENTS: Registry[LLMClientFactory] = Registry(
     "LLM client", "curbside.llm_clients", "llm.kind (CURBSIDE_LLM__KIND)",

@@ -13,7 +13,9 @@ from rich.table import Table
 
 from curbside import services
 from curbside.cli.main import app, console, err, fail, runtime
+from curbside.index.build_engines import BuildEngineError
 from curbside.index.vectors import VectorIndexError
+from curbside.registry import BUILD_ENGINES, UnknownBackendError
 from curbside.render.formats import RENDERERS
 
 index_app = typer.Typer(help="Build or inspect the dense (embedding) index.", no_args_is_help=True)
@@ -122,9 +124,39 @@ def ask(
 @index_app.command("build")
 def index_build(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything.")] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Who embeds: 'local' (this process) or 'ray' (Ray Data workers; extra ray). "
+            "Default: the setting index_build.engine.",
+        ),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="--engine ray: the cluster ('auto', HOST:PORT, ray://HOST:10001); "
+            "default: a local Ray runtime for this build.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="--engine ray: how many embedding workers."),
+    ] = None,
 ) -> None:
     """Embed current passages missing from the dense index (resumable)."""
     rt = runtime()
+    if address is not None or workers is not None:
+        ray_cfg = rt.settings.index_build.ray.model_copy(
+            update={k: v for k, v in (("address", address), ("workers", workers))
+                    if v is not None}
+        )
+        rt.settings.index_build = rt.settings.index_build.model_copy(update={"ray": ray_cfg})
+    try:
+        BUILD_ENGINES.get(engine or rt.settings.index_build.engine)  # before the progress bar
+    except UnknownBackendError as exc:
+        raise fail(escape(str(exc)), 2) from None
     progress = Progress(
         TextColumn("embedding"),
         BarColumn(),
@@ -141,12 +173,16 @@ def index_build(
             rate = f"{done / t.elapsed:.0f} passages/s" if t.elapsed else ""
             progress.update(task, completed=done, total=total, rate=rate)
 
-        out = services.build_index(
-            rt, rebuild=rebuild, progress=tick,
-            on_wait=lambda m: err.print(f"[yellow]{escape(m)}[/]", soft_wrap=True),
-        )
+        try:
+            out = services.build_index(
+                rt, rebuild=rebuild, progress=tick, engine=engine,
+                on_wait=lambda m: err.print(f"[yellow]{escape(m)}[/]", soft_wrap=True),
+            )
+        except BuildEngineError as exc:
+            raise fail(escape(str(exc))) from None
     console.print(
-        f"embedded {out['embedded']} passages; index holds {out['vectors']} vectors "
+        f"embedded {out['embedded']} passages ({out['engine']}); "
+        f"index holds {out['vectors']} vectors "
         f"({out['bytes_per_vector']} bytes each) in {out['directory']}"
     )
 

@@ -11,11 +11,12 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Engine
 
 from curbside.config import Settings
@@ -32,6 +33,8 @@ from curbside.store.sources import SourceStore
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+IdArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float32]
 
 
 def embedding_text(title: str, section: str | None, text: str) -> str:
@@ -158,23 +161,40 @@ class DenseIndex:
         return [r[0] for r in rows], [embedding_text(title, section, text)
                                       for _, title, section, text in rows]
 
+    @property
+    def chunk_passages(self) -> int:
+        """Passages embedded per `embedder.embed` call. The bundled int8 MiniLM gives a
+        passage the same bits in any batch, but an embedder may not (padding, a server's
+        batching), so every build engine embeds the same chunks: same ids, same vectors."""
+        return max(self.settings.embedder.batch_size * 8, 64)
+
+    def embed_chunks(self, passage_ids: Sequence[int]) -> Iterator[tuple[IdArray, FloatArray]]:
+        """``(ids, unit vectors)`` for these passages, chunk by chunk (`chunk_passages`);
+        ids with no passage are left out."""
+        step = self.chunk_passages
+        for i in range(0, len(passage_ids), step):
+            ids, texts = self._texts(passage_ids[i : i + step])
+            if ids:
+                yield np.asarray(ids, dtype=np.int64), self.embedder.embed(texts)
+
     def add_passages(self, passage_ids: Sequence[int], progress: Progress | None = None) -> int:
         """Embed and add these passages; returns how many were added."""
         index = self.index()
         done = 0
-        step = max(self.settings.embedder.batch_size * 8, 64)
-        for i in range(0, len(passage_ids), step):
-            ids, texts = self._texts(passage_ids[i : i + step])
-            if not ids:
-                continue
-            vecs = self.embedder.embed(texts)
-            index.add(np.asarray(ids, dtype=np.int64), vecs)
+        for ids, vecs in self.embed_chunks(passage_ids):
+            index.add(ids, vecs)
             done += len(ids)
             self._dirty += len(ids)
             if progress:
                 progress(done, len(passage_ids))
             self._maybe_save()
         return done
+
+    def add_vectors(self, ids: IdArray, vectors: FloatArray) -> None:
+        """Add vectors embedded elsewhere (a batch engine's workers) for these passage ids;
+        durable at the next `save`."""
+        self.index().add(ids, vectors)
+        self._dirty += len(ids)
 
     def remove_passages(self, passage_ids: Sequence[int]) -> int:
         if not passage_ids:
@@ -206,16 +226,22 @@ class DenseIndex:
 
         Resumable: after a killed ingest or build, a re-run embeds only what is missing.
         """
+        missing = self.pending(rebuild=rebuild)
+        added = self.add_passages(missing, progress) if missing else 0
+        self.save()
+        return added
+
+    def pending(self, *, rebuild: bool = False) -> list[int]:
+        """Drop retired passages from the index (all vectors with `rebuild`) and return the
+        current passage ids it lacks, in id order: what a build has to embed."""
         if rebuild:
             self._open(create=True)
         index = self.index()
         stale, missing = sync_plan(index, self._current_ids())
         if stale:
             self.remove_passages(stale)
-        added = self.add_passages(missing, progress) if missing else 0
-        self._dirty += 1 if stale else 0
-        self.save()
-        return added
+            self._dirty += 1
+        return missing
 
     # -- reads --------------------------------------------------------------------------------
     def search(self, query: str, k: int) -> list[tuple[int, float]]:

@@ -104,16 +104,25 @@ def _after_ingest(rt: Runtime, report: IngestReport) -> None:
 
 
 def build_index(
-    rt: Runtime, *, rebuild: bool = False, progress: Any = None, on_wait: WaitHook | None = None
+    rt: Runtime,
+    *,
+    rebuild: bool = False,
+    progress: Any = None,
+    on_wait: WaitHook | None = None,
+    engine: str | None = None,
 ) -> dict[str, Any]:
-    """Embed every current passage missing from the dense index (all of them with `rebuild`)."""
+    """Embed every current passage missing from the dense index (all of them with `rebuild`),
+    with the build engine `engine` (default: the setting ``index_build.engine``)."""
+    from curbside.registry import BUILD_ENGINES
     from curbside.services.answers import dense_index
 
+    name = engine or rt.settings.index_build.engine
+    builder = BUILD_ENGINES.get(name)(rt.settings)  # an unknown name fails before the lock
     with library_writer(rt, "index build", on_wait):
         dense = dense_index(rt)
-        added = dense.sync(progress, rebuild=rebuild)
+        added = builder.build(dense, rebuild=rebuild, progress=progress)
         rt.forget_retrieval()
-    return {"embedded": added, **index_status(rt)}
+    return {"embedded": added, "engine": name, **index_status(rt)}
 
 
 def index_status(rt: Runtime) -> dict[str, Any]:

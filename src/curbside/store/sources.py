@@ -440,13 +440,21 @@ class SourceStore:
             return None
         return self.get_passages([int(pid)]).get(int(pid))
 
-    def current_passage_ids(self, conn: Connection | None = None) -> list[int]:
+    def current_passage_ids(
+        self, conn: Connection | None = None, *, lo: int | None = None, hi: int | None = None
+    ) -> list[int]:
+        """Ids of the passages of current sources, ascending; only ``lo <= id <= hi`` when
+        given (a range of a batch build)."""
         q = (
             select(passages.c.id)
             .join(sources, sources.c.id == passages.c.source_id)
             .where(sources.c.is_current.is_(True))
             .order_by(passages.c.id)
         )
+        if lo is not None:
+            q = q.where(passages.c.id >= lo)
+        if hi is not None:
+            q = q.where(passages.c.id <= hi)
         if conn is not None:
             return list(conn.execute(q).scalars())
         with self.engine.connect() as c:
