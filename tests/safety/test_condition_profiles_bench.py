@@ -8,6 +8,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -64,3 +66,33 @@ def test_every_profile_sentence_cites_a_source_of_the_library_kind() -> None:
         assert len(r["sentences"]) <= 12
         for s in r["sentences"]:
             assert s["cite"].startswith(("medquad:", "ngc:")) and s["text"].strip()
+
+
+DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.mark.data
+@pytest.mark.skipif(not (DATA / "corpus").is_dir(), reason="../shared/data is absent")
+def test_every_profile_sentence_is_quoted_from_the_page_it_cites() -> None:
+    pages = {
+        f"medquad:{d['collection']}/{d['qid']}": d
+        for d in cp.read_jsonl(DATA / "corpus" / "medquad_answers.jsonl.gz")
+    }
+    titles = {
+        f"ngc:{g['ngc_id']}": " ".join(g["title"].split())
+        for g in cp.read_jsonl(DATA / "corpus" / "guidelines_ngc.jsonl.gz")
+    }
+    text = (resources.files("curbside") / "knowledge" / "condition_profiles.jsonl").read_text(
+        encoding="utf-8"
+    )
+    bad = []
+    for row in map(json.loads, text.splitlines()):
+        for s in row["sentences"]:
+            cid = s["cite"]
+            if cid in titles:
+                ok = s["text"] == titles[cid]
+            else:
+                ok = cid in pages and s["text"] in cp.sentences(pages[cid]["answer"])
+            if not ok:
+                bad.append((row["name"], cid))
+    assert bad == []
