@@ -9,6 +9,13 @@ internal-use copyright statement, so their text is not shipped), each with the i
 from. These are the documents the triage differential (`curbside.safety.differential`) ranks,
 so triage needs no database. Short attributed quotes (MedQuAD is CC BY 4.0): at most
 MAX_SENTENCES sentences and MAX_CHARS characters per condition.
+
+A condition whose cited MedQuAD pages give fewer than MIN_SENTENCES sentences (70 of the
+vignette conditions have none: MedQuAD has no page about stye, epiglottitis, testicular
+torsion...) also gets the sentences of other MedQuAD pages that name it (a page about scrotal
+pain that says what testicular torsion does), symptom sentences first, each cited to the page
+it is quoted from. NGC text is never shipped (see above); MedQuAD ids that name several pages
+are never cited.
 """
 
 from __future__ import annotations
@@ -29,6 +36,11 @@ DATA = Path(os.environ.get("CURBSIDE_DATA", ROOT.parent / "shared" / "data"))
 #: Enough for a presentation (the symptom list of a page), short of copying the page.
 MAX_SENTENCES = 12
 MAX_CHARS = 1500
+#: Below this many MedQuAD sentences a condition also gets sentences naming it from other pages.
+MIN_SENTENCES = 4
+#: A name this short or shorter is matched case-sensitively ("AAA", "UTI"), as in
+#: benchmarks/urgency_citations.py.
+SHORT_NAME = 4
 #: Sentences naming signs and symptoms come first.
 SYMPTOM_CUE = re.compile(r"\b(symptom|sign|pain|fever|swell|rash|cough|bleed|vomit|short"
                          r"ness|tired|fatigue|headache|itch|loss|weak|numb)", re.IGNORECASE)
@@ -51,10 +63,58 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh]
 
 
+def name_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of `names` as whole words (plural allowed); short names case-sensitive."""
+    parts = []
+    for n in names:
+        body = r"[\s-]+".join(re.escape(w) for w in re.split(r"[\s-]+", n.strip()))
+        parts.append(("" if len(n) <= SHORT_NAME else "(?i:") + body
+                     + ("" if len(n) <= SHORT_NAME else ")"))
+    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?:e?s)?(?![\w-])")
+
+
+#: Collections about rare genetic syndromes: a common condition named there is mostly one
+#: feature of a syndrome, so their sentences come after the other pages'.
+SYNDROME_COLLECTIONS = ("2_GARD_QA", "3_GHR_QA")
+#: A syndrome's list of features (GARD's Human Phenotype Ontology tables: "Testicular torsion
+#: 90% Thin skin 90% ..."): naming a condition there says nothing about how it presents.
+FEATURE_LIST = re.compile(r"Human Phenotype Ontology|Approximate number of patients|"
+                          r"(?:\d%.*){3}")
+
+
+def naming_sentences(names: tuple[str, ...], pages: list[tuple[str, list[str]]],
+                     skip: set[str]) -> list[dict[str, str]]:
+    """Sentences of `pages` ((cite, sentences)) that name the condition: symptom sentences
+    first, then those outside the syndrome collections, then those naming it early."""
+    rx = name_pattern(names)
+    lowered = [n.lower() for n in names]
+    found: dict[str, tuple[tuple[bool, bool, int], str]] = {}
+    for cid, sents in pages:
+        if cid in skip:
+            continue
+        syndrome = cid.split(":", 1)[1].split("/", 1)[0] in SYNDROME_COLLECTIONS
+        for s in sents:
+            low = s.lower()
+            if not any(n in low for n in lowered) or FEATURE_LIST.search(s):
+                continue
+            m = rx.search(s)
+            if m and s not in found:
+                found[s] = ((not SYMPTOM_CUE.search(s), syndrome, m.start()), cid)
+    return [{"cite": cid, "text": s}
+            for s, (_, cid) in sorted(found.items(), key=lambda kv: kv[1][0])]
+
+
 def build(data: Path) -> list[dict[str, Any]]:
     table = load_urgency_table()
-    mq = {f"medquad:{d['collection']}/{d['qid']}": d
-          for d in read_jsonl(data / "corpus" / "medquad_answers.jsonl.gz")}
+    docs = read_jsonl(data / "corpus" / "medquad_answers.jsonl.gz")
+    count: dict[str, int] = {}
+    for d in docs:
+        key = f"medquad:{d['collection']}/{d['qid']}"
+        count[key] = count.get(key, 0) + 1
+    # an id that names several pages identifies nothing: never cite it
+    mq = {f"medquad:{d['collection']}/{d['qid']}": d for d in docs
+          if count[f"medquad:{d['collection']}/{d['qid']}"] == 1}
+    pages = [(cid, sentences(d["answer"])) for cid, d in mq.items()]
     ngc = {f"ngc:{g['ngc_id']}": g
            for g in read_jsonl(data / "corpus" / "guidelines_ngc.jsonl.gz")}
     rows = []
@@ -75,6 +135,10 @@ def build(data: Path) -> list[dict[str, Any]]:
                 # the title only: NGC summaries carry an internal-use copyright statement, so
                 # their text is not shipped
                 picked.append({"cite": cid, "text": " ".join(ngc[cid]["title"].split())})
+        if sum(p["cite"].startswith("medquad:") for p in picked) < MIN_SENTENCES:
+            have = {p["text"] for p in picked}
+            picked += [p for p in naming_sentences(c.names, pages, set(c.citations))
+                       if p["text"] not in have]
         kept, size = [], 0
         for p in picked:
             if len(kept) >= MAX_SENTENCES or size + len(p["text"]) > MAX_CHARS:

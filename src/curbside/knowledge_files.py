@@ -154,6 +154,7 @@ SCHEMAS: dict[str, str] = {
     # built files, not hand-written YAML
     "condition_profiles.jsonl": "curbside.safety.differential:_index",
     "differential_model.json": "curbside.safety.differential:load_reranker",
+    "differential_cues.yaml": "curbside.safety.differential:load_cues",
     "mesh_terms.tsv.gz": "curbside.understand.focus:mesh_index",
     "stopwords.yaml": "curbside.text.stopwords:parse_stopwords",
     # one catalogue in three files, checked together (same keys and placeholders as the base)

@@ -29,6 +29,10 @@ from curbside.safety.triage import triage
     ("Back pain with saddle anaesthesia and urinary retention", "cauda_equina_syndrome",
      "emergency"),
     ("Back pain in an IV drug user with fever", "spinal_infection", "emergency"),
+    ("Had her third cycle of chemotherapy for breast cancer last week, now fever and shivering",
+     "neutropenic_sepsis", "emergency"),
+    ("Fever and headache since yesterday, light hurts his eyes", "bacterial_meningitis",
+     "emergency"),
     ("Back pain, history of breast cancer, weight loss", "spinal_malignancy", "urgent"),
     ("72-year-old woman with new headache, tender temples and jaw pain when chewing",
      "giant_cell_arteritis", "urgent"),
@@ -53,6 +57,11 @@ def test_vignettes(text: str, pattern: str, level: str) -> None:
      "cauda_equina_syndrome"),
     ("Back pain, no fever, no history of IV drug use", "spinal_infection"),
     ("not pregnant; lower abdominal pain", "ectopic_pregnancy"),
+    # the cited guideline (NICE CG151) is about anticancer treatment, not any immunosuppression
+    ("HIV positive man with fever and a cough for three weeks", "neutropenic_sepsis"),
+    # fever, headache and vomiting are common in many infections; not meningitis on their own
+    ("Fever, headache and vomiting for 3 days after a trip to the countryside",
+     "bacterial_meningitis"),
 ])
 def test_negated_red_flags_do_not_fire(text: str, pattern: str) -> None:
     r = triage(text)

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from curbside.knowledge_files import KnowledgeError, knowledge_text, parse_knowledge
 from curbside.safety.differential import (
     DEFAULT_PARAMS,
+    FEATURES,
+    CaseContext,
+    CuesFile,
     RankedCondition,
     affirmed_text,
+    condition_documents,
     differential_level,
+    load_cues,
     rank_conditions,
 )
 from curbside.safety.triage import triage
@@ -104,3 +113,74 @@ def test_cli_and_api_show_the_differential(tmp_path: Path) -> None:
         names = [x["name"] for x in body["diagnoses"]]
         assert "Myocardial infarction" in names[:3]
         assert all(m["cite"] for x in body["diagnoses"] for m in x["matched"])
+
+
+# -- age, sex, duration and vital signs in the re-ranker (differential_cues.yaml) ---------------
+
+def _features_of(text: str) -> dict[str, dict[str, float]]:
+    feats: list[tuple[str, tuple[float, ...]]] = []
+    rank_conditions(extract_findings(text), k=50, rerank=False, features_out=feats)
+    return {name: dict(zip(FEATURES, x, strict=True)) for name, x in feats}
+
+
+def test_the_case_context_reads_age_band_sex_duration_and_red_vitals() -> None:
+    child = CaseContext.of(extract_findings(
+        "4 year old boy with a barking cough and noisy breathing since last night, "
+        "temperature 38.2 C."))
+    assert child.child and not child.adult and not child.older and child.sex == "male"
+    assert child.acute and not child.chronic and not child.red_vitals
+    old = CaseContext.of(extract_findings(
+        "72 year old woman with aching knees for 6 months, worse after walking."))
+    assert old.adult and old.older and not old.child and old.sex == "female"
+    assert old.chronic and not old.acute
+    sick = CaseContext.of(extract_findings(
+        "45 year old man, breathless for two days, oxygen saturation 86% on air."))
+    assert sick.red_vitals and sick.acute
+    unknown = CaseContext.of(extract_findings("Itchy rash on the arms."))
+    assert not (unknown.child or unknown.adult or unknown.acute or unknown.chronic)
+
+
+def test_age_cues_of_a_condition_are_read_against_the_case_age() -> None:
+    text = ("{age} year old with fever and a sore throat for two days, painful swallowing, "
+            "swollen glands in the neck. No cough.")
+    kid, adult = _features_of(text.format(age=5)), _features_of(text.format(age=40))
+    both = set(kid) & set(adult)
+    child_cued = [n for n in both if kid[n]["child_case_child_cue"]]
+    assert child_cued, "some candidate's sources speak of children"
+    for n in child_cued:
+        assert adult[n]["child_case_child_cue"] == 0 and adult[n]["adult_case_child_cue"] == 1
+    assert all(v["acute_case_chronic_cue"] in (0, 1) for v in kid.values())
+    # the urgency level is a feature, and weighs with acuteness
+    for v in kid.values():
+        assert v["acute_case_level"] == v["level"]
+
+
+def test_case_coverage_is_the_share_of_stated_findings_a_condition_explains() -> None:
+    feats = _features_of("Cough, fever and chest pain on breathing for three days. "
+                         "No rash, no headache.")
+    for v in feats.values():
+        assert 0 <= v["case_coverage"] < 1 and 0 <= v["absent_share"] < 1
+    assert max(v["case_coverage"] for v in feats.values()) > 0
+
+
+def test_the_cues_file_is_checked_and_errors_name_the_cue_and_field() -> None:
+    cues = load_cues()
+    assert {c.id for c in cues.cues} == {"child", "older", "female", "male", "acute", "chronic"}
+    assert cues.case.child_under_years.value == 16
+    bad = knowledge_text("differential_cues.yaml").replace(
+        "pattern: '\\b(?:sudden", "pattern: '\\b(?:(sudden", 1)
+    with pytest.raises(KnowledgeError, match=r"cue 'acute', field 'pattern'"):
+        parse_knowledge(bad, CuesFile, name="differential_cues.yaml", labels={"cues": "cue"})
+
+
+def test_a_child_cue_is_found_in_a_profile_that_speaks_of_children() -> None:
+    rx = next(re.compile(c.pattern, re.IGNORECASE) for c in load_cues().cues if c.id == "child")
+    assert rx.search("It is most common in children under 5 years of age.")
+    assert not rx.search("Most people recover in a week.")
+
+
+def test_condition_documents_are_one_per_condition_with_names_and_sentences() -> None:
+    names, docs = condition_documents()
+    assert len(names) == len(docs) == len(set(names)) >= 300
+    i = names.index("Acute appendicitis")
+    assert docs[i].startswith("Acute appendicitis") and "right" in docs[i]

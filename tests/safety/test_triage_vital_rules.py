@@ -93,6 +93,8 @@ AT_AND_BELOW = [
      "8 weeks pregnant with vaginal bleeding"),
     ("later_pregnancy_abdominal_pain", "at 32-week gestation, abdominal pain",
      "at 32-week gestation, no abdominal pain"),
+    ("right_lower_abdominal_pain_appendicitis", "right lower quadrant pain and nausea",
+     "right lower quadrant pain, no nausea"),
 ]
 
 
@@ -185,6 +187,8 @@ def test_loader_accepts_good_and_bundled_file() -> None:
      "criteria.0.finding"),
     (GOOD + "    colour: red\n", "colour"),
     (GOOD + "    min_met: 3\n", "min_met"),
+    (GOOD.replace("{vital: spo2, op: \"<=\", value: 91, unit: \"%\"}",
+                  "{finding: fever, required: maybe}"), "criteria.0.required"),
 ])
 def test_loader_rejects_malformed_entry_naming_entry_and_field(bad: str, field: str) -> None:
     with pytest.raises(ValueError, match="vital_signs.yaml") as exc:
@@ -253,3 +257,49 @@ def test_web_labels_cover_every_level() -> None:
         assert set(labels) == {"emergency", "urgent", "routine", "undetermined", "none"}
     assert views.URGENCY_LABELS["undetermined"].startswith("Not determined")
     assert "routine" not in views.PATIENT_URGENCY_LABELS["undetermined"].lower()
+
+
+# -- a required criterion; right lower abdominal pain (possible appendicitis) -----------------
+
+
+@pytest.mark.parametrize("text", [
+    "19 year old woman, pain began around the navel yesterday and is now in the right lower "
+    "quadrant; she has no appetite for food since, anorexia and nausea.",
+    "Pain in the lower right part of the abdomen since this morning, worse on coughing, with "
+    "vomiting twice.",
+    "12 yo boy with RLQ pain for 8 hours and a temperature of 38.1 C.",
+])
+def test_right_lower_abdominal_pain_with_nausea_or_fever_is_an_emergency(text: str) -> None:
+    r = triage_findings(extract_findings(text), partial=False, differential=False)
+    assert r.urgency == "emergency"
+    assert any(x["id"] == "right_lower_abdominal_pain_appendicitis" for x in r.rules)
+
+
+@pytest.mark.parametrize("text", [
+    "Nausea and loss of appetite for two days after a night out.",  # no right-sided pain
+    "Right lower quadrant pain on and off for a year. No nausea, no vomiting, no fever.",
+    "She is recovering from anorexia nervosa and has right lower quadrant pain.",
+])
+def test_the_appendicitis_rule_needs_right_sided_pain_and_another_finding(text: str) -> None:
+    r = triage_findings(extract_findings(text), partial=False, differential=False)
+    assert not any(x["id"] == "right_lower_abdominal_pain_appendicitis" for x in r.rules)
+
+
+def test_a_required_criterion_must_hold_whatever_else_does() -> None:
+    rules = parse_vital_rules("""
+rules:
+  - id: r2
+    name: test rule
+    level: urgent
+    source: a test source, named
+    min_met: 2
+    criteria:
+      - {finding: scrotal pain, required: true}
+      - {finding: fever}
+      - {finding: vomiting}
+""")
+    from curbside.safety.vital_rules import fire_vital_rules
+
+    assert not fire_vital_rules(extract_findings("Fever and vomiting since Monday."), rules)
+    assert fire_vital_rules(extract_findings("Scrotal pain and fever since Monday."), rules)
+    assert not fire_vital_rules(extract_findings("Scrotal pain since Monday."), rules)

@@ -13,6 +13,14 @@ in-memory SQLite FTS5 table (porter stemmer, bm25), so triage needs no database.
   ``ABSENT_PENALTY`` (absent findings count against it);
 * a condition coded for one sex (ICD-10-CM chapters, ``SEX_CODES``) is dropped when the case
   states the other sex;
+* a logistic re-ranker (`FEATURES`, weights in ``knowledge/differential_model.json``) orders
+  the candidates: retrieval scores, the stated findings a condition's sources name (share of
+  the condition's and of the case's), the absent findings they name, a name stated in the
+  case, and the case's context (`CaseContext`): its age band, sex and duration against whom
+  the condition's own sources say it affects and how it runs (the cues of
+  ``knowledge/differential_cues.yaml``: "common in children", "sudden", "chronic"), and the
+  condition's urgency level weighed against an acute complaint, a chronic one and red vital
+  signs (a NEWS2 red score or another emergency vital-sign rule);
 * probabilities are a softmax of the scores over the candidates, temperature
   ``DEFAULT_PARAMS.temperature``;
 * each listed condition cites the sentences of its document that matched the case best.
@@ -38,10 +46,15 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from curbside.index.lexical import TOKENIZER, match_expression
+from curbside.knowledge_files import RegexText, load_knowledge
 from curbside.safety.urgency import Condition, load_urgency_table
+from curbside.safety.vital_rules import fire_vital_rules
 from curbside.text.tokens import WORD
 from curbside.understand.findings import Findings, _negated_regions, extract_findings
+from curbside.understand.findings.knowledge import Threshold
 
 #: ICD-10-CM code prefixes of conditions of one sex (chapter XIV genital organs, chapter XV
 #: pregnancy, neoplasms of the genital organs). A first character plus a two-digit range.
@@ -49,6 +62,46 @@ SEX_CODES: dict[str, tuple[tuple[str, int, int], ...]] = {
     "female": (("O", 0, 99), ("N", 70, 98), ("C", 51, 58), ("D", 25, 28), ("Z", 33, 37)),
     "male": (("N", 40, 53), ("C", 60, 63)),
 }
+
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cue(_Strict):
+    id: str = Field(pattern=r"^(child|older|female|male|acute|chronic)$")
+    pattern: RegexText
+    reason: str = Field(min_length=10)
+
+
+class CaseThresholds(_Strict):
+    child_under_years: Threshold
+    older_from_years: Threshold
+    acute_within_days: Threshold
+    chronic_from_days: Threshold
+
+
+class CuesFile(_Strict):
+    """``knowledge/differential_cues.yaml``: whom a condition affects and how it runs."""
+
+    version: int
+    cues: list[Cue] = Field(min_length=6, max_length=6)
+    case: CaseThresholds
+
+
+@cache
+def load_cues() -> CuesFile:
+    """The bundled cues, checked (errors name the file, the cue and the field)."""
+    cues = load_knowledge("differential_cues.yaml", CuesFile, labels={"cues": "cue"})
+    if {c.id for c in cues.cues} != {"child", "older", "female", "male", "acute", "chronic"}:
+        raise ValueError("differential_cues.yaml: field 'cues': each of child, older, female, "
+                         "male, acute and chronic exactly once")
+    return cues
+
+
+#: Urgency levels as a number the re-ranker can weigh (a prior, and against acuteness).
+LEVEL_RANK = {"self-care": 0.0, "routine": 1.0, "urgent": 2.0, "emergency": 3.0}
 
 #: bm25 column weights: (names, sentences). A name stated in the case counts most.
 COLUMN_WEIGHTS = (4.0, 1.0)
@@ -73,12 +126,12 @@ class DifferentialParams:
 #: over the re-ranker's scores (grid search: false emergencies <= 15 % on that half, then the
 #: highest emergency recall, then the fewest false emergencies, then the most emergencies rated
 #: at least urgent, then the fewest urgent ratings). Why these values: a flat softmax
-#: (temperature 2) keeps probability on the plausible emergencies below the first place, and
-#: 0.1 of it among the top 5 already marks the appendicitis and pancreatitis of that half that
-#: the old 0.7 over the top 10 (temperature 0.5) rated only urgent; the even half then catches
-#: 25/25 emergencies at 26/175 false emergencies (14.9 %), run of 2026-12-06.
+#: (temperature 3) keeps probability on the plausible emergencies below the first place, and
+#: 0.1 of it among the top 5 marks them; with the 23-feature re-ranker (age, sex, duration, red
+#: vital signs) and the appendicitis rule the even half then catches 25/25 emergencies at
+#: 22/175 false emergencies (12.6 %), run of 2026-12-06.
 DEFAULT_PARAMS = DifferentialParams(
-    temperature=2.0, top_k=5, emergency_threshold=0.1, possible_emergency_threshold=0.1,
+    temperature=3.0, top_k=5, emergency_threshold=0.1, possible_emergency_threshold=0.1,
     urgent_threshold=0.3,
     fitted_on="even half of the Avey development vignettes",
 )
@@ -108,16 +161,27 @@ class RankedCondition:
 class _Index:
     conn: sqlite3.Connection
     conditions: list[Condition]
-    bodies: list[str]
+    bodies: list[str]  # lower-cased, for absent-finding look-ups
+    raw_bodies: list[str]
     terms: list[frozenset[str]]  # finding terms each document states (findings lexicon)
     idf: dict[str, float]
     names: list[tuple[re.Pattern[str], ...]]
+    cues: list[frozenset[str]]  # the cue ids of differential_cues.yaml its profile states
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 #: Features the re-ranker reads, in order (see `_features`).
 FEATURES = ("bm25", "bm25_gap", "bm25_rank", "terms_matched", "terms_idf", "terms_share",
-            "absent_against", "name_in_text", "sex_specific_match")
+            "absent_against", "name_in_text", "sex_specific_match",
+            # the case's own share of stated findings the condition explains, and of its
+            # absent findings that the condition names
+            "case_coverage", "absent_share",
+            # whom the condition affects (its profile's cues) against the case's age and sex
+            "child_case_child_cue", "adult_case_child_cue", "older_case_older_cue",
+            "sex_cue_match", "sex_cue_mismatch",
+            # how it runs against how long the complaint has lasted, and how urgent it is
+            "acute_case_acute_cue", "chronic_case_chronic_cue", "acute_case_chronic_cue",
+            "level", "acute_case_level", "chronic_case_level", "red_vitals_level")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +235,15 @@ def _index() -> _Index:
     conn.execute(f"CREATE VIRTUAL TABLE cond USING fts5(names, body, tokenize='{TOKENIZER}')")
     conn.execute(f"CREATE VIRTUAL TABLE sent USING fts5(cid UNINDEXED, cite UNINDEXED, text, "
                  f"tokenize='{TOKENIZER}')")
-    bodies, terms, names = [], [], []
+    bodies, raw, terms, names, cue_sets = [], [], [], [], []
+    cue_rx = [(c.id, re.compile(c.pattern, re.IGNORECASE)) for c in load_cues().cues]
     for i, c in enumerate(table.conditions):
         sents = profiles.get(c.name, [])
         body = " ".join(s["text"] for s in sents)
         bodies.append(body.lower())
+        raw.append(body)
+        named = " ; ".join(c.names) + " ; " + body
+        cue_sets.append(frozenset(cid for cid, rx in cue_rx if rx.search(named)))
         terms.append(frozenset(extract_findings(body).present()) if body else frozenset())
         names.append(tuple(re.compile(r"\b" + re.escape(n) + r"\b", re.IGNORECASE)
                            for n in c.names if len(n) > 4))
@@ -189,7 +257,16 @@ def _index() -> _Index:
         for t in ts:
             df[t] = df.get(t, 0) + 1
     idf = {t: math.log((n + 1) / (d + 0.5)) for t, d in df.items()}
-    return _Index(conn, list(table.conditions), bodies, terms, idf, names)
+    return _Index(conn, list(table.conditions), bodies, raw, terms, idf, names, cue_sets)
+
+
+def condition_documents() -> tuple[list[str], list[str]]:
+    """Each condition's name and its document (names and quoted sentences), in table order:
+    what a plain retrieval baseline indexes (benchmarks/triage_differential.py)."""
+    idx = _index()
+    return ([c.name for c in idx.conditions],
+            [" ; ".join(c.names) + ". " + body for c, body in
+             zip(idx.conditions, idx.raw_bodies, strict=True)])
 
 
 def affirmed_text(f: Findings) -> str:
@@ -201,15 +278,55 @@ def affirmed_text(f: Findings) -> str:
     return "".join(chars)
 
 
+@dataclass(frozen=True, slots=True)
+class CaseContext:
+    """What the case states beyond its findings: age band, sex, duration, red vital signs."""
+
+    child: bool
+    adult: bool
+    older: bool
+    sex: str | None
+    acute: bool
+    chronic: bool
+    red_vitals: bool
+
+    @classmethod
+    def of(cls, f: Findings) -> CaseContext:
+        case = load_cues().case
+        age, days = f.age, f.max_duration_days()
+        return cls(
+            child=age is not None and age < case.child_under_years.value,
+            adult=age is not None and age >= case.child_under_years.value,
+            older=age is not None and age >= case.older_from_years.value,
+            sex=f.sex,
+            acute=days is not None and days <= case.acute_within_days.value,
+            chronic=days is not None and days >= case.chronic_from_days.value,
+            # a vital sign or age rule of emergency level fired (NEWS2 red scores and the like)
+            red_vitals=any(r.rule.level == "emergency" for r in fire_vital_rules(f)),
+        )
+
+
 def _features(idx: _Index, rowid: int, bm: float, top_bm: float, pos: int,
-              present: set[str], against: tuple[str, ...], query: str,
-              sex_match: bool) -> tuple[float, ...]:
+              present: set[str], absent: list[str], against: tuple[str, ...], query: str,
+              sex_match: bool, ctx: CaseContext) -> tuple[float, ...]:
     terms = idx.terms[rowid]
     hit = present & terms
+    cue = idx.cues[rowid]
+    level = LEVEL_RANK[idx.conditions[rowid].level]
+    own = "female" if ctx.sex == "female" else "male" if ctx.sex == "male" else None
+    other = {"female": "male", "male": "female"}.get(own or "")
     return (bm, top_bm - bm, math.log1p(pos), float(len(hit)),
             sum(idx.idf.get(t, 0.0) for t in hit), len(hit) / (1 + len(terms)),
             float(len(against)), float(any(rx.search(query) for rx in idx.names[rowid])),
-            float(sex_match))
+            float(sex_match),
+            len(hit) / (1 + len(present)), len(against) / (1 + len(absent)),
+            float(ctx.child and "child" in cue), float(ctx.adult and "child" in cue),
+            float(ctx.older and "older" in cue),
+            float(own is not None and own in cue),
+            float(other is not None and other in cue and own not in cue),
+            float(ctx.acute and "acute" in cue), float(ctx.chronic and "chronic" in cue),
+            float(ctx.acute and "chronic" in cue and "acute" not in cue),
+            level, level * ctx.acute, level * ctx.chronic, level * ctx.red_vitals)
 
 
 def rank_conditions(f: Findings, *, params: DifferentialParams = DEFAULT_PARAMS,
@@ -241,6 +358,7 @@ def rank_conditions(f: Findings, *, params: DifferentialParams = DEFAULT_PARAMS,
     model = reranker if reranker is not None else (
         _bundled_reranker() if negation and rerank else None)
     top_bm = -rows[0][1] if rows else 0.0
+    ctx = CaseContext.of(f)
     scored: list[tuple[float, int, tuple[str, ...]]] = []
     feats: list[tuple[float, ...]] = []
     for pos, (rowid, bm) in enumerate(rows):
@@ -249,8 +367,8 @@ def rank_conditions(f: Findings, *, params: DifferentialParams = DEFAULT_PARAMS,
         if negation and f.sex and sex not in (None, f.sex):
             continue
         against = tuple(t for t in absent if t in idx.bodies[rowid])
-        x = _features(idx, rowid, -bm, top_bm, pos, present, against, query,
-                      sex is not None and sex == f.sex)
+        x = _features(idx, rowid, -bm, top_bm, pos, present, absent, against, query,
+                      sex is not None and sex == f.sex, ctx)
         feats.append(x)
         s = model.score(x) if model else -bm - ABSENT_PENALTY * len(against)
         scored.append((s, rowid, against))

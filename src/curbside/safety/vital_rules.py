@@ -40,6 +40,7 @@ class Criterion:
     value: float | None = None
     unit: str | None = None
     finding: str | None = None
+    required: bool = False  # must be met (and counts towards min_met)
 
     def describe(self) -> str:
         if self.finding:
@@ -84,13 +85,16 @@ def _criterion(raw: Any, where: str) -> Criterion:
     if not isinstance(raw, dict):
         raise _Bad(f"field '{where}': must be a mapping")
     if "finding" in raw:
-        extra = set(raw) - {"finding"}
+        extra = set(raw) - {"finding", "required"}
         if extra:
             raise _Bad(f"field '{where}': a finding criterion takes no {sorted(extra)}")
         term = raw["finding"]
         if term not in KNOWN_TERMS:
             raise _Bad(f"field '{where}.finding': unknown finding term {term!r}")
-        return Criterion(finding=term)
+        required = raw.get("required", False)
+        if not isinstance(required, bool):
+            raise _Bad(f"field '{where}.required': must be true or false")
+        return Criterion(finding=term, required=required)
     for key in ("vital", "op", "value", "unit"):
         if key not in raw:
             raise _Bad(f"field '{where}.{key}': is missing")
@@ -193,7 +197,10 @@ def fire_vital_rules(f: Findings, rules: tuple[VitalRule, ...] | None = None) ->
             continue
         if r.age_at_least_years is not None and (f.age is None or f.age < r.age_at_least_years):
             continue
-        seen = [s for s in (_met(c, f) for c in r.criteria) if s is not None]
+        met = [(c, _met(c, f)) for c in r.criteria]
+        if any(c.required and s is None for c, s in met):
+            continue
+        seen = [s for _, s in met if s is not None]
         if len(seen) >= r.min_met:
             out.append(FiredRule(r, tuple(seen)))
     return sorted(out, key=lambda x: x.rule.level != "emergency")
