@@ -33,6 +33,8 @@ from curbside.safety.triage import triage
      "neutropenic_sepsis", "emergency"),
     ("Fever and headache since yesterday, light hurts his eyes", "bacterial_meningitis",
      "emergency"),
+    # missing meningitis costs more than a false alarm: vomiting with fever and headache fires
+    ("Fever, headache and vomiting since this morning", "bacterial_meningitis", "emergency"),
     ("Back pain, history of breast cancer, weight loss", "spinal_malignancy", "urgent"),
     ("72-year-old woman with new headache, tender temples and jaw pain when chewing",
      "giant_cell_arteritis", "urgent"),
@@ -59,9 +61,6 @@ def test_vignettes(text: str, pattern: str, level: str) -> None:
     ("not pregnant; lower abdominal pain", "ectopic_pregnancy"),
     # the cited guideline (NICE CG151) is about anticancer treatment, not any immunosuppression
     ("HIV positive man with fever and a cough for three weeks", "neutropenic_sepsis"),
-    # fever, headache and vomiting are common in many infections; not meningitis on their own
-    ("Fever, headache and vomiting for 3 days after a trip to the countryside",
-     "bacterial_meningitis"),
 ])
 def test_negated_red_flags_do_not_fire(text: str, pattern: str) -> None:
     r = triage(text)
