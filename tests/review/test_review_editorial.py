@@ -198,3 +198,35 @@ def test_history_and_last_updated(rt: services.Runtime, article_id: int,
     h = review.article_history(rt, article_id=article_id)
     assert h["last_updated"] == h["versions"][-1]["created_at"]
     assert h["transitions"][-1]["actor"] == "editor-user"
+
+
+def test_a_decision_on_a_version_that_moved_meanwhile_is_refused(
+        rt: services.Runtime, article_id: int, people: dict[str, Actor],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two servers decide one version at once: both read "under_review"; the one that
+    records second is refused (nothing of it recorded), not applied on top of the first."""
+    from curbside.review import editorial, workflow
+
+    _to_review(rt, article_id, people)
+    real_check = workflow.check
+    raced = []
+
+    def check_then_race(action: str, **kw: object) -> workflow.Decision:
+        decision = real_check(action, **kw)  # type: ignore[arg-type]
+        if action == "approve" and not raced:  # the other server decides in between
+            raced.append(True)
+            review.transition_article(rt, article_id=article_id, action="reject",
+                                      actor=people["reviewer2"])
+        return decision
+
+    monkeypatch.setattr(editorial.workflow, "check", check_then_race)
+    audit_before = len(list(rt.audit_log().entries()))
+    with pytest.raises(review.TransitionRefused, match="is rejected now, no longer under_review"):
+        review.transition_article(rt, article_id=article_id, action="approve",
+                                  actor=people["reviewer"])
+    ts = ReviewRecords(rt.engine).transitions(article_id, 1)
+    assert [t["to_state"] for t in ts] == ["submitted", "under_review", "rejected"]
+    assert rt.articles.get(article_id).status == "rejected"  # type: ignore[union-attr]
+    entries = list(rt.audit_log().entries())
+    assert len(entries) == audit_before + 1 and entries[-1].action == "article.reject"
+    assert rt.audit_log().verify().ok

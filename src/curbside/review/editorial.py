@@ -117,8 +117,7 @@ def transition(
             for cid, rows in _claim_reviews_by_claim(ctx, article_id, version).items()
         }
     _record(ctx, article_id=article_id, version=version, action=action, from_state=state,
-            to_state=d.target, actor=actor, note=note, detail=detail)
-    ctx.articles.set_version_status(article_id, version, d.target)
+            to_state=d.target, actor=actor, note=note, detail=detail, change_status=True)
     return TransitionResult(article_id, version, action, state, d.target, note)
 
 
@@ -207,8 +206,7 @@ def _strike(ctx: EditorialContext, article: Article, *, version: int, claim_id: 
             note=f"{note}; review continues with version {saved.version}",
             detail={"article_id": article_id, "version": version, "from": "under_review",
                     "to": "changes_requested", "role": actor.role, "struck": claim_id,
-                    "new_version": saved.version})
-    ctx.articles.set_version_status(article_id, version, "changes_requested")
+                    "new_version": saved.version}, change_status=True)
     records = ReviewRecords(ctx.engine)
     kept = {c.id: c.text for c in saved.all_claims() if c.id}
     with ctx.engine.begin() as conn:
@@ -282,8 +280,21 @@ def _free_text(text: str | None) -> str | None:
 
 def _record(ctx: EditorialContext, *, article_id: int, version: int, action: str,
             from_state: str | None, to_state: str, actor: Actor, note: str | None,
-            detail: dict[str, Any]) -> None:
+            detail: dict[str, Any], change_status: bool = False) -> None:
+    """The transition row, its audit entry and (`change_status`) the version's new state, in
+    one transaction. The state changes only if it is still `from_state`: when another request
+    (another server) acted on the version since it was read, nothing is recorded and the
+    action is refused, so two reviewers cannot both decide one version."""
     with ctx.engine.begin() as conn:
+        if change_status:
+            assert from_state is not None
+            if not ctx.articles.change_version_status(conn, article_id, version,
+                                                      from_status=from_state,
+                                                      to_status=to_state):
+                now = version_state(ctx, article_id, version)
+                raise workflow.TransitionRefused(
+                    f"version {version} of article {article_id} is {now} now, no longer "
+                    f"{from_state}: someone acted on it meanwhile; reload and try again")
         ReviewRecords(ctx.engine).add_transition(
             conn, article_id=article_id, version=version, action=action, from_state=from_state,
             to_state=to_state, actor_id=actor.id, actor_role=actor.role, note=note)

@@ -169,7 +169,7 @@ def follow_up(
         # A new thread's topic is the parent's question (never another thread's context).
         thread_id = rt.articles.new_thread({"terms": _topic_terms(rt, parent.question)})
         if not own_thread:
-            rt.articles.attach_thread(article_id, thread_id)
+            thread_id = rt.articles.attach_thread(article_id, thread_id)
     ctx = rt.articles.thread_context(thread_id) or {}
     terms = list(ctx.get("terms", []))
     carried = terms[: rt.settings.answers.thread_context_terms]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Connection, Engine, and_, select, update
 
 from curbside.article import Article
 from curbside.messages import with_stored_keys
@@ -52,6 +52,10 @@ class ArticleStore:
             turn = 1
             key = None
             if article.thread_id is not None:
+                # Lock the thread (PostgreSQL; SQLite has one writer): two servers answering
+                # follow-ups of one thread at once must not give both the same turn.
+                conn.execute(select(threads.c.id).where(threads.c.id == article.thread_id)
+                             .with_for_update())
                 last = conn.execute(
                     select(articles.c.turn)
                     .where(articles.c.thread_id == article.thread_id)
@@ -91,22 +95,36 @@ class ArticleStore:
                 select(articles.c.access_key).where(articles.c.id == article_id)
             ).scalar()
 
-    def attach_thread(self, article_id: int, thread_id: int) -> None:
-        """Make a thread-less article the first turn of `thread_id` (its key comes along)."""
+    def attach_thread(self, article_id: int, thread_id: int) -> int:
+        """Make a thread-less article the first turn of `thread_id` (its key comes along).
+
+        Returns the article's thread: `thread_id`, or the thread a concurrent follow-up
+        (another server) attached it to first; an article never changes thread.
+        """
         with self.engine.begin() as conn:
-            conn.execute(
+            done = conn.execute(
                 update(articles)
-                .where(articles.c.id == article_id)
+                .where(and_(articles.c.id == article_id, articles.c.thread_id.is_(None)))
                 .values(thread_id=thread_id, turn=1)
-            )
+            ).rowcount
+            if done:
+                return thread_id
+            current = conn.execute(
+                select(articles.c.thread_id).where(articles.c.id == article_id)
+            ).scalar()
+        if current is None:
+            raise LookupError(f"no article {article_id}")
+        return int(current)
 
     def save_version(self, article: Article, *, created_by: int | None = None) -> Article:
         """Store `article` as the next version of its article (an edit never rewrites one)."""
         if article.id is None:
             raise ValueError("article has no id: use save_new")
         with self.engine.begin() as conn:
+            # FOR UPDATE: a concurrent revision (another server) waits, then numbers after us.
             cur = conn.execute(
                 select(articles.c.current_version).where(articles.c.id == article.id)
+                .with_for_update()
             ).scalar()
             if cur is None:
                 raise LookupError(f"no article {article.id}")
@@ -199,6 +217,32 @@ class ArticleStore:
                 .values(status=status, updated_at=utcnow())
             )
 
+    def change_version_status(self, conn: Connection, article_id: int, version: int, *,
+                              from_status: str, to_status: str) -> bool:
+        """Set a version's review state only if it is still `from_status`, inside `conn`'s
+        transaction (with the record of the change); False when it is not (someone else
+        acted on it meanwhile). On PostgreSQL the row lock makes a concurrent change wait
+        and then see the state this one left."""
+        done = conn.execute(
+            update(article_versions)
+            .where(
+                and_(
+                    article_versions.c.article_id == article_id,
+                    article_versions.c.version == version,
+                    article_versions.c.status == from_status,
+                )
+            )
+            .values(status=to_status)
+        ).rowcount
+        if not done:
+            return False
+        conn.execute(
+            update(articles)
+            .where(and_(articles.c.id == article_id, articles.c.current_version == version))
+            .values(status=to_status, updated_at=utcnow())
+        )
+        return True
+
     def versions(self, article_id: int) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -213,6 +257,16 @@ class ArticleStore:
                 .order_by(article_versions.c.version)
             )
             return [dict(r._mapping) for r in rows]
+
+    def thread_turns(self, thread_id: int) -> list[tuple[int, int]]:
+        """(article id, turn) of every article of a thread, by turn."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(articles.c.id, articles.c.turn)
+                .where(articles.c.thread_id == thread_id)
+                .order_by(articles.c.turn, articles.c.id)
+            )
+            return [(int(a), int(t)) for a, t in rows]
 
     def thread_articles(self, thread_id: int) -> list[int]:
         with self.engine.connect() as conn:

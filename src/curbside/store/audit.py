@@ -11,6 +11,12 @@ entry's link (and leaves a gap in the ids, which the writer assigns as last + 1)
 also appends ``{id, hash}`` (itself MACed) to a checkpoint file outside the database, and
 `verify` checks the chain against every checkpoint: deleting the newest entries, or rewriting
 the whole chain with the public `entry_hash`, is caught there.
+
+Several servers may append to one PostgreSQL database: each append takes a transaction-level
+advisory lock (`AUDIT_LOCK_KEY`) before it reads the head, so concurrent appends queue up and
+the chain stays one line; an append whose key does not verify the newest entry is refused
+(`AuditKeyError`), so a server with another key file cannot fork the chain. Each server may
+keep its own checkpoint file: `verify` checks the chain against whichever file it is given.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, Engine, and_, event, func, select
+from sqlalchemy import Connection, Engine, and_, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from curbside.store.editorial_schema import audit_log, claim_reviews, transitions
@@ -42,6 +48,9 @@ GENESIS = "0" * 64
 SCHEME_SHA256 = 1  # legacy entries: SHA-256, no key
 SCHEME_HMAC = 2  # HMAC-SHA256 keyed by the audit key file
 MIN_KEY_CHARS = 32
+#: PostgreSQL advisory lock held while an entry is appended (the bytes of "cb-audit"; the
+#: writer lock of `curbside.store.locks` uses "curbside").
+AUDIT_LOCK_KEY = int.from_bytes(b"cb-audit", "big") & ((1 << 63) - 1)
 #: Characters that make a spreadsheet read a CSV cell as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -225,9 +234,23 @@ class AuditLog:
 
     def _append(self, conn: Connection, key: bytes, actor: str, action: str, subject: str,
                 detail: dict[str, Any]) -> tuple[int, str]:
+        if conn.dialect.name == "postgresql":
+            # Several servers append to one chain: the head is read and extended under one
+            # lock per database, held to the end of the caller's transaction, so the next
+            # writer reads this entry as its head instead of failing on the same id. Taken
+            # last in every transaction that appends (nothing else is locked after it).
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
+        elif conn.dialect.name == "sqlite":
+            # Several processes on one file (`serve --workers`, a CLI beside the server): a
+            # write that matches nothing still opens the write transaction, so the head is
+            # read under SQLite's one-writer lock (waiting out the busy timeout) instead of
+            # before it.
+            conn.execute(text("UPDATE audit_log SET id = id WHERE 0 = 1"))
         last = conn.execute(
-            select(audit_log.c.id, audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)
+            select(audit_log).order_by(audit_log.c.id.desc()).limit(1)
         ).first()
+        if last is not None and int(last.scheme) == SCHEME_HMAC:
+            self._check_head_key(last, key)
         new_id = int(last.id) + 1 if last else 1
         prev = str(last.hash) if last else GENESIS
         at = utcnow()
@@ -237,6 +260,19 @@ class AuditLog:
             id=new_id, at=at, actor=actor, action=action, subject=subject, detail=detail,
             prev_hash=prev, hash=h, scheme=SCHEME_HMAC))
         return new_id, h
+
+    def _check_head_key(self, head: Any, key: bytes) -> None:
+        """Refuse to extend a chain whose newest entry this key did not write: a server with
+        another audit key (a replica given its own key file) would make every entry it
+        appends unverifiable. One HMAC per append."""
+        expected = entry_hash(head.prev_hash, id=int(head.id), at=head.at, actor=head.actor,
+                              action=head.action, subject=head.subject,
+                              detail=dict(head.detail or {}), key=key)
+        if not hmac.compare_digest(expected, str(head.hash)):
+            raise AuditKeyError(
+                f"the newest audit entry ({head.id}) does not verify with the audit key "
+                f"{self.key_file}: every server of one database must use the same key file "
+                "(CURBSIDE_AUDIT_KEY_FILE); run `curbside audit verify` to check the chain")
 
     def _checkpoint_on_commit(self, conn: Connection, new_id: int, h: str) -> None:
         state = {"pending": True}
