@@ -16,6 +16,9 @@ it (100 candidates per retriever, rerank, diversity). ``--legacy`` adds the conf
 figures before issue 16 were measured with (300 candidates, no rerank, no diversity; compare
 its ``ndcg@10 exp`` column with those figures). The last column of the summary is the hybrid
 (default) nDCG@10 divided by the best single retriever's (bm25 or dense) on the same queries.
+"document (first|mean)" rank sources by their document-level vector alone (`index.documents`);
+"learned ranker" is `RetrievalOptions(ranker="learned")` (trained by `train_ranker.py` on the
+development halves).
 Writes tables and JSON to benchmarks/out/ and, with ``--run-dir``, a TREC run file per method.
 """
 
@@ -41,7 +44,7 @@ from curbside.eval.retrieval import (
 )
 from curbside.retrieve.hybrid import RetrievalOptions
 from curbside.services import open_runtime
-from curbside.services.evaluation import eval_retrieval
+from curbside.services.evaluation import eval_retrieval, open_beir_runtime
 
 OUT = Path(__file__).parent / "out"
 SEED = 16
@@ -52,6 +55,9 @@ METHODS: dict[str, RetrievalOptions] = {
     "dense": RetrievalOptions(fusion="dense"),
     "hybrid (no expansion)": RetrievalOptions(expansion=False),
     "hybrid": RetrievalOptions(),
+    "document (first)": RetrievalOptions(fusion="document", documents="first"),
+    "document (mean)": RetrievalOptions(fusion="document", documents="mean"),
+    "learned ranker": RetrievalOptions(ranker="learned"),
 }
 _LEGACY = {"candidates": 300, "rerank": False, "diversity": False}
 LEGACY = {
@@ -72,8 +78,11 @@ def chosen_queries(data: BeirSet, half: str, sample: int | None) -> list[str]:
 
 def summary_row(name: str, results: dict[str, MethodResult]) -> str:
     nd = {m: r.metrics["ndcg@10"] for m, r in results.items()}
-    best = max((m for m in SINGLE if m in nd), key=lambda m: nd[m])
     cells = " | ".join(f"{v:.3f}" for v in nd.values())
+    single = [m for m in SINGLE if m in nd]
+    if "hybrid" not in nd or not single:
+        return f"| {name} | {cells} | |"
+    best = max(single, key=lambda m: nd[m])
     return f"| {name} | {cells} | {nd['hybrid'] / nd[best]:.3f} ({best}) |"
 
 
@@ -84,14 +93,18 @@ def main() -> int:
     ap.add_argument("--half", choices=("heldout", "dev", "all"), default="heldout")
     ap.add_argument("--sample", type=int, default=None, help="seeded sample of N queries")
     ap.add_argument("--legacy", action="store_true", help="add the pre-issue-16 configuration")
+    ap.add_argument("--methods", default=None, help="comma-separated subset of the methods")
     ap.add_argument("--run-dir", type=Path, default=None, help="write a TREC run per method")
     args = ap.parse_args()
     if not set_root("nfcorpus").is_dir():
         print("skipped: ../shared/data not found")
         return 0
     methods = {**METHODS, **(LEGACY if args.legacy else {})}
+    if args.methods:
+        methods = {m: methods[m] for m in args.methods.split(",")}
     rt = open_runtime(Settings(home=args.home))
-    rows = []
+    rows: list[str] = []
+    sizes: list[str] = []
     for name in args.sets.split(","):
         split = SETS[name]
         root = set_root(name)
@@ -103,6 +116,15 @@ def main() -> int:
         title += f" ({time.perf_counter() - t0:.0f} s incl. ingest if not cached)"
         print(markdown_table(title, results))
         rows.append(summary_row(f"{name} ({len(qids)} q)", results))
+        ert, _data = open_beir_runtime(rt, root, split=split)
+        for mode in ("first", "mean"):
+            docs = ert.retriever.documents(mode)  # type: ignore[arg-type]
+            if docs is not None:
+                sizes.append(
+                    f"| {name} | {mode} | {len(docs)} | {docs.bytes_per_source:.0f} | "
+                    f"{len(docs) * docs.bytes_per_source / 1e6:.2f} |"
+                )
+        ert.close()
         write_outputs(OUT, f"retrieval-{name}-{args.half}", results)
         for method, res in results.items() if args.run_dir else ():
             slug = method.replace(" ", "_").replace("(", "").replace(")", "").replace("+", "plus")
@@ -112,6 +134,9 @@ def main() -> int:
     print("| set | " + " | ".join(methods) + " | hybrid ÷ best single |")
     print("|---" * (len(methods) + 2) + "|")
     print("\n".join(rows))
+    print("\n### Document vectors (float16, one per source)\n")
+    print("| set | vectors | sources | bytes per source | MB |\n|---|---|---|---|---|")
+    print("\n".join(sizes))
     (OUT / f"retrieval-summary-{args.half}.json").write_text(json.dumps(rows, indent=1))
     return 0
 

@@ -1,7 +1,13 @@
 """Development retrieval sets in BEIR layout, built from ../shared/data (imported by
 ``benchmarks/retrieval.py`` and ``benchmarks/train_ranker.py``).
 
-- NFCorpus (``qrels/test.tsv``) and BioASQ (``qrels/dev.tsv``) are BEIR already.
+- NFCorpus (``qrels/test.tsv``) is BEIR already (all 3,161 documents, 323 judged queries).
+- BioASQ dev: a seeded sample of 600 of the 1,983 questions, against the documents relevant
+  to any of them plus a seeded sample of 1,700 of the other documents (every BioASQ document is
+  some question's gold snippet, so the others are natural distractors): about 5,000 of the
+  13,449 documents. A subset because embedding all of them takes over an hour on the 2 shared
+  cores here; a smaller pool makes the set easier, so compare methods within it, not with
+  figures on the whole corpus.
 - MedicationQA: each consumer medication question against the pool of all reference answers;
   its own answer is the one relevant document (grade 1).
 - MedQuAD questions: a seeded sample of MedQuAD pages (``doc_id``); each question against all
@@ -26,10 +32,13 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OUT = Path(__file__).parent / "out" / "data"
 
-#: name -> (split); built sets use "test" for their one qrels file.
-SETS = {"nfcorpus": "test", "bioasq": "dev", "medicationqa": "test", "medquad": "test"}
+#: name -> qrels split; built sets (BioASQ's subset of dev too) use "test" for their one file.
+SETS = {"nfcorpus": "test", "bioasq": "test", "medicationqa": "test", "medquad": "test"}
 MEDQUAD_PAGES = 500
 MEDQUAD_SEED = 16
+BIOASQ_QUESTIONS = 600
+BIOASQ_DISTRACTORS = 1700
+BIOASQ_SEED = 16
 
 
 def _write(
@@ -86,11 +95,50 @@ def medquad_beir(
     return _write(dest, {d: a for a, d in answers.items()}, queries, qrels)
 
 
+def bioasq_subset(
+    src: Path,
+    dest: Path,
+    *,
+    questions: int = BIOASQ_QUESTIONS,
+    distractors: int = BIOASQ_DISTRACTORS,
+    seed: int = BIOASQ_SEED,
+) -> Path:
+    """BioASQ dev on a seeded sample of questions and a smaller pool (see the module doc)."""
+    if (dest / "qrels" / "test.tsv").is_file():
+        return dest
+    qrels: dict[str, list[str]] = {}
+    lines = (src / "qrels" / "dev.tsv").read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        parts = line.split("\t")
+        if len(parts) < 3 or (i == 0 and not parts[2].strip().isdigit()):
+            continue
+        qrels.setdefault(parts[0], []).append(line)
+    rng = random.Random(seed)
+    chosen = sorted(rng.sample(sorted(qrels), min(questions, len(qrels))))
+    relevant = {ln.split("\t")[1] for q in chosen for ln in qrels[q]}
+    corpus = [json.loads(ln) for ln in (src / "corpus.jsonl").read_text("utf-8").splitlines() if ln]
+    others = sorted(str(d["_id"]) for d in corpus if str(d["_id"]) not in relevant)
+    keep = relevant | set(rng.sample(others, min(distractors, len(others))))
+    (dest / "qrels").mkdir(parents=True, exist_ok=True)
+    with (dest / "corpus.jsonl").open("w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(d) + "\n" for d in corpus if str(d["_id"]) in keep)
+    wanted = set(chosen)
+    with (dest / "queries.jsonl").open("w", encoding="utf-8") as fh:
+        for ln in (src / "queries.jsonl").read_text("utf-8").splitlines():
+            if ln.strip() and str(json.loads(ln)["_id"]) in wanted:
+                fh.write(ln + "\n")
+    body = "\n".join(ln for q in chosen for ln in qrels[q])
+    (dest / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + body + "\n")
+    return dest
+
+
 def set_root(name: str) -> Path:
     """The BEIR directory of a development set (building it under benchmarks/out/data)."""
     bench = DATA / "benchmarks"
     if name == "medicationqa":
         return medicationqa_beir(bench / "medicationqa.jsonl", OUT / name)
+    if name == "bioasq":
+        return bioasq_subset(bench / name, OUT / name)
     if name == "medquad":
         return medquad_beir(DATA / "corpus" / "medquad_answers.jsonl.gz", OUT / name)
     return bench / name
