@@ -3,8 +3,10 @@
 Each method is a `RetrievalOptions` run through the search function the caller passes, which
 is `services.answers.search` (what `curbside search` and the API call): same candidate counts,
 rerank and diversity, unless a method's options say otherwise. A query's ranked documents are
-the sources of the passages that search shows at k=10, in order, then those of a k=`depth`
-search not already listed (for Recall@100); a document appears once, at its first passage.
+the sources of the passages that search shows at k=10, in order, then, while fewer than
+`depth` (default 100, for Recall@100), those of a deeper search not already listed; a document
+appears once, at its first passage. A smaller `depth` (10: enough for nDCG@10, Recall@10 and
+MRR@10) saves the deeper search whenever the first ten passages already name ten documents.
 
 nDCG uses the relevance grade as the gain, as trec_eval (``ndcg_cut``) and BEIR do;
 ``ndcg@10 exp`` is the same with gain 2^grade - 1 (what this module reported before issue 16;
@@ -180,7 +182,10 @@ def evaluate(
             try:
                 shown = search(text, 10, opt)
                 res.latency_ms.append((time.perf_counter() - t0) * 1000)
-                ranked = evidence_docs(search(text, depth, opt), evidence_docs(shown))[:100]
+                ranked = evidence_docs(shown)
+                if len(ranked) < depth:
+                    deep = depth if depth >= 100 else 2 * depth  # <= 2 passages per source
+                    ranked = evidence_docs(search(text, deep, opt), ranked)[:100]
             except ValueError:
                 ranked = []
             for m, v in score_ranking(ranked, rels).items():

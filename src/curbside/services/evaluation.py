@@ -61,6 +61,7 @@ def eval_retrieval(
     methods: Mapping[str, RetrievalOptions] | None = None,
     limit: int | None = None,
     queries: Sequence[str] | None = None,
+    depth: int = 100,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, MethodResult]:
     """Each method run through `answers.search` (the `curbside search` path) over the set."""
@@ -70,6 +71,8 @@ def eval_retrieval(
         return search(ert, query=query, k=k, options=options).evidence
 
     try:
-        return evaluate(run, data, methods, limit=limit, queries=queries, progress=progress)
+        return evaluate(
+            run, data, methods, limit=limit, queries=queries, depth=depth, progress=progress
+        )
     finally:
         ert.close()
