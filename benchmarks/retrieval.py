@@ -80,10 +80,14 @@ def summary_row(name: str, results: dict[str, MethodResult]) -> str:
     nd = {m: r.metrics["ndcg@10"] for m, r in results.items()}
     cells = " | ".join(f"{v:.3f}" for v in nd.values())
     single = [m for m in SINGLE if m in nd]
-    if "hybrid" not in nd or not single:
-        return f"| {name} | {cells} | |"
+    if not single:
+        return f"| {name} | {cells} | | |"
     best = max(single, key=lambda m: nd[m])
-    return f"| {name} | {cells} | {nd['hybrid'] / nd[best]:.3f} ({best}) |"
+    ratios = [
+        f"{nd[m] / nd[best]:.3f}" if m in nd and nd[best] else ""
+        for m in ("hybrid", "learned ranker")
+    ]
+    return f"| {name} | {cells} | {ratios[0]} | {ratios[1]} | {best} |"
 
 
 def main() -> int:
@@ -140,8 +144,11 @@ def main() -> int:
             write_run(args.run_dir / f"{name}-{args.half}-{slug}.run", res, slug)
         sys.stdout.flush()
     print(f"### nDCG@10 ({args.half} half), one run\n")
-    print("| set | " + " | ".join(methods) + " | hybrid ÷ best single |")
-    print("|---" * (len(methods) + 2) + "|")
+    print(
+        "| set | " + " | ".join(methods) + " | hybrid ÷ best single | learned ÷ best single "
+        "| best single |"
+    )
+    print("|---" * (len(methods) + 4) + "|")
     print("\n".join(rows))
     print("\n### Document vectors (float16, one per source)\n")
     print("| set | mode | sources | bytes per source | MB |\n|---|---|---|---|---|")

@@ -10,9 +10,11 @@
   figures on the whole corpus.
 - MedicationQA: each consumer medication question against the pool of all reference answers;
   its own answer is the one relevant document (grade 1).
-- MedQuAD questions: a seeded sample of MedQuAD pages (``doc_id``); each question against all
-  the sampled answers; its own answer is grade 2, the other answers of the same page grade 1
-  (the page is about the same focus). Answer documents carry no title (the page title repeats
+- MedQuAD questions: a seeded sample of 500 MedQuAD ``doc_id`` values (2,410 answers, 2,465
+  distinct questions); each question against all the sampled answers; its own answer is grade 2, the
+  other answers of the same page (same collection and ``doc_id``: the page is about the same
+  focus) grade 1. A question whose answer text is also another question's counts that shared
+  answer document as its own. Answer documents carry no title (the page title repeats
   the question's focus and would leak it). A sample, not all 16,407 pairs: embedding the whole
   set takes hours on the 2 shared cores here.
 
@@ -83,15 +85,26 @@ def medquad_beir(
     for row in rows:
         if (row.get("answer") or "").strip() and (row.get("question") or "").strip():
             by_page.setdefault(str(row["doc_id"]), []).append(row)
+    # The sampling unit is a doc_id, which several collections reuse for different pages;
+    # a page (for grade 1) and a question id are therefore (collection, doc_id / qid).
     chosen = sorted(random.Random(seed).sample(sorted(by_page), min(pages, len(by_page))))
     answers: dict[str, str] = {}
     queries, qrels = [], []
-    for page in chosen:
-        docs = [answers.setdefault(r["answer"].strip(), f"a{len(answers)}") for r in by_page[page]]
-        for row, own in zip(by_page[page], docs, strict=True):
-            queries.append({"_id": str(row["qid"]), "text": row["question"]})
-            qrels.append(f"{row['qid']}\t{own}\t2")
-            qrels.extend(f"{row['qid']}\t{d}\t1" for d in sorted(set(docs) - {own}))
+    seen: set[str] = set()
+    for unit in chosen:
+        docs = [answers.setdefault(r["answer"].strip(), f"a{len(answers)}") for r in by_page[unit]]
+        page_docs: dict[str, set[str]] = {}
+        for row, doc in zip(by_page[unit], docs, strict=True):
+            page_docs.setdefault(str(row.get("collection", "")), set()).add(doc)
+        for row, own in zip(by_page[unit], docs, strict=True):
+            coll = str(row.get("collection", ""))
+            qid = f"{coll}:{row['qid']}"
+            if qid in seen:  # a few rows repeat; their answers stay in the pool
+                continue
+            seen.add(qid)
+            queries.append({"_id": qid, "text": row["question"]})
+            qrels.append(f"{qid}\t{own}\t2")
+            qrels.extend(f"{qid}\t{d}\t1" for d in sorted(page_docs[coll] - {own}))
     return _write(dest, {d: a for a, d in answers.items()}, queries, qrels)
 
 
