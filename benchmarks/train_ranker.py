@@ -15,7 +15,7 @@ is linear, fitted by pairwise logistic regression (every pair of candidates of o
 different grades, at most ``PAIRS`` sampled per query with a fixed seed; each set weighs the
 same in total) with an L2 penalty, by Newton's method. Features are standardised with the
 training rows' mean and sd, stored with the weights. Writes ``src/curbside/retrieve/
-ranker-v1.json`` (or ``--out``) and caches the features under benchmarks/out/.
+ranker-v2.json`` (or ``--out``) and caches the features under benchmarks/out/.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ OUT = Path(__file__).parent / "out"
 SEED = 16
 PAIRS = 200
 L2 = 1.0
-VERSION = 1
+VERSION = 2
 
 Matrix = npt.NDArray[np.float64]
 

@@ -95,7 +95,7 @@ class RetrievalSettings(BaseModel):
         description=(
             "How search orders candidates: 'fusion' (hand-set z-score fusion and rerank "
             "bonuses, the default) or 'learned' (the linear ranker over both retrievers' "
-            "candidates and the document vectors, src/curbside/retrieve/ranker-v1.json, "
+            "candidates and the document vectors, src/curbside/retrieve/ranker-v2.json, "
             "trained on development halves by benchmarks/train_ranker.py)."
         ),
     )
