@@ -1,116 +1,159 @@
-"""Retrieval benchmark: NFCorpus (test), BioASQ (dev) and MedicationQA, BM25 vs dense vs hybrid.
+"""Retrieval benchmark: every method through the shipped search, on the development halves.
 
-    python benchmarks/retrieval.py [--limit N] [--home DIR] [--sets nfcorpus,bioasq,medicationqa]
+    python benchmarks/retrieval.py [--home DIR] [--sets nfcorpus,bioasq,medicationqa,medquad]
+        [--half heldout|dev|all] [--sample N] [--legacy] [--run-dir DIR]
 
-Prints a Markdown table per data set (all methods measured in the same run), then nDCG@10 on
-the odd- and even-numbered queries (in sorted query-id order): tuned parameters were chosen on
-the odd half, so the even half is the held-out figure. Writes tables, JSON and PNG charts to
-benchmarks/out/.
+Sets (`retrieval_sets.py`): NFCorpus test qrels, BioASQ dev, MedicationQA (questions against
+the pool of reference answers) and MedQuAD questions (a seeded sample of pages; own answer
+grade 2, same-page answers grade 1). Each set is halved by sorted query id: odd positions are
+the development half (settings and the learned ranker are chosen there), even positions the
+held-out half. By default only the held-out half is run; ``--sample N`` takes a seeded sample
+of N queries of the half (said in the table title), to keep a run within an hour on the shared
+2-core machine.
 
-MedicationQA (consumer medication questions) has no retrieval qrels: it is turned into a
-BEIR-layout set under benchmarks/out/data/ (each question against the pool of all reference
-answers; its own answer is the one relevant document). Lay wording against professional
-answer text makes BM25 the weak retriever there: the set shows how the hybrid degrades.
+Every method is `RetrievalOptions` through `services.answers.search`, as `curbside search` runs
+it (100 candidates per retriever, rerank, diversity). ``--legacy`` adds the configuration the
+figures before issue 16 were measured with (300 candidates, no rerank, no diversity; compare
+its ``ndcg@10 exp`` column with those figures). The last column of the summary is the hybrid
+(default) nDCG@10 divided by the best single retriever's (bm25 or dense) on the same queries.
+"document (first|mean)" rank sources by their document-level vector alone (`index.documents`);
+"learned ranker" is `RetrievalOptions(ranker="learned")` (trained by `train_ranker.py` on the
+development halves).
+Writes tables and JSON to benchmarks/out/ and, with ``--run-dir``, a TREC run file per method.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
 from pathlib import Path
 
+from retrieval_sets import SETS, halves, set_root
+
 from curbside.config import Settings
-from curbside.eval.retrieval import MethodResult, markdown_table, write_outputs
+from curbside.eval.retrieval import (
+    BeirSet,
+    MethodResult,
+    load_beir,
+    markdown_table,
+    write_outputs,
+    write_run,
+)
 from curbside.retrieve.hybrid import RetrievalOptions
 from curbside.services import open_runtime
-from curbside.services.evaluation import eval_retrieval
+from curbside.services.evaluation import eval_retrieval, open_beir_runtime
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "benchmarks"
-SETS = [("nfcorpus", "test"), ("bioasq", "dev"), ("medicationqa", "test")]
 OUT = Path(__file__).parent / "out"
+SEED = 16
 
-_PLAIN = {"rerank": False, "diversity": False}
-METHODS = {
-    "bm25": RetrievalOptions(fusion="lexical", expansion=False, **_PLAIN),
-    "bm25 + expansion": RetrievalOptions(fusion="lexical", **_PLAIN),
-    "dense": RetrievalOptions(fusion="dense", **_PLAIN),
-    "rrf (plain, k=60)": RetrievalOptions(fusion="rrf", expansion=False, **_PLAIN),
-    "convex z-score w=0.5": RetrievalOptions(weak_lexical_ratio=None, feedback_beta=0.0, **_PLAIN),
-    "+ weak-lexical rule": RetrievalOptions(feedback_beta=0.0, **_PLAIN),
-    "+ dense PRF (no rule)": RetrievalOptions(weak_lexical_ratio=None, **_PLAIN),
-    "hybrid (no expansion)": RetrievalOptions(expansion=False, **_PLAIN),
-    "hybrid": RetrievalOptions(**_PLAIN),
+METHODS: dict[str, RetrievalOptions] = {
+    "bm25": RetrievalOptions(fusion="lexical", expansion=False),
+    "bm25 + expansion": RetrievalOptions(fusion="lexical"),
+    "dense": RetrievalOptions(fusion="dense"),
+    "hybrid (no expansion)": RetrievalOptions(expansion=False),
+    "hybrid": RetrievalOptions(),
+    "document (first)": RetrievalOptions(fusion="document", documents="first"),
+    "document (mean)": RetrievalOptions(fusion="document", documents="mean"),
+    "learned ranker": RetrievalOptions(ranker="learned"),
 }
+_LEGACY = {"candidates": 300, "rerank": False, "diversity": False}
+LEGACY = {
+    "bm25 (as before)": RetrievalOptions(fusion="lexical", expansion=False, **_LEGACY),
+    "dense (as before)": RetrievalOptions(fusion="dense", **_LEGACY),
+    "hybrid (as before)": RetrievalOptions(**_LEGACY),
+}
+SINGLE = ("bm25", "dense")
 
 
-def medicationqa_beir(src: Path, dest: Path) -> Path:
-    """MedicationQA as a BEIR-layout set: questions against the pool of reference answers."""
-    if (dest / "qrels" / "test.tsv").is_file():
-        return dest
-    (dest / "qrels").mkdir(parents=True, exist_ok=True)
-    answers: dict[str, str] = {}
-    queries, qrels = [], []
-    for i, line in enumerate(src.read_text(encoding="utf-8").splitlines()):
-        row = json.loads(line)
-        answer = (row.get("Answer") or "").strip()
-        if not answer or not (row.get("Question") or "").strip():
-            continue
-        doc = answers.setdefault(answer, f"a{len(answers)}")
-        queries.append({"_id": f"q{i}", "text": row["Question"]})
-        qrels.append(f"q{i}\t{doc}\t1")
-    with (dest / "corpus.jsonl").open("w", encoding="utf-8") as fh:
-        for answer, doc in answers.items():
-            fh.write(json.dumps({"_id": doc, "title": "", "text": answer}) + "\n")
-    with (dest / "queries.jsonl").open("w", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(q) + "\n" for q in queries)
-    (dest / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "\n".join(qrels))
-    return dest
+def chosen_queries(data: BeirSet, half: str, sample: int | None) -> list[str]:
+    dev, held = halves(list(data.queries))
+    qids = {"dev": dev, "heldout": held, "all": sorted(data.queries)}[half]
+    if sample and sample < len(qids):
+        qids = sorted(random.Random(SEED).sample(qids, sample))
+    return qids
 
 
-def halves_table(results: dict[str, MethodResult]) -> str:
-    """nDCG@10 on the odd (tuning) and even (held-out) queries, in sorted query-id order."""
-    lines = [
-        "| method | nDCG@10 all | odd half (tuning) | even half (held out) |",
-        "|---|---|---|---|",
+def summary_row(name: str, results: dict[str, MethodResult]) -> str:
+    nd = {m: r.metrics["ndcg@10"] for m, r in results.items()}
+    cells = " | ".join(f"{v:.3f}" for v in nd.values())
+    single = [m for m in SINGLE if m in nd]
+    if not single:
+        return f"| {name} | {cells} | | |"
+    best = max(single, key=lambda m: nd[m])
+    ratios = [
+        f"{nd[m] / nd[best]:.3f}" if m in nd and nd[best] else ""
+        for m in ("hybrid", "learned ranker")
     ]
-    for name, r in results.items():
-        qids = sorted(r.per_query)
-        odd = [r.per_query[q] for q in qids[0::2]]
-        even = [r.per_query[q] for q in qids[1::2]]
-        mean = sum(r.per_query.values()) / max(1, len(qids))
-        lines.append(
-            f"| {name} | {mean:.3f} | {sum(odd) / max(1, len(odd)):.3f} | "
-            f"{sum(even) / max(1, len(even)):.3f} |"
-        )
-    return "\n".join(lines) + "\n"
+    return f"| {name} | {cells} | {ratios[0]} | {ratios[1]} | {best} |"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--limit", type=int, default=None, help="first N queries per set")
-    ap.add_argument("--home", type=Path, default=Path(__file__).parent / "out" / "home")
-    ap.add_argument("--sets", default="nfcorpus,bioasq,medicationqa")
+    ap.add_argument("--home", type=Path, default=OUT / "home")
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--half", choices=("heldout", "dev", "all"), default="heldout")
+    ap.add_argument("--sample", type=int, default=None, help="seeded sample of N queries")
+    ap.add_argument("--legacy", action="store_true", help="add the pre-issue-16 configuration")
+    ap.add_argument(
+        "--depth",
+        type=int,
+        default=100,
+        help="documents to rank: the k=10 search, then a deeper one while fewer "
+        "(below 100, Recall@100 counts only that many; 10 suffices for nDCG@10)",
+    )
+    ap.add_argument("--methods", default=None, help="comma-separated subset of the methods")
+    ap.add_argument("--run-dir", type=Path, default=None, help="write a TREC run per method")
     args = ap.parse_args()
-    if not DATA.is_dir():
-        print(f"skipped: {DATA} not found (needs ../shared/data)")
+    if not set_root("nfcorpus").is_dir():
+        print("skipped: ../shared/data not found")
         return 0
+    methods = {**METHODS, **(LEGACY if args.legacy else {})}
+    if args.methods:
+        methods = {m: methods[m] for m in args.methods.split(",")}
     rt = open_runtime(Settings(home=args.home))
-    for name, split in SETS:
-        if name not in args.sets.split(","):
-            continue
+    rows: list[str] = []
+    sizes: list[str] = []
+    for name in args.sets.split(","):
+        split = SETS[name]
+        root = set_root(name)
+        data = load_beir(root, split)
+        qids = chosen_queries(data, args.half, args.sample)
         t0 = time.perf_counter()
-        root = DATA / name
-        if name == "medicationqa":
-            root = medicationqa_beir(DATA / "medicationqa.jsonl", OUT / "data" / name)
-        results = eval_retrieval(rt, root=root, split=split, methods=METHODS, limit=args.limit)
-        title = f"{name} {split} ({len(next(iter(results.values())).per_query)} queries, "
-        title += f"{time.perf_counter() - t0:.0f} s incl. ingest/index if not cached)"
+        results = eval_retrieval(
+            rt, root=root, split=split, methods=methods, queries=qids, depth=args.depth
+        )
+        title = f"{name} {split}, {args.half} half, {len(qids)} queries, depth {args.depth}"
+        title += f" ({time.perf_counter() - t0:.0f} s incl. ingest if not cached)"
         print(markdown_table(title, results))
-        print(halves_table(results))
-        write_outputs(OUT, f"retrieval-{name}-{split}", results)
+        rows.append(summary_row(f"{name} ({len(qids)} q)", results))
+        ert, _data = open_beir_runtime(rt, root, split=split)
+        for mode in ("first", "mean"):
+            docs = ert.retriever.documents(mode)  # type: ignore[arg-type]
+            if docs is not None:
+                sizes.append(
+                    f"| {name} | {mode} | {len(docs)} | {docs.bytes_per_source:.0f} | "
+                    f"{len(docs) * docs.bytes_per_source / 1e6:.2f} |"
+                )
+        ert.close()
+        write_outputs(OUT, f"retrieval-{name}-{args.half}", results)
+        for method, res in results.items() if args.run_dir else ():
+            slug = method.replace(" ", "_").replace("(", "").replace(")", "").replace("+", "plus")
+            write_run(args.run_dir / f"{name}-{args.half}-{slug}.run", res, slug)
         sys.stdout.flush()
+    print(f"### nDCG@10 ({args.half} half), one run\n")
+    print(
+        "| set | " + " | ".join(methods) + " | hybrid ÷ best single | learned ÷ best single "
+        "| best single |"
+    )
+    print("|---" * (len(methods) + 4) + "|")
+    print("\n".join(rows))
+    print("\n### Document vectors (float16, one per source)\n")
+    print("| set | mode | sources | bytes per source | MB |\n|---|---|---|---|---|")
+    print("\n".join(sizes))
+    (OUT / f"retrieval-summary-{args.half}.json").write_text(json.dumps(rows, indent=1))
     return 0
 
 

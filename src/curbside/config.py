@@ -90,6 +90,15 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(100, description="Candidates taken from each retriever before fusion.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     per_source_cap: int = Field(2, description="Most passages shown from one source.")
+    ranker: Literal["fusion", "learned"] = Field(
+        "fusion",
+        description=(
+            "How search orders candidates: 'fusion' (hand-set z-score fusion and rerank "
+            "bonuses, the default) or 'learned' (the linear ranker over both retrievers' "
+            "candidates and the document vectors, src/curbside/retrieve/ranker-v2.json, "
+            "trained on development halves by benchmarks/train_ranker.py)."
+        ),
+    )
     mmr_lambda: float = Field(
         0.8, description="Relevance vs diversity trade-off for MMR (1 = none)."
     )

@@ -1,7 +1,16 @@
 """Retrieval evaluation on BEIR-layout data sets: nDCG@10, Recall@10/100, MRR per method.
 
-The corpus is ingested through the normal pipeline into an evaluation home (cached by data set
-and settings fingerprint), so what is measured is exactly what `curbside search` runs.
+Each method is a `RetrievalOptions` run through the search function the caller passes, which
+is `services.answers.search` (what `curbside search` and the API call): same candidate counts,
+rerank and diversity, unless a method's options say otherwise. A query's ranked documents are
+the sources of the passages that search shows at k=10, in order, then, while fewer than
+`depth` (default 100, for Recall@100), those of a deeper search not already listed; a document
+appears once, at its first passage. A smaller `depth` (10: enough for nDCG@10, Recall@10 and
+MRR@10) saves the deeper search whenever the first ten passages already name ten documents.
+
+nDCG uses the relevance grade as the gain, as trec_eval (``ndcg_cut``) and BEIR do;
+``ndcg@10 exp`` is the same with gain 2^grade - 1 (what this module reported before issue 16;
+identical on binary qrels).
 """
 
 from __future__ import annotations
@@ -13,16 +22,20 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from curbside.retrieve.hybrid import HybridRetriever, RetrievalOptions
+from curbside.domain import Evidence
+from curbside.retrieve.hybrid import RetrievalOptions
 
-METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr")
+METRICS = ("ndcg@10", "ndcg@10 exp", "recall@10", "recall@100", "mrr")
 
-#: The three methods every run reports, plus ablations the benchmark may add.
+#: The three methods every run reports, as `curbside search` runs them (rerank, diversity).
 METHODS: dict[str, RetrievalOptions] = {
-    "bm25": RetrievalOptions(fusion="lexical", expansion=False, rerank=False, diversity=False),
-    "dense": RetrievalOptions(fusion="dense", rerank=False, diversity=False),
-    "hybrid": RetrievalOptions(fusion="convex", rerank=False, diversity=False),
+    "bm25": RetrievalOptions(fusion="lexical", expansion=False),
+    "dense": RetrievalOptions(fusion="dense"),
+    "hybrid": RetrievalOptions(),
 }
+
+#: The search a method runs: (query, k, options) -> evidence passages in the order shown.
+SearchFn = Callable[[str, int, RetrievalOptions], Sequence[Evidence]]
 
 
 class BeirError(ValueError):
@@ -68,10 +81,21 @@ def load_beir(root: Path, split: str = "test") -> BeirSet:
     return BeirSet(root=root, corpus=corpus, queries=queries, qrels=qrels)
 
 
-def ndcg_at(ranked: Sequence[str], rels: Mapping[str, int], k: int = 10) -> float:
-    dcg = sum((2 ** rels.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+def ndcg_at(
+    ranked: Sequence[str], rels: Mapping[str, int], k: int = 10, *, exponential: bool = False
+) -> float:
+    """nDCG@k with the grade as gain (trec_eval, BEIR) or, with `exponential`, 2^grade - 1.
+
+    Grades of 0 or below gain nothing; the ideal ranking is the judged documents by grade."""
+
+    def gain(r: int) -> float:
+        if r <= 0:
+            return 0.0
+        return float(2**r - 1) if exponential else float(r)
+
+    dcg = sum(gain(rels.get(d, 0)) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
     ideal = sorted((r for r in rels.values() if r > 0), reverse=True)[:k]
-    idcg = sum((2**r - 1) / math.log2(i + 2) for i, r in enumerate(ideal))
+    idcg = sum(gain(r) / math.log2(i + 2) for i, r in enumerate(ideal))
     return dcg / idcg if idcg > 0 else 0.0
 
 
@@ -91,7 +115,10 @@ def mrr(ranked: Sequence[str], rels: Mapping[str, int]) -> float:
 class MethodResult:
     metrics: dict[str, float]
     latency_ms: list[float] = field(default_factory=list)
+    #: nDCG@10 (grade gain) per query id.
     per_query: dict[str, float] = field(default_factory=dict)
+    #: The ranked document ids per query id (for `write_run`).
+    ranked: dict[str, list[str]] = field(default_factory=dict)
 
 
 def passage_docs(external_ids: Mapping[int, str]) -> dict[int, str]:
@@ -101,73 +128,88 @@ def passage_docs(external_ids: Mapping[int, str]) -> dict[int, str]:
     return {pid: ext.split(":", 1)[1] for pid, ext in external_ids.items()}
 
 
+def evidence_docs(evidence: Sequence[Evidence], seen: Sequence[str] = ()) -> list[str]:
+    """BEIR document ids of the passages' sources in order, each once, after `seen`."""
+    out = list(seen)
+    have = set(out)
+    for ev in evidence:
+        doc = ev.source.external_id.split(":", 1)[-1]
+        if doc not in have:
+            have.add(doc)
+            out.append(doc)
+    return out
+
+
+def score_ranking(ranked: Sequence[str], rels: Mapping[str, int]) -> dict[str, float]:
+    """Every metric of `METRICS` for one query's ranked documents."""
+    return {
+        "ndcg@10": ndcg_at(ranked, rels),
+        "ndcg@10 exp": ndcg_at(ranked, rels, exponential=True),
+        "recall@10": recall_at(ranked, rels, 10),
+        "recall@100": recall_at(ranked, rels, 100),
+        "mrr": mrr(ranked, rels),
+    }
+
+
 def evaluate(
-    r: HybridRetriever,
-    docs_of: Mapping[int, str],
+    search: SearchFn,
     data: BeirSet,
     methods: Mapping[str, RetrievalOptions] | None = None,
     *,
     limit: int | None = None,
+    queries: Sequence[str] | None = None,
+    depth: int = 100,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, MethodResult]:
-    """Run each method over the queries; doc score = best passage score.
+    """Run each method's search over the queries (see the module doc for the ranking).
 
-    Each retriever runs once per query (lexical with and without expansion, dense); every
-    method is then a fusion of those same lists, so all methods see identical candidates.
-    A method's latency is the time of the retrievers it uses plus its fusion (and, with
-    pseudo-relevance feedback, its second dense search). `r` is the runtime's retriever and
-    `docs_of` maps its passage ids to BEIR document ids (`passage_docs`).
+    A method's latency is its k=10 search, as `curbside search` runs it. A query the search
+    refuses (no words to search for) ranks nothing and scores 0. `queries` picks query ids
+    (default: all, sorted); `limit` keeps the first N.
     """
     methods = methods or METHODS
-    qids = sorted(data.queries)[: limit or None]
-    n = max((opt.candidates or 300) for opt in methods.values())
-    need_plain = any(not o.expansion and o.fusion != "dense" for o in methods.values())
-    need_x = any(o.expansion and o.fusion != "dense" for o in methods.values())
+    unknown = sorted(set(queries or ()) - set(data.queries))
+    if unknown:
+        raise BeirError(f"{data.root}: no judged query {unknown[0]!r}")
+    qids = (list(queries) if queries is not None else sorted(data.queries))[: limit or None]
     out = {name: MethodResult(metrics=dict.fromkeys(METRICS, 0.0)) for name in methods}
     for i, qid in enumerate(qids):
         text = data.queries[qid]
-        try:
-            _a, lists_x, t_x = r.raw_lists(text, n, expansion=True, lexical=need_x)
-            lists_plain: dict[str, list[tuple[int, float]]] = {}
-            t_plain: dict[str, float] = {}
-            if need_plain:
-                _a, lists_plain, t_plain = r.raw_lists(text, n, expansion=False, dense=False)
-        except ValueError:
-            lists_x, t_x, lists_plain, t_plain = {}, {}, {}, {}
         rels = data.qrels[qid]
         for name, opt in methods.items():
-            t0 = time.perf_counter()
-            lists: dict[str, list[tuple[int, float]]] = {}
-            cost = 0.0
-            if opt.fusion != "dense":
-                src, tm = (lists_x, t_x) if opt.expansion else (lists_plain, t_plain)
-                lists["lexical"] = src.get("lexical", [])
-                cost += tm.get("lexical", 0.0)
-            if opt.fusion != "lexical" and "dense" in lists_x:
-                lists["dense"] = lists_x["dense"]
-                cost += t_x.get("dense", 0.0)
-            if opt.fusion == "convex":  # pseudo-relevance feedback re-searches the dense index
-                lists = r.refine(text, lists, opt)
-            scores = r.fuse(lists, opt)
-            best: dict[str, float] = {}
-            for pid, s in scores.items():
-                d = docs_of.get(pid)
-                if d is not None and s["fused"] > best.get(d, -1e9):
-                    best[d] = s["fused"]
-            ranked = [d for d, _ in sorted(best.items(), key=lambda x: -x[1])][:100]
             res = out[name]
-            res.latency_ms.append(cost + (time.perf_counter() - t0) * 1000)
-            nd = ndcg_at(ranked, rels)
-            res.metrics["ndcg@10"] += nd
-            res.metrics["recall@10"] += recall_at(ranked, rels, 10)
-            res.metrics["recall@100"] += recall_at(ranked, rels, 100)
-            res.metrics["mrr"] += mrr(ranked, rels)
-            res.per_query[qid] = nd
+            t0 = time.perf_counter()
+            try:
+                shown = search(text, 10, opt)
+                res.latency_ms.append((time.perf_counter() - t0) * 1000)
+                ranked = evidence_docs(shown)
+                if len(ranked) < depth:
+                    deep = depth if depth >= 100 else 2 * depth  # <= 2 passages per source
+                    ranked = evidence_docs(search(text, deep, opt), ranked)[:100]
+            except ValueError:
+                ranked = []
+            for m, v in score_ranking(ranked, rels).items():
+                res.metrics[m] += v
+            res.per_query[qid] = ndcg_at(ranked, rels)
+            res.ranked[qid] = ranked
         if progress and i % 25 == 0:
             progress("queries", i, len(qids))
     for res in out.values():
         res.metrics = {m: v / max(1, len(qids)) for m, v in res.metrics.items()}
     return out
+
+
+def write_run(path: Path, result: MethodResult, tag: str) -> Path:
+    """The ranking as a TREC run file: ``qid Q0 docid rank score tag``, rank from 1.
+
+    trec_eval orders by score, so the score is made strictly decreasing with rank."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for qid in sorted(result.ranked):
+            ranked = result.ranked[qid]
+            for rank, doc in enumerate(ranked, start=1):
+                fh.write(f"{qid} Q0 {doc} {rank} {len(ranked) - rank + 1} {tag}\n")
+    return path
 
 
 def percentile(xs: Sequence[float], p: float) -> float:
@@ -183,7 +225,7 @@ def markdown_table(title: str, results: Mapping[str, MethodResult], baseline: st
     lines = [
         f"### {title}",
         "",
-        "| method | " + " | ".join(METRICS) + " | × bm25 nDCG@10 | p50 ms | p95 ms |",
+        "| method | " + " | ".join(METRICS) + " | × bm25 nDCG@10 | search p50 ms | p95 ms |",
         "|---" * (len(METRICS) + 4) + "|",
     ]
     for name, r in results.items():

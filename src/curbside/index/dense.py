@@ -20,6 +20,7 @@ import numpy.typing as npt
 from sqlalchemy import Engine
 
 from curbside.config import Settings
+from curbside.index.documents import DocumentMode, DocumentVectors, index_signature
 from curbside.index.embedder import Embedder, make_embedder
 from curbside.index.vectors import (
     MissingIndexError,
@@ -80,6 +81,7 @@ class DenseIndex:
         self._index: VectorIndex | None = None
         self._dirty = 0
         self._last_save = time.monotonic()
+        self._documents: dict[DocumentMode, DocumentVectors] = {}
 
     @property
     def embedder(self) -> Embedder:
@@ -247,6 +249,24 @@ class DenseIndex:
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         vec = self.embedder.embed_query(query)
         return self._open().search(vec, k)
+
+    def documents(self, mode: DocumentMode) -> DocumentVectors:
+        """One vector per current source (`index.documents`), built from the stored passage
+        vectors on first use and again whenever the passage index has changed since."""
+        index = self._open()
+        signature = index_signature(index)
+        docs = self._documents.get(mode)
+        if docs is not None and docs.signature == signature:
+            return docs
+        path = self.directory / f"documents-{mode}.npz"
+        if path.is_file():
+            docs = DocumentVectors.load(path, mode)
+        if docs is None or docs.signature != signature:
+            owners = SourceStore(self.engine).current_passage_owners()
+            docs = DocumentVectors.build(index, owners, mode)
+            docs.save(path)
+        self._documents[mode] = docs
+        return docs
 
     def query_vector(self, query: str) -> np.ndarray:
         return np.asarray(self.embedder.embed_query(query), dtype=np.float32).reshape(-1)

@@ -5,6 +5,7 @@ Every score that shaped the order is kept on the `Evidence` (``curbside search -
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -16,11 +17,13 @@ import numpy.typing as npt
 
 from curbside.config import RetrievalSettings
 from curbside.domain import EVIDENCE_LEVEL, Evidence, SourceKind
+from curbside.index.documents import DocumentMode, DocumentVectors
 from curbside.index.filters import PassageFilter, search_filtered
 from curbside.index.lexical import LexicalIndex, search_lexical
 from curbside.index.vectors import VectorIndex
 from curbside.retrieve.feedback import lexical_is_weak, rocchio, stored_vectors
 from curbside.retrieve.fusion import convex, rrf
+from curbside.retrieve.ranker import Candidate, LinearRanker, features, load_ranker
 from curbside.store.sources import SourceStore
 from curbside.text.tokens import lexical_tokens
 from curbside.understand.analysis import QueryAnalysis, analyze_query, lexical_terms
@@ -51,7 +54,7 @@ class DenseSearcher(Protocol):
 class RetrievalOptions:
     """Switches for the ablation table; the defaults are what `search` and `ask` use."""
 
-    fusion: Literal["rrf", "convex", "lexical", "dense"] = "convex"
+    fusion: Literal["rrf", "convex", "lexical", "dense", "document"] = "convex"
     dense_weight: float = 0.5
     norm: Literal["zscore", "minmax"] = "zscore"
     #: Lean on dense when the lexical list's top scores stand out less than ``ratio`` x the
@@ -65,6 +68,19 @@ class RetrievalOptions:
     rerank: bool = True
     diversity: bool = True
     candidates: int | None = None
+    #: "fusion": the hand-set fusion and rerank bonuses; "learned": `ranker.LinearRanker`
+    #: over the fused candidates and the document list (its bonuses are features).
+    ranker: Literal["fusion", "learned"] = "fusion"
+    #: Document-level vectors (`index.documents`) for fusion "document" and the learned
+    #: ranker: "first" (title + opening) or "mean" of the passages; None = the ranker's own.
+    documents: DocumentMode | None = None
+
+
+#: Document vectors of fusion "document" when the options name none (see docs/benchmarks.md).
+DEFAULT_DOCUMENTS: DocumentMode = "first"
+#: Candidates the learned ranker scores: the head of the fused list and of the document list.
+LEARNED_POOL = 100
+LEARNED_DOCUMENTS = 20
 
 
 @dataclass
@@ -100,6 +116,7 @@ class HybridRetriever:
         self.dense = dense
         self.settings = settings
         self._qvecs: dict[str, npt.NDArray[np.float32]] = {}
+        self._ranker: LinearRanker | None = None
 
     def raw_lists(
         self,
@@ -110,10 +127,13 @@ class HybridRetriever:
         lexical: bool = True,
         dense: bool = True,
         where: PassageFilter | None = None,
+        document: DocumentMode | None = None,
     ) -> tuple[QueryAnalysis, dict[str, list[tuple[int, float]]], dict[str, float]]:
         """The retrievers' own ranked lists (and their timings in ms), before fusion; with an
         active ``where``, each list keeps to matching current passages (the filter pushed into
-        the keyword index and the vector backend, so each still has ``n`` when ``n`` match)."""
+        the keyword index and the vector backend, so each still has ``n`` when ``n`` match).
+        With `document`, also the best sources by their document vector, each as its first
+        passage (``"document"``; not filtered by ``where``: the ranker's pool is)."""
         import time
 
         q = clean_query(query)
@@ -133,6 +153,11 @@ class HybridRetriever:
             t0 = time.perf_counter()
             lists["dense"] = self._dense_search(self.dense.index(), self.query_vector(q), n, where)
             timings["dense"] = (time.perf_counter() - t0) * 1000
+        docs = self.documents(document) if document else None
+        if docs is not None:
+            t0 = time.perf_counter()
+            lists["document"] = docs.search(self.query_vector(q), n)
+            timings["document"] = (time.perf_counter() - t0) * 1000
         return analysis, lists, timings
 
     def _dense_search(
@@ -145,6 +170,18 @@ class HybridRetriever:
         if _active(where) is None:
             return index.search(vec, n)
         return search_filtered(index, self.store, vec, n, where)
+
+    def documents(self, mode: DocumentMode) -> DocumentVectors | None:
+        """The dense side's document vectors, or None where it has none."""
+        build = getattr(self.dense, "documents", None)
+        return build(mode) if build is not None else None
+
+    @property
+    def ranker(self) -> LinearRanker:
+        """The learned ranker's weights (`ranker.RANKER_FILE`), read on first use."""
+        if self._ranker is None:
+            self._ranker = load_ranker()
+        return self._ranker
 
     def query_vector(self, query: str) -> npt.NDArray[np.float32]:
         """The query's embedding (the last few are kept: feedback needs it again)."""
@@ -207,17 +244,87 @@ class HybridRetriever:
     ) -> tuple[QueryAnalysis, dict[int, dict[str, float]]]:
         """Fused candidate passages with their per-retriever scores (no rerank, no diversity);
         with ``where``, only current passages of those kinds and years."""
-        opt = options or RetrievalOptions()
+        analysis, _lists, scores = self._candidates(query, options or RetrievalOptions(), where)
+        return analysis, scores
+
+    def _candidates(
+        self, query: str, opt: RetrievalOptions, where: PassageFilter | None = None
+    ) -> tuple[QueryAnalysis, dict[str, list[tuple[int, float]]], dict[int, dict[str, float]]]:
+        """(analysis, the lists after feedback, fused scores); the document list, where the
+        options ask for one, is in the lists but not in the hand-set fusion."""
         n = opt.candidates or self.settings.candidates
+        learned = opt.ranker == "learned"
+        mode = opt.documents or (self.ranker.documents if learned else DEFAULT_DOCUMENTS)
         analysis, lists, _t = self.raw_lists(
             query,
             n,
             expansion=opt.expansion,
-            lexical=opt.fusion != "dense",
-            dense=opt.fusion != "lexical",
+            lexical=opt.fusion not in ("dense", "document"),
+            dense=opt.fusion not in ("lexical", "document"),
             where=where,
+            document=mode if (learned or opt.fusion == "document") else None,
         )
-        return analysis, self.fuse(self.refine(query, lists, opt, where), opt)
+        if opt.fusion == "document":
+            return analysis, lists, self.fuse(lists, opt)
+        doc = lists.pop("document", None)
+        lists = self.refine(query, lists, opt, where)
+        scores = self.fuse(lists, opt)
+        if doc is not None:
+            lists = {**lists, "document": doc}
+        return analysis, lists, scores
+
+    def learned_candidates(
+        self,
+        query: str,
+        opt: RetrievalOptions,
+        where: PassageFilter | None = None,
+    ) -> tuple[
+        QueryAnalysis, list[Candidate], npt.NDArray[np.float64], dict[int, dict[str, float]]
+    ]:
+        """The learned ranker's pool (head of the fused list, then of the document list; current
+        sources only), its `ranker.FEATURES` matrix and the fused scores. The training script
+        (``benchmarks/train_ranker.py``) calls this too, so training sees what search sees."""
+        learned = dataclasses.replace(opt, ranker="learned")
+        analysis, lists, scores = self._candidates(query, learned, where)
+        head = sorted(scores, key=lambda pid: scores[pid]["fused"], reverse=True)[:LEARNED_POOL]
+        seen = set(head)
+        head += [p for p, _ in lists.get("document", [])[:LEARNED_DOCUMENTS] if p not in seen]
+        found = self.store.get_passages(head)
+        pool = [
+            Candidate(pid, found[pid][0], found[pid][1])
+            for pid in head
+            if pid in found
+            and found[pid][1].is_current
+            and (where is None or where.matches(found[pid][1].kind, found[pid][1].year))
+        ]
+        pids = [c.pid for c in pool]
+        dense_cos = np.zeros(len(pool), dtype=np.float32)
+        doc_cos = np.zeros(len(pool), dtype=np.float32)
+        if self.dense is not None and pool:
+            qvec = self.query_vector(query)
+            ids, vecs = self.dense.index().vectors(pids)
+            at = {int(p): i for i, p in enumerate(ids)}
+            for i, pid in enumerate(pids):
+                if pid in at:
+                    dense_cos[i] = float(vecs[at[pid]] @ qvec)
+            docs = self.documents(learned.documents or self.ranker.documents)
+            if docs is not None:
+                doc_cos = docs.scores(qvec, [c.source.id for c in pool])
+        fused = {pid: s["fused"] for pid, s in scores.items()}
+        x = features(
+            analysis,
+            pool,
+            lists,
+            fused,
+            dense_cos,
+            doc_cos,
+            lexical_weak=lexical_is_weak(lists, opt.weak_lexical_ratio or 0.9),
+        )
+        for i, c in enumerate(pool):
+            s = scores.setdefault(c.pid, {"fused": min(fused.values(), default=0.0)})
+            s["dense_cos"] = float(dense_cos[i])
+            s["doc_dense"] = float(doc_cos[i])
+        return analysis, pool, x, scores
 
     def fuse(
         self, lists: dict[str, list[tuple[int, float]]], opt: RetrievalOptions
@@ -240,21 +347,10 @@ class HybridRetriever:
                     scores[pid][f"{name}_rank"] = rank
         return scores
 
-    def search(
-        self,
-        query: str,
-        k: int = 10,
-        options: RetrievalOptions | None = None,
-        where: PassageFilter | None = None,
-    ) -> RetrievalResult:
-        """The best ``k`` passages; with ``where``, only those of its kinds and years."""
-        import time
-
-        opt = options or RetrievalOptions()
-        where = _active(where)
-        t0 = time.perf_counter()
-        analysis, scores = self.candidates(query, opt, where)
-        t1 = time.perf_counter()
+    def _fused(
+        self, query: str, k: int, opt: RetrievalOptions, where: PassageFilter | None = None
+    ) -> tuple[QueryAnalysis, list[Evidence]]:
+        analysis, _lists, scores = self._candidates(query, opt, where)
         # Only the head of the fused list can reach the top k after a bounded rerank.
         head = sorted(scores, key=lambda pid: scores[pid]["fused"], reverse=True)
         found = self.store.get_passages(head[: max(k * 6, 60)])
@@ -265,6 +361,25 @@ class HybridRetriever:
             and found[pid][1].is_current
             and (where is None or where.matches(found[pid][1].kind, found[pid][1].year))
         ]
+        return analysis, evidence
+
+    def _learned(
+        self, query: str, opt: RetrievalOptions, where: PassageFilter | None = None
+    ) -> tuple[QueryAnalysis, list[Evidence]]:
+        """The pool scored by the learned ranker; retracted sources keep the hand penalty."""
+        analysis, pool, x, scores = self.learned_candidates(query, opt, where)
+        learned = self.ranker.score(x) if len(pool) else np.zeros(0)
+        evidence = []
+        for c, val in zip(pool, learned, strict=True):
+            s = scores[c.pid]
+            s["learned"] = float(val)
+            s["retracted_penalty"] = -0.5 if c.source.retracted else 0.0
+            s["final"] = float(val) * (1.0 + s["retracted_penalty"])
+            evidence.append(Evidence(passage=c.passage, source=c.source, scores=s))
+        return analysis, evidence
+
+    def _rerank(self, evidence: list[Evidence], opt: RetrievalOptions) -> None:
+        """The hand-set bonuses: evidence level, key section, recency, retraction."""
         year_now = dt.date.today().year
         for ev in evidence:
             s = ev.scores
@@ -283,6 +398,27 @@ class HybridRetriever:
                     + s["retracted_penalty"]
                 )
             s["final"] = s["fused"] * (1.0 + bonus)
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        options: RetrievalOptions | None = None,
+        where: PassageFilter | None = None,
+    ) -> RetrievalResult:
+        """The best ``k`` passages; with ``where``, only those of its kinds and years."""
+        import time
+
+        opt = options or RetrievalOptions(ranker=self.settings.ranker)
+        where = _active(where)
+        t0 = time.perf_counter()
+        if opt.ranker == "learned":
+            analysis, evidence = self._learned(query, opt, where)
+            t1 = time.perf_counter()
+        else:
+            analysis, evidence = self._fused(query, k, opt, where)
+            t1 = time.perf_counter()
+            self._rerank(evidence, opt)
         evidence.sort(key=lambda e: e.scores["final"], reverse=True)
         if opt.diversity:
             evidence = diversify(

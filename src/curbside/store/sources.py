@@ -523,6 +523,16 @@ class SourceStore:
                 out += [(int(r.id), r.title, r.section, r.text) for r in rows]
         return out
 
+    def current_passage_owners(self) -> list[tuple[int, int, int]]:
+        """(passage id, source id, ord) of every passage of a current source."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(passages.c.id, passages.c.source_id, passages.c.ord)
+                .join(sources, sources.c.id == passages.c.source_id)
+                .where(sources.c.is_current.is_(True))
+            )
+            return [(int(p), int(s), int(o)) for p, s, o in rows]
+
     def current_passage_sources(self) -> dict[int, str]:
         """Passage id -> its source's external id, for every passage of a current source."""
         with self.engine.connect() as conn:
