@@ -229,8 +229,8 @@ def test_answer_settings_defaults_are_the_values_answers_were_composed_with() ->
     a = AnswerSettings()
     assert (a.retrieval_k, a.max_scored, a.min_answer, a.min_confidence, a.min_relevance) == (
         12, 48, 0.35, 0.45, 0.12)
-    assert (a.level_margin, a.source_weight, a.passage_weight, a.level_bonus) == (
-        0.06, 0.25, 0.8, (0.04, 0.03, 0.02, 0.01))
+    assert (a.level_margin, a.source_weight, a.passage_weight, a.level_bonus, a.ask_margin) == (
+        0.06, 0.25, 1.5, (0.04, 0.03, 0.02, 0.01), 0.15)
     assert (a.conclusion_bonus, a.fit_bonus, a.coverage_weight, a.design_penalty,
             a.overlap_weight) == (0.02, 0.04, 0.10, 0.05, 0.01)
     assert (a.max_per_section, a.max_per_source, a.support_threshold) == (5, 2, 0.55)
