@@ -12,7 +12,9 @@ timed in-process. --home defaults to a temporary home with the starter library i
 --baseline REV adds a row for that commit's code (checked out with ``git worktree add`` into a
 temporary folder, removed afterwards), e.g. the commit before the drug index.
 
-Each row gives wall-clock and CPU (user+sys of the process, less sensitive to a busy machine)
+Each version runs once unmeasured first (its bytecode is written, as ``pip install`` compiles
+it, and any cache of its own is filled); ``PYTHONDONTWRITEBYTECODE`` is dropped from the
+environment for that reason. Each row gives wall-clock and CPU (user+sys of the process, less sensitive to a busy machine)
 seconds, and the load average is printed before and after. --importtime N prints each row's N
 slowest top-level imports of a cold ask (``python -X importtime``, cumulative).
 """
@@ -109,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="curbside-cold-") as tmp:
         base = dict(os.environ, PYTHONPATH=str(REPO / "src"), CURBSIDE_CACHE_DIR=f"{tmp}/cache")
         base.pop("CURBSIDE_DRUG_INDEX", None)
+        # Bytecode as an installed package has it (pip compiles .pyc files at install): with
+        # PYTHONDONTWRITEBYTECODE set, a checkout without __pycache__ would compile every module
+        # from source on every run, which no installed Curbside does.
+        base.pop("PYTHONDONTWRITEBYTECODE", None)
         home = args.home or Path(tmp) / "home"
         if args.home is None:
             print("ingesting the starter library into a temporary home ...", file=sys.stderr)
@@ -127,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         imports = {}
         for label, env in envs.items():
+            run(ask, env)  # unmeasured: writes this version's bytecode and its own caches
             cold_s, cold_mb, cold_cpu = median_of(args.n, ask, env)
             help_s, _help_mb, help_cpu = median_of(args.n, [py, "-m", "curbside", "--help"], env)
             warm = [json.loads(run([py, "-c", WARM, str(home), args.question, SECOND], env).out)
