@@ -14,9 +14,10 @@ temporary folder, removed afterwards), e.g. the commit before the drug index.
 
 Each version runs once unmeasured first (its bytecode is written, as ``pip install`` compiles
 it, and any cache of its own is filled); ``PYTHONDONTWRITEBYTECODE`` is dropped from the
-environment for that reason. Each row gives wall-clock and CPU (user+sys of the process, less sensitive to a busy machine)
-seconds, and the load average is printed before and after. --importtime N prints each row's N
-slowest top-level imports of a cold ask (``python -X importtime``, cumulative).
+environment for that reason. Each row gives wall-clock and CPU (user+sys of the process, less
+sensitive to a busy machine) seconds, and the load average is printed before and after.
+--importtime N prints each row's N slowest top-level imports of a cold ask (``python -X
+importtime``, cumulative).
 """
 
 from __future__ import annotations
