@@ -53,15 +53,15 @@ from curbside.index.vectors import (
     StaleIndexError,
     VectorIndexContext,
     VectorIndexError,
-    _allowed_array,
-    _as_ids,
-    _as_matrix,
-    _as_query,
-    _top_k,
+    check_allowed,
+    check_ids,
     check_k,
     check_lookup_ids,
+    check_query,
     check_unique,
+    check_vectors,
     is_storable_id,
+    top_hits,
 )
 
 if TYPE_CHECKING:
@@ -351,8 +351,8 @@ class MilvusVectorIndex:
         return np.asarray(found, dtype=np.int64), mat
 
     def add(self, ids: IdsLike, vectors: npt.ArrayLike) -> None:
-        keys = _as_ids(ids)
-        mat = _as_matrix(vectors, self._dim, len(keys))
+        keys = check_ids(ids)
+        mat = check_vectors(vectors, self._dim, len(keys))
         if keys.size == 0:
             return
         check_unique(keys)
@@ -404,9 +404,9 @@ class MilvusVectorIndex:
     def search(
         self, query: npt.ArrayLike, k: int, allowed: Allowed = None
     ) -> list[tuple[int, float]]:
-        q = _as_query(query, self._dim)
+        q = check_query(query, self._dim)
         k = check_k(k)
-        allow = _allowed_array(allowed)
+        allow = check_allowed(allowed)
         if k == 0:
             return []
         if allow is not None and allow.size == 0:
@@ -419,7 +419,7 @@ class MilvusVectorIndex:
             for pid, score in self._dense(q, limit, expr):
                 ids.append(pid)
                 scores.append(score)
-        return _top_k(np.asarray(ids, dtype=np.int64), np.asarray(scores, np.float32), k)
+        return top_hits(np.asarray(ids, dtype=np.int64), np.asarray(scores, np.float32), k)
 
     # -- filters, full text, hybrid -----------------------------------------------------------
     #: Milvus holds kind and year but not whether a passage is still current:
@@ -432,7 +432,7 @@ class MilvusVectorIndex:
         """Top ``k`` whose kind and year match ``where``: a Milvus filter expression on the
         scalar fields, applied inside the HNSW search (Milvus skips non-matching rows while it
         walks, so ``k`` matching rows come back whenever there are ``k``)."""
-        q = _as_query(query, self._dim)
+        q = check_query(query, self._dim)
         k = check_k(k)
         if k == 0:
             return []
@@ -484,7 +484,7 @@ class MilvusVectorIndex:
         with ``weights`` = (dense, full text)); top ``k`` ``(id, fused score)``, each list
         drawing ``candidates`` (default ``k``, at least) before fusion."""
         pymilvus = _pymilvus()
-        q = _as_query(query, self._dim)
+        q = check_query(query, self._dim)
         limit = _text_limit(text, k)
         if limit == 0:
             return []

@@ -54,15 +54,15 @@ from curbside.index.vectors import (
     StaleIndexError,
     VectorIndexContext,
     VectorIndexError,
-    _allowed_array,
-    _as_ids,
-    _as_matrix,
-    _as_query,
-    _top_k,
+    check_allowed,
+    check_ids,
     check_k,
     check_lookup_ids,
+    check_query,
     check_unique,
+    check_vectors,
     is_storable_id,
+    top_hits,
 )
 
 if TYPE_CHECKING:
@@ -336,8 +336,8 @@ class PgVectorIndex:
         return np.asarray(order, dtype=np.int64), mat
 
     def add(self, ids: IdsLike, vectors: npt.ArrayLike) -> None:
-        keys = _as_ids(ids)
-        mat = _as_matrix(vectors, self._dim, len(keys))
+        keys = check_ids(ids)
+        mat = check_vectors(vectors, self._dim, len(keys))
         if keys.size == 0:
             return
         check_unique(keys)
@@ -365,9 +365,9 @@ class PgVectorIndex:
     def search(
         self, query: npt.ArrayLike, k: int, allowed: Allowed = None
     ) -> list[tuple[int, float]]:
-        q = _as_query(query, self._dim)
+        q = check_query(query, self._dim)
         k = check_k(k)
-        allow = _allowed_array(allowed)
+        allow = check_allowed(allowed)
         if k == 0:
             return []
         if allow is not None and allow.size == 0:
@@ -405,7 +405,7 @@ class PgVectorIndex:
         ``is_current`` in the SQL. Few matching passages (at most `FILTER_EXACT_MAX`): scored
         exactly; more: the HNSW walk with ``hnsw.ef_search`` raised by the filter's
         selectivity, and the exact scan when the walk finds fewer than ``k``."""
-        q = _as_query(query, self._dim)
+        q = check_query(query, self._dim)
         k = check_k(k)
         if k == 0:
             return []
@@ -484,7 +484,7 @@ class PgVectorIndex:
     def _ranked(rows: list[tuple[Any, ...]], k: int) -> list[tuple[int, float]]:
         ids = np.asarray([r[0] for r in rows], dtype=np.int64)
         scores = np.asarray([1.0 - float(r[1]) for r in rows], dtype=np.float32)
-        return _top_k(ids, scores, k)
+        return top_hits(ids, scores, k)
 
     def flush(self) -> None:
         """Writes are already committed; build the HNSW index if the table has none yet."""

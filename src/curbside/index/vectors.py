@@ -72,6 +72,7 @@ __all__ = [
     "open_vector_index",
     "prefer_vector_index",
     "quantize_int8",
+    "top_hits",
     "vector_index_for",
 ]
 
@@ -319,18 +320,6 @@ def check_k(k: object) -> int:
     return int(k)
 
 
-# The names the built-in backends import.
-_as_ids = check_ids
-
-
-def _as_matrix(vectors: npt.ArrayLike, dim: int, n: int) -> npt.NDArray[np.float32]:
-    return check_vectors(vectors, dim, n)
-
-
-def _as_query(query: npt.ArrayLike, dim: int) -> npt.NDArray[np.float32]:
-    return check_query(query, dim)
-
-
 def check_allowed(allowed: Allowed) -> IdArray | None:
     """``allowed`` as sorted unique int64 ids; ids no index can hold (negative, beyond int64)
     match nothing and are dropped; anything not an integer is `InvalidVectorInput`."""
@@ -351,8 +340,6 @@ def check_allowed(allowed: Allowed) -> IdArray | None:
     return np.unique(np.asarray([v for v in vals if 0 <= v <= MAX_ID], dtype=np.int64))
 
 
-_allowed_array = check_allowed
-
 
 def quantize_int8(vectors: npt.ArrayLike) -> npt.NDArray[np.int8]:
     """Per-row scale so the largest |component| maps to 127, then round (cosine-preserving)."""
@@ -365,7 +352,8 @@ def quantize_int8(vectors: npt.ArrayLike) -> npt.NDArray[np.int8]:
     return q[0] if one else q
 
 
-def _top_k(ids: IdArray, scores: npt.NDArray[np.float32], k: int) -> list[tuple[int, float]]:
+def top_hits(ids: IdArray, scores: npt.NDArray[np.float32], k: int) -> list[tuple[int, float]]:
+    """The ``k`` best ``(id, score)`` pairs, score descending, ties by id ascending."""
     if k <= 0 or ids.size == 0:
         return []
     part = np.argpartition(-scores, k - 1)[:k] if k < ids.size else np.arange(ids.size)
@@ -525,8 +513,8 @@ class UsearchVectorIndex:
         return keys, vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
 
     def add(self, ids: IdsLike, vectors: npt.ArrayLike) -> None:
-        keys = _as_ids(ids)
-        mat = _as_matrix(vectors, self._dim, len(keys))
+        keys = check_ids(ids)
+        mat = check_vectors(vectors, self._dim, len(keys))
         if keys.size == 0:
             return
         check_unique(keys)
@@ -555,9 +543,9 @@ class UsearchVectorIndex:
     def search(
         self, query: npt.ArrayLike, k: int, allowed: Allowed = None
     ) -> list[tuple[int, float]]:
-        qf = _as_query(query, self._dim)
+        qf = check_query(query, self._dim)
         k = check_k(k)
-        allow = _allowed_array(allowed)
+        allow = check_allowed(allowed)
         n = len(self._index)
         if k == 0 or n == 0:
             return []
@@ -571,7 +559,7 @@ class UsearchVectorIndex:
                     return []
                 qn = q8.astype(np.float32)
                 qn /= max(float(np.linalg.norm(qn)), 1e-12)
-                return _top_k(keys, self._score(keys, qn), k)
+                return top_hits(keys, self._score(keys, qn), k)
         # Over-fetch when filtering, then widen until k allowed hits (or the whole index).
         count = min(n, k if allow is None else max(2 * k, int(k * math.ceil(n / allow.size) * 2)))
         while True:
@@ -582,7 +570,7 @@ class UsearchVectorIndex:
                 keep = np.isin(keys, allow)
                 keys, scores = keys[keep], scores[keep]
             if allow is None or keys.size >= k or count >= n:
-                return _top_k(keys, scores, k)
+                return top_hits(keys, scores, k)
             count = min(n, count * 4)
 
     def flush(self) -> None:
@@ -696,8 +684,8 @@ class ExactVectorIndex:
         return np.asarray(found, dtype=np.int64), self._mat[rows].astype(np.float32)
 
     def add(self, ids: IdsLike, vectors: npt.ArrayLike) -> None:
-        keys = _as_ids(ids)
-        mat = _as_matrix(vectors, self._dim, len(keys))
+        keys = check_ids(ids)
+        mat = check_vectors(vectors, self._dim, len(keys))
         if keys.size == 0:
             return
         check_unique(keys)
@@ -720,15 +708,15 @@ class ExactVectorIndex:
     def search(
         self, query: npt.ArrayLike, k: int, allowed: Allowed = None
     ) -> list[tuple[int, float]]:
-        q = _as_query(query, self._dim)
+        q = check_query(query, self._dim)
         k = check_k(k)
-        allow = _allowed_array(allowed)
+        allow = check_allowed(allowed)
         if k == 0 or self._ids.size == 0:
             return []
         if allow is None:
-            return _top_k(self._ids, self._mat @ q, k)
+            return top_hits(self._ids, self._mat @ q, k)
         rows = np.flatnonzero(np.isin(self._ids, allow))
-        return _top_k(self._ids[rows], self._mat[rows] @ q, k)
+        return top_hits(self._ids[rows], self._mat[rows] @ q, k)
 
     def flush(self) -> None:
         self.save()

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, Table, and_, func, select, update
+from sqlalchemy import Connection, Engine, RowMapping, Select, Table, and_, func, select, update
 
 from curbside.domain import (
     Passage,
@@ -445,12 +445,7 @@ class SourceStore:
     ) -> list[int]:
         """Ids of the passages of current sources, ascending; only ``lo <= id <= hi`` when
         given (a range of a batch build)."""
-        q = (
-            select(passages.c.id)
-            .join(sources, sources.c.id == passages.c.source_id)
-            .where(sources.c.is_current.is_(True))
-            .order_by(passages.c.id)
-        )
+        q = _current_passage_ids_query()
         if lo is not None:
             q = q.where(passages.c.id >= lo)
         if hi is not None:
@@ -470,12 +465,7 @@ class SourceStore:
         """Ids of current passages whose source is of one of ``kinds`` (None: any) and was
         published in ``[year_min, year_max]`` (a bound set leaves out sources with no year),
         in id order: the ``allowed`` set of a filtered vector search."""
-        q = (
-            select(passages.c.id)
-            .join(sources, sources.c.id == passages.c.source_id)
-            .where(sources.c.is_current.is_(True))
-            .order_by(passages.c.id)
-        )
+        q = _current_passage_ids_query()
         if kinds is not None:
             q = q.where(sources.c.kind.in_(sorted(kinds)))
         if year_min is not None:
@@ -589,3 +579,13 @@ class SourceStore:
             "retracted": retracted,
             "quarantined": n_quarantine,
         }
+
+
+def _current_passage_ids_query() -> Select[Any]:
+    """Ids of the passages of current sources, ascending (narrowed by the callers)."""
+    return (
+        select(passages.c.id)
+        .join(sources, sources.c.id == passages.c.source_id)
+        .where(sources.c.is_current.is_(True))
+        .order_by(passages.c.id)
+    )
