@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from curbside import services
 from curbside.article import Article, Claim, Consensus, PremiseFinding
-from curbside.compose.bottom_line import PREMISE_KEY, VERDICT_KEY, settle_bottom_line
-from curbside.messages import message, own_claim
+from curbside.compose.bottom_line import (
+    PREMISE_KEY,
+    PREMISE_LEAD_KEY,
+    VERDICT_KEY,
+    settle_bottom_line,
+)
+from curbside.messages import message, own_claim, says
 
 PREMISE_BOTTOM_LINE = message(PREMISE_KEY)
 
@@ -50,7 +55,21 @@ def test_nothing_changes_without_a_finding_or_a_supports_verdict() -> None:
     assert settle_bottom_line(art, []) is art
     for verdict in ("contradicts", "mixed", "insufficient"):
         other = _article(verdict)
-        assert settle_bottom_line(other, [FINDING]) is other
+        out = settle_bottom_line(other, [FINDING])
+        assert out.bottom_line == other.bottom_line and out.consensus == other.consensus
+        assert [c.key for c in out.lead] == [PREMISE_LEAD_KEY]  # the lead frame only
+
+
+def test_a_premise_finding_opens_the_lead_once_before_the_answer() -> None:
+    answer = Claim(text="The best answer sentence.", citations=[1], support=0.9)
+    art = _article("supports").model_copy(update={"lead": [answer]})
+    out = settle_bottom_line(art, [FINDING])
+    assert [c.key for c in out.lead] == [PREMISE_LEAD_KEY, None]
+    assert out.lead[0].ours and not out.lead[0].citations
+    assert out.lead[1] == answer  # the source sentence untouched, still cited
+    again = settle_bottom_line(out, [FINDING])
+    assert again.lead == out.lead and again.bottom_line == out.bottom_line
+    assert settle_bottom_line(art, []).lead == [answer]
 
 
 def test_reference_question_never_claims_support_for_its_false_premise(
@@ -59,6 +78,8 @@ def test_reference_question_never_claims_support_for_its_false_premise(
     for audience in ("clinician", "patient", "student"):
         art = services.ask(starter_rt, question=REFERENCE_QUESTION, audience=audience, save=False)
         assert art.premise_findings
+        assert says(art.lead[0], PREMISE_LEAD_KEY)  # the lead says the premise fails first
+        assert art.lead[0].text == message(PREMISE_LEAD_KEY, audience)
         assert art.consensus is None or art.consensus.verdict != "supports"
         assert VERDICT_KEY["supports"] not in [c.key for c in art.bottom_line]
         said = message(VERDICT_KEY["supports"], audience)

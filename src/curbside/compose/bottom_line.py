@@ -21,6 +21,13 @@ The composer writes the bottom line with no findings; the premise audit runs aft
 citation numbers follow the composer's and the LLM writer's), and `settle_bottom_line` writes
 the bottom line again, by the same step, with the audit's findings: sentences are chosen by
 message key (`curbside.messages`), never found and replaced by their text.
+
+A premise finding also opens the lead (``premise.lead``, true by construction: the audit found
+the evidence against what the question takes for granted). The lead is what a reader takes
+away first, and for a question built on a false premise the most important answer is that the
+premise does not hold (the reference question: its best-scoring source sentence, about
+sacroiliac joint fusion, answers none of it); the cited findings follow in the check of the
+question's premises.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ VERDICT_KEY = {
 }
 #: The message key of the line that points to the check of the question's premises.
 PREMISE_KEY = "premise.bottom_line"
+#: The message key of the frame that opens the lead when a premise finding was made.
+PREMISE_LEAD_KEY = "premise.lead"
 
 
 def write_bottom_line(
@@ -75,18 +84,32 @@ def write_bottom_line(
     return meter, list(answer)
 
 
+def write_lead(lead: Sequence[Claim], premises: Sequence[PremiseFinding]) -> list[Claim]:
+    """The lead with the premise frame (``premise.lead``) first when there are premise
+    findings; the lead as it was otherwise, or when it already opens with the frame."""
+    if not premises or any(says(c, PREMISE_LEAD_KEY) for c in lead):
+        return list(lead)
+    return [own_claim(PREMISE_LEAD_KEY), *lead]
+
+
 def settle_bottom_line(article: Article, premises: Sequence[PremiseFinding]) -> Article:
     """`article` with its bottom line and meter written again with the premise findings as
-    input (`write_bottom_line`); the article itself when that changes nothing, when it was
-    composed from too little evidence, or when its bottom line was already written with them
-    (it has the premise line)."""
-    if (not premises or article.insufficient
-            or any(says(c, PREMISE_KEY) for c in article.bottom_line)):
+    input (`write_bottom_line`) and its lead opened by the premise frame (`write_lead`); the
+    article itself when that changes nothing or when it was composed from too little evidence.
+    Settling twice changes nothing more (the premise line and frame are said once)."""
+    if not premises or article.insufficient:
         return article
-    answer = [c for c in article.bottom_line if not c.ours]
-    meter, bottom = write_bottom_line(
-        article.consensus, answer, premises, insufficient=article.insufficient
-    )
-    if meter == article.consensus and bottom == article.bottom_line:
-        return article
-    return article.model_copy(update={"consensus": meter, "bottom_line": bottom})
+    update: dict[str, object] = {}
+    lead = write_lead(article.lead, premises)
+    if lead != article.lead:
+        update["lead"] = lead
+    if not any(says(c, PREMISE_KEY) for c in article.bottom_line):
+        answer = [c for c in article.bottom_line if not c.ours]
+        meter, bottom = write_bottom_line(
+            article.consensus, answer, premises, insufficient=article.insufficient
+        )
+        if meter != article.consensus:
+            update["consensus"] = meter
+        if bottom != article.bottom_line:
+            update["bottom_line"] = bottom
+    return article.model_copy(update=update) if update else article
