@@ -1,13 +1,17 @@
 """Search latency over a library, with and without the FTS5 postings budget.
 
-    python benchmarks/search_latency.py --home DIR [--n 200] [--budgets 0 2000] [--ask]
+    python benchmarks/search_latency.py --home DIR [--n 200] [--budgets 0 2000]
+        [--rankers fusion learned] [--ask]
 
 Asks N real questions (half BioASQ dev, half MedicationQA consumer questions) in one warm
 process and prints, per postings budget (0 = every query term ORed, the baseline), p50/p95 of
 the keyword query alone and of the whole `search` (keyword + dense when the home has a dense
 index, fusion, rerank, diversity), plus how many of the baseline's top-10 keyword hits the
 budgeted query still returns (its fidelity; there are no relevance labels for the library).
-With --ask, it also times `ask` (search, composition, safety, verification, rendering; the
+With --rankers, it
+also times `search` with each retrieval ranker (`RetrievalOptions(ranker=...)`: the hand
+fusion, the default, or the learned ranker) at the configured budget. With --ask, it also times
+`ask` (search, composition, safety, verification, rendering; the
 article is not stored) at the default budget.
 """
 
@@ -42,6 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", type=Path, required=True)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--budgets", type=int, nargs="+", default=[0, 2000])
+    ap.add_argument(
+        "--rankers",
+        nargs="*",
+        default=[],
+        choices=("fusion", "learned"),
+        help="also time search with these rankers at the configured budget",
+    )
     ap.add_argument("--ask", action="store_true", help="also time ask at the default budget")
     args = ap.parse_args(argv)
     if not DATA.is_dir():
@@ -51,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     from curbside import services
     from curbside.config import Settings
     from curbside.index.lexical import Fts5LexicalIndex
-    from curbside.retrieve.hybrid import clean_query, lexical_terms
-    from curbside.understand.analysis import analyze_query
+    from curbside.retrieve.hybrid import RetrievalOptions, clean_query
+    from curbside.understand.analysis import analyze_query, lexical_terms
 
     rt = services.open_runtime(Settings(home=args.home))
     lex = rt.lexical
@@ -99,6 +110,17 @@ def main(argv: list[str] | None = None) -> int:
                 statistics.mean(kept) if kept else 1.0,
             )
         )
+    by_ranker: dict[str, list[float]] = {}
+    for ranker in args.rankers:
+        lex.postings_budget = rt.settings.retrieval.lexical_postings_budget
+        opt = RetrievalOptions(ranker=ranker)
+        for q in qs[:10]:  # warm-up (the learned ranker reads its weights on first use)
+            services.search(rt, query=q, k=10, options=opt)
+        times = by_ranker.setdefault(ranker, [])
+        for q in qs:
+            t0 = time.perf_counter()
+            services.search(rt, query=q, k=10, options=opt)
+            times.append((time.perf_counter() - t0) * 1000)
     ask_ms: list[float] = []
     if args.ask:
         lex.postings_budget = rt.settings.retrieval.lexical_postings_budget
@@ -118,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     for b, lp50, lp95, sp50, sp95, k in rows:
         name = "0 (baseline: all terms)" if b == 0 else str(b)
         print(f"| {name} | {lp50:.1f} | {lp95:.1f} | {sp50:.1f} | {sp95:.1f} | {k:.1%} |")
+    if by_ranker:
+        print(f"\n| ranker (budget {lex.postings_budget}) | search p50 ms | search p95 ms |")
+        print("|---|---|---|")
+        for ranker, times in by_ranker.items():
+            print(f"| {ranker} | {pct(times, 0.5):.1f} | {pct(times, 0.95):.1f} |")
     if ask_ms:
         print(
             f"\nask (budget {lex.postings_budget}): p50 {pct(ask_ms, 0.5):.0f} ms, "
