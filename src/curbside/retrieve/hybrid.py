@@ -221,6 +221,11 @@ class HybridRetriever:
             self._qvecs.pop(next(iter(self._qvecs)))
         return vec
 
+    def forget_queries(self) -> None:
+        """Drop the remembered query embeddings (a benchmark timing each search from scratch
+        calls this; nothing else needs to)."""
+        self._qvecs.clear()
+
     def dense_weight(
         self, lists: dict[str, list[tuple[int, float]]], opt: RetrievalOptions
     ) -> float:
