@@ -15,9 +15,12 @@ Every method is `RetrievalOptions` through `services.answers.search`, as `curbsi
 it (100 candidates per retriever, rerank, diversity). ``--legacy`` adds the configuration the
 figures before issue 16 were measured with (300 candidates, no rerank, no diversity; compare
 its ``ndcg@10 exp`` column with those figures). The last column of the summary is the hybrid
-(default) nDCG@10 divided by the best single retriever's (bm25 or dense) on the same queries.
+(default) nDCG@10 divided by the best single retriever's (bm25 or dense) on the same queries;
+the expansion gain is hybrid minus hybrid (no expansion).
 "document (first|mean)" rank sources by their document-level vector alone (`index.documents`);
-"learned ranker" is `RetrievalOptions(ranker="learned")` (trained by `train_ranker.py` on the
+"hybrid (expansion as before)" searches every expansion at weight 1 (the default before the
+per-kind weights of ``knowledge/expansion.yaml``); "learned ranker" is
+`RetrievalOptions(ranker="learned")` (trained by `train_ranker.py` on the
 development halves).
 Writes tables and JSON to benchmarks/out/ and, with ``--run-dir``, a TREC run file per method.
 """
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -45,15 +49,19 @@ from curbside.eval.retrieval import (
 from curbside.retrieve.hybrid import RetrievalOptions
 from curbside.services import open_runtime
 from curbside.services.evaluation import eval_retrieval, open_beir_runtime
+from curbside.understand.analysis import EXPANSION_KINDS
 
 OUT = Path(__file__).parent / "out"
 SEED = 16
+#: Every expansion searched as the user's own word: the default before `knowledge/expansion.yaml`.
+EVERY_EXPANSION = dict.fromkeys(EXPANSION_KINDS, 1.0)
 
 METHODS: dict[str, RetrievalOptions] = {
     "bm25": RetrievalOptions(fusion="lexical", expansion=False),
     "bm25 + expansion": RetrievalOptions(fusion="lexical"),
     "dense": RetrievalOptions(fusion="dense"),
     "hybrid (no expansion)": RetrievalOptions(expansion=False),
+    "hybrid (expansion as before)": RetrievalOptions(expansion_weights=EVERY_EXPANSION),
     "hybrid": RetrievalOptions(),
     "document (first)": RetrievalOptions(fusion="document", documents="first"),
     "document (mean)": RetrievalOptions(fusion="document", documents="mean"),
@@ -81,13 +89,18 @@ def summary_row(name: str, results: dict[str, MethodResult]) -> str:
     cells = " | ".join(f"{v:.3f}" for v in nd.values())
     single = [m for m in SINGLE if m in nd]
     if not single:
-        return f"| {name} | {cells} | | |"
+        return f"| {name} | {cells} | | | | |"
     best = max(single, key=lambda m: nd[m])
     ratios = [
         f"{nd[m] / nd[best]:.3f}" if m in nd and nd[best] else ""
         for m in ("hybrid", "learned ranker")
     ]
-    return f"| {name} | {cells} | {ratios[0]} | {ratios[1]} | {best} |"
+    gain = (
+        f"{nd['hybrid'] - nd['hybrid (no expansion)']:+.3f}"
+        if "hybrid" in nd and "hybrid (no expansion)" in nd
+        else ""
+    )
+    return f"| {name} | {cells} | {ratios[0]} | {ratios[1]} | {best} | {gain} |"
 
 
 def main() -> int:
@@ -114,6 +127,7 @@ def main() -> int:
     if args.methods:
         methods = {m: methods[m] for m in args.methods.split(",")}
     rt = open_runtime(Settings(home=args.home))
+    load_start = os.getloadavg()
     rows: list[str] = []
     sizes: list[str] = []
     for name in args.sets.split(","):
@@ -143,12 +157,14 @@ def main() -> int:
             slug = method.replace(" ", "_").replace("(", "").replace(")", "").replace("+", "plus")
             write_run(args.run_dir / f"{name}-{args.half}-{slug}.run", res, slug)
         sys.stdout.flush()
+    loads = [f"{a:.1f} / {b:.1f}" for a, b in zip(load_start, os.getloadavg(), strict=True)]
     print(f"### nDCG@10 ({args.half} half), one run\n")
+    print(f"load average (1 / 5 / 15 min), at start / at end: {', '.join(loads)}\n")
     print(
         "| set | " + " | ".join(methods) + " | hybrid ÷ best single | learned ÷ best single "
-        "| best single |"
+        "| best single | expansion gain (hybrid − no expansion) |"
     )
-    print("|---" * (len(methods) + 4) + "|")
+    print("|---" * (len(methods) + 5) + "|")
     print("\n".join(rows))
     print("\n### Document vectors (float16, one per source)\n")
     print("| set | mode | sources | bytes per source | MB |\n|---|---|---|---|---|")

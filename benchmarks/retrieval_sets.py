@@ -25,11 +25,16 @@ held-out half, reported and never used for a choice.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from curbside.eval.retrieval import BeirSet
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OUT = Path(__file__).parent / "out" / "data"
@@ -161,3 +166,23 @@ def halves(qids: Sequence[str]) -> tuple[list[str], list[str]]:
     """(development, held-out): odd and even positions of the sorted query ids."""
     s = sorted(qids)
     return s[0::2], s[1::2]
+
+
+def dev_parser(doc: str | None, home: Path, per_set: int = 300) -> argparse.ArgumentParser:
+    """The arguments every development-half script takes: ``--home``, ``--sets``, ``--per-set``
+    (a seeded sample of at most that many development-half queries of each set)."""
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--home", type=Path, default=home)
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--per-set", type=int, default=per_set)
+    return ap
+
+
+def dev_sample(name: str, per_set: int, seed: int = 16) -> tuple[Path, BeirSet, list[str]]:
+    """(BEIR root, the set, a seeded sample of at most `per_set` development-half query ids)."""
+    from curbside.eval.retrieval import load_beir
+
+    root = set_root(name)
+    data = load_beir(root, SETS[name])
+    dev, _held_out = halves(list(data.queries))
+    return root, data, sorted(random.Random(seed).sample(dev, min(per_set, len(dev))))

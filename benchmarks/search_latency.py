@@ -1,14 +1,19 @@
 """Search latency over a library, with and without the FTS5 postings budget.
 
-    python benchmarks/search_latency.py --home DIR [--n 200] [--budgets 0 2000] [--ask]
+    python benchmarks/search_latency.py --home DIR [--n 200] [--budgets 0 2000]
+        [--rankers fusion learned] [--every-expansion] [--ask]
 
 Asks N real questions (half BioASQ dev, half MedicationQA consumer questions) in one warm
 process and prints, per postings budget (0 = every query term ORed, the baseline), p50/p95 of
 the keyword query alone and of the whole `search` (keyword + dense when the home has a dense
 index, fusion, rerank, diversity), plus how many of the baseline's top-10 keyword hits the
 budgeted query still returns (its fidelity; there are no relevance labels for the library).
-With --ask, it also times `ask` (search, composition, safety, verification, rendering; the
-article is not stored) at the default budget.
+With --rankers, it also times `search` with each retrieval ranker (`RetrievalOptions(ranker=
+...)`: the hand fusion, the default, or the learned ranker) at the configured budget; with
+--every-expansion, also with every query expansion at weight 1 (one keyword query, the default
+before ``knowledge/expansion.yaml``); these rows take turns on each question, and each search
+embeds its question afresh. With --ask, it also times `ask` (search, composition,
+safety, verification, rendering; the article is not stored) at the default budget.
 """
 
 from __future__ import annotations
@@ -42,6 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", type=Path, required=True)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--budgets", type=int, nargs="+", default=[0, 2000])
+    ap.add_argument(
+        "--rankers",
+        nargs="*",
+        default=[],
+        choices=("fusion", "learned"),
+        help="also time search with these rankers at the configured budget",
+    )
+    ap.add_argument(
+        "--every-expansion",
+        action="store_true",
+        help="also time search with every expansion at weight 1 (one keyword query: the "
+        "default before knowledge/expansion.yaml), the baseline for the expansion weights",
+    )
     ap.add_argument("--ask", action="store_true", help="also time ask at the default budget")
     args = ap.parse_args(argv)
     if not DATA.is_dir():
@@ -51,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     from curbside import services
     from curbside.config import Settings
     from curbside.index.lexical import Fts5LexicalIndex
-    from curbside.retrieve.hybrid import clean_query, lexical_terms
-    from curbside.understand.analysis import analyze_query
+    from curbside.retrieve.hybrid import RetrievalOptions, clean_query
+    from curbside.understand.analysis import EXPANSION_KINDS, analyze_query, lexical_terms
 
     rt = services.open_runtime(Settings(home=args.home))
     lex = rt.lexical
@@ -99,6 +117,24 @@ def main(argv: list[str] | None = None) -> int:
                 statistics.mean(kept) if kept else 1.0,
             )
         )
+    by_ranker: dict[str, list[float]] = {}
+    configs = {r: RetrievalOptions(ranker=r) for r in args.rankers}
+    if args.every_expansion:
+        every = dict.fromkeys(EXPANSION_KINDS, 1.0)
+        configs["fusion, every expansion at 1"] = RetrievalOptions(expansion_weights=every)
+    lex.postings_budget = rt.settings.retrieval.lexical_postings_budget
+    for opt in configs.values():
+        for q in qs[:10]:  # warm-up (the learned ranker reads its weights on first use)
+            services.search(rt, query=q, k=10, options=opt)
+    retriever = services.retriever(rt)
+    names = list(configs)
+    for i, q in enumerate(qs):  # interleaved (load changes hit every row alike), in turn first
+        for ranker in names[i % len(names) :] + names[: i % len(names)]:
+            opt = configs[ranker]
+            retriever.forget_queries()  # each search embeds its query, as a new question does
+            t0 = time.perf_counter()
+            services.search(rt, query=q, k=10, options=opt)
+            by_ranker.setdefault(ranker, []).append((time.perf_counter() - t0) * 1000)
     ask_ms: list[float] = []
     if args.ask:
         lex.postings_budget = rt.settings.retrieval.lexical_postings_budget
@@ -118,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     for b, lp50, lp95, sp50, sp95, k in rows:
         name = "0 (baseline: all terms)" if b == 0 else str(b)
         print(f"| {name} | {lp50:.1f} | {lp95:.1f} | {sp50:.1f} | {sp95:.1f} | {k:.1%} |")
+    if by_ranker:
+        print(f"\n| ranker (budget {lex.postings_budget}) | search p50 ms | search p95 ms |")
+        print("|---|---|---|")
+        for ranker, times in by_ranker.items():
+            print(f"| {ranker} | {pct(times, 0.5):.1f} | {pct(times, 0.95):.1f} |")
     if ask_ms:
         print(
             f"\nask (budget {lex.postings_budget}): p50 {pct(ask_ms, 0.5):.0f} ms, "

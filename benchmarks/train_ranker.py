@@ -20,7 +20,6 @@ ranker-v2.json`` (or ``--out``) and caches the features under benchmarks/out/.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -29,10 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from retrieval_sets import SETS, halves, set_root
+from retrieval_sets import SETS, dev_parser, dev_sample, set_root
 
 from curbside.config import Settings
-from curbside.eval.retrieval import load_beir
 from curbside.retrieve.hybrid import RetrievalOptions
 from curbside.retrieve.ranker import FEATURES, RANKER_FILE, LinearRanker
 from curbside.services import open_runtime
@@ -57,10 +55,7 @@ def collect(
             n = int(z["n"])
             return [z[f"x{i}"] for i in range(n)], [z[f"y{i}"] for i in range(n)]
     split = SETS[name]
-    root = set_root(name)
-    data = load_beir(root, split)
-    dev, _held_out = halves(list(data.queries))
-    qids = sorted(random.Random(SEED).sample(dev, min(per_set, len(dev))))
+    root, data, qids = dev_sample(name, per_set, SEED)
     rt = open_runtime(Settings(home=home))
     ert, _data = open_beir_runtime(rt, root, split=split)
     opt = RetrievalOptions(documents=documents)  # type: ignore[arg-type]
@@ -119,10 +114,7 @@ def fit(d: Matrix, w: Matrix, l2: float) -> Matrix:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--home", type=Path, default=OUT / "home")
-    ap.add_argument("--sets", default=",".join(SETS))
-    ap.add_argument("--per-set", type=int, default=300)
+    ap = dev_parser(__doc__, OUT / "home")
     ap.add_argument("--documents", choices=("first", "mean"), default="first")
     ap.add_argument("--l2", type=float, default=L2)
     ap.add_argument("--out", type=Path, default=RANKER_FILE)

@@ -140,6 +140,7 @@ SCHEMAS: dict[str, str] = {
     "findings.yaml": "curbside.understand.findings.knowledge:FindingsFile",
     "glossary.yaml": "curbside.render.modes:GlossaryFile",
     "question_forms.yaml": "curbside.understand.question:QuestionFormsFile",
+    "expansion.yaml": "curbside.retrieve.expansion:ExpansionFile",
     # pydantic schemas checked by parse_knowledge, then cross-checks (known terms, groups...)
     "patterns.yaml": "curbside.safety.patterns:parse_patterns",
     "phi.yaml": "curbside.privacy.redact:parse_phi_patterns",

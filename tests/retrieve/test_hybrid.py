@@ -151,3 +151,31 @@ def test_retriever_takes_any_dense_searcher(starter_rt: services.Runtime) -> Non
     assert [(e.passage.id, e.scores) for e in ours.evidence] == [
         (e.passage.id, e.scores) for e in theirs.evidence
     ]
+
+
+def test_query_embeddings_are_remembered_until_forgotten(starter_rt: services.Runtime) -> None:
+    """A repeated query reuses its embedding; `forget_queries` (the latency benchmark's reset)
+    makes the next search embed it again."""
+    from curbside.index.vectors import VectorIndex
+    from curbside.retrieve.hybrid import HybridRetriever
+
+    dense = starter_rt.dense
+    embedded: list[str] = []
+
+    class Counting:
+        def index(self) -> VectorIndex:
+            return dense.index()
+
+        def query_vector(self, query: str) -> np.ndarray:
+            embedded.append(query)
+            return dense.query_vector(query)
+
+    mine = HybridRetriever(store=starter_rt.store, lexical=starter_rt.lexical, dense=Counting(),
+                           settings=starter_rt.settings.retrieval)
+    q = "low back pain treatment exercise"
+    mine.search(q, k=5)
+    mine.search(q, k=5)
+    assert len(embedded) == 1
+    mine.forget_queries()
+    mine.search(q, k=5)
+    assert len(embedded) == 2

