@@ -121,12 +121,15 @@ def test_frame_sits_before_the_lead_sentence_and_is_rebuilt_not_repeated() -> No
 
 
 def test_every_audience_says_the_frame_with_the_same_names() -> None:
-    framed = frame_lead(_article([1], [_ref(1)]))
+    # "Physicians" is a plain-words swap ("doctors") of the patient mode: never in a name
+    acp = _ref(1, container="American College of Physicians - Medical Specialty Society")
+    framed = frame_lead(_article([1], [acp]))
     for audience in ("clinician", "patient", "student"):
         out = render_for_audience(framed, audience)
         assert out.lead[0].key == FRAME_ONE
-        assert out.lead[0].text == say(FRAME_ONE, audience, {"guidelines": "NICE (2017)"})
-        assert "NICE (2017)" in out.lead[0].text
+        names = {"guidelines": "American College of Physicians (2017)"}
+        assert out.lead[0].text == say(FRAME_ONE, audience, names)
+        assert "American College of Physicians (2017)" in out.lead[0].text
 
 
 @pytest.mark.slow
