@@ -18,7 +18,11 @@ the renderer).
 One violation per article and kind when the patient article lost any of: a red flag, a
 premise finding, a citation number, a number of the claims' text (counted with
 multiplicity), or a negation or hedge word of the cited claims (counted with multiplicity).
-Every kind must be 0.
+And, across the two asks (the composer may pick plainer sentences for the patient, so their
+sentences, numbers and reference numbers differ by design): a red flag or premise finding of
+the clinician's article (by pattern id) missing from the patient's (``red_flags_vs_clinician``,
+``premise_vs_clinician``). Every kind must be 0 (`tests/safety/test_readability_bench.py`
+checks that each kind is caught).
 
 Split (for evaluation discipline): questions 1-500 are the development part (the patient
 rules were looked at and tuned on these only); 501-690 are held out and reported separately.
@@ -63,6 +67,11 @@ _WORD = re.compile(r"[A-Za-z']+")
 NEGATIONS = frozenset({"no", "not", "never", "without", "neither", "nor", "none", "cannot"})
 HEDGES = frozenset({"may", "might", "could", "can", "possibly", "likely", "unlikely",
                     "suggest", "suggests", "suggested", "probably", "uncertain", "unclear"})
+
+
+#: What a patient article must not lose (see the module doc).
+VIOLATION_KINDS = ("red_flags", "premise_findings", "citations", "numbers", "negations",
+                   "hedges", "red_flags_vs_clinician", "premise_vs_clinician")
 
 
 def _sample_lines(src: Path, n: int, seed: int) -> tuple[list[str], int]:
@@ -124,6 +133,18 @@ def violations(before: Article, patient: Article) -> dict[str, int]:
     return out
 
 
+def across_asks(clinician: Article, patient: Article) -> dict[str, int]:
+    """Safety blocks of the clinician's ask missing from the patient's (0 or 1 per kind), by
+    pattern id: the two articles may cite different sentences, so their numbers differ."""
+    flags_p = {f.pattern for f in patient.red_flags}
+    premises_p = {(f.pattern, f.assumption) for f in patient.premise_findings}
+    return {
+        "red_flags_vs_clinician": int(any(f.pattern not in flags_p for f in clinician.red_flags)),
+        "premise_vs_clinician": int(any((f.pattern, f.assumption) not in premises_p
+                                        for f in clinician.premise_findings)),
+    }
+
+
 def rouge_l(candidate: str, reference: str) -> float:
     """ROUGE-L F1 over lower-cased word tokens (longest common subsequence)."""
     a = [w.lower() for w in _WORD.findall(candidate)]
@@ -180,6 +201,7 @@ def run(rt: services.Runtime, questions: list[tuple[int, str, str]], n_examples:
         before = real_render(composed, "clinician")
         c = answers.ask(rt, question=q, save=False, audience="clinician")
         v = violations(before, p)
+        v.update(across_asks(c, p))
         bad.update({k: n for k, n in v.items() if n})
         lead_p, lead_c = _lead(composed), _lead(c)
         row = {"i": i, "patient": p.readability, "clinician": c.readability,
@@ -206,8 +228,7 @@ def run(rt: services.Runtime, questions: list[tuple[int, str, str]], n_examples:
             "lead_rouge_l": {"patient": _mean(rp), "clinician": _mean(rc), "n": [len(rp), len(rc)],
                              "same_lead": sum(1 for r in per_q if r["same_lead"])},
             **{k: _quartiles(v) for k, v in fk.items()},
-            "violations": {k: bad.get(k, 0) for k in (
-                "red_flags", "premise_findings", "citations", "numbers", "negations", "hedges")},
+            "violations": {k: bad.get(k, 0) for k in VIOLATION_KINDS},
             "violating_articles": sum(1 for r in per_q if r["violations"]),
             "seconds": round(time.time() - t, 1), "rows": per_q, "examples": examples}
 

@@ -127,7 +127,10 @@ class Article(BaseModel):
     question_type: str = "other"
     title: str
     lead: list[Claim] = Field(
-        default_factory=list, description="Lead paragraph: the bottom line up front."
+        default_factory=list,
+        description="Lead paragraph: the bottom line up front. A frame of ours (ours true, "
+        "key 'frame.guideline' or 'frame.guidelines') may precede the lead sentence, naming "
+        "the guidelines it cites from their stored developer and year.",
     )
     premise_findings: list[PremiseFinding] = Field(default_factory=list)
     red_flags: list[RedFlag] = Field(default_factory=list)

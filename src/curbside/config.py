@@ -378,6 +378,25 @@ class AnswerSettings(BaseModel):
             "section (the retriever keeps two passages per source for the same reason)."
         ),
     )
+    patient_max_grade: float = Field(
+        14.0,
+        ge=0.0,
+        description=(
+            "For the patient audience only: a section sentence whose Flesch-Kincaid grade "
+            "(`compose.audience.sentence_grade`) is above this is not used (the clinician and "
+            "student articles keep it; 0 turns the rule off). Issue 15 asks patient articles "
+            "at grade 8 or below and, among sentences that answer about equally well, plain "
+            "ones over procedure-level detail; a section lists supporting sentences, so a "
+            "plainer one takes the place of one written for specialists (a 40-word guideline "
+            "sentence is grade 18-20). The lead and the bottom line are never left out for "
+            "their grade (they answer the question); red flags and premise findings are the "
+            "safety blocks', never a section's, and are all kept. Chosen on the MedicationQA "
+            "dev part (questions 1-500, `benchmarks/readability.py`'s home, 193 answered): "
+            "median patient grade 8.7 with no cap, 8.1 at 16, 7.8 at 14 (the largest cap "
+            "at or below grade 8; 23% of section sentences replaced or left out), 0 facts "
+            "lost, the same leads."
+        ),
+    )
     support_threshold: float = Field(
         0.55,
         ge=0.0,

@@ -139,6 +139,7 @@ def load_knowledge(name: str, schema: type[Model], *, error: type[Exception] = K
 SCHEMAS: dict[str, str] = {
     "findings.yaml": "curbside.understand.findings.knowledge:FindingsFile",
     "glossary.yaml": "curbside.render.modes:GlossaryFile",
+    "guideline_developers.yaml": "curbside.compose.frames:GuidelineDevelopersFile",
     "question_forms.yaml": "curbside.understand.question:QuestionFormsFile",
     "expansion.yaml": "curbside.retrieve.expansion:ExpansionFile",
     # pydantic schemas checked by parse_knowledge, then cross-checks (known terms, groups...)

@@ -213,3 +213,42 @@ def test_the_ask_margin_leaves_other_questions_alone() -> None:
     near = fixed_similarity({about: 0.62, treat: 0.58})
     art = _compose_with("Tell me about gout in older men", ev, near, ask_margin=0.1)
     assert art.lead[-1].text == about
+
+
+def test_patient_sections_leave_out_sentences_above_the_grade_cap() -> None:
+    from curbside.compose.audience import sentence_grade
+
+    lead = "Gout flares are treated with colchicine, NSAIDs or corticosteroids."
+    dense = ("Pharmacological urate-lowering therapy with xanthine oxidase inhibitors, "
+             "titrated against serial serum urate measurements to a predefined therapeutic "
+             "target, is recommended for individuals experiencing recurrent gout flares, "
+             "tophaceous deposition or radiographically demonstrated erosive arthropathy.")
+    plain = "Drinking less alcohol and losing weight can help prevent gout flares."
+    assert (sentence_grade(dense) or 0) > ANSWER.patient_max_grade
+    assert (sentence_grade(plain) or 99) <= ANSWER.patient_max_grade
+    ev = [_ev(1, "Gout care", lead), _ev(2, "Gout guideline", dense, SourceKind.GUIDELINE),
+          _ev(3, "Gout", plain, SourceKind.PATIENT_INFO)]
+    sim = fixed_similarity({lead: 0.80, dense: 0.62, plain: 0.55})
+
+    def body(audience: str, **answer: float) -> list[str]:
+        art, _ = ExtractiveComposer(ANSWER.model_copy(update=answer)).compose(ComposeInput(
+            question="How are gout flares treated?", question_type="treatment",
+            terms=["gout", "flares", "treated"], evidence=ev, confidence=0.9,
+            source_texts={}, similarity=sim, audience=audience))
+        return [c.text for s in art.sections for c in s.claims if not c.ours]
+
+    assert dense in body("clinician") and dense in body("student")
+    assert dense not in body("patient") and plain in body("patient")
+    assert dense in body("patient", patient_max_grade=0)  # 0: the rule is off
+    # the lead and the bottom line answer the question: never left out for their grade
+    for dense_score in (0.62, 0.95):
+        sim = fixed_similarity({lead: 0.80, dense: dense_score, plain: 0.55})
+
+        def ends(sim: Similarity = sim, **answer: float) -> tuple[str, str]:
+            art, _ = ExtractiveComposer(ANSWER.model_copy(update=answer)).compose(ComposeInput(
+                question="How are gout flares treated?", question_type="treatment",
+                terms=["gout", "flares", "treated"], evidence=ev, confidence=0.9,
+                source_texts={}, similarity=sim, audience="patient"))
+            return art.lead[-1].text, art.bottom_line[-1].text
+
+        assert ends() == ends(patient_max_grade=0)

@@ -31,6 +31,29 @@ def test_generic_words_never_make_a_concept() -> None:
     assert labels("Is SI joint pain common?") == ["si"]
 
 
+def test_a_word_written_as_a_symbol_is_a_primary_concept() -> None:
+    # BioASQ dev: MeSH reads "lead" as the metal; the gene and the process are the subject
+    f = analyze_focus("Does GRHL2 over-expression lead to EMT?")
+    assert [c.label for c in f.concepts if c.kind == "symbol"] == ["grhl2", "emt"]
+    assert f.on_focus("Over-expression of Grhl2 is sufficient to induce epithelial genes.")
+    assert not f.on_focus("Over-expression of the receptor is sufficient to induce genes.")
+    f = analyze_focus("Are lamina-associated domains (LADs) associated with transcriptional "
+                      "activation?")
+    assert "lads" in [c.label for c in f.primary]
+    assert f.on_focus("Such LADs have been associated with gene repression.")
+    # an ordinary word run beside it is still no gate: "associated" alone never counts
+    assert not f.on_focus("Smoking is associated with cancer.")
+    # not a Roman numeral, a dose ("500MG"), a question typed in capitals, a known drug or
+    # abbreviation
+    assert "symbol" not in [c.kind for c in analyze_focus("Is glycogen storage disease type "
+                                                          "IX inherited?").concepts]
+    assert "symbol" not in [c.kind for c in analyze_focus("Metformin ER 500MG side effects")
+                            .concepts]
+    assert [c.kind for c in analyze_focus("WHAT IS ASPIRIN USED FOR").concepts] == ["drug"]
+    assert [c.kind for c in analyze_focus("Is SI joint pain common?").concepts][0] == (
+        "abbreviation")
+
+
 def test_mesh_finds_a_descriptor_with_one_modifier_missing() -> None:
     f = analyze_focus("Am I contagious with respiratory infection?")
     assert [(c.kind, c.ref) for c in f.concepts] == [("mesh", "D012141")]

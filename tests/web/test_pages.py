@@ -223,3 +223,31 @@ def test_triage_block_without_red_flags_still_says_the_level(saved_article: Arti
         assert views.urgency_labels("patient")[level].split(";")[0] in html
     none = base.model_copy(update={"urgency": "none"})
     assert "triage" not in str(macro(none, None, views.urgency_labels("clinician")))
+
+
+def test_a_guideline_lead_shows_its_frame_on_the_page_and_in_the_api(client: TestClient) -> None:
+    # the lead frame (compose/frames.py) is a claim of ours: the page, its JSON twin and the
+    # REST API's rendering for another reader all show it before the lead sentence
+    import html
+
+    framed = None
+    for q in ("How should acute low back pain be treated?",
+              "What is the first-line treatment for type 2 diabetes in children?"):
+        loc = client.post("/ask", data={"question": q, "audience": "clinician"},
+                          follow_redirects=False).headers["location"]
+        path, key = loc.split("?key=")
+        art = client.get(f"{path}.json", params={"key": key}).json()
+        if art["lead"] and str(art["lead"][0].get("key") or "").startswith("frame."):
+            framed = (path, key, art)
+            break
+    assert framed, "a guideline-led answer of the starter library gets a frame"
+    path, key, art = framed
+    frame, lead = art["lead"][0], next(c for c in art["lead"] if not c["ours"])
+    assert frame["ours"] and not frame["citations"] and frame["params"]["guidelines"]
+    page = client.get(path, params={"key": key}).text
+    assert html.escape(frame["text"]) in page
+    assert page.index(html.escape(frame["text"])) < page.index(html.escape(lead["text"][:40]))
+    patient = client.get(f"/api/v1/articles/{art['id']}", params={"audience": "patient"},
+                         headers={"X-Curbside-Key": key}).json()
+    assert patient["lead"][0]["key"] == frame["key"]
+    assert frame["params"]["guidelines"] in patient["lead"][0]["text"]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from curbside.article import Article, ArticleSection, Claim, Consensus, Span
-from curbside.compose.audience import audience_weight
+from curbside.compose.audience import audience_weight, sentence_grade
 from curbside.compose.bottom_line import VERDICT_KEY as VERDICT_KEY
 from curbside.compose.bottom_line import write_bottom_line
 from curbside.compose.candidates import (
@@ -313,6 +313,8 @@ class ExtractiveComposer:
             for c in pool:
                 if len(section.claims) >= self.max_per_section:
                     break
+                if not self._plain_enough(inp.audience, c.text):
+                    continue  # a patient's section: a plainer sentence takes its place
                 sid = c.evidence.source.id
                 if per_source.get(sid, 0) >= self.max_per_source:
                     continue  # one long guideline must not fill a whole section
@@ -418,6 +420,15 @@ class ExtractiveComposer:
         if scored:
             cands.sort(key=lambda c: c.features["lead"], reverse=True)
         return CandidatePool(focus, cands, scored, tuple(gaps), basis_evidence, together)
+
+    def _plain_enough(self, audience: str, text: str) -> bool:
+        """Whether a section may use the sentence `text` for `audience`: always, except for
+        the patient a sentence above `AnswerSettings.patient_max_grade`."""
+        cap = self.answer.patient_max_grade
+        if audience != "patient" or cap <= 0:
+            return True
+        grade = sentence_grade(text)
+        return grade is None or grade <= cap
 
     def best_answer_score(self, inp: ComposeInput) -> float | None:
         """The best answer score among the candidates (None without a model or candidates):

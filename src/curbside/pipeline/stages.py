@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from curbside.article import Article, ArticleSection, Audience, Span
 from curbside.compose.bottom_line import settle_bottom_line
 from curbside.compose.composer import ComposeInput, ExtractiveComposer
+from curbside.compose.frames import frame_lead
 from curbside.compose.references import ReferenceList
 from curbside.config import AnswerSettings, LLMSettings
 from curbside.domain import Evidence
@@ -273,7 +274,9 @@ class Safety:
 class Verify:
     """Each cited claim checked against the passages it cites; unsupported claims dropped,
     references renumbered. `verifier` is called only when the article cites something (it
-    loads the embedding model)."""
+    loads the embedding model). Then the lead gets its frame (`compose.frames.frame_lead`:
+    the guidelines the verified lead sentence cites, named from their stored metadata), so
+    the frame names what the lead cites after verification."""
 
     def __init__(self, verifier: Callable[[], CitationVerifier]) -> None:
         self.verifier = verifier
@@ -281,11 +284,11 @@ class Verify:
     def run(self, inp: Checked) -> Verified:
         article = inp.article
         if not article.references:
-            return Verified(checked=inp, article=article, report=None)
+            return Verified(checked=inp, article=frame_lead(article), report=None)
         refs = inp.composed.refs
         passages_by_ref = {n: list(p.values()) for n, p in refs.passages.items()}
         verified, report = self.verifier().verify(article, passages_by_ref, drop_unsupported=True)
-        return Verified(checked=inp, article=verified, report=report)
+        return Verified(checked=inp, article=frame_lead(verified), report=report)
 
 
 class Render:

@@ -19,6 +19,8 @@
   (``knowledge/messages/patient.yaml``, see `curbside.messages`); a "When to seek care"
   section is built from the red flags (and premise findings' patterns), cited with their
   citations, or, when there is none, two general lines of ours (no facts, nothing cited).
+  A lead frame (`compose.frames`) is said in the patient's words but its names are left as
+  stored: no lay word renames an organisation ("American College of Physicians").
 * **student**: a "Key terms" section with short definitions from ``glossary.yaml``.
 
 No mode drops a red flag, a premise finding, a citation number or a number of the text.
@@ -34,6 +36,7 @@ from functools import cache
 from pydantic import BaseModel, ConfigDict, Field
 
 from curbside.article import Article, ArticleSection, Claim
+from curbside.compose.frames import is_frame
 from curbside.knowledge_files import DateText, load_knowledge
 from curbside.messages import message, say
 from curbside.render.plain import (
@@ -222,6 +225,9 @@ def _patient(article: Article) -> Article:
                 if text != c.text:
                     c = c.model_copy(update={"text": text})
             said.append(c.text)
+            if is_frame(c):  # it names organisations as stored: no lay word renames them
+                out.append(c)
+                continue
             # Split first, then lay wording piece by piece (each piece keeps most of its words).
             out += [p.model_copy(update={"text": lay_text(p.text, seen)})
                     for p in _split_claim(c)]

@@ -8,8 +8,11 @@
   and technical terms (``synonyms.yaml``), MeSH descriptors (``mesh_terms.tsv.gz``: the longest
   run of question words that names a descriptor, allowing one extra descriptor word, so
   "respiratory infection" finds "Respiratory Tract Infections"), and last the runs of the
-  question's remaining content words. Words of ``focus.yaml``'s ``generic`` and ``ask_words``
-  lists never make a concept or count as a mention ("thoughts", "mom", "take", "contagious").
+  question's remaining content words; a word written as a symbol (a gene, protein, tool or
+  trial name such as "GRHL2", "SURFY", "LADs": two capitals, or letters and digits,
+  starting with a letter) that no list knows is a concept of its own (kind "symbol"). Words
+  of ``focus.yaml``'s ``generic`` and ``ask_words`` lists never make a concept or count as a
+  mention ("thoughts", "mom", "take", "contagious").
 * **ask**: what is asked (`Ask`): yes/no claim, interaction, dose, side effects, how common,
   cause, diagnosis, treatment, prognosis, what to do, definition, or other.
 
@@ -77,7 +80,18 @@ def _weight(c: Concept) -> float:
 
 
 #: Kinds of concept, most specific first.
-CONCEPT_KINDS = ("drug", "abbreviation", "synonym", "mesh", "words")
+CONCEPT_KINDS = ("drug", "abbreviation", "synonym", "mesh", "symbol", "words")
+
+#: A word written as a symbol: two capitals ("SURFY", "LADs", "EMT") or a letter followed by
+#: letters and digits ("GRHL2", "H1N1", "B12"). Unlike a run of ordinary words, which may be a
+#: verb or a vague noun ("predicted", "associated", "placement"), such a word names one thing
+#: (a gene, protein, tool, trial): a sentence that names it is about the question's subject
+#: even when the question also names a vocabulary concept ("Does GRHL2 over-expression lead
+#: to EMT?", where MeSH reads "lead" as the metal). Not in a question written all in capitals,
+#: and not a Roman numeral ("glycogen storage disease type IX": "IX" alone is factor IX too).
+_SYMBOL = re.compile(r"(?<![\w-])(?![IVXLCDM]+(?![\w-]))"
+                     r"(?=[A-Za-z0-9]*[A-Z][A-Za-z0-9]*[A-Z]|[A-Za-z]+\d)"
+                     r"[A-Za-z][A-Za-z0-9]{1,14}(?![\w-])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,6 +496,7 @@ def _build(question: str) -> Focus:
             forms = [s.text, *s.entry.technical, *s.entry.lay]
             add(s.text, forms, "synonym", s.entry.group)
     _add_mesh(toks, used, add)
+    _add_symbols(question, toks, used, add)
     _add_word_runs(toks, used, add)
     # A broad word alone ("pain", "sleep") is the focus only when nothing more specific is:
     # "SI joint pain" is about the SI joint, "What helps her sleep?" about sleep.
@@ -540,6 +555,24 @@ def _add_mesh(toks: list[str], used: list[bool], add: Any) -> None:
             used[j] = True
         add(phrase, [phrase, _reading_order(term.term)], "mesh", term.ui)
         i += n
+
+
+def _symbols(question: str) -> set[str]:
+    """The question's words written as symbols (`_SYMBOL`), lower-cased; none when most of
+    its letters are capitals (a question typed in capitals)."""
+    letters = [ch for ch in question if ch.isalpha()]
+    if not letters or sum(ch.isupper() for ch in letters) * 2 > len(letters):
+        return set()
+    return {m.group().lower() for m in _SYMBOL.finditer(question)}
+
+
+def _add_symbols(question: str, toks: list[str], used: list[bool], add: Any) -> None:
+    """Each free question word written as a symbol, a concept of its own (kind "symbol")."""
+    symbols = _symbols(question)
+    for i, tok in enumerate(toks):
+        if not used[i] and tok in symbols and _content(tok):
+            used[i] = True
+            add(tok, [tok], "symbol")
 
 
 def _add_word_runs(toks: list[str], used: list[bool], add: Any) -> None:
