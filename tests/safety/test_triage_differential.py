@@ -196,6 +196,7 @@ def test_the_bundled_condition_vectors_match_the_documents_and_the_embedder() ->
     benchmarks/condition_profiles.py --vectors when the profiles or the table change."""
     emb = differential._embedder()
     assert emb is not None, "the bundled MiniLM is a declared dependency"
+    assert differential.load_condition_vectors().shape == (len(condition_documents()[0]), 384)
     names, docs = condition_documents()
     path = resources.files("curbside") / "knowledge" / differential.VECTORS_FILE
     with path.open("rb") as fh, np.load(fh) as z:
@@ -239,6 +240,12 @@ def test_a_missing_vectors_file_is_computed_not_ignored(
         with caplog.at_level("WARNING", logger="curbside.safety.differential"):
             vectors = differential._condition_vectors()
         assert calls == [1] and vectors is not None
-        assert "no_such_file.npz is missing or stale" in caplog.text
+        assert "no_such_file.npz: is missing" in caplog.text
     finally:
         differential._condition_vectors.cache_clear()
+
+
+def test_stale_vectors_are_refused_naming_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(differential, "_documents_sha256", lambda docs: "another hash")
+    with pytest.raises(ValueError, match=r"condition_vectors\.npz: field 'documents_sha256'"):
+        differential.load_condition_vectors()

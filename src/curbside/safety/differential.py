@@ -342,23 +342,41 @@ def write_condition_vectors(path: Any) -> None:
                         documents_sha256=np.array(_documents_sha256(docs)))
 
 
+def load_condition_vectors() -> np.ndarray:
+    """The bundled vectors (``knowledge/condition_vectors.npz``), checked: ValueError naming
+    the file and the field when they are not this embedder's vectors of these documents."""
+    emb = _embedder()
+    if emb is None:
+        raise EmbedderUnavailable("the bundled MiniLM is needed to read the condition vectors")
+    names, docs = condition_documents()
+    path = resources.files("curbside") / "knowledge" / VECTORS_FILE
+    hint = "rebuild it with benchmarks/condition_profiles.py --vectors"
+    if not path.is_file():
+        raise ValueError(f"{VECTORS_FILE}: is missing; {hint}")
+    with path.open("rb") as fh, np.load(fh) as z:
+        checks = (("names", list(z["names"]) == names),
+                  ("fingerprint", str(z["fingerprint"]) == emb.fingerprint),
+                  ("documents_sha256", str(z["documents_sha256"]) == _documents_sha256(docs)),
+                  ("vectors", z["vectors"].shape == (len(names), emb.dim)))
+        for name, ok in checks:
+            if not ok:
+                raise ValueError(f"{VECTORS_FILE}: field {name!r}: not the bundled embedder's "
+                                 f"vectors of the current condition documents; {hint}")
+        return np.asarray(z["vectors"], dtype=np.float32)
+
+
 @cache
 def _condition_vectors() -> np.ndarray | None:
     """The bundled vectors when they match this embedder and these documents; else computed
-    now (slow: minutes on one core) with a warning; None without the embedder."""
-    emb = _embedder()
-    if emb is None:
+    now (slow: a minute or more on one core) with a warning; None without the embedder."""
+    if _embedder() is None:
         return None
-    names, docs = condition_documents()
-    path = resources.files("curbside") / "knowledge" / VECTORS_FILE
-    if path.is_file():
-        with path.open("rb") as fh, np.load(fh) as z:
-            if (list(z["names"]) == names and str(z["fingerprint"]) == emb.fingerprint
-                    and str(z["documents_sha256"]) == _documents_sha256(docs)):
-                return np.asarray(z["vectors"], dtype=np.float32)
-    log.warning("%s is missing or stale (other documents or embedder): embedding the %d "
-                "condition documents now; rebuild it with benchmarks/condition_profiles.py "
-                "--vectors", VECTORS_FILE, len(docs))
+    try:
+        return load_condition_vectors()
+    except ValueError as e:
+        log.warning("%s Embedding the condition documents now.", e)
+    emb = _embedder()
+    assert emb is not None
     return embed_condition_documents(emb)
 
 
