@@ -16,6 +16,11 @@ torsion...) also gets the sentences of other MedQuAD pages that name it (a page 
 pain that says what testicular torsion does), symptom sentences first, each cited to the page
 it is quoted from. NGC text is never shipped (see above); MedQuAD ids that name several pages
 are never cited.
+
+``--vectors`` writes ``knowledge/condition_vectors.npz``: the bundled MiniLM's vectors of each
+condition's document (names and these sentences), which the differential's dense features
+read; rerun it whenever the profiles or the urgency table change (a stale file is detected by
+its hash and the vectors are then recomputed at first use, slowly).
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from curbside.safety.differential import VECTORS_FILE, write_condition_vectors
 from curbside.safety.urgency import load_urgency_table, name_key
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "curbside" / "knowledge" / "condition_profiles.jsonl"
+VECTORS = OUT.with_name(VECTORS_FILE)
 DATA = Path(os.environ.get("CURBSIDE_DATA", ROOT.parent / "shared" / "data"))
 #: Enough for a presentation (the symptom list of a page), short of copying the page.
 MAX_SENTENCES = 12
@@ -152,7 +159,14 @@ def build(data: Path) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--vectors", action="store_true",
+                    help=f"only (re)write {VECTORS.name}: the MiniLM vectors of the bundled "
+                         "profiles (run after the profiles or the urgency table change)")
     args = ap.parse_args(argv)
+    if args.vectors:
+        write_condition_vectors(VECTORS)
+        print(f"{VECTORS.name}: {VECTORS.stat().st_size} bytes")
+        return 0
     rows = build(args.data)
     with OUT.open("w", encoding="utf-8") as fh:
         for r in rows:

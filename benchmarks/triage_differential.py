@@ -1,7 +1,7 @@
 """Triage differential benchmark (issue 17) on the 400 Avey development vignettes.
 
     PYTHONPATH=src python benchmarks/triage_differential.py [--data DIR] [--json OUT]
-        [--before-src OTHER/src] [--write-model] [--explain even] [--fit-only]
+        [--before-src OTHER/src] [--write-model] [--explain even] [--fit-only] [--cv]
 
 Fits the differential's re-ranker (`fit_reranker`, `--write-model` writes it) and its softmax
 temperature and probability thresholds (`fit_params`) on the even half (0-based lines 0, 2,
@@ -23,38 +23,46 @@ temperature and probability thresholds (`fit_params`) on the even half (0-based 
   full triage rates urgent or emergency;
 * triage p50/p95 (``triage(text)``, warm) over the 400 vignettes and the 200 questions.
 
-The fit: a grid over temperature x top k x thresholds; among settings with a false-emergency
-rate <= 15 % on the even half, the highest emergency recall, then the fewest false
-emergencies, then the most emergencies rated at least urgent, then the fewest urgent ratings.
-`--explain even` lists the even half's missed and false emergencies with their reasons.
+The fit: the re-ranker by listwise softmax regression (L2 0.3, chosen by `--cv`); the
+temperature (2) and depth (top 10) fixed, chosen by `--cv`; the emergency and possible-
+emergency thresholds are the quantiles of the emergency probability that the even half's
+non-emergencies get out of fold (`crossfit_arrays`: each ranked by a re-ranker fitted on the
+other even vignettes), so that the differential alone calls 4 % of them an emergency and 10 %
+a possible emergency. (Until 2026-12-07 a grid over temperature x top k x thresholds
+maximised rules + differential recall under the 15 % false-emergency cap; the rules were
+written on the even half and catch 24/25 of its emergencies, so that fit learned to add
+almost nothing, and inside the even half it did not hold its cap in cross-validation.)
+`--cv` runs the whole fit 2-fold inside the even half (the odd half is not read) and reports
+the measured folds, the differential alone among them. `--explain even` lists the even half's
+missed and false emergencies with their reasons.
 
-Run of 2026-12-06 23:00-23:17 UTC (2-core shared machine, load average 24-30), issue 17
-third slice: before = ce9ea51 (main at clone time), after = this branch (profiles from other
-MedQuAD pages, the 23-feature re-ranker, the appendicitis rule, the anticancer-treatment and
-meningitis fixes). Counts: emergencies caught / rated routine / false emergencies /
-over-triage:
+Run of 2026-12-07 01:54-02:01 UTC (2-core shared machine, load average 9-11), issue 17
+fourth slice: before = ed45c35 (main at clone time, its own src in the same run), after =
+this branch (MiniLM similarity as a second retriever and three re-ranker features, L2 0.3,
+out-of-fold quantile thresholds, unprofiled emergency conditions plausible). Counts:
+emergencies caught / rated routine / false emergencies / over-triage:
 
-    fitted on the even half: temperature=3.0 top_k=5 emergency_threshold=0.1
-      possible_emergency_threshold=0.1 urgent_threshold=0.3 (bundled = this fit)
+    fitted on the even half: temperature=2.0 top_k=10 emergency_threshold=0.1134
+      possible_emergency_threshold=0.0703 urgent_threshold=0.3 (bundled = this fit)
     half system               top1 top3 top10 caught      routine false em.    over-triage
     odd  before: rules          -    -    -   17/23 74 %  0       21/177 12 %  39/177 22 %
-    odd  before: triage       17%  32%  49%   18/23 78 %  0       27/177 15 %  44/177 25 %
-    odd  plain bm25 + rules   10%  18%  32%   19/23 83 %  0       72/177 41 % 104/177 59 %
+    odd  before: triage       20%  36%  52%   17/23 74 %  0       21/177 12 %  39/177 22 %
+    odd  plain bm25 + rules   10%  18%  32%   18/23 78 %  0       69/177 39 % 113/177 64 %
     odd  RRF bm25 + MiniLM    19%  29%  46%   -
-    odd  after: rules           -    -    -   17/23 74 %  0       20/177 11 %  39/177 22 %
-    odd  after: triage        20%  36%  52%   17/23 74 %  0       20/177 11 %  39/177 22 %
-    even before: triage       16%  32%  45%   25/25 100 % 0       26/175 15 %  41/175 23 %
+    odd  after: rules           -    -    -   17/23 74 %  0       21/177 12 %  39/177 22 %
+    odd  after: triage        29%  48%  70%   18/23 78 %  0       22/177 12 %  50/177 28 %
+    even before: triage       20%  32%  50%   25/25 100 % 0       24/175 14 %  39/175 22 %
     even RRF bm25 + MiniLM    15%  28%  46%   -
-    even after: rules           -    -    -   24/25 96 %  0       22/175 13 %  38/175 22 %
-    even after: triage        20%  32%  50%   25/25 100 % 0       23/175 13 %  39/175 22 %
-    200 questions: premise 0/200, red flag 0/200, full triage urgent+ 0/200 (before and after)
-    triage latency, warm, 600 texts: before p50 49.0 ms / p95 96.4 ms; after 60.8 / 114.9 ms
+    even after: rules           -    -    -   24/25 96 %  0       23/175 13 %  38/175 22 %
+    even after: triage        29%  47%  70%   25/25 100 % 0       25/175 14 %  46/175 26 %
+    200 questions: premise 0/200, red flag 0/200 (before and after); full triage urgent or
+      emergency 0/200 before, 6/200 (3.0 %) after
+    triage latency, warm, 600 texts: before p50 33.9 ms / p95 55.2 ms; after 107.7 / 167.7 ms
 
-Held-out emergencies missed after: acute cholangitis, rhabdomyolysis, foreign body
-aspiration, epiglottitis, acute angle-closure glaucoma (as before) and a bacterial meningitis
-that before was caught by fever + headache + vomiting (the meningitis change, chosen on the
-even half's brucellosis false emergency); all "undetermined", never routine. Nothing is tuned
-on the odd half.
+`--cv` (2-fold inside the even half, same code): top-1/3/10 26/46/70 %; the differential
+alone catches 11/25 emergencies at 8/175 false emergencies; rules + differential 25/25 at
+24/175. The held-out misses were not looked at (five emergencies, none rated routine).
+Nothing is tuned on the odd half.
 """
 
 from __future__ import annotations
@@ -67,7 +75,6 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import asdict
-from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +90,7 @@ from curbside.safety.differential import (  # noqa: E402
     Reranker,
     load_reranker,
     rank_conditions,
+    unprofiled_conditions,
 )
 from curbside.safety.triage import triage_findings  # noqa: E402
 from curbside.safety.urgency import load_urgency_table  # noqa: E402
@@ -92,14 +100,21 @@ from safety import vignette_text  # noqa: E402  (benchmarks/safety.py)
 DATA = Path(os.environ.get("CURBSIDE_DATA",
                            Path(__file__).resolve().parents[2] / "shared" / "data"))
 RANK = {"emergency": 3, "urgent": 2, "routine": 1, "undetermined": 0}
-TEMPS = (0.5, 1.0, 2.0, 3.0)
-EM_THRESH = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
-POSSIBLE_EM = (0.01, 0.02, 0.05, 0.1)
-UR_THRESH = (0.3, 0.5)
-#: How deep in the differential a plausible emergency condition still counts.
-TOP_KS = (5, 10)
-#: The false-emergency ceiling the fit respects (issue 17's aim).
-MAX_FALSE_EMERGENCY = 0.15
+#: Softmax temperature and depth of the differential's urgency: chosen by 2-fold
+#: cross-validation inside the even half (`--cv`), among 0.5 / 1 / 2 and 5 / 10.
+TEMPERATURE, TOP_K = 2.0, 10
+#: The share of the fitting half's non-emergencies the differential alone may call an
+#: emergency (its threshold is that quantile of their out-of-fold emergency probability), and
+#: may call urgent as a possible emergency.
+EMERGENCY_ALARM, POSSIBLE_EMERGENCY_ALARM = 0.04, 0.10
+#: Emergency + urgent probability that makes a case urgent (the earlier grid's choice).
+URGENT_THRESHOLD = 0.3
+
+
+#: Each condition's urgency level (filled from the urgency table in `main`).
+LEVELS: dict[str, str] = {}
+#: Conditions whose sources name no finding (`unprofiled_conditions`, filled in `main`).
+UNPROFILED: set[str] = set()
 
 
 def _max(*levels: str | None) -> str:
@@ -113,12 +128,13 @@ def _rank_of(names: list[str], target: str) -> int | None:
 MODEL = Path(__file__).resolve().parents[1] / "src" / "curbside" / "knowledge" / \
     "differential_model.json"
 #: L2 strength, learning rate and steps of the listwise logistic (softmax) re-ranker.
-L2, LR, STEPS = 0.01, 0.05, 3000
+L2, LR, STEPS = 0.3, 0.05, 3000
 
 
-def fit_reranker(cases: list[dict[str, Any]]) -> Reranker:
+def fit_reranker(cases: list[dict[str, Any]], fitted_on: str = "") -> Reranker:
     """Listwise softmax regression: per case, the correct condition against the other
-    candidates; features standardised, then folded back into the weights."""
+    candidates; features standardised, then folded back into the weights. Full-batch
+    gradient descent over the cases padded to one array (candidates masked)."""
     groups = []
     for c in cases:
         names = [n for n, _ in c["feats"]]
@@ -127,29 +143,51 @@ def fit_reranker(cases: list[dict[str, Any]]) -> Reranker:
                            names.index(c["target"])))
     allx = np.vstack([g for g, _ in groups])
     mu, sd = allx.mean(0), allx.std(0) + 1e-9
+    width = max(len(g) for g, _ in groups)
+    xs = np.zeros((len(groups), width, len(FEATURES)))
+    mask = np.zeros((len(groups), width), dtype=bool)
+    onehot = np.zeros((len(groups), width))
+    for i, (g, y) in enumerate(groups):
+        xs[i, :len(g)] = (g - mu) / sd
+        mask[i, :len(g)] = True
+        onehot[i, y] = 1.0
     w = np.zeros(len(FEATURES))
     for _ in range(STEPS):
-        grad = L2 * w
-        for x, y in groups:
-            z = ((x - mu) / sd) @ w
-            p = np.exp(z - z.max())
-            p /= p.sum()
-            p[y] -= 1.0
-            grad += ((x - mu) / sd).T @ p / len(groups)
-        w -= LR * grad
+        z = np.where(mask, xs @ w, -np.inf)
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        w -= LR * (L2 * w + np.einsum("gm,gmf->f", p - onehot, xs) / len(groups))
     weights = w / sd
     return Reranker(tuple(float(v) for v in weights), float(-(weights * mu).sum()),
-                    f"even half of the Avey development vignettes ({len(groups)} cases whose "
-                    f"diagnosis was a candidate)")
+                    fitted_on or f"even half of the Avey development vignettes ({len(groups)} "
+                    f"cases whose diagnosis was a candidate)")
+
+
+def _ranked_arrays(c: dict[str, Any], model: Reranker) -> tuple[list[str], tuple[np.ndarray,
+                                                                             ...]]:
+    """The case's candidates ordered by `model` and their `_arrays` (what rank_conditions with
+    that re-ranker returns, from the features it collected: no second pass)."""
+    names = [n for n, _ in c["feats"]]
+    if not names:
+        return [], (np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), np.zeros(0, bool))
+    x = np.array([v for _, v in c["feats"]], dtype=float)
+    s = x @ np.array(model.weights) + model.bias
+    order = np.argsort(-s, kind="stable")
+    levels = [LEVELS[names[i]] for i in order]
+    return [names[i] for i in order], (
+        s[order], np.array([lv == "emergency" for lv in levels]),
+        np.array([lv == "urgent" for lv in levels]),
+        (x[order, FEATURES.index("terms_matched")] > 0)
+        | np.array([names[i] in UNPROFILED for i in order], dtype=bool))
 
 
 def _arrays(ranked: list[RankedCondition]) -> tuple[np.ndarray, ...]:
-    """Scores, emergency / urgent flags and plausibility (a stated finding its sources name)
-    of a ranked list, for the fast threshold grid."""
+    """Scores, emergency / urgent flags and plausibility (`RankedCondition.plausible`) of a
+    ranked list, for the fast threshold grid."""
     return (np.array([r.score for r in ranked], dtype=float),
             np.array([r.level == "emergency" for r in ranked]),
             np.array([r.level == "urgent" for r in ranked]),
-            np.array([bool(r.supported_by) for r in ranked]))
+            np.array([r.plausible for r in ranked], dtype=bool))
 
 
 def _diff_level(arrs: tuple[np.ndarray, ...], p: DifferentialParams) -> str | None:
@@ -169,25 +207,25 @@ def _diff_level(arrs: tuple[np.ndarray, ...], p: DifferentialParams) -> str | No
     return None
 
 
+def _p_emergency(arrs: tuple[np.ndarray, ...], temperature: float, top_k: int) -> float:
+    """Probability of the plausible emergency conditions among the top k (as `_diff_level`)."""
+    s, em, _ur, sup = arrs
+    if not len(s):
+        return 0.0
+    w = np.exp((s - s.max()) / temperature)
+    prob = (w / w.sum())[:top_k]
+    return float(prob[em[:top_k] & sup[:top_k]].sum())
+
+
 def fit_params(cases: list[dict[str, Any]]) -> DifferentialParams:
-    """The grid of the module doc, on `cases` (the even half) only."""
-    best: tuple[Any, ...] | None = None
-    for t, k, te, tp, tu in product(TEMPS, TOP_KS, EM_THRESH, POSSIBLE_EM, UR_THRESH):
-        if tp > te:
-            continue
-        p = DifferentialParams(t, k, te, tp, tu, "even half of the Avey development vignettes")
-        got = [_max(c["rules"], _diff_level(c["arrs"], p)) for c in cases]
-        em = [g for g, c in zip(got, cases, strict=True) if c["label"] == "emergency"]
-        non = [g for g, c in zip(got, cases, strict=True) if c["label"] != "emergency"]
-        recall = sum(g == "emergency" for g in em) / max(1, len(em))
-        false = sum(g == "emergency" for g in non) / max(1, len(non))
-        sameday = sum(g in ("emergency", "urgent") for g in em) / max(1, len(em))
-        over = sum(g in ("emergency", "urgent") for g in non)
-        key = (false > MAX_FALSE_EMERGENCY, -recall, round(false, 4), -round(sameday, 3), over)
-        if best is None or key < best[0]:
-            best = (key, p)
-    assert best is not None
-    return best[1]
+    """The thresholds of the module doc, on `cases` (the even half) only: quantiles of the
+    emergency probability the non-emergencies get (out of fold: `crossfit_arrays` first)."""
+    p = [_p_emergency(c["arrs"], TEMPERATURE, TOP_K) for c in cases
+         if c["label"] != "emergency"]
+    return DifferentialParams(
+        TEMPERATURE, TOP_K, round(float(np.quantile(p, 1 - EMERGENCY_ALARM)), 4),
+        round(float(np.quantile(p, 1 - POSSIBLE_EMERGENCY_ALARM)), 4), URGENT_THRESHOLD,
+        "even half of the Avey development vignettes")
 
 
 def rrf_baseline(texts: list[str]) -> list[list[str]]:
@@ -279,12 +317,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-baseline", action="store_true", help="skip the MiniLM baseline")
     ap.add_argument("--fit-only", action="store_true",
                     help="fit and explain only: no baseline, no snapshots, no table")
+    ap.add_argument("--cv", action="store_true",
+                    help="2-fold cross-validation inside the even half only (folds: even lines "
+                         "0, 4, 8... and 2, 6, 10...): re-ranker and thresholds fitted on one "
+                         "fold, measured on the other; the odd half is not read")
     args = ap.parse_args(argv)
     table = load_urgency_table()
+    LEVELS.update({c.name: c.level for c in table.conditions})
+    UNPROFILED.update(unprofiled_conditions())
     path = args.data / "benchmarks" / "triage" / "avey_vignettes.jsonl"
     cases = []
     with path.open(encoding="utf-8") as fh:
         for i, line in enumerate(fh):
+            if args.cv and i % 2:
+                continue  # the held-out half is never read for cross-validation
             v = json.loads(line)
             cond = table.lookup(v["correct_diagnosis"])
             assert cond is not None, v["correct_diagnosis"]
@@ -299,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
                           "feats": feats, "plain_ranked": plain,
                           "rank_plain": _rank_of([r.name for r in plain], cond.name)})
     even = [c for c in cases if c["half"] == "even"]
+    if args.cv:
+        _cross_validate(even)
+        return 0
     model = fit_reranker(even)
     print("re-ranker weights:", dict(zip(FEATURES, (round(w, 3) for w in model.weights),
                                          strict=True)))
@@ -307,11 +356,12 @@ def main(argv: list[str] | None = None) -> int:
                                      "bias": model.bias, "fitted_on": model.fitted_on},
                                     indent=1) + "\n", encoding="utf-8")
     for c in cases:
-        c["ranked"] = rank_conditions(c["f"], k=50, reranker=model)
-        c["arrs"] = _arrays(c["ranked"])
-        c["rank_fit"] = _rank_of([r.name for r in c["ranked"]], c["target"])
         c["plain_arrs"] = _arrays(c["plain_ranked"])
+    crossfit_arrays(even, depth=1)  # the thresholds see out-of-fold probabilities
     fitted = fit_params(even)
+    for c in cases:
+        names, c["arrs"] = _ranked_arrays(c, model)
+        c["rank_fit"] = _rank_of(names, c["target"])
     print(f"fitted on the even half: {asdict(fitted)}")
     try:
         bundled = load_reranker()
@@ -380,6 +430,42 @@ def _report(cases: list[dict[str, Any]], before: dict[str, Any] | None,
             print(f"  {tag}: {_flags(snap)}")
             print(f"  {tag}: triage latency, warm, 400 vignettes + 200 questions: "
                   f"{_latency(snap)}")
+
+
+def crossfit_arrays(cases: list[dict[str, Any]], depth: int) -> None:
+    """Out-of-fold `_arrays` for fitting the thresholds: each case ranked by a re-ranker fitted
+    on the other half of `cases` (split by vignette, ``(line // 2**depth) % 2``), so the
+    probabilities the thresholds see are as sharp as on unseen cases, not in-sample."""
+    halves = [[c for c in cases if (c["line"] // 2 ** depth) % 2 == k] for k in (0, 1)]
+    for fit_on, test in ((halves[0], halves[1]), (halves[1], halves[0])):
+        model = fit_reranker(fit_on, "out-of-fold")
+        for c in test:
+            c["arrs"] = _ranked_arrays(c, model)[1]
+
+
+def _cross_validate(even: list[dict[str, Any]]) -> None:
+    """Two folds of the even half by vignette: fit the re-ranker and the thresholds on one,
+    measure top-k and urgency on the other, and pool the two measured folds."""
+    folds = [[c for c in even if (c["line"] // 2) % 2 == k] for k in (0, 1)]
+    for fit_on, test in ((folds[0], folds[1]), (folds[1], folds[0])):
+        crossfit_arrays(fit_on, depth=2)
+        p = fit_params(fit_on)
+        model = fit_reranker(fit_on, "one fold of the even half")
+        for c in test:
+            names, c["arrs"] = _ranked_arrays(c, model)
+            c["rank_fit"] = _rank_of(names, c["target"])
+        print(f"fold fitted on {len(fit_on)}: {asdict(p)}")
+        for c in test:
+            c["fit"] = _max(c["rules"], _diff_level(c["arrs"], p))
+            c["diff_only"] = _max(_diff_level(c["arrs"], p))
+            c["cv_rank"] = c["rank_fit"]
+    print(f"{'system':<34} {'top1':>5} {'top3':>5} {'top10':>5} {'caught':>12} {'routine':>5} "
+          f"{'false em.':>12} {'over-triage':>12}")
+    print(_row("even half, 2-fold CV: rules", even, "rules", None))
+    print(_row("even half, 2-fold CV: differential", even, "diff_only", "cv_rank"))
+    print(_row("even half, 2-fold CV: rules + diff.", even, "fit", "cv_rank"))
+    n50 = sum(c["target"] in [n for n, _ in c["feats"]] for c in even)
+    print(f"diagnosis among the candidates: {n50}/{len(even)}")
 
 
 def _explain(sub: list[dict[str, Any]], p: DifferentialParams, model: Reranker) -> None:

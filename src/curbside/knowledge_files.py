@@ -156,6 +156,7 @@ SCHEMAS: dict[str, str] = {
     # built files, not hand-written YAML
     "condition_profiles.jsonl": "curbside.safety.differential:_index",
     "differential_model.json": "curbside.safety.differential:load_reranker",
+    "condition_vectors.npz": "curbside.safety.differential:load_condition_vectors",
     "differential_cues.yaml": "curbside.safety.differential:load_cues",
     "mesh_terms.tsv.gz": "curbside.understand.focus:mesh_index",
     "stopwords.yaml": "curbside.text.stopwords:parse_stopwords",

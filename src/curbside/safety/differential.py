@@ -3,21 +3,26 @@
 Each condition of ``knowledge/urgency.yaml`` is one document: its names and synonyms plus the
 sentences quoted from its cited sources (``knowledge/condition_profiles.jsonl``, built by
 ``benchmarks/condition_profiles.py``). The documents are indexed once per process in an
-in-memory SQLite FTS5 table (porter stemmer, bm25), so triage needs no database.
+in-memory SQLite FTS5 table (porter stemmer, bm25), so triage needs no database, and their
+MiniLM vectors (the bundled int8 embedder) ship in ``knowledge/condition_vectors.npz``.
 
 `rank_conditions(findings)` ranks them for a case:
 
 * the query is the case text with every negated scope removed ("no fever" never matches a
   fever), so absent findings do not count for a condition;
+* the candidates are the union of bm25's top ``CANDIDATES`` and the ``DENSE_CANDIDATES``
+  documents nearest the query by MiniLM cosine (which finds a condition in other words than
+  its sources', "lump on the eyelid" for a stye);
 * each finding term stated as absent that a condition's document names lowers its score by
   ``ABSENT_PENALTY`` (absent findings count against it);
 * a condition coded for one sex (ICD-10-CM chapters, ``SEX_CODES``) is dropped when the case
   states the other sex;
 * a logistic re-ranker (`FEATURES`, weights in ``knowledge/differential_model.json``) orders
-  the candidates: retrieval scores, the stated findings a condition's sources name (share of
-  the condition's and of the case's), the absent findings they name, a name stated in the
-  case, and the case's context (`CaseContext`): its age band, sex and duration against whom
-  the condition's own sources say it affects and how it runs (the cues of
+  the candidates: retrieval scores (bm25 and MiniLM cosine), the stated findings a
+  condition's sources name (share of the condition's and of the case's), the absent findings
+  they name, a name stated in the case, and the case's context (`CaseContext`): its age
+  band, sex and duration against whom the condition's own sources say it affects and how it
+  runs (the cues of
   ``knowledge/differential_cues.yaml``: "common in children", "sudden", "chronic"), and the
   condition's urgency level weighed against an acute complaint, a chronic one and red vital
   signs (a NEWS2 red score or another emergency vital-sign rule);
@@ -27,7 +32,8 @@ in-memory SQLite FTS5 table (porter stemmer, bm25), so triage needs no database.
 
 `differential_level(ranked)` is the urgency the differential alone supports: emergency when
 the probability of the emergency conditions among the top ``k`` reaches
-``emergency_threshold`` (a plausible high-risk condition raises urgency even when not first);
+``emergency_threshold`` (a plausible high-risk condition raises urgency even when not first;
+plausible: a stated finding its sources name, or sources that name no finding at all);
 urgent when it reaches the lower ``possible_emergency_threshold`` or emergency + urgent
 conditions reach ``urgent_threshold``. The temperature and thresholds are fitted on the even
 half of the development vignettes (`benchmarks/triage_differential.py`); the values and how
@@ -36,7 +42,9 @@ they were chosen are in `DEFAULT_PARAMS`.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import math
 import re
 import sqlite3
@@ -46,8 +54,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from curbside.index.embedder import EmbedderUnavailable, OnnxMiniLmEmbedder
 from curbside.index.lexical import TOKENIZER, match_expression
 from curbside.knowledge_files import RegexText, load_knowledge
 from curbside.safety.urgency import Condition, load_urgency_table
@@ -58,6 +68,8 @@ from curbside.understand.findings.knowledge import Threshold
 
 #: ICD-10-CM code prefixes of conditions of one sex (chapter XIV genital organs, chapter XV
 #: pregnancy, neoplasms of the genital organs). A first character plus a two-digit range.
+log = logging.getLogger(__name__)
+
 SEX_CODES: dict[str, tuple[tuple[str, int, int], ...]] = {
     "female": (("O", 0, 99), ("N", 70, 98), ("C", 51, 58), ("D", 25, 28), ("Z", 33, 37)),
     "male": (("N", 40, 53), ("C", 60, 63)),
@@ -107,9 +119,16 @@ LEVEL_RANK = {"self-care": 0.0, "routine": 1.0, "urgent": 2.0, "emergency": 3.0}
 COLUMN_WEIGHTS = (4.0, 1.0)
 #: Score taken off a condition for each absent finding its document names.
 ABSENT_PENALTY = 1.5
-#: Candidates scored (recall stage) and most query phrases sent to FTS5.
-CANDIDATES = 50
+#: Candidates scored (recall stage): the union of the bm25 top ``CANDIDATES`` and the MiniLM
+#: top ``DENSE_CANDIDATES`` (with bm25's top 50 alone, 68 % of the even half's diagnoses were
+#: candidates at all; with the union, 83 %), and most query phrases sent to FTS5.
+CANDIDATES = 100
+DENSE_CANDIDATES = 100
 MAX_QUERY_TERMS = 120
+#: MiniLM vectors of the condition documents (`condition_documents`), built by
+#: benchmarks/condition_profiles.py --vectors: float16, with the embedder's fingerprint and a
+#: hash of the documents, so a stale file is never used (the vectors are then computed anew).
+VECTORS_FILE = "condition_vectors.npz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,16 +141,19 @@ class DifferentialParams:
     fitted_on: str
 
 
-#: Fitted on the even half of the 400 development vignettes by benchmarks/triage_differential.py
-#: over the re-ranker's scores (grid search: false emergencies <= 15 % on that half, then the
-#: highest emergency recall, then the fewest false emergencies, then the most emergencies rated
-#: at least urgent, then the fewest urgent ratings). Why these values: a flat softmax
-#: (temperature 3) keeps probability on the plausible emergencies below the first place, and
-#: 0.1 of it among the top 5 marks them; with the 23-feature re-ranker (age, sex, duration, red
-#: vital signs) and the appendicitis rule the even half then catches 25/25 emergencies at
-#: 22/175 false emergencies (12.6 %), run of 2026-12-06.
+#: Fitted on the even half of the 400 development vignettes by benchmarks/triage_differential.py.
+#: Temperature 2 and the top 10 were chosen by 2-fold cross-validation inside that half. The
+#: thresholds are quantiles of the emergency probability that the half's non-emergencies get
+#: out of fold (each ranked by a re-ranker fitted on the other even vignettes, so as sharp as on
+#: unseen cases): the differential alone calls 4 % of them an emergency and 10 % a possible
+#: emergency (urgent). A false-alarm budget, not a fit to the rules + differential recall: the
+#: rules were written on that half (they catch 24/25 of its emergencies, 17/23 of the held-out
+#: half's), so such a fit learns to add nothing, and a grid over temperature x depth x
+#: thresholds did not hold its false-emergency cap in cross-validation. Cross-validated inside
+#: the even half, the differential alone catches 11/25 emergencies at 8/175 false emergencies
+#: (rules + differential 24/175), run of 2026-12-07.
 DEFAULT_PARAMS = DifferentialParams(
-    temperature=3.0, top_k=5, emergency_threshold=0.1, possible_emergency_threshold=0.1,
+    temperature=2.0, top_k=10, emergency_threshold=0.1134, possible_emergency_threshold=0.0703,
     urgent_threshold=0.3,
     fitted_on="even half of the Avey development vignettes",
 )
@@ -148,6 +170,15 @@ class RankedCondition:
     citations: tuple[str, ...]
     absent: tuple[str, ...] = ()  # absent findings that counted against it
     supported_by: tuple[str, ...] = ()  # stated findings its document names too
+    #: its sources name at least one finding (else no stated finding can support it)
+    profiled: bool = True
+
+    @property
+    def plausible(self) -> bool:
+        """A stated finding its sources name too; or sources that name no finding at all
+        (22 emergency conditions, e.g. epiglottitis, testicular torsion: the check cannot
+        judge them, so their rank and probability decide alone)."""
+        return bool(self.supported_by) or not self.profiled
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "icd10cm": self.icd10cm, "urgency": self.level,
@@ -155,6 +186,12 @@ class RankedCondition:
                 "matched": [dict(m) for m in self.matched], "citations": list(self.citations),
                 "absent_findings_against": list(self.absent),
                 "findings_supporting": list(self.supported_by)}
+
+
+def unprofiled_conditions() -> frozenset[str]:
+    """Names of the conditions whose sources name no finding of the lexicon."""
+    idx = _index()
+    return frozenset(c.name for c, t in zip(idx.conditions, idx.terms, strict=True) if not t)
 
 
 @dataclass(slots=True)
@@ -171,7 +208,10 @@ class _Index:
 
 
 #: Features the re-ranker reads, in order (see `_features`).
-FEATURES = ("bm25", "bm25_gap", "bm25_rank", "terms_matched", "terms_idf", "terms_share",
+FEATURES = ("bm25", "bm25_gap", "bm25_rank",
+            # MiniLM cosine of the case (negated scopes removed) and the condition's document,
+            # its gap to the best candidate's and its rank among all conditions
+            "dense_cos", "dense_gap", "dense_rank", "terms_matched", "terms_idf", "terms_share",
             "absent_against", "name_in_text", "sex_specific_match",
             # the case's own share of stated findings the condition explains, and of its
             # absent findings that the condition names
@@ -269,6 +309,87 @@ def condition_documents() -> tuple[list[str], list[str]]:
              zip(idx.conditions, idx.raw_bodies, strict=True)])
 
 
+def _documents_sha256(docs: list[str]) -> str:
+    return hashlib.sha256("\x1f".join(docs).encode("utf-8")).hexdigest()
+
+
+@cache
+def _embedder() -> OnnxMiniLmEmbedder | None:
+    """The bundled MiniLM (one thread: a triage embeds one short text), None when its model
+    package is missing (the dense features are then 0 and the ranking is bm25's)."""
+    try:
+        emb = OnnxMiniLmEmbedder(threads=1)
+        emb.warm()
+    except EmbedderUnavailable as e:
+        log.warning("triage differential without MiniLM similarity: %s", e)
+        return None
+    return emb
+
+
+def embed_condition_documents(emb: OnnxMiniLmEmbedder) -> np.ndarray:
+    """MiniLM vectors of `condition_documents`, in table order (float32, L2-normalised)."""
+    return np.asarray(emb.embed(condition_documents()[1]), dtype=np.float32)
+
+
+def write_condition_vectors(path: Any) -> None:
+    """Write ``knowledge/condition_vectors.npz`` (benchmarks/condition_profiles.py --vectors)."""
+    emb = _embedder()
+    if emb is None:
+        raise EmbedderUnavailable("the bundled MiniLM is needed to build the condition vectors")
+    names, docs = condition_documents()
+    np.savez_compressed(path, vectors=embed_condition_documents(emb).astype(np.float16),
+                        names=np.array(names), fingerprint=np.array(emb.fingerprint),
+                        documents_sha256=np.array(_documents_sha256(docs)))
+
+
+def load_condition_vectors() -> np.ndarray:
+    """The bundled vectors (``knowledge/condition_vectors.npz``), checked: ValueError naming
+    the file and the field when they are not this embedder's vectors of these documents."""
+    emb = _embedder()
+    if emb is None:
+        raise EmbedderUnavailable("the bundled MiniLM is needed to read the condition vectors")
+    names, docs = condition_documents()
+    path = resources.files("curbside") / "knowledge" / VECTORS_FILE
+    hint = "rebuild it with benchmarks/condition_profiles.py --vectors"
+    if not path.is_file():
+        raise ValueError(f"{VECTORS_FILE}: is missing; {hint}")
+    with path.open("rb") as fh, np.load(fh) as z:
+        checks = (("names", list(z["names"]) == names),
+                  ("fingerprint", str(z["fingerprint"]) == emb.fingerprint),
+                  ("documents_sha256", str(z["documents_sha256"]) == _documents_sha256(docs)),
+                  ("vectors", z["vectors"].shape == (len(names), emb.dim)))
+        for name, ok in checks:
+            if not ok:
+                raise ValueError(f"{VECTORS_FILE}: field {name!r}: not the bundled embedder's "
+                                 f"vectors of the current condition documents; {hint}")
+        return np.asarray(z["vectors"], dtype=np.float32)
+
+
+@cache
+def _condition_vectors() -> np.ndarray | None:
+    """The bundled vectors when they match this embedder and these documents; else computed
+    now (slow: a minute or more on one core) with a warning; None without the embedder."""
+    if _embedder() is None:
+        return None
+    try:
+        return load_condition_vectors()
+    except ValueError as e:
+        log.warning("%s Embedding the condition documents now.", e)
+    emb = _embedder()
+    assert emb is not None
+    return embed_condition_documents(emb)
+
+
+def _dense_scores(query: str) -> np.ndarray | None:
+    """Cosine of the query and every condition document, table order; None without MiniLM."""
+    vectors = _condition_vectors()
+    emb = _embedder()
+    if vectors is None or emb is None:
+        return None
+    q = np.asarray(emb.embed([query])[0], dtype=np.float32)
+    return np.asarray(vectors @ q, dtype=np.float64)
+
+
 def affirmed_text(f: Findings) -> str:
     """The case text with every negated scope blanked out."""
     chars = list(f.text)
@@ -307,6 +428,7 @@ class CaseContext:
 
 
 def _features(idx: _Index, rowid: int, bm: float, top_bm: float, pos: int,
+              dense: tuple[float, float, float],
               present: set[str], absent: list[str], against: tuple[str, ...], query: str,
               sex_match: bool, ctx: CaseContext) -> tuple[float, ...]:
     terms = idx.terms[rowid]
@@ -315,7 +437,7 @@ def _features(idx: _Index, rowid: int, bm: float, top_bm: float, pos: int,
     level = LEVEL_RANK[idx.conditions[rowid].level]
     own = "female" if ctx.sex == "female" else "male" if ctx.sex == "male" else None
     other = {"female": "male", "male": "female"}.get(own or "")
-    return (bm, top_bm - bm, math.log1p(pos), float(len(hit)),
+    return (bm, top_bm - bm, math.log1p(pos), *dense, float(len(hit)),
             sum(idx.idf.get(t, 0.0) for t in hit), len(hit) / (1 + len(terms)),
             float(len(against)), float(any(rx.search(query) for rx in idx.names[rowid])),
             float(sex_match),
@@ -353,24 +475,37 @@ def rank_conditions(f: Findings, *, params: DifferentialParams = DEFAULT_PARAMS,
         rows = idx.conn.execute(
             f"SELECT rowid, bm25(cond, {COLUMN_WEIGHTS[0]}, {COLUMN_WEIGHTS[1]}) FROM cond "
             "WHERE cond MATCH ? ORDER BY 2 LIMIT ?", (expr, CANDIDATES)).fetchall()
+    # the plain baseline is bm25 alone; the differential adds MiniLM's nearest documents
+    cos = _dense_scores(query) if negation else None
+    candidates = [(rowid, -bm, pos) for pos, (rowid, bm) in enumerate(rows)]
+    dense_rank: dict[int, int] = {}
+    if cos is not None:
+        order = np.argsort(-cos, kind="stable")
+        dense_rank = {int(r): i for i, r in enumerate(order)}
+        seen = {r for r, _, _ in candidates}
+        candidates += [(int(r), 0.0, len(rows)) for r in order[:DENSE_CANDIDATES]
+                       if int(r) not in seen]
     absent = sorted(f.absent()) if negation else []
     present = f.present()
     model = reranker if reranker is not None else (
         _bundled_reranker() if negation and rerank else None)
     top_bm = -rows[0][1] if rows else 0.0
+    top_cos = float(cos.max()) if cos is not None else 0.0
     ctx = CaseContext.of(f)
     scored: list[tuple[float, int, tuple[str, ...]]] = []
     feats: list[tuple[float, ...]] = []
-    for pos, (rowid, bm) in enumerate(rows):
+    for rowid, bm, pos in candidates:
         cond = idx.conditions[rowid]
         sex = _sex_of(cond.icd10cm)
         if negation and f.sex and sex not in (None, f.sex):
             continue
         against = tuple(t for t in absent if t in idx.bodies[rowid])
-        x = _features(idx, rowid, -bm, top_bm, pos, present, absent, against, query,
+        dense = ((float(cos[rowid]), top_cos - float(cos[rowid]),
+                  math.log1p(dense_rank[rowid])) if cos is not None else (0.0, 0.0, 0.0))
+        x = _features(idx, rowid, bm, top_bm, pos, dense, present, absent, against, query,
                       sex is not None and sex == f.sex, ctx)
         feats.append(x)
-        s = model.score(x) if model else -bm - ABSENT_PENALTY * len(against)
+        s = model.score(x) if model else bm - ABSENT_PENALTY * len(against)
         scored.append((s, rowid, against))
     if features_out is not None:
         features_out.extend((idx.conditions[r].name, x) for (_, r, _), x in
@@ -392,7 +527,8 @@ def rank_conditions(f: Findings, *, params: DifferentialParams = DEFAULT_PARAMS,
             name=cond.name, icd10cm=cond.icd10cm, level=cond.level, score=s,
             probability=w / total, matched=tuple({"cite": c, "text": t} for c, t in sents),
             citations=cond.citations, absent=against,
-            supported_by=tuple(sorted(present & idx.terms[rowid]))))
+            supported_by=tuple(sorted(present & idx.terms[rowid])),
+            profiled=bool(idx.terms[rowid])))
     return out
 
 
@@ -400,14 +536,13 @@ def differential_level(ranked: list[RankedCondition], *,
                        params: DifferentialParams = DEFAULT_PARAMS) -> str | None:
     """The urgency the differential supports, or None (it never lowers urgency).
 
-    Only plausible conditions count: those with at least one stated finding that their
-    sources name too (``supported_by``). emergency when the top-k probability of emergency
-    conditions reaches
+    Only plausible conditions count (`RankedCondition.plausible`): those with at least one
+    stated finding that their sources name too (``supported_by``), or whose sources name no
+    finding at all. emergency when the top-k probability of emergency conditions reaches
     ``emergency_threshold``; urgent when it reaches the lower ``possible_emergency_threshold``
     (a possible emergency is seen the same day) or emergency + urgent reach
     ``urgent_threshold``."""
-    # plausible = at least one stated finding that its sources name as well
-    top = [r for r in ranked[:params.top_k] if r.supported_by]
+    top = [r for r in ranked[:params.top_k] if r.plausible]
     p_em = sum(r.probability for r in top if r.level == "emergency")
     p_ur = p_em + sum(r.probability for r in top if r.level == "urgent")
     if p_em >= params.emergency_threshold:

@@ -121,7 +121,7 @@ def triage_findings(f: Findings, *, partial: bool = True,
     reasons = [f"{c.name} ({c.urgency}): {c.trigger}" for c in conditions]
     reasons += [r.reason for r in fired_rules]
     if diff_level:
-        high = [r for r in ranked[:10] if r.level in ("emergency", "urgent") and r.supported_by]
+        high = [r for r in ranked[:10] if r.level in ("emergency", "urgent") and r.plausible]
         reasons.append(f"differential ({diff_level}): possible "
                        + ", ".join(f"{r.name} ({r.level}, p={r.probability:.2f})"
                                    for r in high[:3]))
