@@ -62,6 +62,19 @@ def test_triples_pair_own_sentences_with_negatives_from_other_answers(positives:
     assert mod.training_triples(items, positives=positives) == triples  # seeded
 
 
+def test_positives_can_be_set_per_source() -> None:
+    mod = _bench()
+    assert mod.parse_positives("2") == 2
+    assert mod.parse_positives("medicationqa=2,medquad=1") == {"medicationqa": 2, "medquad": 1}
+    with pytest.raises(SystemExit, match="bioasq=2"):
+        mod.parse_positives("bioasq=2")  # never a training source (licence)
+    items = _items(mod)
+    source = {it.question: it.source for it in items}
+    triples = mod.training_triples(items, positives={"medicationqa": 2, "medquad": 1})
+    per = {s: sum(source[t.anchor] == s for t in triples) for s in ("medicationqa", "medquad")}
+    assert per == {"medicationqa": 30, "medquad": 15}
+
+
 def test_batches_never_share_an_answer_group_and_cover_every_triple_once() -> None:
     mod = _bench()
     triples = mod.training_triples(_items(mod, n=60), positives=2)
@@ -104,29 +117,39 @@ def test_encoder_scorer_ranks_by_its_own_vectors_and_table_pairs_against_cosine(
     assert table["finetuned_int8-cosine"]["wins_losses"] == [1, 0]
 
 
-def test_weight_only_int8_stores_int8_and_matches_float32(tmp_path: Path) -> None:
-    """Needs the ``train`` extra's ``onnx``: skipped in the default install."""
+def test_weight_only_int8_keeps_weights_8_bit_and_matches_float32(tmp_path: Path) -> None:
+    """Linear layers become 8-bit ``MatMulNBits`` and the embedding table an int8 ``Gather``
+    (their weights stay 8-bit in memory). Needs the ``train`` extra's ``onnx``: skipped in the
+    default install."""
     onnx = pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
     from onnx import TensorProto, helper, numpy_helper
 
     mod = _bench()
     rng = np.random.default_rng(0)
-    w = rng.standard_normal((64, 128)).astype(np.float32)
+    table = rng.standard_normal((12_000, 100)).astype(np.float32)  # 1.2 M values
+    w = rng.standard_normal((100, 96)).astype(np.float32)  # K=100: not a multiple of a block
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        [
+            helper.make_node("Gather", ["table", "ids"], ["h"], axis=0),
+            helper.make_node("MatMul", ["h", "w"], ["y"]),
+        ],
         "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 64])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 128])],
-        [numpy_helper.from_array(w, "w")],
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["n", "t"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", "t", 96])],
+        [numpy_helper.from_array(table, "table"), numpy_helper.from_array(w, "w")],
     )
     src, dst = tmp_path / "fp32.onnx", tmp_path / "int8.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(src))
     mod.weight_only_int8(src, dst)
     q = onnx.load(str(dst))
-    assert {i.data_type for i in q.graph.initializer} == {TensorProto.INT8, TensorProto.FLOAT}
-    x = rng.standard_normal((5, 64)).astype(np.float32)
-    y = ort.InferenceSession(str(dst), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
-    ref = x @ w
+    assert {n.op_type for n in q.graph.node} == {"Gather", "Cast", "Mul", "MatMulNBits"}
+    big = [i for i in q.graph.initializer if numpy_helper.to_array(i).size >= 4096]
+    assert {i.data_type for i in big} == {TensorProto.INT8, TensorProto.UINT8}
+    assert dst.stat().st_size < src.stat().st_size / 3
+    ids = rng.integers(0, len(table), size=(3, 7))
+    sess = ort.InferenceSession(str(dst), providers=["CPUExecutionProvider"])
+    y = sess.run(None, {"ids": ids})[0].reshape(-1, 96)
+    ref = (table[ids] @ w).reshape(-1, 96)
     cos = (y * ref).sum(1) / np.linalg.norm(y, axis=1) / np.linalg.norm(ref, axis=1)
     assert cos.min() > 0.999
