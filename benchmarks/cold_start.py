@@ -64,8 +64,7 @@ def run(cmd: list[str], env: dict[str, str], *, keep_stderr: bool = False) -> Ru
     """Wall seconds, peak RSS, CPU seconds and output of one subprocess."""
     t = time.perf_counter()
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
-                                stderr=err if keep_stderr else subprocess.DEVNULL, cwd=REPO)
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, cwd=REPO)
         assert proc.stdout is not None
         out = proc.stdout.read().decode()
         _pid, status, usage = os.wait4(proc.pid, 0)
@@ -74,8 +73,10 @@ def run(cmd: list[str], env: dict[str, str], *, keep_stderr: bool = False) -> Ru
         err.seek(0)
         err_text = err.read().decode(errors="replace")
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed with {proc.returncode}")
-    return Run(wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out, err_text)
+        raise SystemExit(f"{' '.join(cmd)} failed with {proc.returncode}; its stderr ends:\n"
+                         + err_text[-3000:])
+    return Run(wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out,
+               err_text if keep_stderr else "")
 
 
 def median_of(n: int, cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
