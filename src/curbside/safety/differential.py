@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from curbside.config import EmbedderSettings
 from curbside.index.embedder import EmbedderUnavailable, OnnxMiniLmEmbedder
 from curbside.index.lexical import TOKENIZER, match_expression
 from curbside.knowledge_files import RegexText, load_knowledge
@@ -315,10 +316,12 @@ def _documents_sha256(docs: list[str]) -> str:
 
 @cache
 def _embedder() -> OnnxMiniLmEmbedder | None:
-    """The bundled MiniLM (one thread: a triage embeds one short text), None when its model
-    package is missing (the dense features are then 0 and the ranking is bm25's)."""
+    """The bundled MiniLM, None when its model package is missing (the dense features are
+    then 0 and the ranking is bm25's). Built with the default embedder settings, so it uses
+    the ONNX session the process already holds for `ask` (sessions are shared per model and
+    thread count), not a second copy of the model."""
     try:
-        emb = OnnxMiniLmEmbedder(threads=1)
+        emb = OnnxMiniLmEmbedder(threads=EmbedderSettings().threads)
         emb.warm()
     except EmbedderUnavailable as e:
         log.warning("triage differential without MiniLM similarity: %s", e)
