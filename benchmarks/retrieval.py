@@ -19,7 +19,8 @@ its ``ndcg@10 exp`` column with those figures). The last column of the summary i
 the expansion gain is hybrid minus hybrid (no expansion).
 "document (first|mean)" rank sources by their document-level vector alone (`index.documents`);
 "hybrid (expansion as before)" searches every expansion at weight 1 (the default before the
-per-kind weights of ``knowledge/expansion.yaml``); "learned ranker" is
+per-kind weights of ``knowledge/expansion.yaml``); "hybrid (no gap rule)" uses those weights
+without the vocabulary-gap rule (the default before it); "learned ranker" is
 `RetrievalOptions(ranker="learned")` (trained by `train_ranker.py` on the
 development halves).
 Writes tables and JSON to benchmarks/out/ and, with ``--run-dir``, a TREC run file per method.
@@ -61,7 +62,10 @@ METHODS: dict[str, RetrievalOptions] = {
     "bm25 + expansion": RetrievalOptions(fusion="lexical"),
     "dense": RetrievalOptions(fusion="dense"),
     "hybrid (no expansion)": RetrievalOptions(expansion=False),
-    "hybrid (expansion as before)": RetrievalOptions(expansion_weights=EVERY_EXPANSION),
+    "hybrid (expansion as before)": RetrievalOptions(
+        expansion_weights=EVERY_EXPANSION, expansion_gap=0.0
+    ),
+    "hybrid (no gap rule)": RetrievalOptions(expansion_gap=0.0),
     "hybrid": RetrievalOptions(),
     "document (first)": RetrievalOptions(fusion="document", documents="first"),
     "document (mean)": RetrievalOptions(fusion="document", documents="mean"),

@@ -78,9 +78,16 @@ def search(
     if explain:
         a = result.analysis
         kept, left_out = services.keyword_plan(runtime(), query=query)
+        no_gap = services.expansions_left_out(runtime(), query=query)
         console.print(
             f"[dim]keyword query: {' OR '.join(kept) or 'nothing'}"
             + (f"; left out as too common: {', '.join(left_out)}" if left_out else "")
+            + (
+                f"; expansions left out (the library uses the question's own words): "
+                f"{', '.join(no_gap)}"
+                if no_gap
+                else ""
+            )
             + "[/]"
         )
         console.print(

@@ -50,6 +50,13 @@ class LexicalIndex(Protocol):
         """The phrases `search` would OR together for `terms`."""
         ...
 
+    def passage_count(self, term: str) -> int:
+        """How many indexed passages hold `term` (a multi-word term as a phrase); 0 for a
+        term with nothing searchable. The query expansion's vocabulary-gap rule compares
+        these (`retrieve.expansion.vocabulary_gap`); an index without this method expands
+        every term."""
+        ...
+
     def rebuild(self) -> int: ...
 
 
@@ -234,6 +241,29 @@ class Fts5LexicalIndex:
             rows = conn.execute(sql, params).all()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
+    def passage_count(self, term: str) -> int:
+        """How many indexed passages hold `term` as a phrase (remembered like the term counts
+        of the query plan: the count walks the phrase's posting lists)."""
+        expr = match_expression([term], max_terms=1)
+        if not expr:
+            return 0
+        key = "\x00" + expr  # no indexed term holds a NUL: phrase counts share the cache
+        self._expire_counts()
+        if key not in self._doc_freq:
+            with self.engine.connect() as conn:
+                found = conn.execute(
+                    text("SELECT count(*) FROM passage_fts WHERE passage_fts MATCH :q"),
+                    {"q": expr},
+                ).scalar()
+            self._doc_freq[key] = int(found or 0)
+        return self._doc_freq[key]
+
+    def _expire_counts(self) -> None:
+        now = time.monotonic()
+        if now - self._doc_freq_at > DOC_FREQ_TTL_S or len(self._doc_freq) > 100_000:
+            self._doc_freq.clear()
+            self._doc_freq_at = now
+
     def plan(self, terms: Sequence[str]) -> list[str]:
         """The phrases a search for `terms` ORs together (shown by ``search --explain``)."""
         phrases = query_phrases(terms)
@@ -251,10 +281,7 @@ class Fts5LexicalIndex:
             return []
         # One lookup per term: fts5vocab seeks on ``term =`` but scans the whole vocabulary
         # for ``term IN (...)``.
-        now = time.monotonic()
-        if now - self._doc_freq_at > DOC_FREQ_TTL_S or len(self._doc_freq) > 100_000:
-            self._doc_freq.clear()
-            self._doc_freq_at = now
+        self._expire_counts()
         lookup = text("SELECT doc FROM passage_fts_vocab WHERE term = :t")
         for t in wanted:
             if t not in self._doc_freq:

@@ -94,6 +94,18 @@ class PgFullTextLexicalIndex:
             rows = conn.execute(sql, params).all()
         return [(int(r[0]), float(r[1])) for r in rows]
 
+    def passage_count(self, term: str) -> int:
+        """How many indexed passages hold `term` as a phrase."""
+        phrases = query_phrases([term], max_terms=1)
+        if not phrases:
+            return 0
+        sql = text(
+            "SELECT count(*) FROM passage_tsv "
+            f"WHERE tsv @@ phraseto_tsquery('{CONFIG}'::regconfig, :t)"
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(sql, {"t": phrases[0]}).scalar() or 0)
+
     def plan(self, terms: Sequence[str]) -> list[str]:
         """The phrases `search` ORs together (every one: ts_rank_cd has no FTS5 cost issue)."""
         return query_phrases(terms)

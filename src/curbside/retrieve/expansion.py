@@ -9,13 +9,18 @@ typed it, 0 drops it, a weight between adds its BM25 score times the weight
 data, each rule with its reason, in ``knowledge/expansion.yaml`` (chosen on the development
 halves of the retrieval sets by ``benchmarks/expansion_weights.py``; the held-out halves
 never).
+
+Then the vocabulary-gap rule (`vocabulary_gap`) keeps an expansion only where the library
+holds it in clearly more passages than the user's own words it stands for: an expansion
+bridges the asker's words and the library's, and where the library already speaks the
+asker's words it only pulls in loosely related passages.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -31,13 +36,6 @@ from curbside.understand.analysis import (
 )
 
 Phrasing = Literal["consumer", "technical"]
-
-#: First- and second-person words: a person asking about themselves or someone they know.
-_PERSONAL = re.compile(
-    r"\b(?:i|i'm|im|i've|ive|i'd|me|my|mine|myself|we|our|us|you|your|he's|she's|"
-    r"husband|wife|son|daughter|mom|mother|dad|father|baby|child)\b",
-    re.IGNORECASE,
-)
 
 
 class _Strict(BaseModel):
@@ -62,12 +60,36 @@ class ExpansionRule(_Strict):
         return self
 
 
+class PersonalWords(_Strict):
+    """Words of a question that speaks of the asker or someone close (consumer phrasing)."""
+
+    words: list[str] = Field(min_length=1)
+    reason: str = Field(min_length=10)
+
+    @model_validator(mode="after")
+    def _check(self) -> PersonalWords:
+        for w in self.words:
+            if not w.strip() or w != w.strip().lower():
+                raise ValueError(f"personal word {w!r} must be lower-case and trimmed")
+        return self
+
+
+class VocabularyGap(_Strict):
+    """An expansion is searched only where the library holds it in more than `times` as many
+    passages as the user's words it stands for; 0 searches every expansion."""
+
+    times: float = Field(ge=0.0)
+    reason: str = Field(min_length=10)
+
+
 class ExpansionFile(_Strict):
     """``knowledge/expansion.yaml``: the first rule whose phrasing matches gives the weights;
     a kind a rule does not name weighs 1."""
 
     version: int
     updated: DateText
+    personal_words: PersonalWords
+    vocabulary_gap: VocabularyGap
     rules: list[ExpansionRule] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -82,12 +104,18 @@ def expansion_rules() -> ExpansionFile:
     return load_knowledge("expansion.yaml", ExpansionFile)
 
 
+@functools.cache
+def _personal() -> re.Pattern[str]:
+    words = sorted(expansion_rules().personal_words.words, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+
+
 def question_phrasing(analysis: QueryAnalysis) -> Phrasing:
     """``consumer`` when the question uses a lay term from ``synonyms.yaml`` or speaks of the
     asker or someone close (first or second person, "my husband"), else ``technical``."""
     if any(s.side == "lay" for s in analysis.synonyms):
         return "consumer"
-    if _PERSONAL.search(analysis.normalized[:2000]):
+    if _personal().search(analysis.normalized[:2000]):
         return "consumer"
     return "technical"
 
@@ -121,3 +149,35 @@ def weighted_terms(
         if w > 0.0:
             out.append((term, w))
     return out
+
+
+def vocabulary_gap(
+    analysis: QueryAnalysis,
+    terms: Sequence[tuple[str, float]],
+    count: Callable[[str], int] | None,
+    times: float | None = None,
+) -> tuple[list[tuple[str, float]], list[str]]:
+    """(`terms` less the expansions the library does not need, those left out).
+
+    An expansion stays when the library holds it in more than `times` (None: the file's) as
+    many passages as the user's words it stands for (`Expansion.source`), counted by `count`
+    (the keyword index's `passage_count`); the user's own words always stay. Without a
+    `count` (a keyword index that cannot count) or with `times` 0, every term stays.
+    """
+    if times is None:
+        times = expansion_rules().vocabulary_gap.times
+    if count is None or times <= 0.0:
+        return list(terms), []
+    sources: dict[str, str] = {}
+    for e in analysis.expansions:
+        if e.reason != ORIGINAL and e.source:
+            sources.setdefault(dedupe_key(e.term), e.source)
+    kept: list[tuple[str, float]] = []
+    dropped: list[str] = []
+    for term, w in terms:
+        source = sources.get(dedupe_key(term))
+        if source is not None and count(term) <= times * count(source):
+            dropped.append(term)
+        else:
+            kept.append((term, w))
+    return kept, dropped

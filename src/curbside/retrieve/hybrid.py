@@ -21,7 +21,7 @@ from curbside.index.documents import DocumentMode, DocumentVectors
 from curbside.index.filters import PassageFilter, search_filtered
 from curbside.index.lexical import LexicalIndex, search_lexical
 from curbside.index.vectors import VectorIndex
-from curbside.retrieve.expansion import policy_weights, weighted_terms
+from curbside.retrieve.expansion import policy_weights, vocabulary_gap, weighted_terms
 from curbside.retrieve.feedback import lexical_is_weak, rocchio, stored_vectors
 from curbside.retrieve.fusion import convex, rrf
 from curbside.retrieve.ranker import Candidate, LinearRanker, features, load_ranker
@@ -70,6 +70,10 @@ class RetrievalOptions:
     #: it as the user's own word); None = the shipped policy for the question's kind
     #: (`retrieve.expansion`, ``knowledge/expansion.yaml``). Ignored without `expansion`.
     expansion_weights: Mapping[str, float] | None = None
+    #: The vocabulary-gap rule (`expansion.vocabulary_gap`): an expansion is searched only
+    #: where the library holds it in more than this many times as many passages as the
+    #: user's words it stands for; None = ``knowledge/expansion.yaml``'s, 0 = every expansion.
+    expansion_gap: float | None = None
     rerank: bool = True
     diversity: bool = True
     candidates: int | None = None
@@ -134,13 +138,15 @@ class HybridRetriever:
         where: PassageFilter | None = None,
         document: DocumentMode | None = None,
         expansion_weights: Mapping[str, float] | None = None,
+        expansion_gap: float | None = None,
     ) -> tuple[QueryAnalysis, dict[str, list[tuple[int, float]]], dict[str, float]]:
         """The retrievers' own ranked lists (and their timings in ms), before fusion; with an
         active ``where``, each list keeps to matching current passages (the filter pushed into
         the keyword index and the vector backend, so each still has ``n`` when ``n`` match).
         With `document`, also the best sources by their document vector, each as its first
         passage (``"document"``; not filtered by ``where``: the ranker's pool is). Expansions
-        weigh `expansion_weights` by kind (None: the policy for the question, `expansion`)."""
+        weigh `expansion_weights` by kind (None: the policy for the question, `expansion`),
+        less those the vocabulary-gap rule leaves out (`expansion_gap`)."""
         import time
 
         q = clean_query(query)
@@ -152,6 +158,8 @@ class HybridRetriever:
             if expansion_weights is None:
                 expansion_weights = policy_weights(analysis)
             terms = weighted_terms(analysis, expansion_weights if expansion else {})
+            count = getattr(self.lexical, "passage_count", None)
+            terms, _left_out = vocabulary_gap(analysis, terms, count, expansion_gap)
             lists["lexical"] = self._lexical(terms, n, _active(where))
             timings["lexical"] = (time.perf_counter() - t0) * 1000
         if dense and self.dense is not None:
@@ -291,6 +299,7 @@ class HybridRetriever:
             n,
             expansion=opt.expansion,
             expansion_weights=opt.expansion_weights,
+            expansion_gap=opt.expansion_gap,
             lexical=opt.fusion not in ("dense", "document"),
             dense=opt.fusion not in ("lexical", "document"),
             where=where,

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         ask,
         dense_index,
         evidence_public,
+        expansions_left_out,
         follow_up,
         get_article,
         get_thread,
@@ -117,7 +118,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "resolve_session", "signing_key", "verify_csrf",
     ),
     "answers": (
-        "InvalidInput", "ask", "dense_index", "evidence_public", "follow_up", "get_article",
+        "InvalidInput", "ask", "dense_index", "evidence_public", "expansions_left_out",
+        "follow_up", "get_article",
         "get_thread", "keyword_plan", "recent_articles", "retriever", "search",
     ),
     "corpus": (
@@ -220,6 +222,7 @@ __all__ = [
     "RedactStoredReport",
     "retriever",
     "keyword_plan",
+    "expansions_left_out",
     "search",
     "NotFoundError",
     "IndexUnavailable",

@@ -13,6 +13,7 @@ from curbside.index.lexical import query_phrases
 from curbside.pipeline import AnswerPipeline, AskRequest, WriterUnavailable
 from curbside.pipeline.contracts import Writer
 from curbside.privacy import redact, strip_placeholders
+from curbside.retrieve.expansion import policy_weights, vocabulary_gap, weighted_terms
 from curbside.retrieve.hybrid import (
     HybridRetriever,
     QueryError,
@@ -21,7 +22,7 @@ from curbside.retrieve.hybrid import (
     clean_query,
 )
 from curbside.services.runtime import NotFoundError, Runtime
-from curbside.understand.analysis import analyze_query, lexical_terms
+from curbside.understand.analysis import QueryAnalysis, analyze_query
 
 AUDIENCES = ("clinician", "patient", "student")
 WRITERS = ("extractive", "llm")
@@ -93,9 +94,30 @@ def keyword_plan(rt: Runtime, *, query: str) -> tuple[list[str], list[str]]:
         analysis = analyze_query(clean_query(query))
     except QueryError as exc:
         raise InvalidInput("query", str(exc)) from None
-    phrases = query_phrases([t for t, _ in lexical_terms(analysis)])
+    terms, _gap = _keyword_terms(rt, analysis)
+    phrases = query_phrases([t for t, _ in terms])
     kept = rt.lexical.plan(phrases)
     return kept, [p for p in phrases if p not in kept]
+
+
+def expansions_left_out(rt: Runtime, *, query: str) -> list[str]:
+    """The expansions of the question that the keyword search leaves out because the library
+    holds them in no more passages than the user's own words (the vocabulary-gap rule,
+    `retrieve.expansion.vocabulary_gap`)."""
+    try:
+        analysis = analyze_query(clean_query(query))
+    except QueryError as exc:
+        raise InvalidInput("query", str(exc)) from None
+    return _keyword_terms(rt, analysis)[1]
+
+
+def _keyword_terms(
+    rt: Runtime, analysis: QueryAnalysis
+) -> tuple[list[tuple[str, float]], list[str]]:
+    """The keyword search's weighted terms for the question and the expansions the
+    vocabulary-gap rule leaves out (as `HybridRetriever.raw_lists` computes them)."""
+    terms = weighted_terms(analysis, policy_weights(analysis))
+    return vocabulary_gap(analysis, terms, getattr(rt.lexical, "passage_count", None))
 
 
 def ask(

@@ -465,6 +465,20 @@ class StoreConformance:
         assert lexical.search(["pain"], 0) == [] and lexical.search([], 5) == []
         assert lexical.search(["the", "of"], 5) == []  # stop words alone find nothing
 
+    def test_lexical_passage_count(self, store: SourceStore, lexical: LexicalIndex) -> None:
+        ids = self.seed(store, lexical)
+        # The title counts: both passages of "Low back pain", and the sciatica one.
+        assert lexical.passage_count("pain") == 3
+        assert lexical.passage_count("headaches") == 1  # stemmed like search
+        assert lexical.passage_count("nerve root") == 1  # a multi-word term is a phrase
+        assert lexical.passage_count("root nerve") == 0
+        assert lexical.passage_count("the") == 0  # a stop word alone: nothing searchable
+        assert lexical.passage_count("") == 0
+        with store.engine.begin() as conn:
+            lexical.remove(conn, ids["sci"])
+        assert lexical.passage_count("nerve root") == 0  # counts follow removals
+        assert lexical.passage_count("pain") == 2
+
     def test_lexical_remove_and_new_versions(
         self, store: SourceStore, lexical: LexicalIndex
     ) -> None:

