@@ -174,7 +174,7 @@ def optimised_model_path(model_path: str, ort_version: str) -> Path | None:
     the model's sha256, the onnxruntime version and the CPU, so any change makes a new file."""
     if os.environ.get("CURBSIDE_OPTIMISED_MODEL", "").strip().lower() in _OFF:
         return None
-    from curbside.understand.drug_index import cache_dir
+    from curbside.knowledge_files import cache_dir
 
     safe_ver = "".join(c if c.isalnum() or c in ".-" else "_" for c in ort_version)
     key = _hash(_file_sha256(model_path), _cpu_signature())

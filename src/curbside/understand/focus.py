@@ -322,7 +322,7 @@ def mesh_cache_path() -> Path | None:
     if os.environ.get("CURBSIDE_MESH_CACHE", "on").lower() in {"off", "0", "false", "no"}:
         return None
     from curbside.text import stopwords, tokens
-    from curbside.understand.drug_index import cache_dir
+    from curbside.knowledge_files import cache_dir
 
     h = hashlib.sha256(MESH_CACHE_FORMAT.encode())
     h.update(knowledge_bytes("mesh_terms.tsv.gz"))
