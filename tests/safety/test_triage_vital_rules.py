@@ -93,6 +93,8 @@ AT_AND_BELOW = [
      "8 weeks pregnant with vaginal bleeding"),
     ("later_pregnancy_abdominal_pain", "at 32-week gestation, abdominal pain",
      "at 32-week gestation, no abdominal pain"),
+    ("fever_impaired_immunity", "fever for two days, on immunosuppressants after a transplant",
+     "fever for two days, not immunosuppressed"),
     ("right_lower_abdominal_pain_appendicitis", "right lower quadrant pain and nausea",
      "right lower quadrant pain, no nausea"),
 ]
@@ -117,6 +119,16 @@ def test_reason_names_rule_value_and_source() -> None:
     assert r.urgency == "emergency"
     reason = next(x for x in r.reasons if "news2_spo2_low" in x)
     assert "88" in reason and "NEWS2 (Royal College of Physicians 2017)" in reason
+
+
+def test_fever_with_impaired_immunity_is_urgent_and_needs_the_fever() -> None:
+    steroids = triage("Takes prednisolone every day for her arthritis; now a fever and cough")
+    assert "fever_impaired_immunity" in [r["id"] for r in steroids.rules], steroids.reasons
+    assert steroids.urgency in ("urgent", "emergency")
+    assert any("NICE NG51" in x for x in steroids.reasons)
+    # the immune state alone, without a fever, does not fire it
+    assert "fever_impaired_immunity" not in [
+        r["id"] for r in triage("Kidney transplant on immunosuppressants, mild cough").rules]
 
 
 def test_infant_rule_needs_age_under_3_months() -> None:
