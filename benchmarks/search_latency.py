@@ -11,9 +11,10 @@ budgeted query still returns (its fidelity; there are no relevance labels for th
 With --rankers, it also times `search` with each retrieval ranker (`RetrievalOptions(ranker=
 ...)`: the hand fusion, the default, or the learned ranker) at the configured budget; with
 --every-expansion, also with every query expansion at weight 1 (one keyword query, the default
-before ``knowledge/expansion.yaml``); these rows take turns on each question, and each search
-embeds its question afresh. With --ask, it also times `ask` (search, composition,
-safety, verification, rendering; the article is not stored) at the default budget.
+before ``knowledge/expansion.yaml``) and with the expansion weights but without the
+vocabulary-gap rule (its passage counts are the rule's cost); these rows take turns on each
+question, and each search embeds its question afresh. With --ask, it also times `ask` (search,
+composition, safety, verification, rendering; the article is not stored) at the default budget.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         "--every-expansion",
         action="store_true",
         help="also time search with every expansion at weight 1 (one keyword query: the "
-        "default before knowledge/expansion.yaml), the baseline for the expansion weights",
+        "default before knowledge/expansion.yaml), the baseline for the expansion weights, "
+        "and without the vocabulary-gap rule",
     )
     ap.add_argument("--ask", action="store_true", help="also time ask at the default budget")
     args = ap.parse_args(argv)
@@ -121,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     configs = {r: RetrievalOptions(ranker=r) for r in args.rankers}
     if args.every_expansion:
         every = dict.fromkeys(EXPANSION_KINDS, 1.0)
-        configs["fusion, every expansion at 1"] = RetrievalOptions(expansion_weights=every)
+        configs["fusion, every expansion at 1"] = RetrievalOptions(
+            expansion_weights=every, expansion_gap=0.0
+        )
+        configs["fusion, no vocabulary-gap rule"] = RetrievalOptions(expansion_gap=0.0)
     lex.postings_budget = rt.settings.retrieval.lexical_postings_budget
     for opt in configs.values():
         for q in qs[:10]:  # warm-up (the learned ranker reads its weights on first use)
