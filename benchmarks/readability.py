@@ -33,7 +33,8 @@ starter library, a seeded random sample of ``--medquad-sample`` MedQuAD answer p
 file's lines; 3,000 by default) and of ``--ngc-sample`` NGC guideline summaries
 (``guidelines_ngc.jsonl.gz``; none by default, -1 for all 1,416); everything embedded (dense
 index); what the home holds is written to ``DIR/readability_build.json``. Results go to stdout
-(Markdown) and ``benchmarks/out/readability.json``.
+(Markdown) and ``--out`` (default ``benchmarks/out/readability.json``), with the patient
+articles' grade by part (lead, sections, bottom line).
 """
 
 from __future__ import annotations
@@ -164,6 +165,22 @@ def rouge_l(candidate: str, reference: str) -> float:
     return 2 * p * r / (p + r)
 
 
+def part_grades(article: Article) -> dict[str, float | None]:
+    """The Flesch-Kincaid grade of each part of `article` (lead, sections, bottom line; one
+    unit per claim, as `Article.readability`), to show which part an article's grade comes
+    from."""
+    from curbside.text.readability import flesch_kincaid_grade
+
+    parts = {"lead": article.lead, "sections": [c for s in article.sections
+                                                for c in ([s.intro] if s.intro else []) + s.claims],
+             "bottom_line": article.bottom_line}
+    out: dict[str, float | None] = {}
+    for name, claims in parts.items():
+        units = [c.text for c in claims if c.text.strip()]
+        out[name] = round(flesch_kincaid_grade(units), 1) if units else None
+    return out
+
+
 def _lead(article: Article) -> str:
     """The article's first cited lead sentence (as composed, before any reader rendering)."""
     return next((c.text for c in article.lead if c.citations and not c.ours), "")
@@ -206,6 +223,9 @@ def run(rt: services.Runtime, questions: list[tuple[int, str, str]], n_examples:
         lead_p, lead_c = _lead(composed), _lead(c)
         row = {"i": i, "patient": p.readability, "clinician": c.readability,
                "insufficient": p.insufficient, "violations": [k for k, n in v.items() if n],
+               "patient_parts": part_grades(p),
+               "section_claims": [sum(len(x.claims) for x in c.sections),
+                                  sum(len(x.claims) for x in p.sections)],
                "same_lead": lead_p == lead_c,
                "rouge_patient": round(rouge_l(lead_p, ref), 4) if lead_p and ref else None,
                "rouge_clinician": round(rouge_l(lead_c, ref), 4) if lead_c and ref else None}
@@ -224,7 +244,14 @@ def run(rt: services.Runtime, questions: list[tuple[int, str, str]], n_examples:
                              "patient": [x.text for x in p.all_claims()]})
     rp = [r["rouge_patient"] for r in per_q if r["rouge_patient"] is not None]
     rc = [r["rouge_clinician"] for r in per_q if r["rouge_clinician"] is not None]
-    return {"questions": len(questions), "articles": len(per_q),
+    answered = [r for r in per_q if not r["insufficient"]]
+    parts = {k: _quartiles([r["patient_parts"][k] for r in answered
+                            if r["patient_parts"][k] is not None])
+             for k in ("lead", "sections", "bottom_line")}
+    sec = [r["section_claims"] for r in answered]
+    return {"questions": len(questions), "articles": len(per_q), "patient_parts": parts,
+            "section_claims": {"clinician": sum(x[0] for x in sec),
+                               "patient": sum(x[1] for x in sec)},
             "lead_rouge_l": {"patient": _mean(rp), "clinician": _mean(rc), "n": [len(rp), len(rc)],
                              "same_lead": sum(1 for r in per_q if r["same_lead"])},
             **{k: _quartiles(v) for k, v in fk.items()},
@@ -253,6 +280,12 @@ def _print(label: str, m: dict[str, Any]) -> None:
     print(f"\nLead ROUGE-L F1 against the reference answer (as composed, before rendering): "
           f"patient ask {r['patient']} (n={r['n'][0]}), clinician ask {r['clinician']} "
           f"(n={r['n'][1]}); same lead sentence in {r['same_lead']} of {m['articles']}")
+    print("\nPatient articles answered, grade by part: " + "; ".join(
+        f"{k} median {v['median']} (n={v['n']}, share <= 8 {v['share_le_8']})"
+        for k, v in m["patient_parts"].items()))
+    sc = m["section_claims"]
+    print(f"Section sentences of the answered articles: clinician ask {sc['clinician']}, "
+          f"patient ask {sc['patient']}")
 
 
 def main() -> int:
@@ -269,6 +302,8 @@ def main() -> int:
     ap.add_argument("--split", choices=("all", "dev", "heldout"), default="all",
                     help=f"dev: questions 1-{DEV_END}; heldout: the rest.")
     ap.add_argument("--examples", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=OUT / "readability.json",
+                    help="Where every figure and per-question row goes.")
     args = ap.parse_args()
     if not MEDQA.is_file():
         print(f"benchmark data not found at {MEDQA}", file=sys.stderr)
@@ -302,8 +337,8 @@ def main() -> int:
             print(f"\n{name} ({len(sub)} questions), answered: clinician {_quartiles(cs)}; "
                   f"patient {_quartiles(ps)}; violating articles "
                   f"{sum(1 for r in sub if r['violations'])}")
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "readability.json").write_text(json.dumps(res, indent=2, default=str),
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=2, default=str),
                                           encoding="utf-8")
     return 0
 

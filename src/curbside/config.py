@@ -379,7 +379,7 @@ class AnswerSettings(BaseModel):
         ),
     )
     patient_max_grade: float = Field(
-        14.0,
+        10.0,
         ge=0.0,
         description=(
             "For the patient audience only: a section sentence whose Flesch-Kincaid grade "
@@ -394,7 +394,39 @@ class AnswerSettings(BaseModel):
             "dev part (questions 1-500, `benchmarks/readability.py`'s home, 193 answered): "
             "median patient grade 8.7 with no cap, 8.1 at 16, 7.8 at 14 (the largest cap "
             "at or below grade 8; 23% of section sentences replaced or left out), 0 facts "
-            "lost, the same leads."
+            "lost, the same leads. Over the whole development corpus (mostly research "
+            "abstracts and guidelines) 14 left the dev median at 8.6 (395 answered); on the "
+            "same dev questions 8.1 at 12 and 7.9 at 10, the same leads and lead ROUGE-L, so "
+            "10 (with `patient_bottom_margin` and `patient_lead_margin`)."
+        ),
+    )
+    patient_lead_margin: float = Field(
+        0.1,
+        ge=0.0,
+        description=(
+            "For the patient audience only: when the lead sentence is above "
+            "`patient_max_grade`, the best sentence within this much of its ranking score "
+            "(the composer's lead key), from the same evidence level, fitting what is asked as "
+            "the lead does and answering (`min_answer`), whose grade is within the cap leads "
+            "instead (0: off). Issue 15 asks, for patients, plain sentences among those that "
+            "answer about equally well. Chosen on MedicationQA dev questions 1-250 over the "
+            "whole development corpus (191 answered; with the cap at 10 and "
+            "`patient_bottom_margin` 0.2): 0.1 changed 14 of 250 leads, lead ROUGE-L against "
+            "the reference answers 0.0814 before and after, lead grade median 9.9 -> 9.7, "
+            "share of articles at grade 8 or below 58.6% -> 60.7%."
+        ),
+    )
+    patient_bottom_margin: float = Field(
+        0.2,
+        ge=0.0,
+        description=(
+            "For the patient audience only: when the bottom line's answer sentence is above "
+            "`patient_max_grade`, the best sentence within this much of its ranking score that "
+            "answers (`min_answer`) and whose grade is within the cap closes instead (0: off). "
+            "Chosen on MedicationQA dev questions 1-250 over the whole development corpus "
+            "(191 answered, cap 10): bottom-line grade median 11.7 at 0, 11.2 at 0.1, 11.1 at "
+            "0.2 (15 of 250 bottom lines changed), leads unchanged; the article median 7.7 -> "
+            "7.6."
         ),
     )
     support_threshold: float = Field(

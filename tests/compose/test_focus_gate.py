@@ -7,8 +7,10 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from curbside.article import Article
+from curbside.article import Article, Audience, Claim
+from curbside.compose.audience import sentence_grade
 from curbside.compose.composer import ANSWER, ComposeInput, ExtractiveComposer
+from curbside.config import AnswerSettings
 from curbside.domain import Evidence, Passage, Source, SourceKind
 
 Similarity = Callable[[str, list[str]], list[float]]
@@ -31,11 +33,13 @@ def _ev(sid: int, title: str, text: str, kind: SourceKind = SourceKind.RCT,
 
 
 def _compose(question: str, evidence: Sequence[Evidence], *, similarity: Similarity | None,
-             question_type: str = "other", confidence: float = 0.9) -> Article:
+             question_type: str = "other", confidence: float = 0.9,
+             audience: Audience = "clinician", settings: AnswerSettings | None = None
+             ) -> Article:
     terms = [w.strip("?,.").lower() for w in question.split()]
-    art, _ = ExtractiveComposer().compose(ComposeInput(
+    art, _ = ExtractiveComposer(settings).compose(ComposeInput(
         question=question, question_type=question_type, terms=terms, evidence=evidence,
-        confidence=confidence, source_texts={}, similarity=similarity))
+        confidence=confidence, source_texts={}, similarity=similarity, audience=audience))
     return art
 
 
@@ -252,3 +256,70 @@ def test_patient_sections_leave_out_sentences_above_the_grade_cap() -> None:
             return art.lead[-1].text, art.bottom_line[-1].text
 
         assert ends() == ends(patient_max_grade=0)
+
+
+# A patient's lead and bottom line: a plainer sentence that answers about as well (issue 15,
+# item 3). Grades (`sentence_grade`): LBP_LEAD 10.2, LBP_HARD 20, LBP_PLAIN 4.8.
+LBP_Q = "How is chronic low back pain managed?"
+LBP_LEAD = "Exercise therapy is recommended for chronic low back pain."
+LBP_HARD = (
+    "Multidisciplinary biopsychosocial rehabilitation incorporating cognitive behavioural "
+    "interventions demonstrated clinically meaningful improvements in functional disability "
+    "among individuals with persistent nonspecific low back pain.")
+LBP_PLAIN = "Exercise helps most people with low back pain feel better."
+#: As plain, but not a treatment (the ask of LBP_Q): it never takes a treatment lead.
+LBP_PLAIN_NO_FIT = "Staying active helps most people with low back pain feel better."
+LBP_EV = [_ev(1, "Exercise for back pain", LBP_LEAD), _ev(2, "Rehabilitation trial", LBP_HARD),
+          _ev(3, "Back pain and activity", LBP_PLAIN)]
+PLAIN_SETTINGS = AnswerSettings(patient_max_grade=10.5, patient_bottom_margin=0.2,
+                                patient_lead_margin=0.2)
+
+
+def _answer_sentence(lines: list[Claim]) -> str:
+    return next(c.text for c in lines if not c.ours)
+
+
+def test_patient_bottom_line_takes_a_plainer_answer_nearly_as_good() -> None:
+    assert sentence_grade(LBP_HARD) > 10.5 >= sentence_grade(LBP_PLAIN)  # type: ignore[operator]
+    # the patient's plainness weight (`audience_weight`) alone keeps the hard sentence ahead
+    sim = fixed_similarity({LBP_LEAD: 0.95, LBP_HARD: 0.9, LBP_PLAIN: 0.45})
+    patient = _compose(LBP_Q, LBP_EV, similarity=sim, audience="patient",
+                       settings=PLAIN_SETTINGS)
+    assert _answer_sentence(patient.lead) == LBP_LEAD
+    assert _answer_sentence(patient.bottom_line) == LBP_PLAIN
+    # the clinician's bottom line, and the patient's with the rule off, are the hard sentence
+    for aud, st in (("clinician", PLAIN_SETTINGS),
+                    ("patient", PLAIN_SETTINGS.model_copy(update={"patient_bottom_margin": 0.0}))):
+        art = _compose(LBP_Q, LBP_EV, similarity=sim, audience=aud, settings=st)  # type: ignore[arg-type]
+        assert _answer_sentence(art.bottom_line) == LBP_HARD
+
+
+def test_a_plainer_sentence_that_does_not_answer_never_closes() -> None:
+    # below the calibrated answer score, or far below the hard sentence: the hard one stays
+    for plain in (ANSWER.min_answer - 0.01, 0.2):
+        sim = fixed_similarity({LBP_LEAD: 0.95, LBP_HARD: 0.9 if plain > 0.3 else 0.99,
+                                LBP_PLAIN: plain})
+        art = _compose(LBP_Q, LBP_EV, similarity=sim, audience="patient",
+                       settings=PLAIN_SETTINGS.model_copy(update={"patient_bottom_margin": 0.05}))
+        assert _answer_sentence(art.bottom_line) == LBP_HARD
+
+
+def test_patient_lead_takes_a_plainer_answer_of_the_same_level() -> None:
+    sim = fixed_similarity({LBP_HARD: 0.95, LBP_LEAD: 0.4, LBP_PLAIN: 0.5})
+    patient = _compose(LBP_Q, LBP_EV, similarity=sim, audience="patient",
+                       settings=PLAIN_SETTINGS)
+    assert _answer_sentence(patient.lead) == LBP_PLAIN
+    clinician = _compose(LBP_Q, LBP_EV, similarity=sim, settings=PLAIN_SETTINGS)
+    assert _answer_sentence(clinician.lead) == LBP_HARD
+    off = PLAIN_SETTINGS.model_copy(update={"patient_lead_margin": 0.0})
+    art = _compose(LBP_Q, LBP_EV, similarity=sim, audience="patient", settings=off)
+    assert _answer_sentence(art.lead) == LBP_HARD
+    # a plain sentence of another evidence level does not take the lead (levels keep order)
+    ev = [LBP_EV[1], _ev(3, "Back pain and activity", LBP_PLAIN, SourceKind.OBSERVATIONAL)]
+    art = _compose(LBP_Q, ev, similarity=sim, audience="patient", settings=PLAIN_SETTINGS)
+    assert _answer_sentence(art.lead) == LBP_HARD
+    # nor one that does not give what is asked (a treatment) when the lead does
+    sim = fixed_similarity({LBP_HARD: 0.95, LBP_PLAIN_NO_FIT: 0.5})
+    ev = [LBP_EV[1], _ev(3, "Back pain and activity", LBP_PLAIN_NO_FIT)]
+    art = _compose(LBP_Q, ev, similarity=sim, audience="patient", settings=PLAIN_SETTINGS)
+    assert _answer_sentence(art.lead) == LBP_HARD

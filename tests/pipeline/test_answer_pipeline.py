@@ -100,6 +100,39 @@ def test_compose_gives_a_cited_draft_with_the_answer_fingerprint(
     assert inp.focus is retrieved.understood.focus and inp.question == art.question
 
 
+def test_confidence_is_on_the_dense_scale_without_a_dense_index(
+    starter_home: Path, pipe: AnswerPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15, item 6: the composer's confidence (weak-match notice, the verdict's weak-match
+    rule) reads the same cosine scale when the home has no dense index."""
+    from curbside.domain import Evidence
+    from curbside.retrieve.hybrid import RetrievalResult
+
+    und = pipe.understand.run(AskRequest(question=SI_QUESTION))
+    dense = pipe.retrieve.run(und).result
+    assert all("dense" in e.scores for e in dense.evidence[:3])
+    assert pipe.compose.input(und.question, dense).confidence == dense.confidence
+    # The same passages without their dense scores, as a keyword-only retrieval returns them:
+    # the retriever's keyword share is another scale; the compose input's is the cosine again.
+    bare = [Evidence(e.passage, e.source, {k: v for k, v in e.scores.items() if k != "dense"})
+            for e in dense.evidence]
+    keyword_only = RetrievalResult(dense.analysis, bare, confidence=0.1)
+    inp = pipe.compose.input(und.question, keyword_only)
+    assert inp.confidence == pytest.approx(dense.confidence, abs=0.03)  # int8 index vs exact
+    assert pipe.compose.input(und.question, keyword_only, with_similarity=False).confidence == 0.1
+
+    # A runtime whose dense index reports absent (as in a home that never built one):
+    # keyword-only retrieval, and the confidence still a cosine, not the keyword share.
+    rt = services.open_runtime(Settings(home=starter_home))
+    monkeypatch.setattr(rt.dense, "exists", lambda: False)
+    kw = AnswerPipeline(rt)
+    res = kw.retrieve.run(kw.understand.run(AskRequest(question=SI_QUESTION))).result
+    assert not any("dense" in e.scores for e in res.evidence)
+    conf = kw.compose.input(und.question, res).confidence
+    assert conf != res.confidence and 0.0 < conf <= 1.0
+    rt.close()
+
+
 def test_compose_refuses_the_llm_writer_without_a_server(pipe: AnswerPipeline) -> None:
     req = AskRequest(question=SI_QUESTION, writer="llm")
     retrieved = pipe.retrieve.run(pipe.understand.run(req))

@@ -282,6 +282,10 @@ class ExtractiveComposer:
         # asked first. Study aims and bare titles are never candidates.
         strong = [c for c in cands if _strong(c)] or cands
         lead_order = self._lead_order(focus, cands, scored)
+        if scored:  # a patient's lead: a plainer sentence that answers about as well
+            lead_order = self._plainer_first(
+                inp.audience, lead_order, self.answer.patient_lead_margin, ask=focus.ask
+            )
         # "What is X?": a sentence that defines X leads; without one, the article says so.
         subject = definition_subject(inp.question) if inp.question_type == "definition" else None
         defining = [c for c in lead_order if subject and defines(subject, c.text)]
@@ -376,6 +380,8 @@ class ExtractiveComposer:
                 key=lambda c: c.features["lead"],
                 reverse=True,
             )
+            rest = [c for c in strong if not _same(c, chosen[0][0])]
+            strong = self._plainer_first(inp.audience, rest, self.answer.patient_bottom_margin)
         best = next((c for c in strong if not _same(c, chosen[0][0])), None) or chosen[0][0]
         if defining:  # "What is X?": the definition is the bottom line too
             best = chosen[0][0]
@@ -429,6 +435,35 @@ class ExtractiveComposer:
             return True
         grade = sentence_grade(text)
         return grade is None or grade <= cap
+
+    def _plainer_first(
+        self, audience: str, ordered: list[Candidate], margin: float, *, ask: Ask | None = None
+    ) -> list[Candidate]:
+        """`ordered` (best first by the ``lead`` key), with the patient's first choice moved to
+        the front: the best candidate within `margin` of the first one's ``lead`` score whose
+        grade is within `AnswerSettings.patient_max_grade`, when the first one's is not; it
+        must answer (``answer`` >= `AnswerSettings.min_answer`) and, with `ask` (the lead),
+        come from the same evidence level and fit the ask as the first one does (the lead's
+        order by level and by what is asked is kept). Unchanged for other audiences, with
+        margin 0, or when no such sentence exists."""
+        if audience != "patient" or margin <= 0 or not ordered:
+            return ordered
+        first = ordered[0]
+        if self._plain_enough(audience, first.text):
+            return ordered
+        floor = first.features["lead"] - margin
+        for c in ordered[1:]:
+            if c.features["lead"] < floor:
+                break
+            if c.features["answer"] < self.answer.min_answer:
+                continue
+            if ask is not None and (
+                c.level != first.level or fits_ask(ask, c.text) != fits_ask(ask, first.text)
+            ):
+                continue
+            if self._plain_enough(audience, c.text):
+                return [c, *(x for x in ordered if x is not c)]
+        return ordered
 
     def best_answer_score(self, inp: ComposeInput) -> float | None:
         """The best answer score among the candidates (None without a model or candidates):

@@ -526,7 +526,9 @@ def confidence(evidence: Sequence[Evidence], keywords: Sequence[str] = ()) -> fl
     """Retrieval confidence in [0, 1]: how strongly the best passages match.
 
     With a dense index: the best dense cosine among the top 3. Lexical-only (no index yet):
-    0.7 x the share of the question's keywords found in the best passage.
+    0.7 x the share of the question's keywords found in the best passage, another scale; the
+    answer pipeline computes the cosine with the embedder instead where it can
+    (`pipeline.stages.Compose.confidence`).
     """
     if not evidence:
         return 0.0
