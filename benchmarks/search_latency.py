@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             services.search(rt, query=q, k=10, options=opt)
     retriever = services.retriever(rt)
     names = list(configs)
-    for i, q in enumerate(qs):  # interleaved (load changes hit every row alike), in turn first
+    # Interleaved (load changes hit every row alike), each in turn first; none without rows.
+    for i, q in enumerate(qs if names else []):
         for ranker in names[i % len(names) :] + names[: i % len(names)]:
             opt = configs[ranker]
             retriever.forget_queries()  # each search embeds its query, as a new question does
