@@ -321,8 +321,8 @@ def mesh_cache_path() -> Path | None:
     of its inputs; None with ``CURBSIDE_MESH_CACHE=off``."""
     if os.environ.get("CURBSIDE_MESH_CACHE", "on").lower() in {"off", "0", "false", "no"}:
         return None
-    from curbside.text import stopwords, tokens
     from curbside.knowledge_files import cache_dir
+    from curbside.text import stopwords, tokens
 
     h = hashlib.sha256(MESH_CACHE_FORMAT.encode())
     h.update(knowledge_bytes("mesh_terms.tsv.gz"))
