@@ -8,6 +8,7 @@ from curbside.article import Article
 from curbside.compose.composer import ComposeInput, ExtractiveComposer
 from curbside.compose.plan import (
     NO_DEFINITION_KEY,
+    NO_FREQUENCY_GAP_KEY,
     NO_FREQUENCY_KEY,
     asks_frequency,
     defines,
@@ -16,7 +17,7 @@ from curbside.compose.plan import (
     plan_for,
 )
 from curbside.domain import Evidence, Passage, Source, SourceKind
-from curbside.messages import message
+from curbside.messages import message, says
 
 NO_DEFINITION_TEXT = message(NO_DEFINITION_KEY)
 NO_FREQUENCY_TEXT = message(NO_FREQUENCY_KEY)
@@ -155,6 +156,27 @@ def _article(
         question=question, question_type=qtype, terms=list(terms), evidence=ev,
         confidence=0.9, source_texts={}))  # fmt: skip
     return art
+
+
+def test_a_frequency_question_without_a_figure_says_so_in_the_lead() -> None:
+    texts = [
+        "Gout causes sudden foot pain, most often in the big toe.",
+        "Gout foot pain responds to colchicine within days.",
+    ]
+    art = _article("Is gout a common cause of foot pain?", "yes_no", texts,
+                   terms=["gout", "foot", "pain", "common", "cause"])
+    first = art.lead[0]
+    assert first.ours and says(first, NO_FREQUENCY_GAP_KEY) and not first.citations
+    assert any(not c.ours for c in art.lead[1:])  # the best sentence still follows
+    # A figure in the evidence: it is given, and no gap is said.
+    texts.append("Gout is the cause of foot pain in 5% of adults seen in primary care.")
+    art = _article("Is gout a common cause of foot pain?", "yes_no", texts,
+                   terms=["gout", "foot", "pain", "common", "cause"])
+    assert not any(says(c, NO_FREQUENCY_GAP_KEY) for c in art.lead)
+    # A question that does not ask how common: no gap either.
+    art = _article("Does gout cause foot pain?", "yes_no", texts[:2],
+                   terms=["gout", "foot", "pain", "cause"])
+    assert not any(says(c, NO_FREQUENCY_GAP_KEY) for c in art.lead)
 
 
 def test_a_definition_question_leads_with_a_definition_or_says_there_is_none() -> None:

@@ -495,7 +495,7 @@ def test_new_plain_words_leave_other_words_alone(text: str) -> None:
     assert lay_text(text, set()) == text
 
 
-@pytest.mark.parametrize("key", ["gap.no_definition", "gap.not_together",
+@pytest.mark.parametrize("key", ["gap.no_definition", "gap.not_together", "gap.no_frequency",
                                  "section.no_frequency"])
 def test_patient_catalogue_says_our_gaps_in_shorter_sentences(key: str) -> None:
     clinician, patient = message(key, "clinician"), message(key, "patient")

@@ -28,6 +28,7 @@ from curbside.compose.plan import (
     FREQUENCY_WORDS,
     HEADINGS,
     NO_DEFINITION_KEY,
+    NO_FREQUENCY_GAP_KEY,
     NO_FREQUENCY_KEY,
     asks_frequency,
     defines,
@@ -341,6 +342,7 @@ class ExtractiveComposer:
             ):
                 section.intro = own_claim(NO_FREQUENCY_KEY)
                 article.sections.append(section)
+                gaps.append(NO_FREQUENCY_GAP_KEY)  # the lead says it too, before its sentence
 
         if gaps:  # what the evidence lacks is said first, before anything near it
             article.lead.insert(0, own_claim(join_keys(gaps)))

@@ -102,6 +102,9 @@ _ASKS_FREQUENCY = re.compile(
 #: Said (as ours) when the question asks how common something is and no source sentence in
 #: the evidence gives a frequency: the gap is part of the answer.
 NO_FREQUENCY_KEY = "section.no_frequency"
+#: The same gap said first in the lead (issue 15: a how-common question leads with a
+#: frequency, or says none was found).
+NO_FREQUENCY_GAP_KEY = "gap.no_frequency"
 
 
 #: How a question asks about frequency; these words say nothing about its topic, so they
