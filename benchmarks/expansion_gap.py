@@ -48,17 +48,17 @@ def run_set(home: Path, name: str, variants: dict[str, RetrievalOptions], held_o
         for qid in qids:
             text, rels = data.queries[qid], data.qrels[qid]
             expanded = any(e.reason != ORIGINAL for e in analyze_query(text).expansions)
-            first = 0.0
-            for i, (label, opt) in enumerate(variants.items()):
-                if i and not expanded:
-                    sums[label] += first
+            scores: dict[str, float] = {}
+            for label, opt in variants.items():
+                if scores and not expanded:  # every variant searches the same terms
+                    scores[label] = next(iter(scores.values()))
                     continue
                 try:
                     shown = search(ert, query=text, k=10, options=opt).evidence
-                    score = ndcg_at(evidence_docs(shown), rels)
+                    scores[label] = ndcg_at(evidence_docs(shown), rels)
                 except ValueError:
-                    score = 0.0
-                first = score if i == 0 else first
+                    scores[label] = 0.0
+            for label, score in scores.items():
                 sums[label] += score
     finally:
         ert.close()

@@ -155,11 +155,9 @@ class HybridRetriever:
         timings: dict[str, float] = {}
         if lexical:
             t0 = time.perf_counter()
-            if expansion_weights is None:
-                expansion_weights = policy_weights(analysis)
-            terms = weighted_terms(analysis, expansion_weights if expansion else {})
-            count = getattr(self.lexical, "passage_count", None)
-            terms, _left_out = vocabulary_gap(analysis, terms, count, expansion_gap)
+            terms, _left_out = self.keyword_terms(
+                analysis, expansion=expansion, weights=expansion_weights, gap=expansion_gap
+            )
             lists["lexical"] = self._lexical(terms, n, _active(where))
             timings["lexical"] = (time.perf_counter() - t0) * 1000
         if dense and self.dense is not None:
@@ -172,6 +170,24 @@ class HybridRetriever:
             lists["document"] = docs.search(self.query_vector(q), n)
             timings["document"] = (time.perf_counter() - t0) * 1000
         return analysis, lists, timings
+
+    def keyword_terms(
+        self,
+        analysis: QueryAnalysis,
+        *,
+        expansion: bool = True,
+        weights: Mapping[str, float] | None = None,
+        gap: float | None = None,
+    ) -> tuple[list[tuple[str, float]], list[str]]:
+        """The keyword search's weighted terms for a question, and the expansions the
+        vocabulary-gap rule left out: the user's words, the expansions weighted by kind
+        (`weights`; None: the policy for the question; none without `expansion`), less those
+        the library does not need (`expansion.vocabulary_gap` at `gap`; None: the file's)."""
+        if weights is None:
+            weights = policy_weights(analysis)
+        terms = weighted_terms(analysis, weights if expansion else {})
+        count = getattr(self.lexical, "passage_count", None)  # a plugin index may lack it
+        return vocabulary_gap(analysis, terms, count, gap)
 
     def _lexical(
         self, terms: Sequence[tuple[str, float]], n: int, where: PassageFilter | None

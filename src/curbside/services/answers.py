@@ -13,7 +13,6 @@ from curbside.index.lexical import query_phrases
 from curbside.pipeline import AnswerPipeline, AskRequest, WriterUnavailable
 from curbside.pipeline.contracts import Writer
 from curbside.privacy import redact, strip_placeholders
-from curbside.retrieve.expansion import policy_weights, vocabulary_gap, weighted_terms
 from curbside.retrieve.hybrid import (
     HybridRetriever,
     QueryError,
@@ -22,7 +21,7 @@ from curbside.retrieve.hybrid import (
     clean_query,
 )
 from curbside.services.runtime import NotFoundError, Runtime
-from curbside.understand.analysis import QueryAnalysis, analyze_query
+from curbside.understand.analysis import analyze_query
 
 AUDIENCES = ("clinician", "patient", "student")
 WRITERS = ("extractive", "llm")
@@ -94,7 +93,7 @@ def keyword_plan(rt: Runtime, *, query: str) -> tuple[list[str], list[str]]:
         analysis = analyze_query(clean_query(query))
     except QueryError as exc:
         raise InvalidInput("query", str(exc)) from None
-    terms, _gap = _keyword_terms(rt, analysis)
+    terms, _gap = rt.retriever.keyword_terms(analysis)
     phrases = query_phrases([t for t, _ in terms])
     kept = rt.lexical.plan(phrases)
     return kept, [p for p in phrases if p not in kept]
@@ -108,16 +107,7 @@ def expansions_left_out(rt: Runtime, *, query: str) -> list[str]:
         analysis = analyze_query(clean_query(query))
     except QueryError as exc:
         raise InvalidInput("query", str(exc)) from None
-    return _keyword_terms(rt, analysis)[1]
-
-
-def _keyword_terms(
-    rt: Runtime, analysis: QueryAnalysis
-) -> tuple[list[tuple[str, float]], list[str]]:
-    """The keyword search's weighted terms for the question and the expansions the
-    vocabulary-gap rule leaves out (as `HybridRetriever.raw_lists` computes them)."""
-    terms = weighted_terms(analysis, policy_weights(analysis))
-    return vocabulary_gap(analysis, terms, getattr(rt.lexical, "passage_count", None))
+    return rt.retriever.keyword_terms(analysis)[1]
 
 
 def ask(
