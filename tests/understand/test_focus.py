@@ -54,6 +54,28 @@ def test_a_word_written_as_a_symbol_is_a_primary_concept() -> None:
         "abbreviation")
 
 
+def test_a_symbol_counts_with_or_without_its_hyphen() -> None:
+    # BioASQ dev: "LB-100" was the word "lb", and "BNN20" missed every "BNN-20" sentence, so
+    # a sentence naming only the disease or "clinical trials" led
+    f = analyze_focus("Has LB-100 been tested in clinical trials?")
+    assert "lb-100" in [c.label for c in f.primary]
+    for written in ("LB-100", "LB100", "LB 100"):
+        assert f.on_focus(f"{written} inhibits protein phosphatase 2A in solid tumours.")
+    assert not f.mentions("One lb is 454 g; 100 patients were weighed.")
+    f = analyze_focus("Is BNN20 involved in Parkinson's disease?")
+    assert "bnn20" in [c.label for c in f.concepts if c.kind == "symbol"]
+    bnn = next(c for c in f.concepts if c.label == "bnn20")
+    assert bnn in f.mentions("These results suggest BNN-20 as a neuroprotective agent.")
+    assert bnn not in f.mentions("BNN cells were counted in 20 fields.")
+    f = analyze_focus("Is Pim-1 a protein phosphatase?")
+    assert "pim-1" in [c.label for c in f.concepts if c.kind == "symbol"]
+    assert f.on_focus("PIM1 phosphorylates a series of substrates.")
+    # not in a question typed in capitals, nor a word without a capital ("type-2")
+    assert "symbol" not in [c.kind for c in analyze_focus("HAS LB-100 BEEN TESTED?").concepts]
+    assert "symbol" not in [c.kind for c in analyze_focus("Is type-2 diabetes curable?")
+                            .concepts]
+
+
 def test_mesh_finds_a_descriptor_with_one_modifier_missing() -> None:
     f = analyze_focus("Am I contagious with respiratory infection?")
     assert [(c.kind, c.ref) for c in f.concepts] == [("mesh", "D012141")]

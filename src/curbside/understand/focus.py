@@ -10,7 +10,9 @@
   "respiratory infection" finds "Respiratory Tract Infections"), and last the runs of the
   question's remaining content words; a word written as a symbol (a gene, protein, tool or
   trial name such as "GRHL2", "SURFY", "LADs": two capitals, or letters and digits,
-  starting with a letter) that no list knows is a concept of its own (kind "symbol"). Words
+  starting with a letter; or a hyphen before its number, "LB-100", "Pim-1") that no list
+  knows is a concept of its own (kind "symbol"), mentioned however a sentence writes it
+  ("LB100", "LB-100", "LB 100"). Words
   of ``focus.yaml``'s ``generic`` and ``ask_words`` lists never make a concept or count as a
   mention ("thoughts", "mom", "take", "contagious").
 * **ask**: what is asked (`Ask`): yes/no claim, interaction, dose, side effects, how common,
@@ -92,6 +94,16 @@ CONCEPT_KINDS = ("drug", "abbreviation", "synonym", "mesh", "symbol", "words")
 _SYMBOL = re.compile(r"(?<![\w-])(?![IVXLCDM]+(?![\w-]))"
                      r"(?=[A-Za-z0-9]*[A-Z][A-Za-z0-9]*[A-Z]|[A-Za-z]+\d)"
                      r"[A-Za-z][A-Za-z0-9]{1,14}(?![\w-])")
+#: A symbol with a hyphen before its number ("LB-100", "Pim-1", "BNN-20", "IL-6"): a name
+#: (drug code, gene, protein) that papers write with and without the hyphen ("BNN20").
+_HYPHEN_SYMBOL = re.compile(r"(?<![\w-])(?=[A-Za-z0-9]*[A-Z])"
+                            r"[A-Za-z][A-Za-z0-9]{0,11}-\d[A-Za-z0-9]{0,5}(?![\w-])")
+#: A name's letters and its number written as one word, with a hyphen, or with a space: one
+#: token in a concept's forms only when written as one word or hyphenated ("LB-100" ->
+#: "lb100"); a sentence counts as having it however it is written ("LB100", "LB-100",
+#: "LB 100"), its separate words kept too (`_stems`).
+_FORM_JOIN = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z0-9]*)-(\d+)(?![\w-])")
+_TEXT_JOIN = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z0-9]*)[-\s](\d+)(?![\w-])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +138,7 @@ class Focus:
         """The concepts `text` mentions (all words of one of a concept's forms present)."""
         if not self.concepts:
             return ()
-        have = _stems(text, keep_generic=True)
+        have = _stems(text, keep_generic=True, joined=True)
         keys = self._keys or tuple(c.keys for c in self.concepts)
         return tuple(
             c for c, ks in zip(self.concepts, keys, strict=True) if any(k <= have for k in ks)
@@ -411,12 +423,18 @@ def _reading_order(term: str) -> str:
 _MAX_MESH_WORDS = 5
 
 
-def _stems(text: str, *, keep_generic: bool = False) -> frozenset[str]:
+def _stems(text: str, *, keep_generic: bool = False, joined: bool = False) -> frozenset[str]:
     """Stemmed content words of `text` (without stop words; without generic and ask words
-    unless `keep_generic`)."""
+    unless `keep_generic`). A name's hyphenated number is one word ("LB-100" -> "lb100");
+    with `joined` (a sentence, not a concept's form) also when written with a space, beside
+    the separate words ("LB 100" -> "lb", "100", "lb100")."""
     lists = focus_lists()
     out = set()
-    for w in words(text):
+    found = words(_FORM_JOIN.sub(r"\1\2", text))
+    if joined:
+        found += words(text)
+        found += [(m.group(1) + m.group(2)).lower() for m in _TEXT_JOIN.finditer(text)]
+    for w in found:
         if w in QUERY_STOPWORDS or (len(w) < 2 and not w.isdigit()):
             continue
         if not keep_generic and (w in lists.generic or w in lists.ask_words):
@@ -560,14 +578,29 @@ def _add_mesh(toks: list[str], used: list[bool], add: Any) -> None:
 def _symbols(question: str) -> set[str]:
     """The question's words written as symbols (`_SYMBOL`), lower-cased; none when most of
     its letters are capitals (a question typed in capitals)."""
-    letters = [ch for ch in question if ch.isalpha()]
-    if not letters or sum(ch.isupper() for ch in letters) * 2 > len(letters):
+    if _capitals(question):
         return set()
     return {m.group().lower() for m in _SYMBOL.finditer(question)}
 
 
+def _capitals(question: str) -> bool:
+    """Whether most of the question's letters are capitals (or it has none)."""
+    letters = [ch for ch in question if ch.isalpha()]
+    return not letters or sum(ch.isupper() for ch in letters) * 2 > len(letters)
+
+
 def _add_symbols(question: str, toks: list[str], used: list[bool], add: Any) -> None:
-    """Each free question word written as a symbol, a concept of its own (kind "symbol")."""
+    """Each free question word written as a symbol, a concept of its own (kind "symbol"),
+    hyphenated ones ("LB-100") first."""
+    if not _capitals(question):
+        for m in _HYPHEN_SYMBOL.finditer(question):
+            pw = words(m.group())
+            n = len(pw)
+            for i in range(len(toks) - n + 1):
+                if toks[i : i + n] == pw and not any(used[i : i + n]):
+                    used[i : i + n] = [True] * n
+                    add(m.group().lower(), [m.group().lower()], "symbol")
+                    break
     symbols = _symbols(question)
     for i, tok in enumerate(toks):
         if not used[i] and tok in symbols and _content(tok):
