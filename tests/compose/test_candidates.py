@@ -133,3 +133,23 @@ def test_an_abbreviation_defined_elsewhere_in_the_source_counts_as_its_long_form
     assert c.features["overlap"] == 1.0
     [c] = extract_candidates([_evidence(text)], {"c-reactive protein"}, {})
     assert c.features["overlap"] == 0.0
+
+
+def test_a_first_person_finding_is_a_candidate_and_an_anaphor_is_not() -> None:
+    # BioASQ dev: "Our study identified ... six genetic susceptibility loci for IBS" was the
+    # only sentence naming IBS, and the article refused
+    text = (
+        "We sequenced the genomes of 4,280 patients with irritable bowel syndrome. "
+        "Our study identified and confirmed six genetic susceptibility loci for IBS. "
+        "We have recently shown that yeast LTR elements generate circular DNAs. "
+        "Our findings do not support routine genetic testing for irritable bowel syndrome. "
+        "This locus was replicated in a second cohort of irritable bowel syndrome patients. "
+        "They were recruited from four hospitals in Sweden and the United States."
+    )
+    got = [c.text for c in extract_candidates([_evidence(text, SourceKind.OBSERVATIONAL)],
+                                              {"irritable", "bowel"}, {})]
+    assert got == [
+        "Our study identified and confirmed six genetic susceptibility loci for IBS.",
+        "We have recently shown that yeast LTR elements generate circular DNAs.",
+        "Our findings do not support routine genetic testing for irritable bowel syndrome.",
+    ]

@@ -83,6 +83,22 @@ _BAD_START = re.compile(
     r"table|figure|fig\.|see )\b",
     re.I,
 )
+#: The authors' own finding in the first person ("We found that ...", "Our study identified
+#: six loci ..."): it says what the source found and needs no sentence before it, unlike one
+#: opening with "This" or "They"; so it is not a bad start. A first-person sentence about what
+#: was done ("We searched ...", "We enrolled ...") still is.
+_FIRST_PERSON_FINDING = re.compile(
+    r"^(?:we\s+(?:have\s+|had\s+|also\s+|further\s+|now\s+|here\s+|therefore\s+|thus\s+)?"
+    r"(?:recently\s+|previously\s+|first\s+)?(?:found|find|show|showed|shown|demonstrate|"
+    r"demonstrated|identified|identify|conclude|concluded|observed|confirmed|recommend|"
+    r"suggest|suggested)\b"
+    r"|our\s+(?:\w+\s+){0,2}?(?:results?|findings?|data|study|studies|analys[ie]s|"
+    r"observations?|work|experiments?|review|trial|model)\s+(?:(?:do|does|did)\s+not\s+|"
+    r"\w+\s+)?(?:shows?|showed|shown|"
+    r"suggests?|suggested|indicates?|indicated|demonstrates?|demonstrated|supports?|"
+    r"confirms?|confirmed|identifie[ds]|identify|reveals?|revealed|provides?|provided)\b)",
+    re.I,
+)
 
 
 @dataclass
@@ -248,7 +264,7 @@ def extract_candidates(
             if len(original) > _MAX_CHARS or len(original.split()) < _MIN_WORDS:
                 continue
             if (
-                _BAD_START.match(original)
+                _BAD_START.match(original) and not _FIRST_PERSON_FINDING.match(original)
                 or not original[0].isupper()
                 and not original[0].isdigit()
             ):
