@@ -39,8 +39,7 @@ def _level(text: str) -> str:
 @pytest.mark.parametrize(("text", "rule"), [
     # no condition pattern names these presentations: the general rule alone raises them
     ("58-year-old man, vomited twice, now pale and clammy with a thready pulse.", "shock_signs"),
-    ("Two days of diarrhoea; her hands and feet are cold and she is hypotensive.",
-     "shock_signs"),
+    ("Two days of diarrhoea; her hands and feet are cold and her BP is low.", "shock_signs"),
     ("Toddler with a cough, lips turned blue, cyanosis around the mouth.",
      "cyanosis_or_hypoxia"),
     ("Known asthmatic, now unable to speak in full sentences.", "severe_breathlessness"),
@@ -90,6 +89,13 @@ def test_severe_pain_alone_is_urgent_not_an_emergency() -> None:
 ])
 def test_negated_or_look_alike_wording_does_not_fire(text: str, rule: str) -> None:
     assert rule not in _rules(text)
+
+
+def test_visual_disorientation_is_not_altered_consciousness() -> None:
+    f = extract_findings("Spinning vertigo for 30 seconds with visual disorientation and nausea.")
+    assert "altered consciousness" not in f.present()
+    assert "confusion" not in f.present()
+    assert "altered consciousness" in extract_findings("He is disorientated in time").present()
 
 
 def test_each_general_rule_names_its_source() -> None:
