@@ -23,8 +23,8 @@ DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 needs_data = pytest.mark.skipif(not (DATA / "corpus").is_dir(),
                                 reason="development data ../shared/data is absent")
 
-GENERAL = ("shock_signs", "cyanosis_or_hypoxia", "severe_breathlessness", "sudden_vision_loss",
-           "poisoning_or_overdose", "abrupt_severe_pain", "severe_pain")
+GENERAL = ("child_red_features", "shock_signs", "cyanosis_or_hypoxia", "severe_breathlessness",
+           "sudden_vision_loss", "poisoning_or_overdose", "abrupt_severe_pain", "severe_pain")
 
 
 def _rules(text: str) -> dict[str, str]:
@@ -52,6 +52,7 @@ def _level(text: str) -> str:
     ("Sudden onset of severe left eye pain with nausea.", "abrupt_severe_pain"),
     ("15-year-old boy with abrupt, excruciating pain in the left testicle.",
      "abrupt_severe_pain"),
+    ("9-month-old with a bulging fontanelle and a high-pitched cry.", "child_red_features"),
 ])
 def test_a_general_discriminator_makes_the_case_an_emergency(text: str, rule: str) -> None:
     rules = _rules(text)
@@ -84,6 +85,9 @@ def test_severe_pain_alone_is_urgent_not_an_emergency() -> None:
      "poisoning_or_overdose"),
     ("He wakes at night gasping, and his wife says he snores.", "severe_breathlessness"),
     ("Gradually blurred vision over two years, worse at night.", "sudden_vision_loss"),
+    # a red feature of a young child, in an adult or with no age stated
+    ("30-year-old man, feels floppy and tired.", "child_red_features"),
+    ("The baby has a high-pitched cry.", "child_red_features"),
     # one shock sign alone
     ("She looks pale and tired.", "shock_signs"),
 ])
