@@ -97,6 +97,17 @@ AT_AND_BELOW = [
      "fever for two days, not immunosuppressed"),
     ("right_lower_abdominal_pain_appendicitis", "right lower quadrant pain and nausea",
      "right lower quadrant pain, no nausea"),
+    ("child_red_features", "4-month-old baby, floppy and hard to wake",
+     "4-month-old baby, not floppy, wakes easily"),
+    ("shock_signs", "she is pale with a weak pulse", "she is pale, no weak pulse"),
+    ("cyanosis_or_hypoxia", "his lips look cyanosed", "no cyanosis"),
+    ("severe_breathlessness", "too breathless to speak", "breathless on stairs"),
+    ("sudden_vision_loss", "suddenly lost the vision in his left eye",
+     "gradual loss of vision over years"),
+    ("poisoning_or_overdose", "took an overdose of her tablets an hour ago",
+     "how much paracetamol is an overdose?"),
+    ("abrupt_severe_pain", "sudden severe chest pain", "severe chest pain for two weeks"),
+    ("severe_pain", "severe pain in the right knee", "mild pain in the right knee"),
 ]
 
 
