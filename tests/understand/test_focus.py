@@ -122,6 +122,10 @@ def test_drugs_abbreviations_and_synonyms_are_concepts() -> None:
         ("What is the life expectancy with ALS?", Ask.PROGNOSIS),
         ("My baby has a rash and fever, what should I do?", Ask.ACTION),
         ("What is sciatica?", Ask.DEFINITION),
+        # "common" inside a name asks nothing about frequency
+        ("Why does cold weather cause the common cold?", Ask.CAUSE),
+        ("What is common variable immunodeficiency?", Ask.DEFINITION),
+        ("How common is the common cold in children?", Ask.FREQUENCY),
     ],
 )
 def test_what_is_asked(question: str, ask: Ask) -> None:
