@@ -213,3 +213,71 @@ def test_schema_errors_name_entry_and_field(bad: str, where: str) -> None:
     with pytest.raises(PresuppositionError) as exc:
         parse_presuppositions(bad)
     assert where in str(exc.value)
+
+
+# --- stop 26: consumer false premises the audit missed over the development corpus ----------
+
+@pytest.mark.parametrize(("question", "sentences", "finding"), [
+    # a clause negation that misses the presupposition's words still keeps the sentence from
+    # stating it plainly, so the other sentence's negation is not outweighed ("mixed")
+    ("Since antibiotics cure the flu, how many days should I take them?",
+     ["Antibiotics do not fight infections caused by viruses, such as - Colds - Flu - Most "
+      "coughs and bronchitis - Sore throats, unless caused by strep",
+      "Don't use antibiotics for viruses like colds or flu."],
+     "Don't use antibiotics for viruses like colds or flu."),
+    # "a child's cough" and "children" are the same concept (possessive, irregular plural)
+    ("Since cough medicine is the best treatment for a child's cough, which one should I buy?",
+     ["Do not give cough medicines to children under four."],
+     "Do not give cough medicines to children under four."),
+    # relation words ("help", "get better", "faster") need not be repeated; their negation
+    # counts
+    ("Why do antibiotics help a viral sore throat get better faster?",
+     ["Tonsillitis makes your tonsils sore and swollen and causes a sore throat.",
+      "Given that antibiotics do not help resolve viral infections, they are not indicated."],
+     "Given that antibiotics do not help resolve viral infections, they are not indicated."),
+    # ... but where the sentence repeats the relation it is closer than one that does not
+    ("Since stress causes stomach ulcers, how can I relax to heal mine?",
+     ["Stress and spicy foods do not cause ulcers, but can make them worse.",
+      "Gastric ischaemia due to shock is the most important risk factor for stress ulcer "
+      "bleeding."],
+     "Stress and spicy foods do not cause ulcers, but can make them worse."),
+])
+def test_consumer_false_premises_are_flagged(question: str, sentences: list[str],
+                                             finding: str) -> None:
+    evs = [_ev(s, i) for i, s in enumerate(sentences, start=1)]
+    (c,) = evidence_premises(question, evs)
+    assert c.finding == finding
+
+
+def test_a_question_clause_is_not_an_absolute_claim() -> None:
+    q = "Since you lose most of your body heat through your head, should my baby always wear a hat?"
+    assert presuppositions(q) == []
+    ev = _ev("Wearing sunglasses and a hat with a brim may help to delay cataracts.")
+    assert evidence_premises(q, [ev]) == []
+
+
+def test_irregular_plurals_are_data_and_checked() -> None:
+    d = load_presuppositions()
+    assert d.plurals["children"] == "child"
+    assert "help" in d.relations and "cause" not in d.plurals
+    with pytest.raises(PresuppositionError, match="irregular_plurals"):
+        parse_presuppositions(_GOOD.replace("forms:", "irregular_plurals: [a, b]\nforms:"))
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    # a negation of another word in another clause, the claim's words stated plainly before it
+    ("Why does high blood pressure damage the kidneys?",
+     "Diabetes and high blood pressure damage these blood vessels, so the kidneys are not able "
+     "to filter the blood as well as they used to."),
+    # a negation inside a relative clause about something else
+    ("Why does vitamin D deficiency weaken bones?",
+     "Damaged kidneys can slow growth by causing mineral and bone disorder, which occurs when "
+     "vitamin D is not turned into calcitriol, which starves the bones of calcium."),
+    # a run the splitter could not cut is not read as one sentence
+    ("Since exercise helps low back pain, which exercises are best?",
+     "For patients with chronic low back pain, the Work Group suggests offering an exercise "
+     "program. ( Weak For; Reviewed ) " * 6 + "There is insufficient evidence ( Not "
+     "Applicable ) for lumbar supports"),
+])
+def test_true_consumer_premises_are_not_flagged(question: str, sentence: str) -> None:
+    assert evidence_premises(question, [_ev(sentence)]) == []

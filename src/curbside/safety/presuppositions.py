@@ -67,6 +67,9 @@ LONG_CORE = 5
 SUBJECT_WORDS = 3
 #: At most this many retrieved passages are read (the retriever's top ones).
 MAX_PASSAGES = 12
+#: Longer "sentences" are runs the splitter could not cut (a guideline's list of graded
+#: recommendations): not shown as a finding and not read.
+MAX_SENTENCE_WORDS = 80
 
 
 class PresuppositionError(ValueError):
@@ -118,6 +121,8 @@ class PresuppositionFile(_Strict):
     updated: DateText
     forms: list[FormSpec] = Field(min_length=1)
     verb_forms: dict[str, str] = Field(default_factory=dict)
+    irregular_plurals: dict[str, str] = Field(default_factory=dict)
+    relation_words: WordList | None = None
     personal_subjects: WordList
     reporting_cues: WordList
     question_openers: WordList
@@ -170,6 +175,8 @@ class Opposite:
 class PresuppositionData:
     forms: tuple[Form, ...]
     verb_forms: Mapping[str, str]
+    plurals: Mapping[str, str]
+    relations: frozenset[str]
     personal: frozenset[str]
     reporting: re.Pattern[str]
     openers: frozenset[str]
@@ -207,6 +214,9 @@ def parse_presuppositions(text: str, *, name: str = "presuppositions.yaml") -> P
     return PresuppositionData(
         forms=tuple(forms),
         verb_forms={k.lower(): v for k, v in spec.verb_forms.items()},
+        plurals={k.lower(): v.lower() for k, v in spec.irregular_plurals.items()},
+        relations=frozenset(content_tokens(" ".join(spec.relation_words.words)))
+        if spec.relation_words else frozenset(),
         personal=frozenset(w.lower() for w in spec.personal_subjects.words),
         reporting=_phrases_rx(spec.reporting_cues.words),
         openers=frozenset(w.lower() for w in spec.question_openers.words),
@@ -301,12 +311,14 @@ def presuppositions(question: str,
             if form.declarative and _opens_question(sent[:m.end()], d):
                 continue
             text = _after_reporting(_fill(form, m, d), d)
+            if form.declarative and _opens_question(text, d):
+                continue  # "..., should my baby always wear a hat?" asks; it does not assume
             if form.strip_possessive and text.split()[0].lower() in _POSSESSIVES:
                 text = text.split(" ", 1)[1] if " " in text else ""
             if not text or text.split()[0].lower() in d.personal \
                     or (words(text) or [""])[0] in d.personal:
                 continue
-            if len(set(content_tokens(text))) < MIN_CONTENT:
+            if len(set(_tokens(text, d))) < MIN_CONTENT:
                 continue
             text = _reader_words(text, d)
             key = text.lower()
@@ -318,6 +330,18 @@ def presuppositions(question: str,
             out.append(Presupposition(text=text, form=form.id, absolutes=found,
                                       frame_words=frame))
     return out
+
+
+#: A possessive ending ("a child's cough" is about a child).
+_POSSESSIVE_S = re.compile(r"(?<=[A-Za-z])['\u2019]s\b")
+
+
+def _tokens(text: str, data: PresuppositionData) -> list[str]:
+    """The verifier's content words (`verify.support.content_tokens`) with a possessive "'s"
+    dropped and irregular plurals in their singular (``irregular_plurals``: "children" ->
+    "child"), so "a child's cough" and "cough medicines ... children" share their words."""
+    return [data.plurals.get(t, t)
+            for t in content_tokens(_POSSESSIVE_S.sub("", text))]
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,29 +377,55 @@ def evidence_sentences(evidence: Sequence[Evidence],
     for ev in list(evidence)[:MAX_PASSAGES]:
         for s in split_sentences(ev.passage.text):
             s = collapse_whitespace(s)
-            if len(s) < 12 or s in seen or d.not_findings.search(s):
+            if len(s) < 12 or s in seen or d.not_findings.search(s) \
+                    or len(s.split()) > MAX_SENTENCE_WORDS:
                 continue
             seen.add(s)
-            out.append(_Sentence(s, ev, frozenset(content_tokens(s))))
+            out.append(_Sentence(s, ev, frozenset(_tokens(s, d))))
     return out
 
 
 def _negates(sentence: str, core: frozenset[str], data: PresuppositionData) -> bool:
-    """Whether the sentence negates one of the presupposition's content words (a negation
-    scope covering it, not opened by a noun-phrase negation such as "without"), or reads as
-    "contradicts" by the consensus meter's cues."""
+    """Whether the sentence negates the presupposition's content: a negation scope (not opened
+    by a noun-phrase negation such as "without") covering one of its words that the sentence
+    does not also state outside the negation, or the consensus meter's cues reading
+    "contradicts" ("no significant difference in Y") in the sentence's main clause, before
+    any relative clause. A negation of something else in the same sentence ("high blood
+    pressure damages these blood vessels, so the kidneys are not able to filter the blood";
+    "bone disorder, which occurs when vitamin D is not turned into calcitriol") does not
+    negate the claim."""
     text = expand_contractions(sentence)
     for span in find_negations(text):
         if span.trigger.lower() in data.modifier_negations:
             continue
-        if core & frozenset(content_tokens(" ".join(span.terms))):
+        inside = core & frozenset(_tokens(" ".join(span.terms), data))
+        outside = frozenset(_tokens(text.replace(span.text, " ", 1), data))
+        if inside - outside:
             return True
-    return "contradicts" in (sentence_stance(sentence).label, sentence_stance(text).label)
+    main = _RELATIVE_CLAUSE.split(sentence, maxsplit=1)[0]
+    return "contradicts" in (sentence_stance(main).label,
+                             sentence_stance(expand_contractions(main)).label)
+
+
+#: Where a sentence's main clause ends: a relative or temporal clause, or a consequence or
+#: concession after a comma.
+_RELATIVE_CLAUSE = re.compile(
+    r",?\s+(?:which|who|whom|whose|when|where|while|whereas)\s"
+    r"|,\s+(?:so|because|although|though|since)\s", re.I)
 
 
 def _plain(sentence: str, core: frozenset[str], data: PresuppositionData) -> bool:
-    """Whether the sentence states the presupposition's content without negating it."""
-    return not _negates(sentence, core, data) and sentence_stance(sentence).label == "supports"
+    """Whether the sentence states the presupposition's content without negating it: it
+    reads "supports" and holds no clause negation at all. A negation whose scope misses the
+    presupposition's words still qualifies the sentence ("Antibiotics do not fight infections
+    caused by viruses, such as colds or flu" is not a plain statement that antibiotics cure
+    the flu); only a noun-phrase negation ("without") leaves it plain."""
+    if _negates(sentence, core, data):
+        return False
+    if any(span.trigger.lower() not in data.modifier_negations
+           for span in find_negations(expand_contractions(sentence))):
+        return False
+    return sentence_stance(sentence).label == "supports"
 
 
 def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],  # noqa: C901
@@ -386,24 +436,31 @@ def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],  # n
     absolute_stems: set[str] = set()
     for a in d.absolutes:
         if a.word in p.absolutes:
-            absolute_stems |= set(content_tokens(a.word))
-    frame = set(content_tokens(" ".join(p.frame_words)))
-    core = frozenset(content_tokens(p.text)) - absolute_stems - frame
+            absolute_stems |= set(_tokens(a.word, d))
+    frame = set(_tokens(" ".join(p.frame_words), d))
+    words_ = frozenset(_tokens(p.text, d)) - absolute_stems - frame
+    core = words_ - d.relations
+    relation = words_ & d.relations
+    claim = core | relation  # what a negation may cover ("do not help")
     if len(core) < MIN_CONTENT:
         return None
     p_negative = any(sp.trigger.lower() not in d.modifier_negations
                      for sp in find_negations(expand_contractions(p.text))) or \
         sentence_stance(expand_contractions(p.text)).label == "contradicts"
 
-    ordered = [t for t in dict.fromkeys(content_tokens(p.text)) if t in core]
+    ordered = [t for t in dict.fromkeys(_tokens(p.text, d)) if t in core]
     subject = frozenset(ordered[:SUBJECT_WORDS])
     need = MIN_SHARED + (len(core) >= LONG_CORE)
     about: list[tuple[float, _Sentence]] = []
+    strict: dict[str, float] = {}  # coverage with every relation word counted
     for s in sentences:
         shared = core & s.tokens
-        cov = len(shared) / len(core)
+        # A relation word counts where the sentence repeats it, and is not missed where not.
+        said = relation & s.tokens
+        cov = (len(shared) + len(said)) / (len(core) + len(said))
         if len(shared) >= need and cov >= MIN_COVERAGE and subject & s.tokens:
             about.append((cov, s))
+            strict[s.text] = (len(shared) + len(said)) / (len(core) + len(relation))
     for word in p.absolutes:
         c = _object_denied(p, word, sentences, d)
         if c is not None:
@@ -413,7 +470,8 @@ def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],  # n
     about.sort(key=lambda x: -x[0])
 
     # Absolute words: "only", "always", "never", "cure"...
-    close = [(cov, s) for cov, s in about if cov >= MIN_COVERAGE_ABSOLUTE]
+    # (a weaker signal than a negation: the relation words count here too)
+    close = [(cov, s) for cov, s in about if strict[s.text] >= MIN_COVERAGE_ABSOLUTE]
     for word in p.absolutes:
         a = next(x for x in d.absolutes if x.word == word)
         if any(a.support.search(s.text) and not _negated_word(s.text, a.support)
@@ -436,13 +494,13 @@ def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],  # n
         return None  # a negative presupposition is left to the absolute check
     best: tuple[float, _Sentence] | None = None
     for cov, s in about:
-        if _negates(s.text, core & s.tokens, d):
+        if _negates(s.text, claim & s.tokens, d):
             best = (cov, s)
             break
     if best is None:
         return None
     cov, s = best
-    if any(c >= cov and _plain(t.text, core & t.tokens, d) for c, t in about):
+    if any(c >= cov and _plain(t.text, claim & t.tokens, d) for c, t in about):
         return None  # a sentence as close states it plainly: mixed, not contradicted
     return Contradiction(p, s.text, s.evidence, "negated", cov)
 
@@ -456,10 +514,10 @@ def _object_denied(p: Presupposition, word: str, sentences: Sequence[_Sentence],
     m = a.rx.search(p.text)
     if a.object_counter is None or m is None:
         return None
-    obj = frozenset(content_tokens(p.text[m.end():]))
+    obj = frozenset(_tokens(p.text[m.end():], data))
     if not obj:
         return None
-    core = frozenset(content_tokens(p.text))
+    core = frozenset(_tokens(p.text, data))
     best: tuple[float, _Sentence] | None = None
     for s in sentences:
         if obj <= s.tokens and a.object_counter.search(s.text):
