@@ -25,3 +25,36 @@ def test_aims_and_titles_are_not_findings() -> None:
     assert _not_a_finding(_cand("The purpose of this study was to compare two programmes."))
     assert _not_a_finding(_cand("Exercise therapy for chronic low back pain."))
     assert not _not_a_finding(_cand("Exercise therapy reduced pain by 10 points at 12 weeks."))
+
+
+def _trials(texts: list[str]) -> list[Evidence]:
+    """One RCT source per text, in retrieval order (the first ranks highest)."""
+    out = []
+    for i, text in enumerate(texts, start=1):
+        src = Source(id=i, external_id=f"pmid:{i}", version=1, kind=SourceKind.RCT,
+                     title=f"Trial {i} of ibuprofen in hypertension", container=None,
+                     container_abbrev=None, year=2020, authors=[], pmid=str(i), doi=None,
+                     url=None, publication_types=[], mesh_terms=[], retracted=False,
+                     is_current=True, content_hash="x", meta={}, ingested_at="")
+        p = Passage(id=i, uid=f"u{i}", source_id=i, ord=0, section="", text=text,
+                    char_start=0, char_end=len(text))
+        out.append(Evidence(passage=p, source=src, scores={"final": 1.0 - 0.1 * i}))
+    return out
+
+
+def test_the_bottom_line_is_never_how_a_study_was_run() -> None:
+    from curbside.compose.composer import ComposeInput, ExtractiveComposer
+
+    method = ("Ibuprofen blood pressure in hypertension was compared with blood pressure after "
+              "acetaminophen.")
+    finding = "Ibuprofen raised blood pressure in hypertension by 5 mmHg."
+    ev = _trials([
+        "Ibuprofen did not change blood pressure in hypertension compared with placebo.",
+        method,
+        finding,
+    ])
+    art, _ = ExtractiveComposer().compose(ComposeInput(
+        question="Does ibuprofen raise blood pressure in hypertension?", question_type="yes_no",
+        terms=["ibuprofen", "blood", "pressure", "hypertension"], evidence=ev, confidence=0.9,
+        source_texts={}))
+    assert [c.text for c in art.bottom_line if not c.ours] == [finding]

@@ -86,6 +86,7 @@ _DESIGN = re.compile(
     r"\b(were (randomi[sz]ed|randomly assigned|allocated|enrolled|recruited|included|assigned|"
     r"studied|examined|evaluated|reviewed|analy[sz]ed|interviewed|surveyed)|"
     r"(study|trial|survey|analysis|review) was (conducted|performed|carried out|undertaken)|"
+    r"(was|were) (compared|measured|assessed|recorded|determined|calculated|collected)|"
     r"(double|single)[- ]blind|placebo[- ]controlled|cross-?over (design|study|trial)|"
     r"(a|an) (prospective|retrospective|randomi[sz]ed|open|observational|descriptive|"
     r"cross-sectional|multicent(er|re)) (study|trial)|\(n ?= ?\d+\))",
@@ -186,7 +187,7 @@ def lead_score(c: Candidate, focus: Focus, settings: AnswerSettings | None = Non
     if fits_ask(focus.ask, c.text):
         score += a.fit_bonus
     score += a.coverage_weight * c.features.get("focus", 0.0)
-    if "METHOD" in c.section or _DESIGN.search(c.text):
+    if _design(c):
         score -= a.design_penalty
     return score + a.overlap_weight * c.features["overlap"]
 
@@ -196,7 +197,7 @@ def _score(c: Candidate) -> float:
     if any(k in c.section for k in ("CONCLUSION", "RECOMMENDATION", "KEY")):
         bonus += 0.15
     factor = 1.0
-    if "METHOD" in c.section or _DESIGN.search(c.text):
+    if _design(c):
         factor *= 0.8  # how a study was run, not what it found
     n_words = len(c.text.split())
     if n_words > LONG_CLAIM_WORDS:
@@ -384,7 +385,11 @@ class ExtractiveComposer:
             )
             rest = [c for c in strong if not _same(c, chosen[0][0])]
             strong = self._plainer_first(inp.audience, rest, self.answer.patient_bottom_margin)
-        best = next((c for c in strong if not _same(c, chosen[0][0])), None) or chosen[0][0]
+        # How a study was run is nothing a reader can act on: it never closes an article (the
+        # lead closes it again when nothing else can).
+        best = next(
+            (c for c in strong if not _same(c, chosen[0][0]) and not _design(c)), None
+        ) or chosen[0][0]
         if defining:  # "What is X?": the definition is the bottom line too
             best = chosen[0][0]
         claim = next((cl for c, cl in chosen if c is best), None)
@@ -672,6 +677,11 @@ def names_a_drug(text: str, drugs: Sequence[Sequence[str]]) -> bool:
             ):
                 return True
     return False
+
+
+def _design(c: Candidate) -> bool:
+    """A sentence about how a study was run (a methods section, or `_DESIGN`'s wording)."""
+    return "METHOD" in c.section or bool(_DESIGN.search(c.text))
 
 
 def _strong(c: Candidate) -> bool:
