@@ -311,6 +311,20 @@ class AnswerSettings(BaseModel):
             "0.059 at all three; the larger margin, as it answers the ask more often."
         ),
     )
+    concept_margin: float = Field(
+        0.15,
+        description=(
+            "For a question with two or more primary focus concepts (\"Is SI joint imbalance a "
+            "common cause of low back pain?\"), a sentence that mentions every one of them "
+            "leads when its score is at most this much below the best sentence, so the lead "
+            "is about what the question relates, not one side of it (the reference question's "
+            "lead was a case report on stiff-person syndrome in low back pain). 0: off. Chosen "
+            "on the dev split (`answer_quality.py --split dev`, whole-corpus home, BioASQ "
+            "subset home): BioASQ lead ROUGE-L 0.417 / 0.423 / 0.417 and ROUGE-2 0.328 / "
+            "0.336 / 0.328 at 0 / 0.15 / 0.3; MedicationQA 0.095 at all three; MedQuAD lead "
+            "from the question's own answer 0.652 -> 0.650 at 0.15 (one question of 371)."
+        ),
+    )
     source_weight: float = Field(
         0.25,
         description=(

@@ -323,3 +323,23 @@ def test_patient_lead_takes_a_plainer_answer_of_the_same_level() -> None:
     ev = [LBP_EV[1], _ev(3, "Back pain and activity", LBP_PLAIN_NO_FIT)]
     art = _compose(LBP_Q, ev, similarity=sim, audience="patient", settings=PLAIN_SETTINGS)
     assert _answer_sentence(art.lead) == LBP_HARD
+
+
+def test_a_sentence_on_every_focus_concept_leads_when_it_answers_nearly_as_well() -> None:
+    # the reference question over the whole corpus led with a case report that names only
+    # one side of what the question relates
+    one_side = "Stiff-person syndrome was diagnosed in a patient with chronic low back pain."
+    both = ("Most patients with sacroiliac (SI) joint dysfunction and low back pain do well with "
+            "active therapy.")
+    ev = [_ev(1, "Stiff-person syndrome presenting as low back pain", one_side,
+              kind=SourceKind.CASE_REPORT),
+          _ev(2, "Low back pain guideline", both, kind=SourceKind.CASE_REPORT)]
+    sim = fixed_similarity({one_side: 0.64, both: 0.58})
+    q = "Is SI joint imbalance a common cause of low back pain?"
+    on = AnswerSettings(concept_margin=0.15)
+    assert _compose(q, ev, similarity=sim, settings=on).lead[-1].text == both
+    off = AnswerSettings(concept_margin=0.0)
+    assert _compose(q, ev, similarity=sim, settings=off).lead[-1].text == one_side
+    # beyond the margin the better answer keeps the lead
+    far = fixed_similarity({one_side: 0.64, both: 0.40})
+    assert _compose(q, ev, similarity=far, settings=on).lead[-1].text == one_side

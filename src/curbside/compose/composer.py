@@ -539,6 +539,7 @@ class ExtractiveComposer:
             strong = [c for c in cands if _strong(c)] or cands
             return sorted(strong, key=_score, reverse=True) + [c for c in cands if c not in strong]
         ranked = sorted(cands, key=lambda c: c.features["lead"], reverse=True)
+        ranked = self._whole_focus_first(focus, ranked)
         pool = ranked
         if focus.ask == Ask.FREQUENCY:
             pool = [
@@ -557,6 +558,21 @@ class ExtractiveComposer:
         best_level = min(c.level for c in near)
         first = [c for c in near if c.level == best_level]
         return first + [c for c in ranked if c not in first]
+
+    def _whole_focus_first(self, focus: Focus, ranked: list[Candidate]) -> list[Candidate]:
+        """`ranked` with the sentences that mention every primary focus concept first, when
+        the question has two or more and one of them answers (`min_answer`) within
+        `AnswerSettings.concept_margin` of the best."""
+        primary = set(focus.primary)
+        if len(primary) < 2 or self.answer.concept_margin <= 0 or not ranked:
+            return ranked
+        floor = ranked[0].features["lead"] - self.answer.concept_margin
+        whole = [
+            c for c in ranked
+            if c.features["lead"] >= floor and c.features["answer"] >= self.answer.min_answer
+            and primary <= set(focus.mentions(c.text))
+        ]
+        return whole + [c for c in ranked if c not in whole] if whole else ranked
 
     def _insufficient(self, article: Article) -> Article:
         article.insufficient = True
