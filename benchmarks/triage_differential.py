@@ -199,7 +199,8 @@ def _ranked_arrays(c: dict[str, Any], model: Reranker) -> tuple[list[str], tuple
         s[order], np.array([lv == "emergency" for lv in levels]),
         np.array([lv == "urgent" for lv in levels]),
         (x[order, FEATURES.index("terms_matched")] > 0)
-        | np.array([names[i] in UNPROFILED for i in order], dtype=bool))
+        | (np.array([names[i] in UNPROFILED for i in order], dtype=bool)
+           & bool(c["f"].present())))
 
 
 def _arrays(ranked: list[RankedCondition]) -> tuple[np.ndarray, ...]:

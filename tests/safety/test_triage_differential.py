@@ -89,6 +89,24 @@ def test_a_plausible_emergency_raises_urgency_even_when_not_first() -> None:
     assert differential_level([replace(_rc("emergency", 0.9), level="urgent")]) == "urgent"
     # a condition no stated finding supports does not raise urgency
     assert differential_level([replace(_rc("emergency", 0.9), supported_by=())]) is None
+    # one whose sources name no finding does, on its probability alone, when the case states
+    # a finding; in a text that states none nothing can be judged, so nothing is plausible
+    unprofiled = replace(_rc("emergency", 0.9), supported_by=(), profiled=False)
+    assert differential_level([unprofiled]) == "emergency"
+    assert differential_level([replace(unprofiled, case_findings=False)]) is None
+
+
+@pytest.mark.parametrize("question", ["what is the maximum dose of pregabalin",
+                                      "What is the mode of action of primaquine?",
+                                      "what is prevnar >65"])
+def test_a_question_that_states_no_finding_is_not_raised_by_the_differential(
+        question: str) -> None:
+    f = extract_findings(question)
+    assert not f.present()
+    ranked = rank_conditions(f)
+    assert ranked and not any(r.plausible for r in ranked)
+    assert differential_level(ranked) is None
+    assert triage(question).urgency not in ("urgent", "emergency")
 
 
 def test_triage_carries_the_differential_and_what_to_do() -> None:
