@@ -646,10 +646,10 @@ def differential_level(ranked: list[RankedCondition], *,
 
     Only plausible conditions count (`RankedCondition.plausible`): those with at least one
     stated finding that their sources name too (``supported_by``), or whose sources name no
-    finding at all when the case states a finding. emergency when the top-k probability of emergency conditions reaches
-    ``emergency_threshold``; urgent when it reaches the lower ``possible_emergency_threshold``
-    (a possible emergency is seen the same day) or emergency + urgent reach
-    ``urgent_threshold``."""
+    finding at all when the case states a finding. emergency when the top-k probability of
+    emergency conditions reaches ``emergency_threshold``; urgent when it reaches the lower
+    ``possible_emergency_threshold`` (a possible emergency is seen the same day) or
+    emergency + urgent reach ``urgent_threshold``."""
     top = [r for r in ranked[:params.top_k] if r.plausible]
     p_em = sum(r.probability for r in top if r.level == "emergency")
     p_ur = p_em + sum(r.probability for r in top if r.level == "urgent")
