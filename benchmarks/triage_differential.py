@@ -63,6 +63,13 @@ emergencies caught / rated routine / false emergencies / over-triage:
 alone catches 11/25 emergencies at 8/175 false emergencies; rules + differential 25/25 at
 24/175. The held-out misses were not looked at (five emergencies, none rated routine).
 Nothing is tuned on the odd half.
+
+Run of 2026-12-07 11:40-11:49 UTC (load average 1-6), before = a91f7e4, after = d3b32a0 (the
+MiniLM cosine also read against a reference of the even half's case texts, `DenseReference`):
+odd half top-1/3/10 30/48/69 -> 31/52/71 %, emergencies caught 19/23 -> 19/23, false
+emergencies 24/177 -> 28/177; `--cv` top-1/3/10 26/47/70 -> 30/50/72 %, rules + differential
+25/25 at 24 -> 25/175. The table and what was tried are in docs/benchmarks.md ("Triage: MiniLM
+read against a reference of case texts").
 """
 
 from __future__ import annotations
