@@ -63,6 +63,13 @@ emergencies caught / rated routine / false emergencies / over-triage:
 alone catches 11/25 emergencies at 8/175 false emergencies; rules + differential 25/25 at
 24/175. The held-out misses were not looked at (five emergencies, none rated routine).
 Nothing is tuned on the odd half.
+
+Run of 2026-12-07 11:40-11:49 UTC (load average 1-6), before = a91f7e4, after = d3b32a0 (the
+MiniLM cosine also read against a reference of the even half's case texts, `DenseReference`):
+odd half top-1/3/10 30/48/69 -> 31/52/71 %, emergencies caught 19/23 -> 19/23, false
+emergencies 24/177 -> 28/177; `--cv` top-1/3/10 26/47/70 -> 30/50/72 %, rules + differential
+25/25 at 24 -> 25/175. The table and what was tried are in docs/benchmarks.md ("Triage: MiniLM
+read against a reference of case texts").
 """
 
 from __future__ import annotations
@@ -85,11 +92,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from curbside.safety.differential import (  # noqa: E402
     DEFAULT_PARAMS,
     FEATURES,
+    REFERENCE_FEATURES,
+    DenseReference,
     DifferentialParams,
     RankedCondition,
     Reranker,
+    condition_documents,
+    dense_scores,
     load_reranker,
     rank_conditions,
+    reranker_json,
     unprofiled_conditions,
 )
 from curbside.safety.triage import triage_findings  # noqa: E402
@@ -131,16 +143,32 @@ MODEL = Path(__file__).resolve().parents[1] / "src" / "curbside" / "knowledge" /
 L2, LR, STEPS = 0.3, 0.05, 3000
 
 
+#: Row of each condition in the urgency table (filled in `main`).
+ROWS: dict[str, int] = {}
+
+
+def _matrix(c: dict[str, Any], ref: DenseReference | None) -> np.ndarray:
+    """The case's candidate features, the `REFERENCE_FEATURES` computed against `ref` (what
+    rank_conditions computes with a re-ranker carrying that reference)."""
+    x = np.array([v for _, v in c["feats"]], dtype=float)
+    if ref is not None and c["cos"] is not None and len(x):
+        rows = [ROWS[n] for n, _ in c["feats"]]
+        x[:, -len(REFERENCE_FEATURES):] = ref.table(c["cos"])[rows]
+    return x
+
+
 def fit_reranker(cases: list[dict[str, Any]], fitted_on: str = "") -> Reranker:
     """Listwise softmax regression: per case, the correct condition against the other
     candidates; features standardised, then folded back into the weights. Full-batch
-    gradient descent over the cases padded to one array (candidates masked)."""
+    gradient descent over the cases padded to one array (candidates masked). The dense
+    reference is built from the same cases' texts (`DenseReference`; no label read)."""
+    cos = [c["cos"] for c in cases if c["cos"] is not None]
+    ref = DenseReference.of(np.array(cos)) if len(cos) > 1 else None
     groups = []
     for c in cases:
         names = [n for n, _ in c["feats"]]
         if c["target"] in names:
-            groups.append((np.array([x for _, x in c["feats"]], dtype=float),
-                           names.index(c["target"])))
+            groups.append((_matrix(c, ref), names.index(c["target"])))
     allx = np.vstack([g for g, _ in groups])
     mu, sd = allx.mean(0), allx.std(0) + 1e-9
     width = max(len(g) for g, _ in groups)
@@ -160,7 +188,7 @@ def fit_reranker(cases: list[dict[str, Any]], fitted_on: str = "") -> Reranker:
     weights = w / sd
     return Reranker(tuple(float(v) for v in weights), float(-(weights * mu).sum()),
                     fitted_on or f"even half of the Avey development vignettes ({len(groups)} "
-                    f"cases whose diagnosis was a candidate)")
+                    f"cases whose diagnosis was a candidate)", ref)
 
 
 def _ranked_arrays(c: dict[str, Any], model: Reranker) -> tuple[list[str], tuple[np.ndarray,
@@ -170,7 +198,7 @@ def _ranked_arrays(c: dict[str, Any], model: Reranker) -> tuple[list[str], tuple
     names = [n for n, _ in c["feats"]]
     if not names:
         return [], (np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), np.zeros(0, bool))
-    x = np.array([v for _, v in c["feats"]], dtype=float)
+    x = _matrix(c, model.reference)
     s = x @ np.array(model.weights) + model.bias
     order = np.argsort(-s, kind="stable")
     levels = [LEVELS[names[i]] for i in order]
@@ -178,7 +206,8 @@ def _ranked_arrays(c: dict[str, Any], model: Reranker) -> tuple[list[str], tuple
         s[order], np.array([lv == "emergency" for lv in levels]),
         np.array([lv == "urgent" for lv in levels]),
         (x[order, FEATURES.index("terms_matched")] > 0)
-        | np.array([names[i] in UNPROFILED for i in order], dtype=bool))
+        | (np.array([names[i] in UNPROFILED for i in order], dtype=bool)
+           & bool(c["f"].present())))
 
 
 def _arrays(ranked: list[RankedCondition]) -> tuple[np.ndarray, ...]:
@@ -325,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     table = load_urgency_table()
     LEVELS.update({c.name: c.level for c in table.conditions})
     UNPROFILED.update(unprofiled_conditions())
+    ROWS.update({n: i for i, n in enumerate(condition_documents()[0])})
     path = args.data / "benchmarks" / "triage" / "avey_vignettes.jsonl"
     cases = []
     with path.open(encoding="utf-8") as fh:
@@ -339,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
             rank_conditions(f, k=50, rerank=False, features_out=feats)
             plain = rank_conditions(f, k=50, negation=False)
             cases.append({"line": i, "half": "even" if i % 2 == 0 else "odd", "f": f,
+                          "cos": dense_scores(f),
                           "text": f.text, "target": cond.name, "label": cond.level,
                           "rules": triage_findings(f, partial=False,
                                                    differential=False).urgency,
@@ -352,9 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     print("re-ranker weights:", dict(zip(FEATURES, (round(w, 3) for w in model.weights),
                                          strict=True)))
     if args.write_model:
-        MODEL.write_text(json.dumps({"features": list(FEATURES), "weights": model.weights,
-                                     "bias": model.bias, "fitted_on": model.fitted_on},
-                                    indent=1) + "\n", encoding="utf-8")
+        MODEL.write_text(json.dumps(reranker_json(model), indent=1) + "\n", encoding="utf-8")
     for c in cases:
         c["plain_arrs"] = _arrays(c["plain_ranked"])
     crossfit_arrays(even, depth=1)  # the thresholds see out-of-fold probabilities

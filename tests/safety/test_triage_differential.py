@@ -16,14 +16,20 @@ from curbside.safety import differential
 from curbside.safety.differential import (
     DEFAULT_PARAMS,
     FEATURES,
+    REFERENCE_FEATURES,
     CaseContext,
     CuesFile,
+    DenseReference,
     RankedCondition,
     affirmed_text,
     condition_documents,
+    dense_scores,
     differential_level,
     load_cues,
+    load_reranker,
+    parse_reranker,
     rank_conditions,
+    reranker_json,
 )
 from curbside.safety.triage import triage
 from curbside.understand.findings import extract_findings
@@ -83,6 +89,24 @@ def test_a_plausible_emergency_raises_urgency_even_when_not_first() -> None:
     assert differential_level([replace(_rc("emergency", 0.9), level="urgent")]) == "urgent"
     # a condition no stated finding supports does not raise urgency
     assert differential_level([replace(_rc("emergency", 0.9), supported_by=())]) is None
+    # one whose sources name no finding does, on its probability alone, when the case states
+    # a finding; in a text that states none nothing can be judged, so nothing is plausible
+    unprofiled = replace(_rc("emergency", 0.9), supported_by=(), profiled=False)
+    assert differential_level([unprofiled]) == "emergency"
+    assert differential_level([replace(unprofiled, case_findings=False)]) is None
+
+
+@pytest.mark.parametrize("question", ["what is the maximum dose of pregabalin",
+                                      "What is the mode of action of primaquine?",
+                                      "what is prevnar >65"])
+def test_a_question_that_states_no_finding_is_not_raised_by_the_differential(
+        question: str) -> None:
+    f = extract_findings(question)
+    assert not f.present()
+    ranked = rank_conditions(f)
+    assert ranked and not any(r.plausible for r in ranked)
+    assert differential_level(ranked) is None
+    assert triage(question).urgency not in ("urgent", "emergency")
 
 
 def test_triage_carries_the_differential_and_what_to_do() -> None:
@@ -249,3 +273,60 @@ def test_stale_vectors_are_refused_naming_the_field(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(differential, "_documents_sha256", lambda docs: "another hash")
     with pytest.raises(ValueError, match=r"condition_vectors\.npz: field 'documents_sha256'"):
         differential.load_condition_vectors()
+
+
+# -- the dense reference: MiniLM cosine read against how near a document comes to any case ----
+
+def test_a_document_near_every_case_counts_only_where_it_is_nearer_than_usual() -> None:
+    # condition 0 is a hub: near every reference case; condition 1 is near only some
+    ref = DenseReference.of(np.array([[0.50, 0.10, 0.20], [0.40, 0.30, 0.20],
+                                      [0.60, 0.20, 0.20]]))
+    assert ref.cases == 3 and np.allclose(ref.mean, [0.5, 0.2, 0.2])
+    table = ref.table(np.array([0.55, 0.45, 0.10]))
+    rel, gap, rank, z = table.T
+    assert int(np.argmax([0.55, 0.45, 0.10])) == 0  # raw cosine: the hub first
+    assert np.allclose(rel, [0.05, 0.25, -0.10]) and int(np.argmax(rel)) == 1
+    assert np.allclose(gap, [0.20, 0.0, 0.35]) and np.allclose(np.expm1(rank), [1, 0, 2])
+    assert np.allclose(z, rel / ref.sd)
+    with pytest.raises(ValueError, match="two or more cases"):
+        DenseReference.of(np.array([[0.1, 0.2, 0.3]]))
+
+
+def test_the_bundled_reranker_reads_the_cosine_against_its_reference() -> None:
+    model = load_reranker()
+    assert model is not None and model.reference is not None
+    names = condition_documents()[0]
+    assert model.reference.mean.shape == model.reference.sd.shape == (len(names),)
+    assert model.reference.cases >= 100 and (model.reference.sd > 0).all()
+    assert FEATURES[-len(REFERENCE_FEATURES):] == REFERENCE_FEATURES
+    f = extract_findings(MI)
+    feats: list[tuple[str, tuple[float, ...]]] = []
+    rank_conditions(f, k=50, features_out=feats)
+    cos = dense_scores(f)
+    assert cos is not None
+    table = model.reference.table(cos)
+    for name, x in feats:
+        assert np.allclose(x[-len(REFERENCE_FEATURES):], table[names.index(name)])
+    # without a re-ranker the features are 0: a fit computes them against its own reference
+    bare: list[tuple[str, tuple[float, ...]]] = []
+    rank_conditions(f, k=50, rerank=False, features_out=bare)
+    assert all(x[-len(REFERENCE_FEATURES):] == (0.0,) * len(REFERENCE_FEATURES)
+               for _, x in bare)
+
+
+def test_a_model_whose_reference_is_stale_or_missing_is_refused_naming_the_field() -> None:
+    model = load_reranker()
+    assert model is not None
+    raw = reranker_json(model)
+    assert parse_reranker(raw).weights == model.weights
+    stale = json.loads(json.dumps(raw))
+    stale["dense_reference"]["documents_sha256"] = "0" * 64
+    with pytest.raises(ValueError, match=r"field 'dense_reference\.documents_sha256'"):
+        parse_reranker(stale)
+    short = json.loads(json.dumps(raw))
+    short["dense_reference"]["sd"] = short["dense_reference"]["sd"][:-1]
+    with pytest.raises(ValueError, match=r"field 'dense_reference\.sd': one number per"):
+        parse_reranker(short)
+    del raw["dense_reference"]
+    with pytest.raises(ValueError, match=r"field 'dense_reference': missing"):
+        parse_reranker(raw)
