@@ -343,3 +343,19 @@ def test_a_sentence_on_every_focus_concept_leads_when_it_answers_nearly_as_well(
     # beyond the margin the better answer keeps the lead
     far = fixed_similarity({one_side: 0.64, both: 0.40})
     assert _compose(q, ev, similarity=far, settings=on).lead[-1].text == one_side
+
+
+def test_the_patient_lead_names_every_focus_concept_too() -> None:
+    # a plain one-sided sentence must not take the patient's lead from a harder one that
+    # names both sides: what a sentence is about does not depend on its reading grade
+    one_side = "Stiff-person syndrome was found in a man with low back pain."
+    both = ("The use of prolotherapy for low back pain is generally not recommended, as the "
+            "majority of patients with sacroiliac (SI) joint dysfunction will do well with a "
+            "combination of active therapy and manipulation.")
+    ev = [_ev(1, "Stiff-person syndrome presenting as low back pain", one_side,
+              kind=SourceKind.CASE_REPORT),
+          _ev(2, "Low back pain guideline", both, kind=SourceKind.CASE_REPORT)]
+    sim = fixed_similarity({one_side: 0.64, both: 0.58})
+    q = "Is SI joint imbalance a common cause of low back pain?"
+    on = AnswerSettings(concept_margin=0.15, patient_lead_margin=0.0)
+    assert _compose(q, ev, similarity=sim, settings=on, audience="patient").lead[-1].text == both

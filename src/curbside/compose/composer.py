@@ -506,7 +506,8 @@ class ExtractiveComposer:
             c.features.setdefault("answer", -1.0)
             c.features.setdefault("source", -1.0)
             c.features["passage_share"] = c.features["passage"] / top
-            c.features["lead"] = lead_score(c, focus, self.answer) * audience_weight(
+            c.features["lead_base"] = lead_score(c, focus, self.answer)
+            c.features["lead"] = c.features["lead_base"] * audience_weight(
                 inp.audience, c.text, str(c.evidence.source.kind)
             )
         return True
@@ -562,14 +563,17 @@ class ExtractiveComposer:
     def _whole_focus_first(self, focus: Focus, ranked: list[Candidate]) -> list[Candidate]:
         """`ranked` with the sentences that mention every primary focus concept first, when
         the question has two or more and one of them answers (`min_answer`) within
-        `AnswerSettings.concept_margin` of the best."""
+        `AnswerSettings.concept_margin` of the best. The margin is read on the ranking key
+        before the reader's weighting (``lead_base``): what a sentence is about does not depend
+        on how plainly it is written, so the patient's lead names both sides too."""
         primary = set(focus.primary)
         if len(primary) < 2 or self.answer.concept_margin <= 0 or not ranked:
             return ranked
-        floor = ranked[0].features["lead"] - self.answer.concept_margin
+        floor = max(c.features["lead_base"] for c in ranked) - self.answer.concept_margin
         whole = [
             c for c in ranked
-            if c.features["lead"] >= floor and c.features["answer"] >= self.answer.min_answer
+            if c.features["lead_base"] >= floor
+            and c.features["answer"] >= self.answer.min_answer
             and primary <= set(focus.mentions(c.text))
         ]
         return whole + [c for c in ranked if c not in whole] if whole else ranked
