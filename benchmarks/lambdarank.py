@@ -1,6 +1,6 @@
 """LightGBM LambdaRank against the pairwise logistic ranker, on the development halves only.
 
-    python benchmarks/lambdarank.py [--folds 5] [--per-set 300]
+    python benchmarks/lambdarank.py [--folds 5] [--per-set 2000]
 
 Needs ``lightgbm`` (not a Curbside dependency: ``pip install lightgbm``) and the feature
 caches that ``benchmarks/train_ranker.py`` writes (benchmarks/out/ranker-features-SET-first-N
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from train_ranker import L2, PAIRS, SEED, fit
+from train_ranker import L2, PAIRS, PER_SET, SEED, fit
 
 from curbside.retrieve.ranker import FEATURES
 
@@ -72,7 +72,7 @@ def fit_logistic(xs: list[Matrix], ys: list[Matrix], qw: list[float]) -> tuple[M
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--per-set", type=int, default=300)
+    ap.add_argument("--per-set", type=int, default=PER_SET)
     ap.add_argument("--leaves", default="7,15,31")
     ap.add_argument("--trees", default="100,300")
     args = ap.parse_args()

@@ -91,12 +91,13 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     per_source_cap: int = Field(2, description="Most passages shown from one source.")
     ranker: Literal["fusion", "learned"] = Field(
-        "fusion",
+        "learned",
         description=(
-            "How search orders candidates: 'fusion' (hand-set z-score fusion and rerank "
-            "bonuses, the default) or 'learned' (the linear ranker over both retrievers' "
-            "candidates and the document vectors, src/curbside/retrieve/ranker-v2.json, "
-            "trained on development halves by benchmarks/train_ranker.py)."
+            "How search orders candidates: 'learned' (the default: the linear ranker over both "
+            "retrievers' candidates and the document vectors, "
+            "src/curbside/retrieve/ranker-v3.json, trained on development halves by "
+            "benchmarks/train_ranker.py; without a dense index search uses 'fusion') or "
+            "'fusion' (hand-set z-score fusion and rerank bonuses)."
         ),
     )
     mmr_lambda: float = Field(

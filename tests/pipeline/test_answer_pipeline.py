@@ -101,13 +101,20 @@ def test_compose_gives_a_cited_draft_with_the_answer_fingerprint(
 
 
 def test_confidence_is_on_the_dense_scale_without_a_dense_index(
-    starter_home: Path, pipe: AnswerPipeline, monkeypatch: pytest.MonkeyPatch
+    starter_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 15, item 6: the composer's confidence (weak-match notice, the verdict's weak-match
     rule) reads the same cosine scale when the home has no dense index."""
     from curbside.domain import Evidence
     from curbside.retrieve.hybrid import RetrievalResult
 
+    # The compose stage rebuilds the hand fusion's feedback from the top passages, so compare
+    # with the fusion's order (the learned ranker, the default, orders the top three by its
+    # own score, and its cosines there are another passage's).
+    frt = services.open_runtime(
+        Settings(home=starter_home, retrieval={"ranker": "fusion"})  # type: ignore[arg-type]
+    )
+    pipe = AnswerPipeline(frt)
     und = pipe.understand.run(AskRequest(question=SI_QUESTION))
     dense = pipe.retrieve.run(und).result
     assert all("dense" in e.scores for e in dense.evidence[:3])
@@ -120,6 +127,7 @@ def test_confidence_is_on_the_dense_scale_without_a_dense_index(
     inp = pipe.compose.input(und.question, keyword_only)
     assert inp.confidence == pytest.approx(dense.confidence, abs=0.03)  # int8 index vs exact
     assert pipe.compose.input(und.question, keyword_only, with_similarity=False).confidence == 0.1
+    frt.close()
 
     # A runtime whose dense index reports absent (as in a home that never built one):
     # keyword-only retrieval, and the confidence still a cosine, not the keyword share.

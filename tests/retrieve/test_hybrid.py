@@ -146,7 +146,14 @@ def test_retriever_takes_any_dense_searcher(starter_rt: services.Runtime) -> Non
     mine = HybridRetriever(store=starter_rt.store, lexical=starter_rt.lexical, dense=Searcher(),
                            settings=starter_rt.settings.retrieval)
     q = "low back pain treatment exercise"
-    ours, theirs = mine.search(q, k=8), starter_rt.retriever.search(q, k=8)
+    # The hand fusion needs only the protocol: the same evidence and scores.
+    fusion = RetrievalOptions(ranker="fusion")
+    ours, theirs = mine.search(q, k=8, options=fusion), starter_rt.retriever.search(
+        q, k=8, options=fusion
+    )
+    # The learned ranker (the default) runs too, without document vectors (their cosines 0).
+    learned = mine.search(q, k=8)
+    assert learned.evidence and all(e.scores["doc_dense"] == 0.0 for e in learned.evidence)
     assert ours.evidence and "dense" in ours.evidence[0].scores
     assert [(e.passage.id, e.scores) for e in ours.evidence] == [
         (e.passage.id, e.scores) for e in theirs.evidence

@@ -10,7 +10,7 @@ import pytest
 
 from curbside import services
 from curbside.domain import Passage, Source, SourceKind
-from curbside.retrieve.hybrid import RetrievalOptions
+from curbside.retrieve.hybrid import HybridRetriever, RetrievalOptions
 from curbside.retrieve.ranker import (
     FEATURES,
     RANKER_FILE,
@@ -168,8 +168,12 @@ def test_search_with_the_learned_ranker(starter_rt: services.Runtime) -> None:
     opt = RetrievalOptions(ranker="learned")
     res = starter_rt.retriever.search(q, k=8, options=opt)
     assert res.evidence and len(res.evidence) <= 8
-    finals = [e.scores["final"] for e in res.evidence]
-    assert all(0 < f < 1 for f in finals)
+    for e in res.evidence:  # the ranker's score in (0, 1) times the hand-set bonuses
+        s = e.scores
+        assert 0 < s["learned"] < 1
+        bonus = s["level_bonus"] + s["section_bonus"] + s["recency_bonus"]
+        assert s["final"] == pytest.approx(s["learned"] * (1 + bonus + s["retracted_penalty"]))
+    assert any(e.scores["level_bonus"] > 0 for e in res.evidence)
     assert all({"learned", "doc_dense", "dense_cos"} <= set(e.scores) for e in res.evidence)
     per: dict[int, int] = {}
     for e in res.evidence:
@@ -177,10 +181,27 @@ def test_search_with_the_learned_ranker(starter_rt: services.Runtime) -> None:
     assert max(per.values()) <= starter_rt.settings.retrieval.per_source_cap
     # The pool and features the training script reads are the ones search scored.
     _a, pool, x, _s = starter_rt.retriever.learned_candidates(q, opt)
-    best = pool[int(np.argmax(starter_rt.retriever.ranker.raw(x)))]
+    want = dict(zip([c.pid for c in pool], starter_rt.retriever.ranker.score(x), strict=True))
     plain = starter_rt.retriever.search(
         q, k=8, options=RetrievalOptions(ranker="learned", diversity=False)
     )
-    assert plain.evidence[0].passage.id == best.pid
-    # The default stays the hand-set fusion.
-    assert "learned" not in starter_rt.retriever.search(q, k=3).evidence[0].scores
+    assert all(e.scores["learned"] == pytest.approx(want[e.passage.id]) for e in plain.evidence)
+    finals = [e.scores["final"] for e in plain.evidence]
+    assert finals == sorted(finals, reverse=True)
+    # The learned ranker is the default (settings.retrieval.ranker); "fusion" is the hand path.
+    assert starter_rt.settings.retrieval.ranker == "learned"
+    assert "learned" in starter_rt.retriever.search(q, k=3).evidence[0].scores
+    fusion = starter_rt.retriever.search(q, k=3, options=RetrievalOptions(ranker="fusion"))
+    assert "learned" not in fusion.evidence[0].scores
+
+
+def test_keyword_only_search_keeps_the_hand_fusion(starter_rt: services.Runtime) -> None:
+    """The ranker was trained on both retrievers' candidates: without a dense index (one
+    still being built) the learned option falls back to the hand fusion."""
+    r = starter_rt.retriever
+    lexical_only = HybridRetriever(
+        store=r.store, lexical=r.lexical, dense=None, settings=r.settings
+    )
+    res = lexical_only.search("low back pain treatment exercise", k=5)
+    assert res.evidence
+    assert all("learned" not in e.scores and "fused" in e.scores for e in res.evidence)

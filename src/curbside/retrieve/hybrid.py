@@ -423,20 +423,25 @@ class HybridRetriever:
     def _learned(
         self, query: str, opt: RetrievalOptions, where: PassageFilter | None = None
     ) -> tuple[QueryAnalysis, list[Evidence]]:
-        """The pool scored by the learned ranker; retracted sources keep the hand penalty."""
+        """The pool scored by the learned ranker, times the hand-set bonuses (`_rerank`): the
+        development sets give every passage the same kind, no year and no section, so the
+        ranker cannot learn them, and this keeps evidence level, key section, recency and the
+        retraction penalty shaping the order in a real library (a constant factor there)."""
         analysis, pool, x, scores = self.learned_candidates(query, opt, where)
         learned = self.ranker.score(x) if len(pool) else np.zeros(0)
         evidence = []
         for c, val in zip(pool, learned, strict=True):
             s = scores[c.pid]
             s["learned"] = float(val)
-            s["retracted_penalty"] = -0.5 if c.source.retracted else 0.0
-            s["final"] = float(val) * (1.0 + s["retracted_penalty"])
             evidence.append(Evidence(passage=c.passage, source=c.source, scores=s))
+        self._rerank(evidence, opt, base="learned")
         return analysis, evidence
 
-    def _rerank(self, evidence: list[Evidence], opt: RetrievalOptions) -> None:
-        """The hand-set bonuses: evidence level, key section, recency, retraction."""
+    def _rerank(
+        self, evidence: list[Evidence], opt: RetrievalOptions, base: str = "fused"
+    ) -> None:
+        """The hand-set bonuses: evidence level, key section, recency, retraction; ``final``
+        is the `base` score (fused or learned) times one plus their sum."""
         year_now = dt.date.today().year
         for ev in evidence:
             s = ev.scores
@@ -454,7 +459,9 @@ class HybridRetriever:
                     + s["recency_bonus"]
                     + s["retracted_penalty"]
                 )
-            s["final"] = s["fused"] * (1.0 + bonus)
+            elif base == "learned" and ev.source.retracted:  # as before rerank applied to it
+                bonus = s["retracted_penalty"] = -0.5
+            s["final"] = s[base] * (1.0 + bonus)
 
     def search(
         self,
@@ -469,7 +476,8 @@ class HybridRetriever:
         opt = options or RetrievalOptions(ranker=self.settings.ranker)
         where = _active(where)
         t0 = time.perf_counter()
-        if opt.ranker == "learned":
+        if opt.ranker == "learned" and self.dense is not None:
+            # Trained on both retrievers' candidates; keyword-only search keeps the hand fusion.
             analysis, evidence = self._learned(query, opt, where)
             t1 = time.perf_counter()
         else:

@@ -29,7 +29,7 @@ from curbside.text.tokens import lexical_tokens
 from curbside.understand.analysis import ORIGINAL, QueryAnalysis
 
 #: The current weights file (bump the version when features or training data change).
-RANKER_FILE = Path(__file__).with_name("ranker-v2.json")
+RANKER_FILE = Path(__file__).with_name("ranker-v3.json")
 
 FEATURES: tuple[str, ...] = (
     "lex_z",  # lexical (with expansion) score, z-scored in its list; absent: the list's floor
