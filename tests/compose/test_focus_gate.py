@@ -325,24 +325,31 @@ def test_patient_lead_takes_a_plainer_answer_of_the_same_level() -> None:
     assert _answer_sentence(art.lead) == LBP_HARD
 
 
+SI_Q = "Is SI joint imbalance a common cause of low back pain?"
+
+
+def _si_evidence(one_side: str, both: str) -> list[Evidence]:
+    """Two case reports for `SI_Q`: one naming only low back pain, one naming both concepts."""
+    return [_ev(1, "Stiff-person syndrome presenting as low back pain", one_side,
+                kind=SourceKind.CASE_REPORT),
+            _ev(2, "Low back pain guideline", both, kind=SourceKind.CASE_REPORT)]
+
+
 def test_a_sentence_on_every_focus_concept_leads_when_it_answers_nearly_as_well() -> None:
     # the reference question over the whole corpus led with a case report that names only
     # one side of what the question relates
     one_side = "Stiff-person syndrome was diagnosed in a patient with chronic low back pain."
     both = ("Most patients with sacroiliac (SI) joint dysfunction and low back pain do well with "
             "active therapy.")
-    ev = [_ev(1, "Stiff-person syndrome presenting as low back pain", one_side,
-              kind=SourceKind.CASE_REPORT),
-          _ev(2, "Low back pain guideline", both, kind=SourceKind.CASE_REPORT)]
+    ev = _si_evidence(one_side, both)
     sim = fixed_similarity({one_side: 0.64, both: 0.58})
-    q = "Is SI joint imbalance a common cause of low back pain?"
     on = AnswerSettings(concept_margin=0.15)
-    assert _compose(q, ev, similarity=sim, settings=on).lead[-1].text == both
+    assert _compose(SI_Q, ev, similarity=sim, settings=on).lead[-1].text == both
     off = AnswerSettings(concept_margin=0.0)
-    assert _compose(q, ev, similarity=sim, settings=off).lead[-1].text == one_side
+    assert _compose(SI_Q, ev, similarity=sim, settings=off).lead[-1].text == one_side
     # beyond the margin the better answer keeps the lead
     far = fixed_similarity({one_side: 0.64, both: 0.40})
-    assert _compose(q, ev, similarity=far, settings=on).lead[-1].text == one_side
+    assert _compose(SI_Q, ev, similarity=far, settings=on).lead[-1].text == one_side
 
 
 def test_the_patient_lead_names_every_focus_concept_too() -> None:
@@ -352,10 +359,8 @@ def test_the_patient_lead_names_every_focus_concept_too() -> None:
     both = ("The use of prolotherapy for low back pain is generally not recommended, as the "
             "majority of patients with sacroiliac (SI) joint dysfunction will do well with a "
             "combination of active therapy and manipulation.")
-    ev = [_ev(1, "Stiff-person syndrome presenting as low back pain", one_side,
-              kind=SourceKind.CASE_REPORT),
-          _ev(2, "Low back pain guideline", both, kind=SourceKind.CASE_REPORT)]
     sim = fixed_similarity({one_side: 0.64, both: 0.58})
-    q = "Is SI joint imbalance a common cause of low back pain?"
     on = AnswerSettings(concept_margin=0.15, patient_lead_margin=0.0)
-    assert _compose(q, ev, similarity=sim, settings=on, audience="patient").lead[-1].text == both
+    art = _compose(SI_Q, _si_evidence(one_side, both), similarity=sim, settings=on,
+                   audience="patient")
+    assert art.lead[-1].text == both

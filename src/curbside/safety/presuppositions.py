@@ -452,7 +452,6 @@ def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],  # n
     subject = frozenset(ordered[:SUBJECT_WORDS])
     need = MIN_SHARED + (len(core) >= LONG_CORE)
     about: list[tuple[float, _Sentence]] = []
-    strict: dict[str, float] = {}  # coverage with every relation word counted
     for s in sentences:
         shared = core & s.tokens
         # A relation word counts where the sentence repeats it, and is not missed where not.
@@ -460,7 +459,6 @@ def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],  # n
         cov = (len(shared) + len(said)) / (len(core) + len(said))
         if len(shared) >= need and cov >= MIN_COVERAGE and subject & s.tokens:
             about.append((cov, s))
-            strict[s.text] = (len(shared) + len(said)) / (len(core) + len(relation))
     for word in p.absolutes:
         c = _object_denied(p, word, sentences, d)
         if c is not None:
@@ -471,7 +469,8 @@ def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],  # n
 
     # Absolute words: "only", "always", "never", "cure"...
     # (a weaker signal than a negation: the relation words count here too)
-    close = [(cov, s) for cov, s in about if strict[s.text] >= MIN_COVERAGE_ABSOLUTE]
+    close = [(cov, s) for cov, s in about
+             if len(claim & s.tokens) / len(claim) >= MIN_COVERAGE_ABSOLUTE]
     for word in p.absolutes:
         a = next(x for x in d.absolutes if x.word == word)
         if any(a.support.search(s.text) and not _negated_word(s.text, a.support)
