@@ -110,7 +110,8 @@ def test_long_and_design_sentences_lose_weight() -> None:
     assert _score(c[long]) < _score(c[short])
     assert _score(c[design]) < _score(c[found])
     for other in ("The study was conducted in a helicopter during flights over the sea.",
-                  "Charts of 300 adults given gabapentin for pain were reviewed by two nurses."):
+                  "Charts of 300 adults given gabapentin for pain were reviewed by two nurses.",
+                  "A total of 23 subjects with chronic pain took gabapentin for 12 weeks."):
         cand = extract_candidates([_evidence(other, SourceKind.RCT)], {"gabapentin", "study"},
                                   {})[0]
         cand.relevance = 1.0

@@ -89,7 +89,9 @@ _DESIGN = re.compile(
     r"(was|were) (compared|measured|assessed|recorded|determined|calculated|collected)|"
     r"(double|single)[- ]blind|placebo[- ]controlled|cross-?over (design|study|trial)|"
     r"(a|an) (prospective|retrospective|randomi[sz]ed|open|observational|descriptive|"
-    r"cross-sectional|multicent(er|re)) (study|trial)|\(n ?= ?\d+\))",
+    r"cross-sectional|multicent(er|re)) (study|trial)|\(n ?= ?\d+\)|"
+    r"a total of \d[\d,]* (subjects|participants|patients|volunteers|individuals|women|men|"
+    r"children|adults) (were|with|who|aged|from|underwent|completed|participated))",
     re.I,
 )
 #: Claims longer than this many words lose weight: a consult answers in short sentences.
