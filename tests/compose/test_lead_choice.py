@@ -58,3 +58,68 @@ def test_the_bottom_line_is_never_how_a_study_was_run() -> None:
         terms=["ibuprofen", "blood", "pressure", "hypertension"], evidence=ev, confidence=0.9,
         source_texts={}))
     assert [c.text for c in art.bottom_line if not c.ours] == [finding]
+
+
+def test_the_learned_methods_reading_keeps_a_study_schedule_out_of_the_bottom_line() -> None:
+    """A sentence the classifier (`compose.sentence_roles`) reads as how a study was run
+    counts as study design, which no pattern knows ("lasted for 30 days"); it is asked only
+    about sentences of study reports. The similarity is a stand-in (same score for all)."""
+    from curbside.compose.composer import ComposeInput, ExtractiveComposer
+
+    schedule = "Ibuprofen treatment in hypertension lasted for 30 days in each arm."
+    finding = "Ibuprofen raised blood pressure in hypertension by 5 mmHg."
+    ev = _trials([
+        "Ibuprofen did not change blood pressure in hypertension compared with placebo.",
+        schedule,
+        finding,
+    ])
+    asked: list[str] = []
+
+    def study_design(sentences: list[str]) -> list[bool]:
+        asked.extend(sentences)
+        return [s == schedule for s in sentences]
+
+    def inp(design: object) -> ComposeInput:
+        return ComposeInput(
+            question="Does ibuprofen raise blood pressure in hypertension?",
+            question_type="yes_no", terms=["ibuprofen", "blood", "pressure", "hypertension"],
+            evidence=ev, confidence=0.9, source_texts={},
+            similarity=lambda q, texts: [0.6 - 0.001 * i for i in range(len(texts))],
+            study_design=design,  # type: ignore[arg-type]
+        )
+
+    composer = ExtractiveComposer()
+    without, _ = composer.compose(inp(None))
+    assert [c.text for c in without.bottom_line if not c.ours] == [schedule]
+    art, _ = composer.compose(inp(study_design))
+    assert schedule in asked
+    assert [c.text for c in art.bottom_line if not c.ours] == [finding]
+
+
+def test_the_methods_classifier_is_not_asked_about_guidelines_or_patient_pages() -> None:
+    from curbside.compose.composer import ComposeInput, ExtractiveComposer
+
+    ev = _trials(["Ibuprofen raised blood pressure in hypertension by 5 mmHg."])
+    text = "Give ibuprofen in hypertension for 3 days only, and check blood pressure."
+    for kind in (SourceKind.GUIDELINE, SourceKind.PATIENT_INFO):
+        src = ev[0].source
+        other = Source(id=9, external_id="g:9", version=1, kind=kind, title="Hypertension",
+                       container=None, container_abbrev=None, year=2020, authors=[],
+                       pmid=None, doi=None, url=None, publication_types=[], mesh_terms=[],
+                       retracted=False, is_current=True, content_hash="x", meta={},
+                       ingested_at="")
+        p = Passage(id=9, uid="u9", source_id=9, ord=0, section="", text=text, char_start=0,
+                    char_end=len(text))
+        asked: list[str] = []
+
+        def design(sentences: list[str], asked: list[str] = asked) -> list[bool]:
+            asked.extend(sentences)
+            return [False] * len(sentences)
+
+        ExtractiveComposer().compose(ComposeInput(
+            question="Does ibuprofen raise blood pressure in hypertension?",
+            question_type="yes_no", terms=["ibuprofen", "blood", "pressure", "hypertension"],
+            evidence=[*ev, Evidence(passage=p, source=other, scores={"final": 0.5})],
+            confidence=0.9, source_texts={},
+            similarity=lambda q, texts: [0.6] * len(texts), study_design=design))
+        assert asked and text not in asked and src.kind == SourceKind.RCT

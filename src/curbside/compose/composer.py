@@ -37,6 +37,7 @@ from curbside.compose.plan import (
     title_case,
 )
 from curbside.compose.references import ReferenceList
+from curbside.compose.sentence_roles import STUDY_KINDS
 from curbside.config import AnswerSettings
 from curbside.domain import Evidence, Passage
 from curbside.messages import join_keys, message, own_claim
@@ -70,6 +71,9 @@ class ComposeInput:
     #: Optional semantic similarity of the question to candidate sentences (dense model);
     #: used to pick the lead and bottom line among the strongest candidates.
     similarity: Callable[[str, list[str]], list[float]] | None = None
+    #: Optional: which of the given sentences say how a study was run (a learned classifier,
+    #: `compose.sentence_roles`); read for the scored candidates from study reports.
+    study_design: Callable[[list[str]], list[bool]] | None = None
     #: Optional: all passages of the top-ranked source (from the store), so the consensus meter
     #: reads its conclusions or results even when those passages were not among the evidence.
     top_source_passages: Sequence[Passage] | None = None
@@ -523,6 +527,11 @@ class ExtractiveComposer:
         for c, sim in zip(order, sims[: len(order)], strict=True):
             c.features["answer"] = float(sim)
             c.features["source"] = float(by_title[c.evidence.source.title])
+        if inp.study_design is not None:
+            studies = [c for c in order if c.evidence.source.kind in STUDY_KINDS]
+            flags = inp.study_design([c.text for c in studies])
+            for c, flag in zip(studies, flags, strict=True):
+                c.features["methods"] = float(flag)
         top = max(c.features["passage"] for c in cands) or 1.0
         for c in cands:
             c.features.setdefault("answer", -1.0)
@@ -722,8 +731,12 @@ def names_a_drug(text: str, drugs: Sequence[Sequence[str]]) -> bool:
 
 
 def _design(c: Candidate) -> bool:
-    """A sentence about how a study was run (a methods section, or `_DESIGN`'s wording)."""
-    return "METHOD" in c.section or bool(_DESIGN.search(c.text))
+    """A sentence about how a study was run: a methods section, `_DESIGN`'s wording, or the
+    learned classifier's reading (``features["methods"]``, `compose.sentence_roles`)."""
+    return (
+        "METHOD" in c.section or c.features.get("methods", 0.0) > 0
+        or bool(_DESIGN.search(c.text))
+    )
 
 
 def _strong(c: Candidate) -> bool:

@@ -159,6 +159,7 @@ class Compose:
             audience=audience,
             settings_fingerprint=self.fingerprint,
             similarity=self.similarity() if with_similarity else None,
+            study_design=self.study_design() if with_similarity else None,
             top_source_passages=stored[result.evidence[0].source.id] if result.evidence else None,
             drugs=[(d.text, d.generic, *d.synonyms) for d in a.drugs],
             focus=focus,
@@ -225,6 +226,24 @@ class Compose:
             return [float(x) for x in score(vecs[0], vecs[1:])]
 
         return similarity
+
+    def study_design(self) -> Callable[[list[str]], list[bool]] | None:
+        """Which sentences say how a study was run (`compose.sentence_roles`, on the same
+        sentence vectors as the answer scores, so it embeds nothing more); None without an
+        embedder."""
+        from curbside.compose.sentence_roles import says_how_run
+        from curbside.index.embedder import EmbedderUnavailable
+
+        try:
+            _ = self.dense.embedder  # raises when no embedder can be loaded
+        except EmbedderUnavailable:
+            return None
+        vectors = self.vectors
+
+        def study_design(sentences: list[str]) -> list[bool]:
+            return says_how_run(vectors.vectors(sentences)) if sentences else []
+
+        return study_design
 
     def llm_body(
         self,
