@@ -96,6 +96,12 @@ def test_aims_and_notes_about_the_document_are_not_candidates() -> None:
     assert is_aim("The objectives of the present study were to study the effects of fentanyl.")
     assert is_aim("Given its use in smoking, this study studied how bupropion changed withdrawal.")
     assert not is_aim("This study showed that bupropion did not change withdrawal symptoms.")
+    # What the authors set out to do, said in the first person, is an aim too; what they
+    # found or present evidence for is not.
+    assert is_aim("In this work, we investigated the role of lncRNA PCAT6 in breast cancer.")
+    assert is_aim("Here, we examined radiosensitizing effects of LB-100 on tumour cells.")
+    assert not is_aim("We present evidence that LB-100 sensitises tumour cells to radiation.")
+    assert not is_aim("We found that exercise reduced pain in most adults.")
     text = ("The purposes of this review were to check gabapentin dosing schedules. "
             "Detailed guidelines for simvastatin are beyond the scope of this article. "
             "For gabapentin in children, see the National Guideline Clearinghouse (NGC) summary "

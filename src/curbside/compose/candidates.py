@@ -80,7 +80,10 @@ AIM = re.compile(
     r"develop|report)\b|(the )?(main |primary |principal )?(aims?|purposes?|objectives?|goals?) "
     r"of (this|the|our|the present|the current)\b|(this|the present|the current|our) (study|"
     r"review|trial|analysis|paper|article) (aimed|aims|sought|seeks|was designed|is designed)|"
-    r"we (aimed|sought|set out|hypothesi[sz]ed))|"
+    r"we (aimed|sought|set out|hypothesi[sz]ed)|"
+    r"(here,? |in this (study|work|paper|review|article),? )?we (examined|investigated|"
+    r"evaluated|assessed|explored|studied|analy[sz]ed|compared|describe|present)\b"
+    r"(?!(?:\s+\w+){0,2}\s+that\b))|"
     r"\b(this|the present|the current|our) (study|review|trial) (studied|investigated|"
     r"examined|evaluated|assessed|compared) (how|whether|if|the (effect|effects|efficacy|"
     r"safety|impact|role))\b",
