@@ -69,6 +69,9 @@ def test_a_frequency_question_always_gets_the_prevalence_section() -> None:
     assert asks_frequency("Is SI joint imbalance a common cause of low back pain?")
     assert asks_frequency("How often does gout come back?")
     assert not asks_frequency("Does exercise help chronic low back pain?")
+    # a schedule, not how common anything is
+    assert not asks_frequency("How often should I take ibuprofen for a headache?")
+    assert not asks_frequency("pneumococcal vaccine how often?")
     assert plan_for("What causes gout?", "etiology") == ["etiology", "key_evidence", "limits"]
     assert plan_for("Is gout a common cause of foot pain?", "etiology") == [
         "etiology", "prevalence", "key_evidence", "limits"]  # fmt: skip
@@ -221,3 +224,12 @@ def test_frequency_words_are_not_the_topic() -> None:
     claims = [c for _kind, _intro, cs in _compose("How common is gout?", [sepsis, gout])
               for c in cs]  # fmt: skip
     assert sepsis not in claims
+
+
+def test_a_schedule_answers_a_dose_question() -> None:
+    from curbside.compose.composer import fits_ask
+    from curbside.understand.focus import Ask
+
+    assert fits_ask(Ask.DOSE, "Adults should get a tetanus shot, or booster, every 10 years.")
+    assert fits_ask(Ask.DOSE, "Take 400 mg every 6 to 8 hours.")
+    assert not fits_ask(Ask.DOSE, "Tetanus is rare in adults who were vaccinated.")

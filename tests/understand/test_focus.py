@@ -126,6 +126,12 @@ def test_drugs_abbreviations_and_synonyms_are_concepts() -> None:
         ("Why does cold weather cause the common cold?", Ask.CAUSE),
         ("What is common variable immunodeficiency?", Ask.DEFINITION),
         ("How common is the common cold in children?", Ask.FREQUENCY),
+        # "how often" about getting or taking something asks for a schedule
+        ("pneumococcal vaccine how often?", Ask.DOSE),
+        ("how often do you need a tetanus shot", Ask.DOSE),
+        ("How often is the flu vaccine given to older adults?", Ask.DOSE),
+        ("How often does lupus cause kidney disease?", Ask.FREQUENCY),
+        ("How often do children get ear infections?", Ask.FREQUENCY),
     ],
 )
 def test_what_is_asked(question: str, ask: Ask) -> None:

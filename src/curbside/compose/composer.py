@@ -109,7 +109,7 @@ ANSWER = AnswerSettings()
 _DOSE = re.compile(
     r"\b\d+(?:[.,]\d+)?\s?(?:mg|mcg|µg|g|ml|mL|units?|iu|IU|tablets?|capsules?|puffs?|drops?)\b"
     r"|\b(?:once|twice|three times|four times) (?:a|per|daily|each) ?(?:day|daily|week)?\b"
-    r"|\bevery \d+ (?:to \d+ )?hours\b|\bmaximum (?:daily )?dose\b",
+    r"|\bevery \d+ (?:to \d+ )?(?:hours|days|weeks|months|years)\b|\bmaximum (?:daily )?dose\b",
     re.I,
 )
 _HARMS = re.compile(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 # "What is X?" is parsed with the question (understand.question); re-exported for callers.
+from curbside.understand.focus import Ask, ask_of
 from curbside.understand.question import definition_subject as definition_subject
 
 _PEOPLE = (
@@ -119,8 +120,9 @@ FREQUENCY_WORDS = frozenset(
 
 
 def asks_frequency(question: str) -> bool:
-    """ "Is X a common cause of Y?", "How often does X happen?" """
-    return bool(_ASKS_FREQUENCY.search(question))
+    """ "Is X a common cause of Y?", "How often does X happen?"; not "How often should I take
+    X?" nor "pneumococcal vaccine how often?", which ask for a schedule (`Ask.DOSE`)."""
+    return bool(_ASKS_FREQUENCY.search(question)) and ask_of(question) != Ask.DOSE
 
 
 def plan_for(question: str, question_type: str) -> list[str]:
