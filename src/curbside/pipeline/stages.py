@@ -145,6 +145,7 @@ class Compose:
         a = result.analysis
         # Every retrieved source's stored passages, read once: their joined text lets an
         # abbreviation one passage defines ("beta-endorphin (beta E)") be expanded in the others.
+        vectors = self._sentence_vectors() if with_similarity else None
         source_ids = dict.fromkeys(e.source.id for e in result.evidence)
         stored = {sid: self.store.passages_of(sid) for sid in source_ids}
         return ComposeInput(
@@ -158,8 +159,8 @@ class Compose:
             source_texts={sid: " ".join(p.text for p in ps) for sid, ps in stored.items()},
             audience=audience,
             settings_fingerprint=self.fingerprint,
-            similarity=self.similarity() if with_similarity else None,
-            study_design=self.study_design() if with_similarity else None,
+            similarity=similarity(vectors) if vectors is not None else None,
+            study_design=study_design(vectors) if vectors is not None else None,
             top_source_passages=stored[result.evidence[0].source.id] if result.evidence else None,
             drugs=[(d.text, d.generic, *d.synonyms) for d in a.drugs],
             focus=focus,
@@ -206,12 +207,8 @@ class Compose:
         q = q / max(float(np.linalg.norm(q)), 1e-12)
         return max(0.0, min(1.0, float((vecs[:3] @ q).max())))
 
-    def similarity(self) -> Similarity | None:
-        """How well each text answers the question: the answer scorer (`compose.answer_scorer`:
-        the learned adapter where weights ship, else plain cosine) over the configured embedder.
-        It needs the embedding model, not a dense index, so answers are chosen (and refused) the
-        same way with or without one; None when no embedder can be loaded."""
-        from curbside.compose.answer_scorer import score
+    def _sentence_vectors(self) -> TextVectors | None:
+        """The shared sentence vectors, or None when no embedder can be loaded."""
         from curbside.index.embedder import EmbedderUnavailable
 
         try:
@@ -219,31 +216,7 @@ class Compose:
         except EmbedderUnavailable:
             log.warning("no embedder: answers are chosen by retrieval scores alone")
             return None
-        vectors = self.vectors
-
-        def similarity(question: str, sentences: list[str]) -> list[float]:
-            vecs = vectors.vectors([question, *sentences])
-            return [float(x) for x in score(vecs[0], vecs[1:])]
-
-        return similarity
-
-    def study_design(self) -> Callable[[list[str]], list[bool]] | None:
-        """Which sentences say how a study was run (`compose.sentence_roles`, on the same
-        sentence vectors as the answer scores, so it embeds nothing more); None without an
-        embedder."""
-        from curbside.compose.sentence_roles import says_how_run
-        from curbside.index.embedder import EmbedderUnavailable
-
-        try:
-            _ = self.dense.embedder  # raises when no embedder can be loaded
-        except EmbedderUnavailable:
-            return None
-        vectors = self.vectors
-
-        def study_design(sentences: list[str]) -> list[bool]:
-            return says_how_run(vectors.vectors(sentences)) if sentences else []
-
-        return study_design
+        return self.vectors
 
     def llm_body(
         self,
@@ -335,6 +308,31 @@ class Safety:
             "references": sorted([*article.references, *extra], key=lambda r: r.n),
         })
         return settle_bottom_line(updated, res.premise_findings), res
+
+
+def similarity(vectors: TextVectors) -> Similarity:
+    """How well each text answers the question: the answer scorer (`compose.answer_scorer`:
+    the learned adapter where weights ship, else plain cosine) over the shared sentence
+    vectors. It needs the embedding model, not a dense index, so answers are chosen (and
+    refused) the same way with or without one."""
+    from curbside.compose.answer_scorer import score
+
+    def sim(question: str, sentences: list[str]) -> list[float]:
+        vecs = vectors.vectors([question, *sentences])
+        return [float(x) for x in score(vecs[0], vecs[1:])]
+
+    return sim
+
+
+def study_design(vectors: TextVectors) -> Callable[[list[str]], list[bool]]:
+    """Which sentences say how a study was run (`compose.sentence_roles`, on the same
+    sentence vectors as the answer scores, so it embeds nothing more)."""
+    from curbside.compose.sentence_roles import says_how_run
+
+    def design(sentences: list[str]) -> list[bool]:
+        return says_how_run(vectors.vectors(sentences)) if sentences else []
+
+    return design
 
 
 class Verify:
