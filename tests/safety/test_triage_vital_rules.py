@@ -108,6 +108,7 @@ AT_AND_BELOW = [
      "how much paracetamol is an overdose?"),
     ("abrupt_severe_pain", "sudden severe chest pain", "severe chest pain for two weeks"),
     ("severe_pain", "severe pain in the right knee", "mild pain in the right knee"),
+    ("prolonged_seizure", "seizure lasting 5 minutes so far", "seizure lasting 4 minutes"),
 ]
 
 
