@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -39,6 +40,24 @@ _hypothesis_profile()
 def hang_s() -> float:
     """`HANG_S`: the bound for waits in tests (see there)."""
     return HANG_S
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """``benchmarks/<name>.py`` as a module (benchmarks import each other by name, so their
+    folder goes on the path, and the module is registered for dataclasses)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="session")
+def benchmark_module() -> Callable[[str], ModuleType]:
+    """`load_benchmark`: a test of a benchmark script's pure helpers loads it by name."""
+    return load_benchmark
 
 
 def _load_web_fixtures() -> None:

@@ -47,6 +47,12 @@ def _evidence(text: str, kind: SourceKind = SourceKind.GUIDELINE, section: str =
      "A number of articles have provided considerations."),
     ("Some Evidence Long-acting oxycodone and oxymorphone have equal analgesic effects.",
      "Long-acting oxycodone and oxymorphone have equal analgesic effects."),
+    ("GCP - The guideline development group suggests giving the pneumococcal vaccine.",
+     "The guideline development group suggests giving the pneumococcal vaccine."),
+    ("Metformin B - Metformin should be offered to overweight adults with diabetes.",
+     "Metformin should be offered to overweight adults with diabetes."),
+    ("Category 2 - Women with migraine may use the combined pill with caution.",
+     "Women with migraine may use the combined pill with caution."),
 ])
 def test_flattened_headings_are_cut_off(text: str, expected: str) -> None:
     assert strip_heading(text, titled=True) == expected
@@ -61,6 +67,7 @@ def test_flattened_headings_are_cut_off(text: str, expected: str) -> None:
     "In the United States, the rate of infection fell by half.",
     "Treatment was stopped in 4 of the 20 patients after a week.",
     "Some evidence suggests that exercise helps most people with back pain.",
+    "A - B testing of two reminders raised vaccine uptake in older adults.",
 ])
 def test_sentences_starting_with_names_are_kept_whole(text: str) -> None:
     assert strip_heading(text, titled=True) == text
@@ -110,7 +117,8 @@ def test_long_and_design_sentences_lose_weight() -> None:
     assert _score(c[long]) < _score(c[short])
     assert _score(c[design]) < _score(c[found])
     for other in ("The study was conducted in a helicopter during flights over the sea.",
-                  "Charts of 300 adults given gabapentin for pain were reviewed by two nurses."):
+                  "Charts of 300 adults given gabapentin for pain were reviewed by two nurses.",
+                  "A total of 23 subjects with chronic pain took gabapentin for 12 weeks."):
         cand = extract_candidates([_evidence(other, SourceKind.RCT)], {"gabapentin", "study"},
                                   {})[0]
         cand.relevance = 1.0

@@ -83,6 +83,15 @@ def test_negation_cues() -> None:
     assert cues.expand_contractions("It doesn't help and can't harm.") == (
         "It does not help and can not harm."
     )
+    # Typed without the apostrophe or with a curled one; "cant" and "wont" are words.
+    assert cues.expand_contractions("Antibiotics arent needed and dont help") == (
+        "Antibiotics are not needed and do not help"
+    )
+    assert cues.expand_contractions("It doesn\u2019t, as is its wont") == (
+        "It does not, as is its wont"
+    )
+    assert cues.QUESTION_NEGATION.search("Why dont antibiotics work?")
+    assert not cues.QUESTION_NEGATION.search("Are donuts bad?")
     assert "no" in cues.PRE_NEGATION_TRIGGERS and "ruled out" in cues.POST_NEGATION_TRIGGERS
     assert "no change" in cues.PSEUDO_NEGATION_TRIGGERS
 

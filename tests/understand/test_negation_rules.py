@@ -20,6 +20,10 @@ from curbside.understand.negation import find_negations, negated_terms
         ("Knee pain, no swelling, no redness", ["swelling", "redness"]),
         ("neither fever nor chills", ["fever", "chills"]),
         ("Is MRI useful if the X-ray doesn't show sacroiliitis?", ["sacroiliitis"]),
+        # Typed without the apostrophe, or with a curled one: still a negation.
+        ("I dont have chest pain", ["chest pain"]),
+        ("She doesn\u2019t have a fever", ["fever"]),
+        ("Donuts and chest pain", []),
         ("Fever is absent and PE was ruled out", ["fever", "pe"]),
         ("CT negative for PE, what next?", ["pe"]),
         ("no change in symptoms", []),

@@ -14,7 +14,7 @@ from curbside.article import (
     Reference,
 )
 from curbside.verify.citations import CitationVerifier
-from curbside.verify.support import SupportScorer
+from curbside.verify.support import SupportScorer, _candidates
 
 # Self-written generic passages; the references below are placeholders, not real publications.
 P1 = (
@@ -175,10 +175,48 @@ def test_claim_joining_two_sources_is_supported_by_their_union(scorer: SupportSc
     assert report.supported == 1
 
 
-def test_one_embedding_call_per_article(embedder) -> None:  # type: ignore[no-untyped-def]
+def test_at_most_two_embedding_calls_per_article(  # type: ignore[no-untyped-def]
+    embedder,
+) -> None:
+    """Sentences in one call, then the whole passages of the claims no sentence fully
+    supports in one more."""
     scorer = SupportScorer(embedder)
     CitationVerifier(scorer).verify(make_article(), PASSAGES, drop_unsupported=True)
-    assert scorer.embed_calls == 1
+    assert 1 <= scorer.embed_calls <= 2
+
+
+def test_a_whole_passage_is_embedded_only_when_no_sentence_fully_supports(  # type: ignore[no-untyped-def]
+    embedder,
+) -> None:
+    """The whole passage can only raise a claim whose best sentence is below full support;
+    a claim that restates one sentence (an abbreviation spelled out) skips it, at the same
+    score."""
+    passage = ("Heat wrap therapy gave short-term relief of acute low back pain. It was "
+               "compared with oral analgesics in two trials.")
+    restated = "Heat wrap therapy gave short-term relief of acute low back pain (LBP)."
+    seen: list[str] = []
+
+    class Recording:
+        name, dim, fingerprint = embedder.name, embedder.dim, embedder.fingerprint
+
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            seen.extend(texts)
+            return embedder.embed(texts)
+
+        def embed_query(self, text):  # type: ignore[no-untyped-def]
+            return embedder.embed_query(text)
+
+    got = SupportScorer(Recording()).score(restated, [passage])  # type: ignore[arg-type]
+    assert passage not in seen and restated in seen
+    full = SupportScorer(embedder)  # the score with the whole passage compared too
+    every = _candidates([passage])
+    assert any(c.whole for c in every)
+    full._embed_all([restated, *(c.text for c in every)])
+    assert got.score == full._score_one(restated, [passage], every, False).score
+    seen.clear()
+    unrelated = "Analgesics helped sleep in older adults."
+    SupportScorer(Recording()).score(unrelated, [passage])  # type: ignore[arg-type]
+    assert passage in seen
 
 
 def test_reference_without_passage_counts_as_dangling(scorer: SupportScorer) -> None:

@@ -194,3 +194,41 @@ def test_real_abstract_sentences_pass_and_altered_ones_fail(
             bad = scorer.score(changed, passages)
             assert not bad.numbers_ok and bad.score <= INCONSISTENT_CAP, (changed, bad)
     assert checked >= 25
+
+
+def test_vectors_shared_with_the_composer_are_not_embedded_again(  # type: ignore[no-untyped-def]
+    embedder,
+) -> None:
+    """The runtime's sentence vectors serve the composer and the verifier: a reworded claim
+    whose sentences the composer already embedded costs the verifier no embedding call, and
+    scores the same as with a scorer of its own."""
+    from curbside.index.embedder import TextVectors
+
+    claim = split_sentences(PASSAGE)[0].rstrip(".") + ", the study says."
+    shared = TextVectors(embedder)
+    shared.ensure([claim, *split_sentences(PASSAGE), PASSAGE])  # what the composer embedded
+    before = shared.calls
+    scorer = SupportScorer(vectors=shared)
+    got = scorer.score(claim, [PASSAGE])
+    assert shared.calls == before
+    assert got.score == SupportScorer(embedder).score(claim, [PASSAGE]).score
+
+
+def test_text_vectors_load_the_model_lazily_and_start_again_when_full(  # type: ignore[no-untyped-def]
+    embedder,
+) -> None:
+    from curbside.index.embedder import TextVectors
+
+    asked: list[int] = []
+
+    def load():  # type: ignore[no-untyped-def]
+        asked.append(1)
+        return embedder
+
+    tv = TextVectors(load, max_items=3)
+    assert not asked  # holding one loads nothing
+    rows = tv.vectors(["a b", "c d", "a b"])
+    assert rows.shape == (3, embedder.dim) and (rows[0] == rows[2]).all()
+    assert tv.calls == 1 and asked
+    tv.ensure(["e f", "g h"])  # 2 kept + 2 new > 3: starts again
+    assert tv.get("a b") is None and tv.get("g h") is not None

@@ -39,6 +39,14 @@ _SECTION_WORD = re.compile(
     r"(?:some|good|strong|limited|moderate|insufficient|weak) evidence|"
     r"\d+(?:\.\d+)+)\s+(?=[A-Z][a-z])"
 )
+#: A guideline's grade or consensus label run into its recommendation, after an optional
+#: topic word: "GCP - The guideline development group suggests ...", "Metformin B - ...",
+#: "Category 2 - ...", "Class II - ...". Counted in the NGC summaries of the development
+#: corpus: single-letter grades A-D, GCP 206, Category 2-4 / M, PP 50, CBR 42, EBR, Class, Level.
+_GRADE_LABEL = re.compile(
+    r"^(?:[A-Z][a-z]+ )?(?:[A-D]|GCP|GPP|PP|CBR|EBR|Category [0-9A-Z]|Class I{1,3}V?|"
+    r"Level [A-C1-4])\s[-\u2013\u2014]\s(?=[A-Z][a-z])"
+)
 def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -169,7 +177,8 @@ def normalise(sentence: str, defined: dict[str, str]) -> str:
 def strip_heading(sentence: str, *, titled: bool) -> str:
     """The sentence without a heading or label the source's text flattened into it.
 
-    Always: a ``"Label : "`` prefix and a structured-abstract heading word ("Aims Intake of ...").
+    Always: a ``"Label : "`` prefix, a structured-abstract heading word ("Aims Intake of ...")
+    and a guideline's grade label ("GCP - The guideline ...").
     With `titled` (guidelines and patient information, whose headings are Title Case): a Title
     Case run of at least two capitalised words that does not start with an article or end in a
     small word, followed by a capitalised word and then a lower-case word, where the sentence
@@ -178,7 +187,7 @@ def strip_heading(sentence: str, *, titled: bool) -> str:
     of ..." -> "The use of ...").
     """
     s = sentence
-    for label in (_LABEL, _SECTION_WORD):
+    for label in (_LABEL, _SECTION_WORD, _GRADE_LABEL):
         m = label.match(s)
         if m and len(s[m.end():].split()) >= _MIN_WORDS:
             s = s[m.end():]

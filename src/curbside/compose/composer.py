@@ -89,7 +89,9 @@ _DESIGN = re.compile(
     r"(was|were) (compared|measured|assessed|recorded|determined|calculated|collected)|"
     r"(double|single)[- ]blind|placebo[- ]controlled|cross-?over (design|study|trial)|"
     r"(a|an) (prospective|retrospective|randomi[sz]ed|open|observational|descriptive|"
-    r"cross-sectional|multicent(er|re)) (study|trial)|\(n ?= ?\d+\))",
+    r"cross-sectional|multicent(er|re)) (study|trial)|\(n ?= ?\d+\)|"
+    r"a total of \d[\d,]* (subjects|participants|patients|volunteers|individuals|women|men|"
+    r"children|adults) (were|with|who|aged|from|underwent|completed|participated))",
     re.I,
 )
 #: Claims longer than this many words lose weight: a consult answers in short sentences.
@@ -175,21 +177,41 @@ def on_focus(cands: list[Candidate], focus: Focus) -> list[Candidate]:
     return out
 
 
+#: What the lead's ranking key reads of a candidate (`lead_features`), one weight each
+#: (`lead_weights`): the key is their weighted sum, so the weights can be fitted
+#: (`benchmarks/train_lead_weights.py`) and set as `AnswerSettings` values.
+LEAD_FEATURES = (
+    "answer", "source", "passage_share", "guideline", "review", "trial", "observational",
+    "conclusion", "fits_ask", "focus", "design", "overlap",
+)
+
+
+def lead_features(c: Candidate, focus: Focus) -> tuple[float, ...]:
+    """The candidate's `LEAD_FEATURES` (it must have an answer score)."""
+    f = c.features
+    levels = tuple(float(c.level == n) for n in (1, 2, 3, 4))
+    return (
+        f["answer"], max(0.0, f["source"]), f.get("passage_share", 0.0), *levels,
+        float(any(k in c.section for k in ("CONCLUSION", "RECOMMENDATION", "KEY"))),
+        float(fits_ask(focus.ask, c.text)), f.get("focus", 0.0), float(_design(c)),
+        f["overlap"],
+    )
+
+
+def lead_weights(a: AnswerSettings) -> tuple[float, ...]:
+    """One weight per `LEAD_FEATURES` entry, from the settings (the answer score's is 1: the
+    margins and `min_answer` are read in its units)."""
+    levels = (*a.level_bonus, 0.0, 0.0, 0.0, 0.0)[:4]
+    return (
+        1.0, a.source_weight, a.passage_weight, *levels, a.conclusion_bonus, a.fit_bonus,
+        a.coverage_weight, -a.design_penalty, a.overlap_weight,
+    )
+
+
 def lead_score(c: Candidate, focus: Focus, settings: AnswerSettings | None = None) -> float:
     """The ranking key of a candidate once it has an answer score (see `AnswerSettings`)."""
-    a = settings if settings is not None else ANSWER
-    score = c.features["answer"] + a.source_weight * max(0.0, c.features["source"])
-    score += a.passage_weight * c.features.get("passage_share", 0.0)
-    if c.level <= len(a.level_bonus):  # levels 1 (guideline) .. 4 (observational)
-        score += a.level_bonus[c.level - 1]
-    if any(k in c.section for k in ("CONCLUSION", "RECOMMENDATION", "KEY")):
-        score += a.conclusion_bonus
-    if fits_ask(focus.ask, c.text):
-        score += a.fit_bonus
-    score += a.coverage_weight * c.features.get("focus", 0.0)
-    if _design(c):
-        score -= a.design_penalty
-    return score + a.overlap_weight * c.features["overlap"]
+    w = lead_weights(settings if settings is not None else ANSWER)
+    return sum(x * y for x, y in zip(lead_features(c, focus), w, strict=True))
 
 
 def _score(c: Candidate) -> float:

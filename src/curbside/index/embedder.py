@@ -20,9 +20,9 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,7 @@ __all__ = [
     "OnnxMiniLmEmbedder",
     "OpenAIEmbedder",
     "SentenceTransformersEmbedder",
+    "TextVectors",
     "default_model_files",
     "make_embedder",
 ]
@@ -84,6 +85,57 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> FloatMatrix:
         """One L2-normalised float32 vector, shape ``(dim,)``."""
         ...
+
+
+class TextVectors:
+    """Vectors of short texts (sentences, titles) kept by text, so that the stages of one
+    answer embed a sentence once: the composer scores candidate sentences, and the verifier
+    compares the claims made of them with the sentences of their passages. Bounded: past
+    `max_items` texts it starts again. The embedder is asked for lazily (`embedder` may be a
+    callable returning it), so holding one loads no model."""
+
+    def __init__(
+        self, embedder: Embedder | Callable[[], Embedder], *, max_items: int = 20000
+    ) -> None:
+        if hasattr(type(embedder), "embed"):
+            fixed = cast(Embedder, embedder)
+            self._embedder: Callable[[], Embedder] = lambda: fixed
+        else:
+            self._embedder = cast(Callable[[], Embedder], embedder)
+        self._max_items = max_items
+        self._vectors: dict[str, FloatMatrix] = {}
+        self._lock = threading.Lock()
+        #: Calls made to the embedder (tests and benchmarks read it).
+        self.calls = 0
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder()
+
+    def get(self, text: str) -> FloatMatrix | None:
+        return self._vectors.get(text)
+
+    def ensure(self, texts: Sequence[str]) -> None:
+        """Embed, in one call, those of `texts` not kept yet."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if not todo:
+            return
+        vecs = np.asarray(self.embedder.embed(todo), dtype=np.float32)
+        with self._lock:
+            self.calls += 1
+            if len(self._vectors) + len(todo) > self._max_items:
+                self._vectors.clear()
+            self._vectors.update(zip(todo, vecs, strict=True))
+
+    def vectors(self, texts: Sequence[str]) -> FloatMatrix:
+        """One row per text, in order (embedding those not kept yet)."""
+        self.ensure(texts)
+        got = [self._vectors.get(t) for t in texts]
+        if any(v is None for v in got):  # started again between ensure and now
+            return np.asarray(self.embedder.embed(list(texts)), dtype=np.float32)
+        return np.stack([v for v in got if v is not None]) if got else np.zeros(
+            (0, self.embedder.dim), dtype=np.float32
+        )
 
 
 def _l2_normalise(x: npt.NDArray[Any]) -> FloatMatrix:

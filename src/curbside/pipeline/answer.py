@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from curbside.compose.composer import ExtractiveComposer
     from curbside.config import Settings
     from curbside.index.dense import DenseIndex
+    from curbside.index.embedder import TextVectors
     from curbside.retrieve.hybrid import HybridRetriever
     from curbside.store.sources import SourceStore
     from curbside.verify.citations import CitationVerifier
@@ -33,6 +34,8 @@ class AnswerRuntime(Protocol):
     def composer(self) -> ExtractiveComposer: ...
     @property
     def verifier(self) -> CitationVerifier: ...
+    @property
+    def sentence_vectors(self) -> TextVectors: ...
 
 
 class AnswerPipeline:
@@ -53,6 +56,7 @@ class AnswerPipeline:
             composer=rt.composer,
             store=rt.store,
             dense=rt.dense,
+            vectors=rt.sentence_vectors,
             llm=rt.settings.llm,
             answers=answers,
             fingerprint=rt.settings.answer_fingerprint(),

@@ -18,6 +18,7 @@ from curbside.compose.references import ReferenceList
 from curbside.config import AnswerSettings, LLMSettings
 from curbside.domain import Evidence
 from curbside.index.dense import DenseIndex
+from curbside.index.embedder import TextVectors
 from curbside.messages import message
 from curbside.pipeline.contracts import (
     AskRequest,
@@ -94,16 +95,19 @@ class Compose:
         composer: ExtractiveComposer,
         store: SourceStore,
         dense: DenseIndex,
+        vectors: TextVectors,
         llm: LLMSettings,
         answers: AnswerSettings,
         fingerprint: str,
     ) -> None:
         """`dense`: its embedder scores answers and LLM sentences (loaded on first use, never
-        needing the index itself); `fingerprint`: stored as each article's
-        ``settings_fingerprint`` (`Settings.answer_fingerprint`)."""
+        needing the index itself), through `vectors` (sentence vectors kept by text, shared
+        with the verifier); `fingerprint`: stored as each article's ``settings_fingerprint``
+        (`Settings.answer_fingerprint`)."""
         self.composer = composer
         self.store = store
         self.dense = dense
+        self.vectors = vectors
         self.llm = llm
         self.answers = answers
         self.fingerprint = fingerprint
@@ -210,15 +214,14 @@ class Compose:
         from curbside.index.embedder import EmbedderUnavailable
 
         try:
-            embedder = self.dense.embedder
+            _ = self.dense.embedder  # raises when no embedder can be loaded
         except EmbedderUnavailable:
             log.warning("no embedder: answers are chosen by retrieval scores alone")
             return None
+        vectors = self.vectors
 
         def similarity(question: str, sentences: list[str]) -> list[float]:
-            import numpy as np
-
-            vecs = np.asarray(embedder.embed([question, *sentences]))
+            vecs = vectors.vectors([question, *sentences])
             return [float(x) for x in score(vecs[0], vecs[1:])]
 
         return similarity
@@ -247,7 +250,7 @@ class Compose:
             article.question,
             numbered,
             audience=audience,
-            scorer=SupportScorer(self.dense.embedder),
+            scorer=SupportScorer(vectors=self.vectors),
             threshold=self.answers.support_threshold,
         )
         if out.fallback:

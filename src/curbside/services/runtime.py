@@ -19,6 +19,7 @@ from curbside.store.sources import SourceStore
 if TYPE_CHECKING:  # heavy modules load on first use, not when a command starts
     from curbside.compose.composer import ExtractiveComposer
     from curbside.index.dense import DenseIndex
+    from curbside.index.embedder import TextVectors
     from curbside.retrieve.hybrid import HybridRetriever
     from curbside.verify.citations import CitationVerifier
 
@@ -73,8 +74,18 @@ class Runtime:
         from curbside.verify.support import SupportScorer
 
         return CitationVerifier(
-            SupportScorer(self.dense.embedder), threshold=self.settings.answers.support_threshold
+            SupportScorer(vectors=self.sentence_vectors),
+            threshold=self.settings.answers.support_threshold,
         )
+
+    @cached_property
+    def sentence_vectors(self) -> TextVectors:
+        """Sentence vectors kept by text, shared by the composer's answer scores and the
+        verifier's support check: a claim is a sentence the composer already embedded. The
+        model loads on first use."""
+        from curbside.index.embedder import TextVectors
+
+        return TextVectors(lambda: self.dense.embedder)
 
     def load_embedder_in_background(self) -> None:
         """Start loading the dense index's embedder in a thread (`DenseIndex.

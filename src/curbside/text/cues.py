@@ -24,12 +24,20 @@ NEGATION_WORDS = word_set(
     "absence absent fail fails failed unable nonsignificant non-significant insignificant"
 )
 
+#: An auxiliary's negative typed without its apostrophe ("dont", "arent", "doesnt"): typed
+#: questions and web pages drop it, and it is read as the contraction. "cant" and "wont" are
+#: left out: they are words of their own.
+_AUX = r"(do|does|did|is|are|was|were|has|have|had|should|would|could|must|need)"
+APOSTROPHELESS_NOT = re.compile(rf"\b{_AUX}nt\b", re.I)
+#: "n't" as a regex alternative: straight, curled or dropped apostrophe.
+_NT = rf"n['\u2019]t\b|\b(?:{_AUX})nt\b"
+
 #: A negation in a sentence, for the verifier's check that a sentence and its passage agree
 #: on negation ("lack of", "failed to", "non-significant" included).
 NEGATION = re.compile(
     r"\b(?:no|not|never|without|neither|nor|none|cannot|nothing|nobody|"
     r"lack(?:s|ed|ing)?\s+of|absence\s+of|fail(?:s|ed)?\s+to|unable\s+to|"
-    r"non-?significant(?:ly)?|insignificant(?:ly)?)\b|n't\b",
+    r"non-?significant(?:ly)?|insignificant(?:ly)?)\b|" + _NT,
     re.IGNORECASE,
 )
 #: Phrases with a negation word that do not negate the statement (read with `NEGATION`).
@@ -39,7 +47,7 @@ PSEUDO_NEGATION = re.compile(
 
 #: A plain negation word: patient-mode splitting never separates a negated piece from a piece
 #: about the same thing, nor cuts a negated clause before "because".
-SIMPLE_NEGATION = re.compile(r"\b(?:no|not|never|without|neither|nor|none|cannot)\b|n't\b", re.I)
+SIMPLE_NEGATION = re.compile(r"\b(?:no|not|never|without|neither|nor|none|cannot)\b|" + _NT, re.I)
 
 #: Written before an absolute word it negates ("not always", "no cure"): the presupposition
 #: check prepends it to the word's pattern (`negated_before`).
@@ -70,7 +78,7 @@ NEGATED_FINDING = re.compile(
 )
 #: A negated question ("Is X not associated with Y?") flips the consensus reading. "no" and
 #: "without" are left out: "Can X be done without Y?" asks for an affirmative.
-QUESTION_NEGATION = re.compile(r"\b(not|never)\b|n't\b", re.I)
+QUESTION_NEGATION = re.compile(r"\b(not|never)\b|" + _NT, re.I)
 #: Any negating or "falls short" word, broader than `NEGATED_FINDING` (which needs a known
 #: phrase): a stance pair feature.
 BROAD_NEGATION = re.compile(
@@ -132,15 +140,18 @@ HEDGE = re.compile(
     re.I,
 )
 
+#: Contractions written out; the apostrophe may also be curled ("don’t").
 _CONTRACTIONS = (
-    (re.compile(r"\bcan't\b|\bcannot\b", re.I), "can not"),
-    (re.compile(r"\bwon't\b", re.I), "will not"),
-    (re.compile(r"n't\b", re.I), " not"),
+    (re.compile(r"\bcan['’]t\b|\bcannot\b", re.I), "can not"),
+    (re.compile(r"\bwon['’]t\b", re.I), "will not"),
+    (re.compile(r"n['’]t\b", re.I), " not"),
+    (APOSTROPHELESS_NOT, r"\1 not"),
 )
 
 
 def expand_contractions(sentence: str) -> str:
-    """ "doesn't" → "does not", "cannot" → "can not": the negation cues are written out in full."""
+    """ "doesn't", "doesn’t" and "doesnt" → "does not", "cannot" → "can not": the negation
+    cues are written out in full."""
     for pattern, repl in _CONTRACTIONS:
         sentence = pattern.sub(repl, sentence)
     return sentence

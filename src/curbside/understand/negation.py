@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from curbside.text.cues import (
+    APOSTROPHELESS_NOT,
     POST_NEGATION_TRIGGERS,
     PRE_NEGATION_TRIGGERS,
     PSEUDO_NEGATION_TRIGGERS,
@@ -86,7 +87,9 @@ def _matches_at(toks: list[str], i: int, phrases: _Phrases) -> tuple[str, ...] |
 
 
 def _is_not_contraction(tok: str) -> bool:
-    return tok.endswith(("n't", "n\u2019t")) and len(tok) > 3
+    return (tok.endswith(("n't", "n\u2019t")) and len(tok) > 3) or bool(
+        APOSTROPHELESS_NOT.fullmatch(tok)
+    )
 
 
 def find_negations(text: str) -> list[NegatedSpan]:

@@ -35,7 +35,7 @@ from curbside.text.stopwords import SUPPORT_STOPWORDS
 from curbside.text.tokens import SUPPORT_WORD, support_stem
 
 if TYPE_CHECKING:
-    from curbside.index.embedder import Embedder
+    from curbside.index.embedder import Embedder, TextVectors
 
 __all__ = [
     "INCONSISTENT_CAP",
@@ -259,32 +259,38 @@ def _quoted(sentence: str, cands: Sequence[_Candidate]) -> bool:
 class SupportScorer:
     """Scores sentence-vs-passages support; embeds with `embedder` when one is given."""
 
-    def __init__(self, embedder: Embedder | None = None, *, cache_size: int = 20000) -> None:
-        self.embedder = embedder
-        self._cache: dict[str, np.ndarray] = {}
-        self._cache_size = cache_size
-        #: Number of calls made to the embedder (for tests and benchmarks).
-        self.embed_calls = 0
+    def __init__(
+        self, embedder: Embedder | None = None, *, vectors: TextVectors | None = None
+    ) -> None:
+        """`vectors`: sentence vectors shared with the composer (the runtime's
+        `sentence_vectors`), so a claim or passage sentence it embedded is not embedded again;
+        without them, the scorer keeps its own over `embedder`."""
+        from curbside.index.embedder import TextVectors
+
+        if vectors is None and embedder is not None:
+            vectors = TextVectors(embedder)
+        self.vectors = vectors
+
+    @property
+    def embed_calls(self) -> int:
+        """Calls made to the embedder (for tests and benchmarks)."""
+        return self.vectors.calls if self.vectors is not None else 0
 
     def _embed_all(self, texts: Sequence[str]) -> None:
-        if self.embedder is None:
-            return
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if not todo:
-            return
-        vecs = self.embedder.embed(todo)
-        self.embed_calls += 1
-        if len(self._cache) + len(todo) > self._cache_size:
-            self._cache.clear()
-        for t, v in zip(todo, vecs, strict=True):
-            self._cache[t] = np.asarray(v, dtype=np.float32)
+        if self.vectors is not None:
+            self.vectors.ensure(texts)
+
+    def _vector(self, text: str) -> np.ndarray | None:
+        return self.vectors.get(text) if self.vectors is not None else None
 
     def score(self, sentence: str, passages: Sequence[str]) -> Support:
         """Support of `sentence` by `passages` (the passages of one or more cited sources)."""
         return self.score_many([(sentence, passages)])[0]
 
     def score_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[Support]:
-        """`score` for many pairs, with a single embedding call for all of them."""
+        """`score` for many pairs, with at most two embedding calls for all of them: the
+        sentences first, then the whole passages of the pairs that no sentence fully supports.
+        """
         prepared = []
         texts: list[str] = []
         for sentence, passages in items:
@@ -298,8 +304,25 @@ class SupportScorer:
             prepared.append((clean, passages, cands, quoted))
             if clean and cands and not quoted:
                 texts.append(clean)
-                texts.extend(c.text for c in cands)
+                texts.extend(c.text for c in cands if not c.whole)
         self._embed_all(texts)
+        # A whole passage (the longest text to embed) can only raise a pair whose best
+        # sentence is below full support (`_COS_HIGH`): the score is the same without it.
+        done = []
+        for i, (clean, _, cands, quoted) in enumerate(prepared):
+            if self.vectors is None or quoted or not clean or not cands:
+                continue
+            q = self._vector(clean)
+            sents = [self._vector(c.text) for c in cands if not c.whole]
+            if q is not None and any(v is not None and float(q @ v) >= _COS_HIGH for v in sents):
+                done.append(i)
+        for i in done:
+            clean, ps, cands, quoted = prepared[i]
+            prepared[i] = (clean, ps, [c for c in cands if not c.whole], quoted)
+        self._embed_all(
+            [c.text for clean, _, cands, quoted in prepared if clean and not quoted
+             for c in cands if c.whole]
+        )
         return [self._score_one(clean, ps, cs, q) for clean, ps, cs, q in prepared]
 
     def _score_one(
@@ -321,14 +344,11 @@ class SupportScorer:
                 lex_best, overlap = mix, uni
         # Embedding: best cosine over sentences and whole passages.
         cos = np.zeros(len(cands), dtype=np.float32)
-        if self.embedder is not None and quoted:
+        if self.vectors is not None and quoted:
             cos = np.array([1.0 if c.text == sentence else 0.0 for c in cands], dtype=np.float32)
-        elif self.embedder is not None:
-            q = self._cache.get(sentence)
-            if q is None:  # evicted between embed and score: embed again
-                self._embed_all([sentence, *(c.text for c in cands)])
-                q = self._cache[sentence]
-            cos = np.array([float(q @ self._cache[c.text]) for c in cands], dtype=np.float32)
+        elif self.vectors is not None:
+            vecs = self.vectors.vectors([sentence, *(c.text for c in cands)])
+            cos = (vecs[1:] @ vecs[0]).astype(np.float32)
         embedding = float(min(1.0, max(0.0, float(cos.max())))) if len(cos) else 0.0
         # Best span: a sentence (not a whole passage) ranked by cosine + lexical match.
         best_i, best_val = -1, -1.0
@@ -340,7 +360,7 @@ class SupportScorer:
             if val > best_val:
                 best_i, best_val = i, val
         best = cands[best_i] if best_i >= 0 else cands[0]
-        if self.embedder is not None:
+        if self.vectors is not None:
             score = _EMBED_WEIGHT * _calibrate(embedding) + (1 - _EMBED_WEIGHT) * lex_best
         else:
             score = lex_best
