@@ -75,6 +75,14 @@ odd half top-1/3/10 30/48/69 -> 31/52/71 %, emergencies caught 19/23 -> 19/23, f
 emergencies 24/177 -> 28/177; `--cv` top-1/3/10 26/47/70 -> 30/50/72 %, rules + differential
 25/25 at 24 -> 25/175. The table and what was tried are in docs/benchmarks.md ("Triage: MiniLM
 read against a reference of case texts").
+
+Run of 2026-12-07 13:56-14:04 UTC (load average 5.6-8.1, `--no-baseline`), before = main at
+fbf5d81, after = the seizure and low-glucose rules (no even-half vignette or development
+question fires them): odd half unchanged, top-1/3/10 31/52/71 %, emergencies caught 19/23,
+false emergencies 28/177. What was tried on the even half and not kept (a learned calibration
+of the differential's urgency, rank-based escalation, k-fold thresholds, ICD-10-CM context in
+the documents, 150 candidates) is in docs/benchmarks.md ("Triage: seizure and low-glucose
+rules; what did not separate emergencies better").
 """
 
 from __future__ import annotations
