@@ -2,6 +2,7 @@
 
     PYTHONPATH=src python benchmarks/triage_differential.py [--data DIR] [--json OUT]
         [--before-src OTHER/src] [--write-model] [--explain even] [--fit-only] [--cv]
+        [--cv --json OUT [--compare OTHER.json]]
 
 Fits the differential's re-ranker (`fit_reranker`, `--write-model` writes it) and its softmax
 temperature and probability thresholds (`fit_params`) on the even half (0-based lines 0, 2,
@@ -33,8 +34,12 @@ maximised rules + differential recall under the 15 % false-emergency cap; the ru
 written on the even half and catch 24/25 of its emergencies, so that fit learned to add
 almost nothing, and inside the even half it did not hold its cap in cross-validation.)
 `--cv` runs the whole fit 2-fold inside the even half (the odd half is not read) and reports
-the measured folds, the differential alone among them. `--explain even` lists the even half's
-missed and false emergencies with their reasons.
+the measured folds, the differential alone among them; with `--json` it writes each even
+vignette's out-of-fold rank and urgency, and `--compare OTHER.json` (the same from another
+checkout or another knowledge file) prints the paired difference (`paired_cv`: MRR with a
+bootstrap 95 % CI of the gain, vignettes ranked better and worse, top-k, emergencies caught and
+false emergencies of the differential alone and of rules + differential). `--explain even`
+lists the even half's missed and false emergencies with their reasons.
 
 Run of 2026-12-07 01:54-02:01 UTC (2-core shared machine, load average 9-11), issue 17
 fourth slice: before = ed45c35 (main at clone time, its own src in the same run), after =
@@ -70,6 +75,14 @@ odd half top-1/3/10 30/48/69 -> 31/52/71 %, emergencies caught 19/23 -> 19/23, f
 emergencies 24/177 -> 28/177; `--cv` top-1/3/10 26/47/70 -> 30/50/72 %, rules + differential
 25/25 at 24 -> 25/175. The table and what was tried are in docs/benchmarks.md ("Triage: MiniLM
 read against a reference of case texts").
+
+Run of 2026-12-07 13:56-14:04 UTC (load average 5.6-8.1, `--no-baseline`), before = main at
+fbf5d81, after = the seizure and low-glucose rules (no even-half vignette or development
+question fires them): odd half unchanged, top-1/3/10 31/52/71 %, emergencies caught 19/23,
+false emergencies 28/177. What was tried on the even half and not kept (a learned calibration
+of the differential's urgency, rank-based escalation, k-fold thresholds, ICD-10-CM context in
+the documents, 150 candidates) is in docs/benchmarks.md ("Triage: seizure and low-glucose
+rules; what did not separate emergencies better").
 """
 
 from __future__ import annotations
@@ -346,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-baseline", action="store_true", help="skip the MiniLM baseline")
     ap.add_argument("--fit-only", action="store_true",
                     help="fit and explain only: no baseline, no snapshots, no table")
+    ap.add_argument("--compare", type=Path, default=None,
+                    help="with --cv: the --json of another --cv run, compared vignette by "
+                         "vignette with this one")
     ap.add_argument("--cv", action="store_true",
                     help="2-fold cross-validation inside the even half only (folds: even lines "
                          "0, 4, 8... and 2, 6, 10...): re-ranker and thresholds fitted on one "
@@ -378,6 +394,12 @@ def main(argv: list[str] | None = None) -> int:
     even = [c for c in cases if c["half"] == "even"]
     if args.cv:
         _cross_validate(even)
+        rows = [{k: c.get(k) for k in CV_KEYS} for c in even]
+        if args.json:  # per vignette, for paired comparisons of two checkouts
+            args.json.write_text(json.dumps(rows, indent=1))
+        if args.compare:
+            print(f"paired, {args.compare.name} -> this run:")
+            print(paired_cv(json.loads(args.compare.read_text(encoding="utf-8")), rows))
         return 0
     model = fit_reranker(even)
     print("re-ranker weights:", dict(zip(FEATURES, (round(w, 3) for w in model.weights),
@@ -495,6 +517,48 @@ def _cross_validate(even: list[dict[str, Any]]) -> None:
     print(_row("even half, 2-fold CV: rules + diff.", even, "fit", "cv_rank"))
     n50 = sum(c["target"] in [n for n, _ in c["feats"]] for c in even)
     print(f"diagnosis among the candidates: {n50}/{len(even)}")
+
+
+#: What `--cv --json` writes per even vignette (`paired_cv` reads it).
+CV_KEYS = ("line", "target", "label", "rules", "cv_rank", "fit", "diff_only")
+
+
+def paired_cv(before: list[dict[str, Any]], after: list[dict[str, Any]], *,
+              resamples: int = 5000, seed: int = 0) -> str:
+    """Two `--cv --json` runs over the same vignettes compared pairwise: MRR (reciprocal rank
+    of the diagnosis, 0 when not listed) with a bootstrap 95 % CI of the mean gain, how many
+    vignettes ranked better and worse, top-1/3/10, and emergencies caught / false emergencies
+    of the differential alone and of rules + differential. ValueError when the runs are not
+    over the same vignettes."""
+    a = {r["line"]: r for r in before}
+    b = {r["line"]: r for r in after}
+    if set(a) != set(b) or any(a[k]["target"] != b[k]["target"] for k in a):
+        raise ValueError("paired_cv: the two runs are not over the same vignettes")
+    lines = sorted(a)
+
+    def rr(r: dict[str, Any]) -> float:
+        return 0.0 if r["cv_rank"] is None else 1.0 / r["cv_rank"]
+
+    ra = np.array([rr(a[k]) for k in lines])
+    rb = np.array([rr(b[k]) for k in lines])
+    gain = rb - ra
+    rng = np.random.default_rng(seed)
+    boot = gain[rng.integers(0, len(gain), (resamples, len(gain)))].mean(1)
+    out = [f"  MRR {ra.mean():.3f} -> {rb.mean():.3f}, gain 95 % CI [{np.quantile(boot, 0.025):.3f}"
+           f", {np.quantile(boot, 0.975):.3f}]; ranked better {int((gain > 0).sum())}, worse "
+           f"{int((gain < 0).sum())}"]
+    for k in (1, 3, 10):
+        hit = [sum(x[n]["cv_rank"] is not None and x[n]["cv_rank"] <= k for n in lines)
+               for x in (a, b)]
+        out.append(f"  top-{k} {hit[0]} -> {hit[1]} of {len(lines)}")
+    em = [n for n in lines if a[n]["label"] == "emergency"]
+    non = [n for n in lines if a[n]["label"] != "emergency"]
+    for key, name in (("diff_only", "differential alone"), ("fit", "rules + differential")):
+        caught = [sum(x[n][key] == "emergency" for n in em) for x in (a, b)]
+        false = [sum(x[n][key] == "emergency" for n in non) for x in (a, b)]
+        out.append(f"  {name}: emergencies caught {caught[0]} -> {caught[1]} of {len(em)}, "
+                   f"false emergencies {false[0]} -> {false[1]} of {len(non)}")
+    return "\n".join(out)
 
 
 def _explain(sub: list[dict[str, Any]], p: DifferentialParams, model: Reranker) -> None:

@@ -1,9 +1,10 @@
 """Issue 17: general emergency discriminators (Manchester Triage System style) as cited rules.
 
 Urgency must not hinge on a diagnosis the differential knows: signs of shock, cyanosis, severe
-breathlessness, sudden loss of vision, poisoning or overdose and severe pain of abrupt onset
-raise the case whatever its diagnosis. The rules are data (knowledge/vital_signs.yaml), their
-findings are negation-aware, and their wording does not fire on look-alike phrases.
+breathlessness, sudden loss of vision, poisoning or overdose, severe pain of abrupt onset and a
+seizure that goes on raise the case whatever its diagnosis. The rules are data
+(knowledge/vital_signs.yaml), their findings are negation-aware, and their wording does not fire
+on look-alike phrases.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ needs_data = pytest.mark.skipif(not (DATA / "corpus").is_dir(),
                                 reason="development data ../shared/data is absent")
 
 GENERAL = ("child_red_features", "shock_signs", "cyanosis_or_hypoxia", "severe_breathlessness",
-           "sudden_vision_loss", "poisoning_or_overdose", "abrupt_severe_pain", "severe_pain")
+           "sudden_vision_loss", "poisoning_or_overdose", "abrupt_severe_pain", "severe_pain",
+           "prolonged_seizure")
 
 
 def _rules(text: str) -> dict[str, str]:
@@ -53,6 +55,11 @@ def _level(text: str) -> str:
     ("15-year-old boy with abrupt, excruciating pain in the left testicle.",
      "abrupt_severe_pain"),
     ("9-month-old with a bulging fontanelle and a high-pitched cry.", "child_red_features"),
+    ("My 3-year-old has been having a seizure for 10 minutes.", "prolonged_seizure"),
+    ("Known epileptic, still fitting after rectal diazepam.", "prolonged_seizure"),
+    ("Two seizures back-to-back and she has not woken up between seizures.",
+     "prolonged_seizure"),
+    ("Brought in by ambulance in status epilepticus.", "prolonged_seizure"),
 ])
 def test_a_general_discriminator_makes_the_case_an_emergency(text: str, rule: str) -> None:
     rules = _rules(text)
@@ -90,6 +97,13 @@ def test_severe_pain_alone_is_urgent_not_an_emergency() -> None:
     ("The baby has a high-pitched cry.", "child_red_features"),
     # one shock sign alone
     ("She looks pale and tired.", "shock_signs"),
+    # a seizure without its duration, a short one, a conditional or a past one
+    ("She had one seizure last year; is her levetiracetam dose right?", "prolonged_seizure"),
+    ("Most febrile seizures last a minute or two.", "prolonged_seizure"),
+    ("Her seizure lasted 2 minutes and she is now alert.", "prolonged_seizure"),
+    ("Is it an emergency if a seizure lasts longer than 5 minutes?", "prolonged_seizure"),
+    ("History of status epilepticus as a child, none since.", "prolonged_seizure"),
+    ("No seizures, no fits.", "prolonged_seizure"),
 ])
 def test_negated_or_look_alike_wording_does_not_fire(text: str, rule: str) -> None:
     assert rule not in _rules(text)

@@ -108,6 +108,8 @@ AT_AND_BELOW = [
      "how much paracetamol is an overdose?"),
     ("abrupt_severe_pain", "sudden severe chest pain", "severe chest pain for two weeks"),
     ("severe_pain", "severe pain in the right knee", "mild pain in the right knee"),
+    ("prolonged_seizure", "seizure lasting 5 minutes so far", "seizure lasting 4 minutes"),
+    ("low_blood_glucose", "blood sugar 69 mg/dL", "blood sugar 70 mg/dL"),
 ]
 
 
@@ -123,6 +125,17 @@ def test_rule_fires_at_threshold_not_below(rule: str, at: str, below: str) -> No
 
 def test_every_rule_is_tested() -> None:
     assert {r.id for r in load_vital_rules()} == {x[0] for x in AT_AND_BELOW}
+
+
+def test_low_glucose_is_urgent_alone_and_an_emergency_with_confusion() -> None:
+    alone = triage("Type 1 diabetic, shaky and sweaty, glucose 3.2 mmol/L")
+    assert "low_blood_glucose" in [r["id"] for r in alone.rules], alone.reasons
+    assert alone.urgency in ("urgent", "emergency")
+    assert any("NIDDK, Hypoglycemia" in x for x in alone.reasons)
+    confused = triage("Found confused, blood sugar 45")  # a bare 45 is read as mg/dL
+    assert {"low_blood_glucose", "news2_new_confusion"} <= {r["id"] for r in confused.rules}
+    assert confused.urgency == "emergency"
+    assert "low_blood_glucose" not in [r["id"] for r in triage("fasting glucose 5.4").rules]
 
 
 def test_reason_names_rule_value_and_source() -> None:
