@@ -102,6 +102,8 @@ def test_aims_and_notes_about_the_document_are_not_candidates() -> None:
     assert is_aim("Here, we examined radiosensitizing effects of LB-100 on tumour cells.")
     assert not is_aim("We present evidence that LB-100 sensitises tumour cells to radiation.")
     assert not is_aim("We found that exercise reduced pain in most adults.")
+    assert is_aim("Secondary objectives were to compare Ritalin LA with Concerta in school.")
+    assert not is_aim("The goal is to keep blood pressure below 140/90 mmHg in most adults.")
     text = ("The purposes of this review were to check gabapentin dosing schedules. "
             "Detailed guidelines for simvastatin are beyond the scope of this article. "
             "For gabapentin in children, see the National Guideline Clearinghouse (NGC) summary "

@@ -123,3 +123,24 @@ def test_the_methods_classifier_is_not_asked_about_guidelines_or_patient_pages()
             confidence=0.9, source_texts={},
             similarity=lambda q, texts: [0.6] * len(texts), study_design=design))
         assert asked and text not in asked and src.kind == SourceKind.RCT
+
+
+def test_how_a_study_was_run_never_leads_while_a_finding_answers() -> None:
+    """"The patients were randomized into 2 groups." led a patient's article: a methods
+    sentence now comes after every sentence that answers, whatever its score. With nothing
+    else, it may still lead (the article is not emptied). The similarity is a stand-in."""
+    from curbside.compose.composer import ComposeInput, ExtractiveComposer
+
+    design = "Adults with hypertension were randomized to ibuprofen or placebo for 4 weeks."
+    finding = "Ibuprofen raised blood pressure in hypertension by 5 mmHg."
+
+    def lead_of(texts: list[str]) -> list[str]:
+        art, _ = ExtractiveComposer().compose(ComposeInput(
+            question="Does ibuprofen raise blood pressure in hypertension?",
+            question_type="yes_no", terms=["ibuprofen", "blood", "pressure", "hypertension"],
+            evidence=_trials(texts), confidence=0.9, source_texts={},
+            similarity=lambda q, ts: [0.9 if t == design else 0.5 for t in ts]))
+        return [c.text for c in art.lead if not c.ours]
+
+    assert lead_of([design, finding]) == [finding]
+    assert lead_of([design]) == [design]

@@ -81,6 +81,8 @@ AIM = re.compile(
     r"of (this|the|our|the present|the current)\b|(this|the present|the current|our) (study|"
     r"review|trial|analysis|paper|article) (aimed|aims|sought|seeks|was designed|is designed)|"
     r"we (aimed|sought|set out|hypothesi[sz]ed)|"
+    r"(the )?((primary|secondary|main|principal) )?(aims?|objectives?|goals?|purposes?) "
+    r"(was|were) to\b|"
     r"(here,? |in this (study|work|paper|review|article),? )?we (examined|investigated|"
     r"evaluated|assessed|explored|studied|analy[sz]ed|compared|describe|present)\b"
     r"(?!(?:\s+\w+){0,2}\s+that\b))|"

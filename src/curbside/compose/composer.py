@@ -559,7 +559,9 @@ class ExtractiveComposer:
     ) -> list[Candidate]:
         """Candidates in the order the lead is chosen from.
 
-        With answer scores: the strongest evidence level (guideline, review, ...) whose best
+        With answer scores: a sentence about how a study was run (`_design`) comes after
+        every other one, when another answers (`min_answer`); then the strongest evidence level
+        (guideline, review, ...) whose best
         sentence scores within `AnswerSettings.level_margin` of the best sentence overall goes
         first; for a how-common question a sentence giving a frequency first; for a treatment,
         what-to-do, cause, diagnosis, prognosis, dose or side-effect question (`FRAMED_ASKS`)
@@ -571,6 +573,13 @@ class ExtractiveComposer:
             strong = [c for c in cands if _strong(c)] or cands
             return sorted(strong, key=_score, reverse=True) + [c for c in cands if c not in strong]
         ranked = sorted(cands, key=lambda c: c.features["lead"], reverse=True)
+        # How a study was run never leads while a sentence that is not about that answers.
+        methods = [c for c in ranked if _design(c)]
+        others = [c for c in ranked if not _design(c)]
+        if methods and any(c.features["answer"] >= self.answer.min_answer for c in others):
+            ranked = others
+        else:
+            methods = []
         ranked = self._whole_focus_first(focus, ranked)
         pool = ranked
         if focus.ask == Ask.FREQUENCY:
@@ -589,7 +598,7 @@ class ExtractiveComposer:
         near = [c for c in pool if c.features["lead"] >= top - self.answer.level_margin]
         best_level = min(c.level for c in near)
         first = [c for c in near if c.level == best_level]
-        return first + [c for c in ranked if c not in first]
+        return first + [c for c in ranked if c not in first] + methods
 
     def _whole_focus_first(self, focus: Focus, ranked: list[Candidate]) -> list[Candidate]:
         """`ranked` with the sentences that mention every primary focus concept first, when
