@@ -36,6 +36,7 @@ from retrieval_sets import SETS, dev_parser, dev_sample, set_root
 from curbside.config import Settings
 from curbside.domain import EVIDENCE_LEVEL, Evidence, Passage, Source, SourceKind
 from curbside.retrieve.hybrid import KEY_SECTIONS, LEVEL_BONUS, RetrievalOptions, diversify
+from curbside.retrieve.ranker import on_scale
 from curbside.services import open_runtime
 from curbside.services.evaluation import open_beir_runtime
 
@@ -140,8 +141,15 @@ def hybrid_ndcg(q: Pool, passages: dict[int, tuple[Passage, Source, float]]) -> 
 def learned_ndcg(
     q: Pool, raw: Matrix, passages: dict[int, tuple[Passage, Source, float]]
 ) -> float:
-    final = 1.0 / (1.0 + np.exp(-raw))  # `LinearRanker.score`
-    pairs = [(p, float(v)) for p, v in zip(q.pids, final, strict=True) if p in passages]
+    """As `HybridRetriever._learned`: the ranker's order on the pool's fused scores
+    (`ranker.on_scale`; a candidate below the cached fused head gets its floor), times the
+    bonuses."""
+    fused = dict(q.fused)
+    floor = min(fused.values(), default=0.0)
+    keep = [i for i, p in enumerate(q.pids) if p in passages]
+    pids = [q.pids[i] for i in keep]
+    base = on_scale(raw[keep], [fused.get(p, floor) for p in pids])
+    pairs = [(p, float(v) * (1.0 + passages[p][2])) for p, v in zip(pids, base, strict=True)]
     return ndcg10(searched(lambda _k: pairs, passages), q.rels)
 
 
