@@ -8,11 +8,12 @@ ranker's pool (`learned_candidates`: features, grades) and what the hand fusion'
 (the fused list and the rerank bonuses of each passage), under benchmarks/out/. Queries are
 split into folds (seed 16, across the four sets together); for each fold the model is fitted
 on the others exactly as `train_ranker.py` fits it (its `pairs`, `fit`, `lambda_pairs`) and the
-fold's queries are ranked as `HybridRetriever.search` ranks them: sort by score, diversify
-(`hybrid.diversify`: MMR, at most ``per_source_cap`` passages of one source), sources in
-order, and a k=20 search to top the list up to 10 sources (the eval at ``--depth 10``). The
-hybrid column is the same replica of the hand fusion path (head of the fused list, score x (1
-+ bonuses)). Checked against `retrieval.py --half dev --depth 10`: the replica gives the same
+fold's queries are ranked as `HybridRetriever.search` ranks them: the model's order on the
+pool's fused scores times the bonuses (`ranker.on_scale`; stop 26 used the logistic score),
+sort, diversify (`hybrid.diversify`: MMR, at most ``per_source_cap`` passages of one source),
+sources in order, and a k=20 search to top the list up to 10 sources (the eval at
+``--depth 10``). The hybrid column is the same replica of the hand fusion path (head of the
+fused list, score x (1 + bonuses)). Checked against `retrieval.py --half dev --depth 10`: the replica gives the same
 hybrid and learned-ranker nDCG@10 on NFCorpus and BioASQ to three decimals (docs/benchmarks.md).
 The held-out halves are never read.
 """
