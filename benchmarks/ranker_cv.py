@@ -13,8 +13,9 @@ pool's fused scores times the bonuses (`ranker.on_scale`; stop 26 used the logis
 sort, diversify (`hybrid.diversify`: MMR, at most ``per_source_cap`` passages of one source),
 sources in order, and a k=20 search to top the list up to 10 sources (the eval at
 ``--depth 10``). The hybrid column is the same replica of the hand fusion path (head of the
-fused list, score x (1 + bonuses)). Checked against `retrieval.py --half dev --depth 10`: the replica gives the same
-hybrid and learned-ranker nDCG@10 on NFCorpus and BioASQ to three decimals (docs/benchmarks.md).
+fused list, score x (1 + bonuses)). Checked against `retrieval.py --half dev --depth 10`: the
+replica gives the same hybrid and learned-ranker nDCG@10 on NFCorpus and BioASQ to three
+decimals (docs/benchmarks.md).
 The held-out halves are never read.
 """
 
