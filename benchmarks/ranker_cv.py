@@ -8,12 +8,14 @@ ranker's pool (`learned_candidates`: features, grades) and what the hand fusion'
 (the fused list and the rerank bonuses of each passage), under benchmarks/out/. Queries are
 split into folds (seed 16, across the four sets together); for each fold the model is fitted
 on the others exactly as `train_ranker.py` fits it (its `pairs`, `fit`, `lambda_pairs`) and the
-fold's queries are ranked as `HybridRetriever.search` ranks them: sort by score, diversify
-(`hybrid.diversify`: MMR, at most ``per_source_cap`` passages of one source), sources in
-order, and a k=20 search to top the list up to 10 sources (the eval at ``--depth 10``). The
-hybrid column is the same replica of the hand fusion path (head of the fused list, score x (1
-+ bonuses)). Checked against `retrieval.py --half dev --depth 10`: the replica gives the same
-hybrid and learned-ranker nDCG@10 on NFCorpus and BioASQ to three decimals (docs/benchmarks.md).
+fold's queries are ranked as `HybridRetriever.search` ranks them: the model's order on the
+pool's fused scores times the bonuses (`ranker.on_scale`; stop 26 used the logistic score),
+sort, diversify (`hybrid.diversify`: MMR, at most ``per_source_cap`` passages of one source),
+sources in order, and a k=20 search to top the list up to 10 sources (the eval at
+``--depth 10``). The hybrid column is the same replica of the hand fusion path (head of the
+fused list, score x (1 + bonuses)). Checked against `retrieval.py --half dev --depth 10`: the
+replica gives the same hybrid and learned-ranker nDCG@10 on NFCorpus and BioASQ to three
+decimals (docs/benchmarks.md).
 The held-out halves are never read.
 """
 
@@ -36,6 +38,7 @@ from retrieval_sets import SETS, dev_parser, dev_sample, set_root
 from curbside.config import Settings
 from curbside.domain import EVIDENCE_LEVEL, Evidence, Passage, Source, SourceKind
 from curbside.retrieve.hybrid import KEY_SECTIONS, LEVEL_BONUS, RetrievalOptions, diversify
+from curbside.retrieve.ranker import on_scale
 from curbside.services import open_runtime
 from curbside.services.evaluation import open_beir_runtime
 
@@ -140,8 +143,15 @@ def hybrid_ndcg(q: Pool, passages: dict[int, tuple[Passage, Source, float]]) -> 
 def learned_ndcg(
     q: Pool, raw: Matrix, passages: dict[int, tuple[Passage, Source, float]]
 ) -> float:
-    final = 1.0 / (1.0 + np.exp(-raw))  # `LinearRanker.score`
-    pairs = [(p, float(v)) for p, v in zip(q.pids, final, strict=True) if p in passages]
+    """As `HybridRetriever._learned`: the ranker's order on the pool's fused scores
+    (`ranker.on_scale`; a candidate below the cached fused head gets its floor), times the
+    bonuses."""
+    fused = dict(q.fused)
+    floor = min(fused.values(), default=0.0)
+    keep = [i for i, p in enumerate(q.pids) if p in passages]
+    pids = [q.pids[i] for i in keep]
+    base = on_scale(raw[keep], [fused.get(p, floor) for p in pids])
+    pairs = [(p, float(v) * (1.0 + passages[p][2])) for p, v in zip(pids, base, strict=True)]
     return ndcg10(searched(lambda _k: pairs, passages), q.rels)
 
 

@@ -22,7 +22,8 @@ the expansion gain is hybrid minus hybrid (no expansion).
 per-kind weights of ``knowledge/expansion.yaml``); "hybrid (no gap rule)" uses those weights
 without the vocabulary-gap rule (the default before it); "learned ranker" is
 `RetrievalOptions(ranker="learned")` (trained by `train_ranker.py` on the
-development halves).
+development halves; the default order of `search`), "learned ranker (no expansion)" the same
+without query expansion (its expansion gain).
 Writes tables and JSON to benchmarks/out/ and, with ``--run-dir``, a TREC run file per method.
 """
 
@@ -70,6 +71,7 @@ METHODS: dict[str, RetrievalOptions] = {
     "document (first)": RetrievalOptions(fusion="document", documents="first"),
     "document (mean)": RetrievalOptions(fusion="document", documents="mean"),
     "learned ranker": RetrievalOptions(ranker="learned"),
+    "learned ranker (no expansion)": RetrievalOptions(ranker="learned", expansion=False),
 }
 _LEGACY = {"candidates": 300, "rerank": False, "diversity": False}
 LEGACY = {

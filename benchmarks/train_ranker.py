@@ -19,9 +19,11 @@ LambdaRank weighting: each pair weighs |grade difference| x |difference of the 1
 2) discounts at the current model's ranks| (top 20 only; `lambda_weights`), so pairs that
 move the head of the list count and pairs deep in the pool do not, and the model is refitted
 from the last weights. Last, the weights are multiplied by ``--temperature``: search's
-diversity step (MMR) divides each score by the top one, so a flatter logistic lets it weigh
+diversity step (MMR) divides each score by the top one, so a flatter logistic let it weigh
 overlap against relevance as it does for the hand fusion. L2 10, 2 rounds and temperature 0.5
 were chosen by 5-fold cross-validation within the development halves (docs/benchmarks.md).
+Since stop 27 search carries the ranker's order onto the fused scores (`ranker.on_scale`), so
+the temperature no longer changes what search shows; it is kept so the weights file is v3's.
 Features are standardised with the training rows' mean and sd, stored with the weights.
 Writes ``src/curbside/retrieve/ranker-v3.json`` (or ``--out``) and caches the features under
 benchmarks/out/.

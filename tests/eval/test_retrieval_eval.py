@@ -121,7 +121,7 @@ def test_cli_runs_the_shipped_search_and_writes_a_trec_run(
 ) -> None:
     monkeypatch.setenv("CURBSIDE_HOME", str(tmp_path / "home"))
     beir = beir_dir(tmp_path / "tiny")
-    run = tmp_path / "out" / "hybrid.run"
+    run = tmp_path / "out" / "learned.run"
     res = CliRunner().invoke(
         app,
         [
@@ -138,11 +138,11 @@ def test_cli_runs_the_shipped_search_and_writes_a_trec_run(
     )
     assert res.exit_code == 0, res.output
     metrics = json.loads(res.output)
-    assert set(metrics) == {"bm25", "dense", "hybrid"}
+    assert set(metrics) == {"bm25", "dense", "hybrid", "learned"}  # learned: search's order
     assert set(metrics["hybrid"]) >= {"ndcg@10", "ndcg@10 exp", "recall@100", "mrr"}
     assert metrics["hybrid"]["mrr"] == 1.0  # both answers are easy in a four-document corpus
     lines = [ln.split() for ln in run.read_text().splitlines()]
-    assert lines and all(len(p) == 6 and p[1] == "Q0" and p[5] == "curbside-hybrid" for p in lines)
+    assert lines and all(len(p) == 6 and p[1] == "Q0" and p[5] == "curbside-learned" for p in lines)
     for qid in ("q1", "q2"):
         rows = [p for p in lines if p[0] == qid]
         assert [int(p[3]) for p in rows] == list(range(1, len(rows) + 1))
@@ -179,7 +179,8 @@ def test_methods_go_through_the_search_service(
     finally:
         rt.close()
     assert {k for k, _ in calls} == {10, 100}
-    assert len(calls) == 2 * 2 * 3  # two queries, three methods, the k=10 and the deep search
-    hybrid = [o for _k, o in calls if o is not None and o.fusion == "convex"]
-    assert hybrid and all(o == RetrievalOptions() for o in hybrid)  # the shipped defaults
+    assert len(calls) == 2 * 2 * 4  # two queries, four methods, the k=10 and the deep search
+    convex = [o for _k, o in calls if o is not None and o.fusion == "convex"]
+    assert {o.ranker for o in convex} == {"fusion", "learned"}  # the hand fusion, the default
+    assert all(o == RetrievalOptions(ranker=o.ranker) for o in convex)  # otherwise as shipped
     assert out["hybrid"].per_query["q1"] == 1.0

@@ -19,6 +19,7 @@ from curbside.retrieve.ranker import (
     RankerError,
     features,
     load_ranker,
+    on_scale,
 )
 from curbside.understand.analysis import analyze_query
 
@@ -168,11 +169,13 @@ def test_search_with_the_learned_ranker(starter_rt: services.Runtime) -> None:
     opt = RetrievalOptions(ranker="learned")
     res = starter_rt.retriever.search(q, k=8, options=opt)
     assert res.evidence and len(res.evidence) <= 8
-    for e in res.evidence:  # the ranker's score in (0, 1) times the hand-set bonuses
+    for e in res.evidence:  # the ranker's order on the fused scale times the hand bonuses
         s = e.scores
         assert 0 < s["learned"] < 1
         bonus = s["level_bonus"] + s["section_bonus"] + s["recency_bonus"]
-        assert s["final"] == pytest.approx(s["learned"] * (1 + bonus + s["retracted_penalty"]))
+        assert s["final"] == pytest.approx(
+            s["learned_fused"] * (1 + bonus + s["retracted_penalty"])
+        )
     assert any(e.scores["level_bonus"] > 0 for e in res.evidence)
     assert all({"learned", "doc_dense", "dense_cos"} <= set(e.scores) for e in res.evidence)
     per: dict[int, int] = {}
@@ -188,13 +191,38 @@ def test_search_with_the_learned_ranker(starter_rt: services.Runtime) -> None:
     assert all(e.scores["learned"] == pytest.approx(want[e.passage.id]) for e in plain.evidence)
     finals = [e.scores["final"] for e in plain.evidence]
     assert finals == sorted(finals, reverse=True)
-    # The hand fusion is the default (settings.retrieval.ranker); "learned" is opt-in.
-    assert starter_rt.settings.retrieval.ranker == "fusion"
-    assert "learned" not in starter_rt.retriever.search(q, k=3).evidence[0].scores
-    learned = starter_rt.retriever.search(q, k=3, options=RetrievalOptions(ranker="learned"))
-    assert "learned" in learned.evidence[0].scores
+    # The learned ranker is the default (settings.retrieval.ranker); "fusion" is the hand path.
+    assert starter_rt.settings.retrieval.ranker == "learned"
+    assert "learned" in starter_rt.retriever.search(q, k=3).evidence[0].scores
     fusion = starter_rt.retriever.search(q, k=3, options=RetrievalOptions(ranker="fusion"))
     assert "learned" not in fusion.evidence[0].scores
+
+
+def test_on_scale_gives_the_scale_values_in_the_order_of_the_scores() -> None:
+    assert on_scale([0.2, 0.9, 0.5], [1.0, -2.0, 3.0]).tolist() == [-2.0, 3.0, 1.0]
+    assert on_scale([0.5, 0.5], [1.0, 2.0]).tolist() == [2.0, 1.0]  # ties: input order
+    assert on_scale([], []).tolist() == []
+    with pytest.raises(ValueError, match="2 scale values"):
+        on_scale([0.1, 0.2, 0.3], [1.0, 2.0])
+
+
+def test_the_bonuses_weigh_on_the_learned_order_as_after_the_fusion(
+    starter_rt: services.Runtime,
+) -> None:
+    """Issue 16: the learned order carries the fused scores of its pool (highest to the
+    ranker's first), so an evidence-level bonus lifts a passage as far as it would after the
+    hand fusion. On the ranker's own (0, 1) scale the head lies within a few hundredths and a
+    guideline's bonus lifted it over every answer page (stop 26's held-out answer run)."""
+    r = starter_rt.retriever
+    q = "low back pain treatment exercise"
+    opt = RetrievalOptions(ranker="learned", diversity=False)
+    _a, pool, _x, scores = r.learned_candidates(q, opt)
+    res = r.search(q, k=len(pool), options=opt)
+    assert len(res.evidence) == len(pool)
+    fused = sorted((scores[c.pid]["fused"] for c in pool), reverse=True)
+    by_ranker = sorted(res.evidence, key=lambda e: -e.scores["learned"])
+    assert [e.scores["learned_fused"] for e in by_ranker] == pytest.approx(fused)
+    assert len({e.scores["level_bonus"] for e in res.evidence}) > 1  # a mixed library
 
 
 def test_keyword_only_search_keeps_the_hand_fusion(starter_rt: services.Runtime) -> None:
@@ -204,7 +232,6 @@ def test_keyword_only_search_keeps_the_hand_fusion(starter_rt: services.Runtime)
     lexical_only = HybridRetriever(
         store=r.store, lexical=r.lexical, dense=None, settings=r.settings
     )
-    res = lexical_only.search("low back pain treatment exercise", k=5,
-                              options=RetrievalOptions(ranker="learned"))
+    res = lexical_only.search("low back pain treatment exercise", k=5)
     assert res.evidence
     assert all("learned" not in e.scores and "fused" in e.scores for e in res.evidence)

@@ -30,13 +30,17 @@ def retrieval(
         typer.Option(help="Also write the ranking as a TREC run file (for trec_eval)."),
     ] = None,
     run_method: Annotated[
-        str, typer.Option(help="Which method the run file holds: bm25, dense or hybrid.")
-    ] = "hybrid",
+        str,
+        typer.Option(
+            help="Which method the run file holds: bm25, dense, hybrid or learned (the default "
+            "order of search)."
+        ),
+    ] = "learned",
 ) -> None:
     """nDCG@10 (grade gain, as trec_eval and BEIR; the 2^grade-1 gain beside it), Recall@10,
-    Recall@100 and MRR for bm25, dense and hybrid in one run, each through the same search as
-    `curbside search` (100 candidates per retriever, rerank, diversity). The corpus is ingested
-    once into an evaluation home cached by its content and the index settings."""
+    Recall@100 and MRR for bm25, dense, hybrid and learned in one run, each through the same
+    search as `curbside search` (100 candidates per retriever, rerank, diversity). The corpus is
+    ingested once into an evaluation home cached by its content and the index settings."""
     if run_file is not None and run_method not in METHODS:
         raise fail(f"--run-method: {run_method!r} is not one of {', '.join(METHODS)}", 2)
     try:

@@ -27,11 +27,14 @@ from curbside.retrieve.hybrid import RetrievalOptions
 
 METRICS = ("ndcg@10", "ndcg@10 exp", "recall@10", "recall@100", "mrr")
 
-#: The three methods every run reports, as `curbside search` runs them (rerank, diversity).
+#: The methods every run reports, as `curbside search` runs them (rerank, diversity): each
+#: retriever alone, the hand fusion of both ("hybrid"), and the learned ranker over both, the
+#: default order of `search` (``settings.retrieval.ranker``).
 METHODS: dict[str, RetrievalOptions] = {
     "bm25": RetrievalOptions(fusion="lexical", expansion=False),
     "dense": RetrievalOptions(fusion="dense"),
     "hybrid": RetrievalOptions(),
+    "learned": RetrievalOptions(ranker="learned"),
 }
 
 #: The search a method runs: (query, k, options) -> evidence passages in the order shown.

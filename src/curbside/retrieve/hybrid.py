@@ -24,7 +24,7 @@ from curbside.index.vectors import VectorIndex
 from curbside.retrieve.expansion import policy_weights, vocabulary_gap, weighted_terms
 from curbside.retrieve.feedback import lexical_is_weak, rocchio, stored_vectors
 from curbside.retrieve.fusion import convex, rrf
-from curbside.retrieve.ranker import Candidate, LinearRanker, features, load_ranker
+from curbside.retrieve.ranker import Candidate, LinearRanker, features, load_ranker, on_scale
 from curbside.store.sources import SourceStore
 from curbside.text.tokens import lexical_tokens
 from curbside.understand.analysis import QueryAnalysis, analyze_query
@@ -78,7 +78,9 @@ class RetrievalOptions:
     diversity: bool = True
     candidates: int | None = None
     #: "fusion": the hand-set fusion and rerank bonuses; "learned": `ranker.LinearRanker`
-    #: over the fused candidates and the document list (its bonuses are features).
+    #: over the fused candidates and the document list, its order on the fused scale times
+    #: the same bonuses. Search without options uses ``settings.retrieval.ranker`` (default
+    #: "learned"); these options name the hand fusion unless told otherwise (the ablations).
     ranker: Literal["fusion", "learned"] = "fusion"
     #: Document-level vectors (`index.documents`) for fusion "document" and the learned
     #: ranker: "first" (title + opening) or "mean" of the passages; None = the ranker's own.
@@ -423,25 +425,30 @@ class HybridRetriever:
     def _learned(
         self, query: str, opt: RetrievalOptions, where: PassageFilter | None = None
     ) -> tuple[QueryAnalysis, list[Evidence]]:
-        """The pool scored by the learned ranker, times the hand-set bonuses (`_rerank`): the
-        development sets give every passage the same kind, no year and no section, so the
-        ranker cannot learn them, and this keeps evidence level, key section, recency and the
-        retraction penalty shaping the order in a real library (a constant factor there)."""
+        """The pool in the learned ranker's order, on the hand fusion's scale, times the
+        hand-set bonuses (`_rerank`). The development sets give every passage the same kind,
+        no year and no section, so the ranker cannot learn them; this keeps evidence level, key
+        section, recency and the retraction penalty shaping the order in a real library as
+        much as after the fusion: ``learned_fused`` is the pool's fused score at the ranker's
+        rank (`ranker.on_scale`), not the ranker's own (0, 1) score, whose top candidates lie
+        too close together for a multiplied bonus (see `ranker`)."""
         analysis, pool, x, scores = self.learned_candidates(query, opt, where)
         learned = self.ranker.score(x) if len(pool) else np.zeros(0)
+        scaled = on_scale(learned, [scores[c.pid]["fused"] for c in pool])
         evidence = []
-        for c, val in zip(pool, learned, strict=True):
+        for c, val, base in zip(pool, learned, scaled, strict=True):
             s = scores[c.pid]
             s["learned"] = float(val)
+            s["learned_fused"] = float(base)
             evidence.append(Evidence(passage=c.passage, source=c.source, scores=s))
-        self._rerank(evidence, opt, base="learned")
+        self._rerank(evidence, opt, base="learned_fused")
         return analysis, evidence
 
     def _rerank(
         self, evidence: list[Evidence], opt: RetrievalOptions, base: str = "fused"
     ) -> None:
         """The hand-set bonuses: evidence level, key section, recency, retraction; ``final``
-        is the `base` score (fused or learned) times one plus their sum."""
+        is the `base` score (fused, or learned on the fused scale) times one plus their sum."""
         year_now = dt.date.today().year
         for ev in evidence:
             s = ev.scores
@@ -459,7 +466,7 @@ class HybridRetriever:
                     + s["recency_bonus"]
                     + s["retracted_penalty"]
                 )
-            elif base == "learned" and ev.source.retracted:  # as before rerank applied to it
+            elif base == "learned_fused" and ev.source.retracted:  # as before rerank did
                 bonus = s["retracted_penalty"] = -0.5
             s["final"] = s[base] * (1.0 + bonus)
 

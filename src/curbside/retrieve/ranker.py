@@ -8,7 +8,12 @@ on development relevance data only, scores them; the weights are a small version
 beside this module (``ranker-vN.json``). Inference is one dot product: no extra dependency.
 
 Scores within a query are what matter; `LinearRanker.score` maps them to (0, 1) with a
-logistic so diversity (MMR), which divides by the top score, keeps working.
+logistic. Search does not use that scale for the order: `on_scale` carries the ranker's order
+onto the hand fusion's scores of the same candidates, so the rerank bonuses (evidence level,
+key section, recency) and diversity (MMR, which divides by the top score) weigh as much as they
+do after the fusion. On the logistic scale the top candidates lie within a few hundredths of
+each other and a guideline's 12-15 % bonus lifted it over every answer page of the head
+(docs/benchmarks.md, stop 27).
 """
 
 from __future__ import annotations
@@ -231,6 +236,22 @@ class LinearRanker:
             documents="first" if documents == "first" else "mean",
             about=dict(about) if isinstance(about, dict) else {},
         )
+
+
+def on_scale(
+    order: npt.ArrayLike, scale: npt.ArrayLike
+) -> npt.NDArray[np.float64]:
+    """``order``'s ranking on ``scale``'s values: the candidate ``order`` puts i-th gets the
+    i-th highest value of ``scale`` (a per-query quantile map; ties keep the input order)."""
+    rank = np.asarray(order, dtype=np.float64)
+    values = np.sort(np.asarray(scale, dtype=np.float64))[::-1]
+    if rank.shape != values.shape or rank.ndim != 1:
+        raise ValueError(
+            f"on_scale: {rank.size} scores and {values.size} scale values (1-D, one each)"
+        )
+    out = np.empty_like(values)
+    out[np.argsort(-rank, kind="stable")] = values
+    return out
 
 
 def load_ranker(path: Path = RANKER_FILE) -> LinearRanker:
