@@ -67,10 +67,10 @@ def test_matches() -> None:
 def test_filtered_search_returns_only_matching_and_is_not_starved(
     starter_rt: services.Runtime,
 ) -> None:
-    plain = services.search(starter_rt, query=QUESTION, k=8)
+    plain = services.search(starter_rt, query=QUESTION, k=10)
     assert plain.evidence and not any(e.source.kind == "rct" for e in plain.evidence)
-    # The unfiltered top eight holds no trial: filtering it afterwards would leave nothing.
-    res = services.search(starter_rt, query=QUESTION, k=8, kinds=["rct"])
+    # The unfiltered top ten holds no trial: filtering it afterwards would leave nothing.
+    res = services.search(starter_rt, query=QUESTION, k=10, kinds=["rct"])
     assert res.evidence and all(e.source.kind == "rct" for e in res.evidence)
     cap = starter_rt.settings.retrieval.per_source_cap
     rct_sources = {
@@ -78,7 +78,7 @@ def test_filtered_search_returns_only_matching_and_is_not_starved(
         for pid in starter_rt.store.passage_ids_where(kinds=["rct"])
         for p, _s in [starter_rt.store.get_passages([pid])[pid]]
     }
-    assert len(res.evidence) == min(8, cap * len(rct_sources))
+    assert len(res.evidence) == min(10, cap * len(rct_sources))
 
     old = services.search(starter_rt, query=QUESTION, k=10, year="-2010")
     assert old.evidence and all(e.source.year and e.source.year <= 2010 for e in old.evidence)

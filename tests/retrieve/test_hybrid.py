@@ -151,8 +151,8 @@ def test_retriever_takes_any_dense_searcher(starter_rt: services.Runtime) -> Non
     ours, theirs = mine.search(q, k=8, options=fusion), starter_rt.retriever.search(
         q, k=8, options=fusion
     )
-    # The learned ranker (the default) runs too, without document vectors (their cosines 0).
-    learned = mine.search(q, k=8)
+    # The learned ranker (opt-in) runs too, without document vectors (their cosines 0).
+    learned = mine.search(q, k=8, options=RetrievalOptions(ranker="learned"))
     assert learned.evidence and all(e.scores["doc_dense"] == 0.0 for e in learned.evidence)
     assert ours.evidence and "dense" in ours.evidence[0].scores
     assert [(e.passage.id, e.scores) for e in ours.evidence] == [

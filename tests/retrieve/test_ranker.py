@@ -191,9 +191,11 @@ def test_search_with_the_learned_ranker(starter_rt: services.Runtime) -> None:
     assert all(e.scores["learned"] == pytest.approx(want[e.passage.id]) for e in plain.evidence)
     finals = [e.scores["final"] for e in plain.evidence]
     assert finals == sorted(finals, reverse=True)
-    # The learned ranker is the default (settings.retrieval.ranker); "fusion" is the hand path.
-    assert starter_rt.settings.retrieval.ranker == "learned"
-    assert "learned" in starter_rt.retriever.search(q, k=3).evidence[0].scores
+    # The hand fusion is the default (settings.retrieval.ranker); "learned" is opt-in.
+    assert starter_rt.settings.retrieval.ranker == "fusion"
+    assert "learned" not in starter_rt.retriever.search(q, k=3).evidence[0].scores
+    learned = starter_rt.retriever.search(q, k=3, options=RetrievalOptions(ranker="learned"))
+    assert "learned" in learned.evidence[0].scores
     fusion = starter_rt.retriever.search(q, k=3, options=RetrievalOptions(ranker="fusion"))
     assert "learned" not in fusion.evidence[0].scores
 
@@ -232,6 +234,7 @@ def test_keyword_only_search_keeps_the_hand_fusion(starter_rt: services.Runtime)
     lexical_only = HybridRetriever(
         store=r.store, lexical=r.lexical, dense=None, settings=r.settings
     )
-    res = lexical_only.search("low back pain treatment exercise", k=5)
+    res = lexical_only.search("low back pain treatment exercise", k=5,
+                              options=RetrievalOptions(ranker="learned"))
     assert res.evidence
     assert all("learned" not in e.scores and "fused" in e.scores for e in res.evidence)

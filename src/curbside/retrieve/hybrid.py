@@ -78,9 +78,7 @@ class RetrievalOptions:
     diversity: bool = True
     candidates: int | None = None
     #: "fusion": the hand-set fusion and rerank bonuses; "learned": `ranker.LinearRanker`
-    #: over the fused candidates and the document list, its order on the fused scale times
-    #: the same bonuses. Search without options uses ``settings.retrieval.ranker`` (default
-    #: "learned"); these options name the hand fusion unless told otherwise (the ablations).
+    #: over the fused candidates and the document list (its bonuses are features).
     ranker: Literal["fusion", "learned"] = "fusion"
     #: Document-level vectors (`index.documents`) for fusion "document" and the learned
     #: ranker: "first" (title + opening) or "mean" of the passages; None = the ranker's own.
