@@ -97,10 +97,11 @@ class RetrievalSettings(BaseModel):
             "rerank bonuses) or 'learned' (the linear ranker over both retrievers' candidates "
             "and the document vectors, src/curbside/retrieve/ranker-v3.json, trained on "
             "development halves by benchmarks/train_ranker.py; without a dense index search "
-            "uses 'fusion'). 'learned' wins on every held-out retrieval half, but in the "
-            "answer path over the whole development corpus the MedQuAD lead from the "
-            "question's own answer fell from 0.698 to 0.562 (held-out, docs/benchmarks.md), "
-            "so it is not the default."
+            "uses 'fusion'; its order is carried onto the fused scores before the bonuses). "
+            "'learned' wins on every held-out retrieval half, but in the answer path over the "
+            "whole development corpus the MedQuAD lead from the question's own answer is lower "
+            "(dev 0.650 -> 0.633, held-out 0.698 -> 0.667, docs/benchmarks.md) and search "
+            "takes about twice as long, so it is not the default."
         ),
     )
     mmr_lambda: float = Field(

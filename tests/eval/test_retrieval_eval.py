@@ -138,11 +138,11 @@ def test_cli_runs_the_shipped_search_and_writes_a_trec_run(
     )
     assert res.exit_code == 0, res.output
     metrics = json.loads(res.output)
-    assert set(metrics) == {"bm25", "dense", "hybrid", "learned"}  # learned: search's order
+    assert set(metrics) == {"bm25", "dense", "hybrid", "learned"}  # hybrid: search's order
     assert set(metrics["hybrid"]) >= {"ndcg@10", "ndcg@10 exp", "recall@100", "mrr"}
     assert metrics["hybrid"]["mrr"] == 1.0  # both answers are easy in a four-document corpus
     lines = [ln.split() for ln in run.read_text().splitlines()]
-    assert lines and all(len(p) == 6 and p[1] == "Q0" and p[5] == "curbside-learned" for p in lines)
+    assert lines and all(len(p) == 6 and p[1] == "Q0" and p[5] == "curbside-hybrid" for p in lines)
     for qid in ("q1", "q2"):
         rows = [p for p in lines if p[0] == qid]
         assert [int(p[3]) for p in rows] == list(range(1, len(rows) + 1))

@@ -32,10 +32,10 @@ def retrieval(
     run_method: Annotated[
         str,
         typer.Option(
-            help="Which method the run file holds: bm25, dense, hybrid or learned (the default "
-            "order of search)."
+            help="Which method the run file holds: bm25, dense, hybrid (the default order of "
+            "search) or learned."
         ),
-    ] = "learned",
+    ] = "hybrid",
 ) -> None:
     """nDCG@10 (grade gain, as trec_eval and BEIR; the 2^grade-1 gain beside it), Recall@10,
     Recall@100 and MRR for bm25, dense, hybrid and learned in one run, each through the same
