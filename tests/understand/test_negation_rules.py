@@ -22,6 +22,9 @@ from curbside.understand.negation import find_negations, negated_terms
         ("Is MRI useful if the X-ray doesn't show sacroiliitis?", ["sacroiliitis"]),
         # Typed without the apostrophe, or with a curled one: still a negation.
         ("I dont have chest pain", ["chest pain"]),
+        # "just" / "only" bring what is present
+        ("No fever, just a cough for 3 days", ["fever"]),
+        ("I don't have chest pain, only a cough", ["chest pain"]),
         ("She doesn\u2019t have a fever", ["fever"]),
         ("Donuts and chest pain", []),
         ("Fever is absent and PE was ruled out", ["fever", "pe"]),

@@ -30,10 +30,13 @@ _MAX_POST_SCOPE = 6
 _CLAUSE = re.compile(r"[^.;:?!\n]+")
 _TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?(?:-[^\W_]+)*|,|/")
 
-#: Terms that end a negation scope (a new finding, a contrast, a new question).
+#: Terms that end a negation scope (a new finding, a contrast, a new question). "just" and
+#: "only" bring what is there after what is not ("No fever, just a cough for 3 days": the
+#: cough is present).
 _TERMINATE = word_set(
     """
     but however although though except apart aside yet whereas while which who whom whose
+    just only
     because due since secondary after when if what how why where should could would can does do
     did is are was were has have had shows showed show reports reported presents presenting
     presented complains complaining develops developed developing despite still now
