@@ -560,14 +560,13 @@ class ExtractiveComposer:
         """Candidates in the order the lead is chosen from.
 
         With answer scores: a sentence about how a study was run (`_design`) comes after
-        every other one, when another answers (`min_answer`); then the strongest evidence level
-        (guideline, review, ...) whose best
-        sentence scores within `AnswerSettings.level_margin` of the best sentence overall goes
-        first; for a how-common question a sentence giving a frequency first; for a treatment,
-        what-to-do, cause, diagnosis, prognosis, dose or side-effect question (`FRAMED_ASKS`)
-        a sentence giving that answer (`fits_ask`), when one scores within
-        `AnswerSettings.ask_margin` of the best. Without scores:
-        the retrieval-based order of the strongest candidates.
+        every other one, when another answers (`min_answer`); then the strongest evidence
+        level (guideline, review, ...) whose best sentence scores within
+        `AnswerSettings.level_margin` of the best sentence overall goes first; for a
+        how-common question a sentence giving a frequency first; for a treatment, what-to-do,
+        cause, diagnosis, prognosis, dose or side-effect question (`FRAMED_ASKS`) a sentence
+        giving that answer (`fits_ask`), when one scores within `AnswerSettings.ask_margin` of
+        the best. Without scores: the retrieval-based order of the strongest candidates.
         """
         if not scored:
             strong = [c for c in cands if _strong(c)] or cands
