@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+#: The `benchmark_module` fixture (tests/conftest.py): a benchmark script loaded by name.
+Load = Callable[[str], ModuleType]
 
 
-def _load(name: str) -> ModuleType:
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_rouge_helper_scores_the_best_reference_and_zero_for_nothing() -> None:
-    aq = _load("answer_quality")
+def test_rouge_helper_scores_the_best_reference_and_zero_for_nothing(
+    benchmark_module: Load,
+) -> None:
+    aq = benchmark_module("answer_quality")
     refs = ["Metformin is the first-line drug for type 2 diabetes.", "Unrelated words here."]
     same = aq.rouge_f(refs, "Metformin is the first-line drug for type 2 diabetes.")
     assert same == pytest.approx(1.0)
@@ -35,8 +27,8 @@ def test_rouge_helper_scores_the_best_reference_and_zero_for_nothing() -> None:
     assert aq.rouge_f(refs, "diabetes type metformin drug", "rouge2") < part + 1e-9
 
 
-def test_paired_ci_brackets_the_mean_difference() -> None:
-    aq = _load("answer_quality")
+def test_paired_ci_brackets_the_mean_difference(benchmark_module: Load) -> None:
+    aq = benchmark_module("answer_quality")
     rng = np.random.default_rng(0)
     b = rng.random(200)
     a = b + 0.1 + 0.05 * rng.standard_normal(200)
@@ -47,8 +39,8 @@ def test_paired_ci_brackets_the_mean_difference() -> None:
     assert aq.paired_ci([], []) == (0.0, 0.0, 0.0)
 
 
-def test_verdict_line_and_question_form_rules() -> None:
-    aq = _load("answer_quality")
+def test_verdict_line_and_question_form_rules(benchmark_module: Load) -> None:
+    aq = benchmark_module("answer_quality")
     for line in (
         "On balance, the evidence in this library supports this.",
         "On balance, the evidence in this library does not support this.",
@@ -65,8 +57,8 @@ def test_verdict_line_and_question_form_rules() -> None:
     assert not aq.is_auxiliary_question("Island fever treatment?")  # "is" only as a word
 
 
-def test_percentile_and_candidate_sentences() -> None:
-    aq = _load("answer_quality")
+def test_percentile_and_candidate_sentences(benchmark_module: Load) -> None:
+    aq = benchmark_module("answer_quality")
     assert aq.pctl([], 50) == 0.0
     assert aq.pctl([3.0, 1.0, 2.0], 50) == 2.0 and aq.pctl([1.0, 2.0, 3.0], 95) == 3.0
     cands = aq.candidate_sentences(
@@ -79,11 +71,13 @@ def test_percentile_and_candidate_sentences() -> None:
     assert [i for i, _ in cands] == [0, 1]
 
 
-def test_shared_split_is_stable_disjoint_and_matches_the_trainer() -> None:
-    sp = _load("answer_split")
+def test_shared_split_is_stable_disjoint_and_matches_the_trainer(
+    benchmark_module: Load,
+) -> None:
+    sp = benchmark_module("answer_split")
     if not sp.DATA.is_dir():
         pytest.skip(f"development data absent at {sp.DATA}")
-    tr = _load("train_answer_scorer")
+    tr = benchmark_module("train_answer_scorer")
     assert tr.assign_split is sp.assign_split and tr.load_items is sp.load_items
     lists = sp.assign_split(sp.load_items())
     assert lists == sp.assign_split(sp.load_items())
@@ -113,8 +107,10 @@ class _CountingEmbedder:
         return self.embed([text])[0]
 
 
-def test_chunk_cache_embeds_each_text_once_and_survives_a_restart(tmp_path: Path) -> None:
-    dh = _load("devhome")
+def test_chunk_cache_embeds_each_text_once_and_survives_a_restart(
+    tmp_path: Path, benchmark_module: Load
+) -> None:
+    dh = benchmark_module("devhome")
     inner = _CountingEmbedder()
     emb = dh.ChunkCachedEmbedder(inner, tmp_path / "cache")
     first = emb.embed(["a", "bb"])

@@ -29,12 +29,19 @@ def _data(seed: int = 3) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
     return out
 
 
+@pytest.fixture
+def trainer(benchmark_module: Load) -> ModuleType:
+    return benchmark_module("train_lead_weights")
+
+
+#: The shipped (hand-set) weights, where every fit starts and is pulled towards.
+W0 = np.array(lead_weights(AnswerSettings()))
+
+
 def test_the_gradient_matches_finite_differences_and_fixed_weights_have_none(
-    benchmark_module: Load,
+    trainer: ModuleType,
 ) -> None:
-    t = benchmark_module("train_lead_weights")
-    w0 = np.array(lead_weights(AnswerSettings()))
-    data = _data()
+    t, w0, data = trainer, W0, _data()
     w = w0 + 0.1
     loss, grad = t.loss_grad(w, data, 0.1, 0.01, w0)
     fixed = t._fixed()
@@ -49,12 +56,10 @@ def test_the_gradient_matches_finite_differences_and_fixed_weights_have_none(
 
 
 def test_the_fit_learns_what_the_gains_reward_and_keeps_the_policy_weights(
-    benchmark_module: Load,
+    trainer: ModuleType,
 ) -> None:
-    t = benchmark_module("train_lead_weights")
-    w0 = np.array(lead_weights(AnswerSettings()))
-    data = _data()
-    w = t.fit(data, 0.1, 0.0, w0)
+    t, w0 = trainer, W0
+    w = t.fit(_data(), 0.1, 0.0, w0)
     fixed = t._fixed()
     assert (w[fixed] == w0[fixed]).all()
     assert w[LEAD_FEATURES.index("passage_share")] > w0[LEAD_FEATURES.index("passage_share")]

@@ -28,8 +28,8 @@ from curbside.retrieve.hybrid import RetrievalOptions
 METRICS = ("ndcg@10", "ndcg@10 exp", "recall@10", "recall@100", "mrr")
 
 #: The methods every run reports, as `curbside search` runs them (rerank, diversity): each
-#: retriever alone, the hand fusion of both ("hybrid"), and the learned ranker over both, the
-#: default order of `search` (``settings.retrieval.ranker``).
+#: retriever alone, the hand fusion of both ("hybrid", the default order of `search`), and the
+#: learned ranker over both (``settings.retrieval.ranker = learned``).
 METHODS: dict[str, RetrievalOptions] = {
     "bm25": RetrievalOptions(fusion="lexical", expansion=False),
     "dense": RetrievalOptions(fusion="dense"),
