@@ -199,6 +199,12 @@ class RayBuildSettings(BaseModel):
         description="How long to wait for the head node's port to answer before giving up "
         "with a clear error (Ray itself retries a wrong address for minutes).",
     )
+    start_attempts: int = Field(
+        3,
+        ge=1,
+        description="Tries at starting the local runtime (address unset) before giving up: Ray "
+        "gives its node a fixed 30 s to register, which a busy machine can miss.",
+    )
 
 
 class IndexBuildSettings(BaseModel):

@@ -3,8 +3,10 @@ store, no dashboard): the vectors equal the single-process build's, each passage
 and a build stopped part-way resumes with only the ranges it had not written.
 
 The library: the starter library plus 300 generated passages (`write_generated`), ingested
-without embedding into one home per build. Each build starts and stops its own Ray runtime, as
-`curbside index build --engine ray` does (about 10-20 s each here)."""
+without embedding into one home per build. The builds share one runtime (`ray_runtime`, started
+as the builder starts its own: a builder joins a running runtime and leaves it running); the
+first tests let the builder start and stop its own, as `curbside index build --engine ray` does.
+Each start costs 5-20 s here, more on a busy machine."""
 
 from __future__ import annotations
 
@@ -132,20 +134,86 @@ def reference(tmp_path_factory: pytest.TempPathFactory, generated: Path) -> dict
 
 
 @pytest.fixture(autouse=True)
-def _no_ray_left() -> Iterator[None]:
+def _no_ray_left(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "milvus" in BACKENDS:
         from curbside.index.milvus_index import close_milvus_clients
 
         close_milvus_clients()
-    assert not ray.is_initialized()  # the builder stops the runtime it started
+    # A builder stops the runtime it started and leaves one it joined running.
+    assert ray.is_initialized() == ("ray_runtime" in request.fixturenames)
+
+
+class StartFailsOnce:
+    """The real `ray` module, except that the first `init` raises the bare Exception Ray raises
+    when its node misses the startup deadline (a stand-in: a machine cannot be made that busy
+    on purpose). Everything else is Ray's own."""
+
+    def __init__(self) -> None:
+        self.inits = 0
+
+    def init(self, **kwargs: Any) -> Any:
+        self.inits += 1
+        if self.inits == 1:
+            raise Exception("The current node timed out during startup.")
+        return ray.init(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(ray, name)
+
+
+def test_a_failed_start_is_tried_again_and_the_runtime_is_stopped_after(
+    tmp_path: Path, generated: Path, reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The builder starts its own runtime (a second try after a failed one), asks it for more
+    GPUs than it has -- num_gpus is passed to Ray's scheduler, and a request the cluster cannot
+    meet fails with the setting named instead of waiting for GPUs that never come -- and stops
+    the runtime it started."""
+    from curbside.index import ray_build
+    from curbside.index.build_engines import BuildEngineError
+
+    assert not ray.is_initialized()
+    flaky = StartFailsOnce()
+    monkeypatch.setattr(ray_build, "import_ray", lambda: flaky)
+    settings = ray_settings(tmp_path, "usearch", num_gpus=1000)
+    rt = open_library(tmp_path, settings, generated)
+    with pytest.raises(
+        BuildEngineError, match=r"num_gpus = 1000 per worker, but the Ray cluster has \d+ GPUs"
+    ):
+        services.build_index(rt)
+    assert flaky.inits == 2
+    rt.close()
+
+
+def test_a_start_that_keeps_failing_names_the_setting(tmp_path: Path) -> None:
+    from curbside.index.build_engines import BuildEngineError
+
+    class NeverStarts(StartFailsOnce):
+        def init(self, **kwargs: Any) -> Any:
+            self.inits += 1
+            raise Exception("The current node timed out during startup.")
+
+    never = NeverStarts()
+    builder = RayIndexBuilder(ray_settings(tmp_path, start_attempts=2))
+    with pytest.raises(BuildEngineError, match=r"in 2 attempts \(index_build.ray.start_attempts\)"):
+        builder.connect(never)  # type: ignore[arg-type]
+    assert never.inits == 2
+
+
+@pytest.fixture(scope="module")
+def ray_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One local runtime for the builds below, started by the builder's own `connect`."""
+    home = tmp_path_factory.mktemp("ray-runtime")
+    assert RayIndexBuilder(ray_settings(home)).connect(ray)
+    yield
+    ray.shutdown()
 
 
 @pytest.mark.parametrize(
     "kind", [k if k != "milvus" else pytest.param(k, marks=pytest.mark.milvus) for k in BACKENDS]
 )
 def test_ray_build_equals_the_single_process_build(
-    tmp_path: Path, generated: Path, reference: dict[str, Any], kind: str
+    tmp_path: Path, generated: Path, reference: dict[str, Any], kind: str, ray_runtime: None
 ) -> None:
     settings = ray_settings(tmp_path, kind, range_passages=100)  # rounded up to 128
     rt = open_library(tmp_path, settings, generated)
@@ -171,7 +239,7 @@ class Stop(Exception):
 
 
 def test_an_interrupted_ray_build_resumes_with_the_ranges_it_had_not_written(
-    tmp_path: Path, generated: Path, reference: dict[str, Any]
+    tmp_path: Path, generated: Path, reference: dict[str, Any], ray_runtime: None
 ) -> None:
     settings = ray_settings(tmp_path, "usearch", range_passages=64, checkpoint_s=0)
     rt = open_library(tmp_path, settings, generated)
@@ -208,20 +276,4 @@ def test_an_interrupted_ray_build_resumes_with_the_ranges_it_had_not_written(
     ref_ids, ref_vecs = reference["usearch"]
     assert ids == ref_ids
     np.testing.assert_array_equal(vecs, ref_vecs)
-    rt.close()
-
-
-def test_num_gpus_on_a_cluster_without_gpus_is_refused(
-    tmp_path: Path, generated: Path, reference: dict[str, Any]
-) -> None:
-    """num_gpus is passed to Ray's scheduler; a request the cluster cannot meet fails with the
-    setting named instead of waiting for GPUs that never come."""
-    settings = ray_settings(tmp_path, "usearch", num_gpus=1000)
-    rt = open_library(tmp_path, settings, generated)
-    from curbside.index.build_engines import BuildEngineError
-
-    with pytest.raises(
-        BuildEngineError, match=r"num_gpus = 1000 per worker, but the Ray cluster has \d+ GPUs"
-    ):
-        services.build_index(rt)
     rt.close()

@@ -227,7 +227,7 @@ class RayIndexBuilder:
         if not self.ranges:
             dense.save()
             return 0
-        started = self._connect(ray)
+        started = self.connect(ray)
         try:
             self._check_resources(ray)
             written = self._run(ray, dense, progress)
@@ -237,29 +237,44 @@ class RayIndexBuilder:
         dense.save()
         return written
 
-    def _connect(self, ray: ModuleType) -> bool:
+    def connect(self, ray: ModuleType) -> bool:
         """Join the cluster or start a local runtime; True when this call did (and so shuts
-        it down after)."""
+        it down after). A local start is tried ``start_attempts`` times: Ray's node has a fixed
+        30 s to register with its own control store, which a busy machine can miss (Ray then
+        raises a bare ``Exception``)."""
         if ray.is_initialized():
             return False
         cfg = self.cfg
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-        if cfg.address in (None, "local"):
+        local = cfg.address in (None, "local")
+        if local:
             kwargs["num_cpus"] = max(1, math.ceil(cfg.workers * cfg.cpus_per_worker))
             if cfg.object_store_mb is not None:
                 kwargs["object_store_memory"] = cfg.object_store_mb * 1024 * 1024
         else:
             kwargs["address"] = cfg.address
-        try:
-            ray.init(**kwargs)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            where = (
-                "start a local Ray runtime"
-                if "address" not in kwargs
-                else (f"connect to the Ray cluster at {cfg.address!r}")
+        attempts = cfg.start_attempts if local else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                ray.init(**kwargs)
+                return True
+            except Exception as exc:  # noqa: BLE001 - Ray's startup deadline is a bare Exception
+                if not local:
+                    raise BuildEngineError(
+                        f"could not connect to the Ray cluster at {cfg.address!r}: {exc}"
+                    ) from None
+                failure = exc
+            ray.shutdown()  # whatever the attempt left connected
+            log.warning(
+                "the local Ray runtime did not start (attempt %d of %d): %s",
+                attempt,
+                attempts,
+                failure,
             )
-            raise BuildEngineError(f"could not {where}: {exc}") from None
-        return True
+        raise BuildEngineError(
+            f"could not start a local Ray runtime in {attempts} attempts "
+            f"(index_build.ray.start_attempts): {failure}"
+        )
 
     def _check_resources(self, ray: ModuleType) -> None:
         cfg = self.cfg
@@ -297,17 +312,23 @@ class RayIndexBuilder:
         total = sum(r.count for r in self.ranges)
         written = 0
         last_flush = time.monotonic()
-        for batch in _batches(ray, ds):
-            for rng, ids, vecs in collector.add(batch):
-                dense.add_vectors(ids, vecs)
-                written += rng.count
-                if time.monotonic() - last_flush >= cfg.checkpoint_s:
-                    dense.save()
-                    last_flush = time.monotonic()
-                if progress:
-                    progress(written, total)
-                if self.after_range:
-                    self.after_range(rng)
+        batches = _batches(ray, ds)
+        try:
+            for batch in batches:
+                for rng, ids, vecs in collector.add(batch):
+                    dense.add_vectors(ids, vecs)
+                    written += rng.count
+                    if time.monotonic() - last_flush >= cfg.checkpoint_s:
+                        dense.save()
+                        last_flush = time.monotonic()
+                    if progress:
+                        progress(written, total)
+                    if self.after_range:
+                        self.after_range(rng)
+        finally:
+            # Stops the dataset's actors now, not when the generator is collected: a traceback
+            # that holds this frame would keep them (and their CPUs) on a cluster that stays up.
+            batches.close()
         collector.check_complete()
         return written
 
