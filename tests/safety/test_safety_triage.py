@@ -25,6 +25,14 @@ from curbside.safety.triage import triage
     ("Ate peanuts, now hives and swollen lips and wheezing", "anaphylaxis", "emergency"),
     ("He says he wants to kill himself and has been stockpiling pills", "suicide_risk_acute",
      "emergency"),
+    # a means named with the intent, or a question how much of something would kill
+    ("I want to kill myself with tylenol, how many do I need", "suicide_risk_acute",
+     "emergency"),
+    ("how many tylenol would kill me", "suicide_risk_acute", "emergency"),
+    ("how much gravol to kill you", "suicide_risk_acute", "emergency"),
+    ("How many sleeping pills does it take to kill a person?", "suicide_risk_acute",
+     "emergency"),
+    ("what amount of amitriptyline would be lethal", "suicide_risk_acute", "emergency"),
     ("Vomiting blood and black tarry stools", "upper_gi_bleeding", "emergency"),
     ("Back pain with saddle anaesthesia and urinary retention", "cauda_equina_syndrome",
      "emergency"),
@@ -61,6 +69,11 @@ def test_vignettes(text: str, pattern: str, level: str) -> None:
     ("not pregnant; lower abdominal pain", "ectopic_pregnancy"),
     # the cited guideline (NICE CG151) is about anticancer treatment, not any immunosuppression
     ("HIV positive man with fever and a cough for three weeks", "neutropenic_sepsis"),
+    # about a poison or a germ, not a person's intent
+    ("How many mg does it take to overdose on oxycodone?", "suicide_risk_acute"),
+    ("How much bleach does it take to kill mold?", "suicide_risk_acute"),
+    ("Does alcohol kill you slowly?", "suicide_risk_acute"),
+    ("How many antibiotics do I need to kill the infection?", "suicide_risk_acute"),
 ])
 def test_negated_red_flags_do_not_fire(text: str, pattern: str) -> None:
     r = triage(text)

@@ -15,7 +15,7 @@ from curbside.understand.findings.lexicon import COMPILED, EMBEDS_NEGATION, GENE
 def test_lexicon_size_and_flags() -> None:
     k = findings_knowledge()
     assert len(k.findings) == 139
-    assert len(COMPILED) == 527
+    assert len(COMPILED) == 531
     assert len(KNOWN_TERMS) == 142  # the lexicon and 3 derived terms
     case_sensitive = [rx.pattern for _, _, rx in COMPILED if not rx.flags & re.IGNORECASE]
     assert case_sensitive == [r"\bSOB\b"]
