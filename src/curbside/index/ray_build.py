@@ -37,7 +37,7 @@ import math
 import re
 import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -333,7 +333,7 @@ class RayIndexBuilder:
         return written
 
 
-def _batches(ray: ModuleType, ds: Any) -> Iterator[dict[str, npt.NDArray[Any]]]:
+def _batches(ray: ModuleType, ds: Any) -> Generator[dict[str, npt.NDArray[Any]], None, None]:
     """The dataset's output blocks; a worker's failure becomes a `BuildEngineError` that
     quotes it (Ray's own is a remote traceback several screens long)."""
     try:
