@@ -139,6 +139,16 @@ def _evidence_json(evidence: Sequence[Any]) -> list[dict[str, Any]]:
             for e in evidence]
 
 
+def _not_said_prefix() -> str:
+    from curbside.messages import catalogue
+
+    return catalogue().text("notice.premise_unsupported").split("{assumption}")[0]
+
+
+#: How the article's "no source says what the question assumes" notice opens.
+_NOT_SAID = _not_said_prefix()
+
+
 def run_ask(rows: list[dict[str, Any]], home: Path) -> dict[str, list[dict[str, Any]]]:
     """Ask each question for real; return the premise findings per question and record the
     evidence the safety blocks saw."""
@@ -161,6 +171,9 @@ def run_ask(rows: list[dict[str, Any]], home: Path) -> dict[str, list[dict[str, 
              "pattern": f.pattern, "sources": [refs.get(n, "") for n in f.citations]}
             for f in art.premise_findings if f.citations
         ]
+        noted = [n for n in art.notices if n.startswith(_NOT_SAID)]
+        if noted:
+            out[r["question"]].append({"notice": noted[0]})
         dump[r["question"]] = _evidence_json(trace.retrieved.evidence)
         if (i + 1) % 100 == 0:
             print(f"  {i + 1}/{len(rows)} asked, {time.perf_counter() - t0:.0f} s",
@@ -177,7 +190,7 @@ def run_ask(rows: list[dict[str, Any]], home: Path) -> dict[str, list[dict[str, 
 def run_offline(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The premise audit alone over the recorded evidence (for tuning; needs a prior run)."""
     from curbside.domain import Evidence, Passage, Source, SourceKind
-    from curbside.safety.premises import audit_premises
+    from curbside.safety.premises import audit_premises, silent_premises
 
     dump = json.loads(gzip.decompress(EVIDENCE.read_bytes()))
     out: dict[str, list[dict[str, Any]]] = {}
@@ -198,24 +211,29 @@ def run_offline(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
              "sources": [c.evidence.source.external_id] if c.evidence else c.external_ids}
             for c in audit_premises(r["question"], evs)
         ]
+        if not out[r["question"]]:
+            out[r["question"]] = [{"notice": a} for a in silent_premises(r["question"], evs)]
     return out
 
 
 def summarize(rows: list[dict[str, Any]], found: dict[str, list[dict[str, Any]]],
               half: str) -> dict[str, Any]:
-    """Per group: flagged (a cited premise finding), and flagged with a sentence of the
-    question's own abstract (``own``: the finding cites ``pmid:<the record's PMID>``)."""
+    """Per group: flagged (a cited premise finding), flagged with a sentence of the
+    question's own abstract (``own``: the finding cites ``pmid:<the record's PMID>``), and
+    ``noted``: no finding, but the notice that no source found says what the question
+    assumes."""
     groups: dict[str, list[int]] = {}
     for r in rows:
         if half != "all" and r["half"] != half:
             continue
-        g = groups.setdefault(group_of(r), [0, 0, 0])
-        fs = found.get(r["question"], [])
+        g = groups.setdefault(group_of(r), [0, 0, 0, 0])
+        fs = [f for f in found.get(r["question"], []) if "notice" not in f]
         g[0] += bool(fs)
         g[1] += any(f"pmid:{r['pmid']}" in f.get("sources", []) for f in fs)
-        g[2] += 1
-    return {g: {"flagged": f, "own": o, "n": n, "rate": f / n if n else 0.0}
-            for g, (f, o, n) in sorted(groups.items())}
+        g[2] += not fs and any("notice" in f for f in found.get(r["question"], []))
+        g[3] += 1
+    return {g: {"flagged": f, "own": o, "noted": t, "n": n, "rate": f / n if n else 0.0}
+            for g, (f, o, t, n) in sorted(groups.items())}
 
 
 def main() -> int:
@@ -247,9 +265,11 @@ def main() -> int:
     table = summarize(rows, found, args.half)
     print(f"## False-premise set: PubMedQA non-test questions, half '{args.half}' "
           f"({'offline audit' if args.offline else 'services.answers.ask'})\n")
-    print("| group | flagged | with own abstract | n | rate |\n|---|---:|---:|---:|---:|")
+    print("| group | flagged | with own abstract | not-said notice | n | rate |\n"
+          "|---|---:|---:|---:|---:|---:|")
     for g, v in table.items():
-        print(f"| {g} | {v['flagged']} | {v['own']} | {v['n']} | {v['rate']:.1%} |")
+        print(f"| {g} | {v['flagged']} | {v['own']} | {v['noted']} | {v['n']} | "
+              f"{v['rate']:.1%} |")
     examples = [{**r, "findings": found.get(r["question"], [])} for r in rows
                 if found.get(r["question"])]
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from curbside.domain import Evidence, Passage, Source, SourceKind
-from curbside.safety.premises import audit_premises, evidence_premises
+from curbside.safety.premises import audit_premises, evidence_premises, silent_premises
 from curbside.safety.presuppositions import (
     PresuppositionError,
     load_presuppositions,
@@ -159,6 +159,28 @@ def test_mixed_evidence_does_not_flag() -> None:
     yes = _ev("Coffee significantly raises blood pressure in adults.", 2)
     assert evidence_premises(q, [no]) != []
     assert evidence_premises(q, [no, yes]) == []
+
+
+@pytest.mark.parametrize(("question", "sentence", "silent"), [
+    # nothing about both concepts: silent
+    ("Why does sugar make kids hyperactive?", "Sugar-sweetened drinks add calories.",
+     ["sugar make kids hyperactive"]),
+    ("Since cracking my knuckles causes arthritis, how do I stop?",
+     "Arthritis of the hand is common in older adults.",
+     ["cracking your knuckles causes arthritis"]),
+    # a sentence about its concepts, whichever way it leans, is not silence
+    ("Why does sugar make kids hyperactive?", "Sugar does not make kids hyperactive.", []),
+    ("Why does sugar make kids hyperactive?", "Sugar makes some kids hyperactive.", []),
+    # the asked proposition is not taken for granted; a personal clause is not checked
+    ("Does sugar make kids hyperactive?", "Sugar-sweetened drinks add calories.", []),
+    ("Since I have diabetes, what should I eat?", "Fruit is part of a healthy diet.", []),
+])
+def test_silent_premises(question: str, sentence: str, silent: list[str]) -> None:
+    assert silent_premises(question, [_ev(sentence)]) == silent
+
+
+def test_no_evidence_is_not_silence() -> None:
+    assert silent_premises("Why does sugar make kids hyperactive?", []) == []
 
 
 def test_audit_includes_form_premises_without_patterns() -> None:

@@ -86,3 +86,22 @@ def test_unresolvable_citations_drop_the_finding(empty_rt: Runtime) -> None:
     assert res.premise_findings == [] and res.red_flags == []
     assert "axial_spondyloarthritis" in res.dropped
     assert refs.references() == []
+
+
+def test_a_presupposition_no_source_is_about_becomes_a_notice(rt: Runtime) -> None:
+    """An uncited notice, because it is about the search, not medicine; only where no premise
+    finding answers the question's assumptions."""
+    q = "Why does cracking your knuckles cause arthritis?"
+    evidence = services.search(rt, query=q, k=8).evidence
+    assert evidence  # the starter library answers something, nothing on knuckles
+    res = safety_blocks(q, evidence, rt.store, ReferenceList())
+    assert res.unsupported == ["cracking your knuckles cause arthritis"]
+    article = services.ask(rt, question=q, save=False, audience="patient")
+    assert (
+        "None of the sources found says that cracking your knuckles cause arthritis; this "
+        "answer does not take it as given." in article.notices
+    )
+    # the reference question's assumption has a cited premise finding: no notice beside it
+    ref = safety_blocks(SI_QUESTION, services.search(rt, query=SI_QUESTION, k=8).evidence,
+                        rt.store, ReferenceList())
+    assert ref.premise_findings and ref.unsupported == []

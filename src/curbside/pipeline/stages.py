@@ -306,6 +306,10 @@ class Safety:
             "red_flags": list(article.red_flags) + res.red_flags,
             "urgency": res.urgency if res.urgency != "none" else article.urgency,
             "references": sorted([*article.references, *extra], key=lambda r: r.n),
+            "notices": [
+                *article.notices,
+                *(message("notice.premise_unsupported", assumption=a) for a in res.unsupported),
+            ],
         })
         return settle_bottom_line(updated, res.premise_findings), res
 

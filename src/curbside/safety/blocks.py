@@ -22,7 +22,7 @@ from curbside.article import PremiseFinding, RedFlag, Urgency
 from curbside.compose.references import ReferenceList
 from curbside.domain import Evidence, Passage, Source
 from curbside.safety.patterns import URGENCY_RANK, Pattern, load_patterns, match_patterns
-from curbside.safety.premises import audit_premises
+from curbside.safety.premises import audit_premises, silent_premises
 from curbside.store.sources import SourceStore
 from curbside.text.content import content_words
 from curbside.understand.findings import extract_findings
@@ -36,6 +36,9 @@ class SafetyResult:
     red_flags: list[RedFlag] = field(default_factory=list)
     urgency: Urgency = "none"
     dropped: list[str] = field(default_factory=list)  # pattern ids dropped for want of a citation
+    #: What the question takes for granted that no retrieved sentence is about (only when no
+    #: premise finding was made: a finding already answers the question's assumptions).
+    unsupported: list[str] = field(default_factory=list)
 
 
 def best_passage(passages: Sequence[Passage], statement: str) -> Passage | None:
@@ -110,6 +113,9 @@ def safety_blocks(
             assumption=cand.assumption, finding=cand.finding, citations=cites,
             pattern=cand.pattern_id,
         ))
+
+    if not result.premise_findings:
+        result.unsupported = silent_premises(question, evidence)
 
     level = 0
     routine_fired = False

@@ -13,7 +13,9 @@
    "X is the only option", "X always/never Y", "how much X should I take to cure Y"...) and the
    presupposed relative clauses above, checked against the retrieved sentences: opposite
    polarity on the same content (``"X causes Y"`` vs ``"X does not cause Y"``), a quantifier's
-   opposite, or an absolute word the evidence qualifies. Nothing when the evidence is silent.
+   opposite, or an absolute word the evidence qualifies. Nothing when the evidence is silent;
+   `silent_premises` names those presuppositions instead (the article says no source found
+   states them, uncited: a statement about the search, not about medicine).
 
 The audit returns `PremiseCandidate`s with external ids (pattern premises) or the evidence
 passage (evidence premises); `curbside.safety.blocks` turns them into cited `PremiseFinding`s.
@@ -33,6 +35,7 @@ from curbside.safety.presuppositions import (
     Presupposition,
     check_presupposition,
     evidence_sentences,
+    is_silent,
     load_presuppositions,
     presuppositions,
 )
@@ -237,6 +240,18 @@ def evidence_premises(question: str, evidence: Sequence[Evidence], *,
         if len(out) >= max_findings:
             break
     return out
+
+
+def silent_premises(question: str, evidence: Sequence[Evidence]) -> list[str]:
+    """What the question takes for granted (as `evidence_premises` reads it) on which the
+    retrieved evidence is silent: no sentence is about its concepts, so none supports it
+    ("Why do vaccines cause autism?" over a library with nothing on both). Nothing without
+    evidence."""
+    pres = question_presuppositions(question)
+    if not pres or not evidence:
+        return []
+    sents = evidence_sentences(evidence)
+    return [p.text for p in pres if is_silent(p, sents)]
 
 
 def audit_premises(question: str, evidence: Sequence[Evidence] = (),
