@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -390,3 +391,34 @@ def test_the_composer_sees_each_retrieved_sources_whole_text(starter_rt: service
         stored = starter_rt.store.passages_of(e.source.id)
         assert inp.source_texts[e.source.id] == " ".join(p.text for p in stored)
         assert len(stored) >= 1 and e.passage.text in inp.source_texts[e.source.id]
+
+
+def test_no_verdict_from_a_patient_information_page() -> None:
+    """The verdict threshold was calibrated on research abstracts; a patient page as the top
+    source gives no verdict and no leaning (its topic, not a stance, was read)."""
+    from curbside.compose.composer import UNCALIBRATED_SOURCES, ComposeInput, ExtractiveComposer
+    from curbside.compose.consensus import confident
+
+    question = "Does regular aerobic exercise reduce blood pressure in adults with hypertension?"
+    text = ("Regular aerobic exercise significantly reduced systolic and diastolic blood pressure "
+            "in adults with hypertension.")
+
+    def compose(kind: SourceKind, section: str | None) -> Article:
+        src = dataclasses.replace(_src(1), kind=kind)
+        ev = [Evidence(source=src, passage=_passage(10, 1, 0, section, text),  # type: ignore[arg-type]
+                       scores={"final": 1.0})]
+        art, _ = ExtractiveComposer().compose(ComposeInput(
+            question=question, question_type="yes_no",
+            terms=["aerobic", "exercise", "blood", "pressure", "hypertension"],
+            evidence=ev, confidence=0.9, source_texts={}))
+        return art
+
+    assert confident(consensus(question, [text]))
+    for section in ("CONCLUSIONS", None):  # an unstructured abstract too
+        study = compose(SourceKind.RCT, section)
+        assert study.consensus is not None and study.consensus.verdict == "supports"
+    assert SourceKind.PATIENT_INFO in UNCALIBRATED_SOURCES
+    page = compose(SourceKind.PATIENT_INFO, None)
+    assert page.consensus is not None and page.consensus.verdict == "insufficient"
+    assert page.consensus.leaning is None and page.consensus.probabilities is None
+    assert not [c for c in page.bottom_line if c.ours]  # no verdict line: the answer sentence

@@ -39,7 +39,7 @@ from curbside.compose.plan import (
 from curbside.compose.references import ReferenceList
 from curbside.compose.sentence_roles import STUDY_KINDS
 from curbside.config import AnswerSettings
-from curbside.domain import Evidence, Passage
+from curbside.domain import Evidence, Passage, SourceKind
 from curbside.messages import join_keys, message, own_claim
 from curbside.text.sentences import split_sentences
 from curbside.understand.drugs import find_drug_mentions
@@ -382,7 +382,13 @@ class ExtractiveComposer:
         if is_yes_no(inp.question, inp.question_type):
             basis, kind = consensus_basis_of(basis_evidence, inp.top_source_passages)
             result = consensus(inp.question, basis, basis_kind=kind, confidence=inp.confidence)
-            if not together:  # no source speaks to the combination the question asks about
+            # No verdict, and no leaning, where no source speaks to the combination the
+            # question asks about, or where the basis is a kind of source the verdict
+            # threshold was never calibrated on (`UNCALIBRATED_SOURCES`).
+            uncalibrated = bool(basis_evidence) and (
+                basis_evidence[0].source.kind in UNCALIBRATED_SOURCES
+            )
+            if not together or uncalibrated:
                 result = ConsensusResult(
                     "insufficient", result.supports, result.contradicts, result.neutral, 0.0
                 )
@@ -639,6 +645,13 @@ def is_yes_no(question: str, question_type: str = "") -> bool:
 
 
 _CONCL_SECTIONS = ("CONCLU", "RECOMM", "INTERPRETATION", "IMPLICATION")
+#: Kinds of top source whose text the stance model's verdict threshold was never calibrated on
+#: (`consensus.MIN_VERDICT_PROBABILITY`: PubMedQA abstracts). On patient information pages it
+#: read topic, not stance: of 15 consumer yes/no questions over the dev corpus, the 5 verdicts
+#: all read such a page, and two were wrong ("Can you get the flu from the flu shot?" said yes
+#: at 0.76 from a flu summary that never says so; "Is it true that you should starve a
+#: fever?" yes from a Q fever page's "the reverse is true in chronic infection").
+UNCALIBRATED_SOURCES = frozenset({SourceKind.PATIENT_INFO})
 _RESULT_SECTIONS = ("RESULT", "FINDING", "OUTCOME")
 
 
