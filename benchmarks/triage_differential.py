@@ -122,6 +122,7 @@ from curbside.safety.differential import (  # noqa: E402
     load_reranker,
     rank_conditions,
     reranker_json,
+    states_complaint,
     unprofiled_conditions,
 )
 from curbside.safety.triage import triage_findings  # noqa: E402
@@ -227,7 +228,7 @@ def _ranked_arrays(c: dict[str, Any], model: Reranker) -> tuple[list[str], tuple
         np.array([lv == "urgent" for lv in levels]),
         (x[order, FEATURES.index("terms_matched")] > 0)
         | (np.array([names[i] in UNPROFILED for i in order], dtype=bool)
-           & bool(c["f"].present())))
+           & states_complaint(c["f"])))
 
 
 def _arrays(ranked: list[RankedCondition]) -> tuple[np.ndarray, ...]:

@@ -186,7 +186,8 @@ class RankedCondition:
         """A stated finding its sources name too; or sources that name no finding at all
         (22 emergency conditions, e.g. epiglottitis, testicular torsion: the check cannot
         judge them, so their rank and probability decide alone), in a case that states a
-        finding. A text that states none (a question about a drug or a mechanism) makes no
+        symptom or sign (`states_complaint`; a history alone is not a presentation). A text
+        that states none (a question about a drug or a mechanism) makes no
         condition plausible: its ranking is read from words alone, and over the 200
         development questions without emergencies such conditions (placenta previa, Ludwig
         angina, volvulus) made 18 of them urgent or emergencies; none of the even half's 12
@@ -637,8 +638,20 @@ def rank_conditions(f: Findings, *, params: DifferentialParams = DEFAULT_PARAMS,
             probability=w / total, matched=tuple({"cite": c, "text": t} for c, t in sents),
             citations=cond.citations, absent=against,
             supported_by=tuple(sorted(present & idx.terms[rowid])),
-            profiled=bool(idx.terms[rowid]), case_findings=bool(present)))
+            profiled=bool(idx.terms[rowid]), case_findings=states_complaint(f)))
     return out
+
+
+#: Finding kinds that are a complaint or an examination finding, not a history, a context or a
+#: modifier: only these make a condition whose sources name no finding plausible.
+COMPLAINT_KINDS = frozenset({"symptom", "sign"})
+
+
+def states_complaint(f: Findings) -> bool:
+    """Whether `f` states a symptom or sign (not negated). A history alone ("diabetes" in "What
+    is the class for insulin glargine?") is not a presentation: it does not make a condition
+    whose sources name no finding plausible."""
+    return any(not x.negated and x.kind in COMPLAINT_KINDS for x in f.findings)
 
 
 def differential_level(ranked: list[RankedCondition], *,
