@@ -80,6 +80,11 @@ def name_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?:e?s)?(?![\w-])")
 
 
+#: Short names that NIH pages mostly use for something else, so that a page naming only
+#: them is not about the condition: "HHS" is the U.S. Department of Health and Human Services
+#: in NIDDK, NHLBI and CDC pages, never the hyperosmolar hyperglycaemic state.
+OTHER_MEANING = frozenset({"HHS"})
+
 #: Collections about rare genetic syndromes: a common condition named there is mostly one
 #: feature of a syndrome, so their sentences come after the other pages'.
 SYNDROME_COLLECTIONS = ("2_GARD_QA", "3_GHR_QA")
@@ -93,7 +98,8 @@ def naming_sentences(names: tuple[str, ...], pages: list[tuple[str, list[str]]],
                      skip: set[str]) -> list[dict[str, str]]:
     """Sentences of `pages` ((cite, sentences)) that name the condition: symptom sentences
     first, then those outside the syndrome collections, then those naming it early."""
-    rx = name_pattern(names)
+    # a short name NIH pages mostly use for something else does not make a page about it
+    rx = name_pattern(tuple(n for n in names if n not in OTHER_MEANING) or names)
     lowered = [n.lower() for n in names]
     found: dict[str, tuple[tuple[bool, bool, int], str]] = {}
     for cid, sents in pages:

@@ -83,6 +83,13 @@ false emergencies 28/177. What was tried on the even half and not kept (a learne
 of the differential's urgency, rank-based escalation, k-fold thresholds, ICD-10-CM context in
 the documents, 150 candidates) is in docs/benchmarks.md ("Triage: seizure and low-glucose
 rules; what did not separate emergencies better").
+
+Run of 2026-12-07 16:26-16:32 UTC (load average 4.1 -> 2.8, `--no-baseline`), before = main
+at a1b9c11, after = the rigid-abdomen, bowel-obstruction, hernia and head-injury rules, the
+self-negating-term scope fix and the hyperosmolar profile without its "HHS" sentences: odd half
+top-1/3/10 31/52/71 -> 32/52/71 %, emergencies caught 19/23 -> 19/23, false emergencies
+28/177 -> 29/177 (rules alone 23 -> 24); `--cv` unchanged (MRR 0.438 -> 0.437). See
+docs/benchmarks.md ("Triage: abdominal and head-injury rules").
 """
 
 from __future__ import annotations
@@ -115,6 +122,7 @@ from curbside.safety.differential import (  # noqa: E402
     load_reranker,
     rank_conditions,
     reranker_json,
+    states_complaint,
     unprofiled_conditions,
 )
 from curbside.safety.triage import triage_findings  # noqa: E402
@@ -220,7 +228,7 @@ def _ranked_arrays(c: dict[str, Any], model: Reranker) -> tuple[list[str], tuple
         np.array([lv == "urgent" for lv in levels]),
         (x[order, FEATURES.index("terms_matched")] > 0)
         | (np.array([names[i] in UNPROFILED for i in order], dtype=bool)
-           & bool(c["f"].present())))
+           & states_complaint(c["f"])))
 
 
 def _arrays(ranked: list[RankedCondition]) -> tuple[np.ndarray, ...]:

@@ -56,6 +56,30 @@ def test_short_names_match_only_in_capitals() -> None:
     assert not rx.search("the aaa battery")
 
 
+def test_a_short_name_with_another_meaning_does_not_make_a_page_about_the_condition() -> None:
+    pages = [("medquad:5_NIDDK_QA/0000011-2",
+              ["The HHS has identified 29 cases of CJD among people who received hGH."]),
+             ("medquad:5_NIDDK_QA/0000012-1",
+              ["A hyperosmolar hyperglycemic state causes severe dehydration and confusion."])]
+    names = ("Hyperosmolar hyperglycemic state", "HHS")
+    texts = [g["text"] for g in cp.naming_sentences(names, pages, skip=set())]
+    assert texts == ["A hyperosmolar hyperglycemic state causes severe dehydration and "
+                     "confusion."]
+    # an abbreviation without another meaning still names the condition on its own
+    dvt = cp.naming_sentences(("Deep vein thrombosis", "DVT"),
+                              [("medquad:4_MPlus_Health_Topics_QA/0000256-1",
+                                ["A DVT can cause leg pain and swelling."])], skip=set())
+    assert [g["text"] for g in dvt] == ["A DVT can cause leg pain and swelling."]
+
+
+def test_no_profile_quotes_the_department_of_health_and_human_services() -> None:
+    text = (resources.files("curbside") / "knowledge" / "condition_profiles.jsonl").read_text(
+        encoding="utf-8")
+    for line in text.splitlines():
+        p = json.loads(line)
+        assert not any("HHS" in s["text"] for s in p["sentences"]), p["name"]
+
+
 def test_every_profile_sentence_cites_a_source_of_the_library_kind() -> None:
     text = (resources.files("curbside") / "knowledge" / "condition_profiles.jsonl").read_text(
         encoding="utf-8"

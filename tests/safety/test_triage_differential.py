@@ -30,6 +30,7 @@ from curbside.safety.differential import (
     parse_reranker,
     rank_conditions,
     reranker_json,
+    states_complaint,
 )
 from curbside.safety.triage import triage
 from curbside.understand.findings import extract_findings
@@ -94,6 +95,26 @@ def test_a_plausible_emergency_raises_urgency_even_when_not_first() -> None:
     unprofiled = replace(_rc("emergency", 0.9), supported_by=(), profiled=False)
     assert differential_level([unprofiled]) == "emergency"
     assert differential_level([replace(unprofiled, case_findings=False)]) is None
+
+
+@pytest.mark.parametrize(("text", "complaint"), [
+    ("What is the class for insulin glargine?", False),  # "diabetes": a history only
+    ("Type 2 diabetic, smoker, on warfarin.", False),
+    ("Diabetic with vomiting since last night.", True),
+    ("Pale with a weak pulse.", True),
+])
+def test_only_a_symptom_or_sign_makes_an_unprofiled_condition_plausible(
+        text: str, complaint: bool) -> None:
+    f = extract_findings(text)
+    assert states_complaint(f) is complaint
+    unprofiled = [r for r in rank_conditions(f, k=50) if not r.profiled]
+    assert unprofiled, "an unprofiled condition among the candidates"
+    assert all(r.plausible is complaint for r in unprofiled if not r.supported_by)
+
+
+def test_negated_findings_are_no_complaint() -> None:
+    assert not states_complaint(extract_findings("No fever, no vomiting, no abdominal pain."))
+    assert states_complaint(extract_findings("Fever, no vomiting."))
 
 
 @pytest.mark.parametrize("question", ["what is the maximum dose of pregabalin",

@@ -110,6 +110,12 @@ AT_AND_BELOW = [
     ("severe_pain", "severe pain in the right knee", "mild pain in the right knee"),
     ("prolonged_seizure", "seizure lasting 5 minutes so far", "seizure lasting 4 minutes"),
     ("low_blood_glucose", "blood sugar 69 mg/dL", "blood sugar 70 mg/dL"),
+    ("rigid_abdomen", "abdominal pain, the abdomen is rigid", "abdominal pain, no rigidity"),
+    ("bowel_obstruction_signs", "vomiting and unable to pass stool",
+     "constipation and vomiting"),
+    ("incarcerated_hernia_signs", "a lump in his groin and vomiting",
+     "a lump in his groin, no vomiting"),
+    ("head_injury_red_flags", "hit his head and vomited", "hit his head, no vomiting"),
 ]
 
 

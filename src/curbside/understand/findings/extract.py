@@ -3,12 +3,18 @@ the findings derived from them and the conflicts between them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from curbside.understand.findings.demographics import demographics
 from curbside.understand.findings.durations import durations as read_durations
 from curbside.understand.findings.knowledge import findings_knowledge
-from curbside.understand.findings.lexicon import COMPILED, GENERIC_TERMS, OPPOSITES
+from curbside.understand.findings.lexicon import (
+    COMPILED,
+    EMBEDS_NEGATION,
+    GENERIC_TERMS,
+    OPPOSITES,
+)
 from curbside.understand.findings.model import Duration, Finding, Findings
 from curbside.understand.findings.negated import is_negated, negated_regions
 from curbside.understand.findings.vitals import read_vitals, vital_findings
@@ -27,7 +33,7 @@ def extract_findings(text: str) -> Findings:
     text = text if isinstance(text, str) else str(text)
     text = text[:_MAX_CHARS]
     regions = negated_regions(text)
-    found: list[Finding] = []
+    matches: list[tuple[str, str, re.Match[str]]] = []
     seen: set[tuple[str, int]] = set()
     for term, kind, rx in COMPILED:
         for m in rx.finditer(text):
@@ -35,8 +41,13 @@ def extract_findings(text: str) -> Findings:
             if key in seen or m.end() == m.start():
                 continue
             seen.add(key)
-            neg = is_negated(term, m.start(), m.end(), regions)
-            found.append(Finding(term, kind, m.group(), m.start(), m.end(), neg))
+            matches.append((term, kind, m))
+    own = _own_wording(matches, regions)
+    rest = [r for r in regions if not any(s <= r[0] < e for s, e in own)]
+    found = [Finding(term, kind, m.group(), m.start(), m.end(), is_negated(
+                 term, m.start(), m.end(),
+                 regions if any(m.start() < e and m.end() > s for s, e in own) else rest))
+             for term, kind, m in matches]
     durations = read_durations(text)
     vitals = read_vitals(text)
     found += vital_findings(vitals)
@@ -46,6 +57,16 @@ def extract_findings(text: str) -> Findings:
     demographics(text, res, regions)
     _conflicts(res)
     return res
+
+
+def _own_wording(matches: list[tuple[str, str, re.Match[str]]],
+                 regions: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Spans of the stated terms whose wording carries their own negation. Their negation
+    trigger (the "not" of "not passing urine", the "can't" of "can't pass gas") negates nothing
+    after them ("I can't pass gas and keep vomiting" states vomiting); a term inside such a span
+    ("improve with rest" in "does not improve with rest") keeps the trigger."""
+    return [(m.start(), m.end()) for term, _k, m in matches if term in EMBEDS_NEGATION
+            and not is_negated(term, m.start(), m.end(), regions)]
 
 
 def _derived(found: list[Finding], durations: list[Duration]) -> list[Finding]:
