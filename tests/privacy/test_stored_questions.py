@@ -167,13 +167,16 @@ def test_revised_question_is_stored_redacted(rt: Runtime) -> None:
 
 def test_redact_stored_cleans_what_an_older_version_stored(rt: Runtime, app_home: Path) -> None:
     from curbside.article import PremiseFinding
+    from curbside.messages import message
 
     # What Curbside stored before questions were redacted: the question as typed everywhere.
     art = services.ask(rt, question="Does exercise help chronic low back pain?", save=False)
     old = art.model_copy(update={
         "question": PHI_QUESTION, "title": "Jane Roe: " + art.title,
         "premise_findings": [PremiseFinding(assumption="Jane Roe has SI joint imbalance",
-                                            finding="The evidence indicates otherwise.")]})
+                                            finding="The evidence indicates otherwise.")],
+        "notices": [message("notice.premise_unsupported",
+                            assumption="Jane Roe's cracked knuckles cause arthritis")]})
     thread = rt.articles.new_thread({"terms": ["jane", "roe", "back", "pain"]})
     saved = rt.articles.save_new(old.model_copy(update={"thread_id": thread}))
     assert saved.id is not None
@@ -189,6 +192,7 @@ def test_redact_stored_cleans_what_an_older_version_stored(rt: Runtime, app_home
     assert stored.question.startswith("My name is [NAME], DOB [DATE]")
     assert stored.title.startswith("[NAME]: ")
     assert stored.premise_findings[0].assumption == "[NAME] has SI joint imbalance"
+    assert stored.notices[0].startswith("None of the sources found says that [NAME]")
     assert stored.references == saved.references  # the answer itself is untouched
     assert "back" in (rt.articles.thread_context(thread) or {})["terms"]
     assert not _leaks(_database_text(rt))

@@ -22,13 +22,15 @@ class RedactStoredReport:
 
 def _redacted(article: Article) -> tuple[Article, dict[str, int]]:
     """The article with identifiers removed from the text that quotes the question: the
-    question, the title, premise assumptions and red-flag triggers."""
+    question, the title, premise assumptions, red-flag triggers and notices (one quotes what
+    the question assumes)."""
     q = redact(article.question)
     title = redact(article.title, known=q)
     premises = [(p, redact(p.assumption, known=q)) for p in article.premise_findings]
     flags = [(f, redact(f.trigger, known=q)) for f in article.red_flags]
+    notices = [redact(n, known=q) for n in article.notices]
     counts: dict[str, int] = {}
-    for r in [q, title, *(r for _, r in premises), *(r for _, r in flags)]:
+    for r in [q, title, *(r for _, r in premises), *(r for _, r in flags), *notices]:
         for label, n in r.counts().items():
             counts[label] = counts.get(label, 0) + n
     if not counts:
@@ -38,6 +40,7 @@ def _redacted(article: Article) -> tuple[Article, dict[str, int]]:
         "title": title.text,
         "premise_findings": [p.model_copy(update={"assumption": r.text}) for p, r in premises],
         "red_flags": [f.model_copy(update={"trigger": r.text}) for f, r in flags],
+        "notices": [r.text for r in notices],
     }), counts
 
 
