@@ -168,12 +168,6 @@ def test_mixed_evidence_does_not_flag() -> None:
     ("Since cracking my knuckles causes arthritis, how do I stop?",
      "Arthritis of the hand is common in older adults.",
      ["cracking your knuckles causes arthritis"]),
-    # "children" says who, not what: a sentence on vaccines and children names one concept
-    ("Why do vaccines cause autism in children?",
-     "Children must get at least some vaccines before they may attend school.",
-     ["vaccines cause autism in children"]),
-    ("Why do vaccines cause autism in children?",
-     "Large studies found no link between vaccines and autism.", []),
     # a sentence about its concepts, whichever way it leans, is not silence
     ("Why does sugar make kids hyperactive?", "Sugar does not make kids hyperactive.", []),
     ("Why does sugar make kids hyperactive?", "Sugar makes some kids hyperactive.", []),

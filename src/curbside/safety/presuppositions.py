@@ -123,7 +123,6 @@ class PresuppositionFile(_Strict):
     verb_forms: dict[str, str] = Field(default_factory=dict)
     irregular_plurals: dict[str, str] = Field(default_factory=dict)
     relation_words: WordList | None = None
-    population_words: WordList | None = None
     personal_subjects: WordList
     reporting_cues: WordList
     question_openers: WordList
@@ -178,8 +177,6 @@ class PresuppositionData:
     verb_forms: Mapping[str, str]
     plurals: Mapping[str, str]
     relations: frozenset[str]
-    #: Stemmed words naming who a claim is about (`population_words`), read by `is_silent`.
-    population: frozenset[str]
     personal: frozenset[str]
     reporting: re.Pattern[str]
     openers: frozenset[str]
@@ -214,16 +211,12 @@ def parse_presuppositions(text: str, *, name: str = "presuppositions.yaml") -> P
                 "of the pattern")
         forms.append(Form(f.id, rx, f.template, groups, f.possessed_subject == "strip",
                           tuple(f.frame), f.declarative, f.reason))
-    plurals = {k.lower(): v.lower() for k, v in spec.irregular_plurals.items()}
     return PresuppositionData(
         forms=tuple(forms),
         verb_forms={k.lower(): v for k, v in spec.verb_forms.items()},
-        plurals=plurals,
+        plurals={k.lower(): v.lower() for k, v in spec.irregular_plurals.items()},
         relations=frozenset(content_tokens(" ".join(spec.relation_words.words)))
         if spec.relation_words else frozenset(),
-        population=frozenset(
-            plurals.get(t, t) for t in content_tokens(" ".join(spec.population_words.words))
-        ) if spec.population_words else frozenset(),
         personal=frozenset(w.lower() for w in spec.personal_subjects.words),
         reporting=_phrases_rx(spec.reporting_cues.words),
         openers=frozenset(w.lower() for w in spec.question_openers.words),
@@ -527,9 +520,8 @@ def _about(p: Presupposition, core: frozenset[str], relation: frozenset[str],
 
 def is_silent(p: Presupposition, sentences: Sequence[_Sentence],
               data: PresuppositionData | None = None) -> bool:
-    """Whether no retrieved sentence names even two of `p`'s concepts (``MIN_SHARED``; a
-    population word such as "children" is no concept when two others remain), so that none
-    can state it, in any words; False for a presupposition too short to check.
+    """Whether no retrieved sentence names even two of `p`'s concepts (``MIN_SHARED``), so
+    that none can state it, in any words; False for a presupposition too short to check.
     Stricter than "not about it" (`_about`'s coverage and subject tests): on the PubMedQA
     false-premise set's tune half, a third of the true premises had no sentence "about"
     them while their own abstract, retrieved, said them in other words."""
@@ -537,8 +529,6 @@ def is_silent(p: Presupposition, sentences: Sequence[_Sentence],
     core, _ = _core(p, d)
     if len(core) < MIN_CONTENT:
         return False
-    if len(core - d.population) >= MIN_SHARED:  # "children" says who, not what
-        core = core - d.population
     return not any(len(core & s.tokens) >= MIN_SHARED for s in sentences)
 
 
