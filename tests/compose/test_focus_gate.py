@@ -135,6 +135,27 @@ def test_a_how_common_question_leads_with_a_frequency() -> None:
     assert art.lead[-1].text == freq
 
 
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_a_dose_question_no_source_answers_says_so_first(audience: Audience) -> None:
+    """Said in the base wording; each reader mode says the key its own way later."""
+    from curbside.compose.plan import NO_DOSE_GAP_KEY
+    from curbside.messages import message, says
+
+    dose = "Adults take 500 mg of amoxicillin every 8 hours."
+    use = "Amoxicillin is a first choice for acute otitis media in adults."
+    q = "How much amoxicillin should an adult take?"
+    sim = fixed_similarity({dose: 0.5, use: 0.6})
+    art = _compose(q, [_ev(1, "Amoxicillin", use)], similarity=sim, audience=audience)
+    assert says(art.lead[0], NO_DOSE_GAP_KEY) and art.lead[0].ours
+    assert art.lead[0].text == message(NO_DOSE_GAP_KEY)
+    assert art.lead[-1].text == use  # what the sources do say follows, cited
+    # a sentence giving the dose: no gap, and it leads
+    art = _compose(q, [_ev(1, "Amoxicillin", use), _ev(2, "Amoxicillin dosing", dose)],
+                   similarity=sim, audience=audience)
+    assert not any(says(c, NO_DOSE_GAP_KEY) for c in art.lead)
+    assert art.lead[-1].text == dose
+
+
 def test_a_guideline_leads_when_it_answers_nearly_as_well() -> None:
     rct = "Exercise therapy reduced chronic low back pain by 10 points at 12 weeks."
     gl = "Clinicians should recommend exercise therapy for chronic low back pain."

@@ -496,6 +496,7 @@ def test_new_plain_words_leave_other_words_alone(text: str) -> None:
 
 
 @pytest.mark.parametrize("key", ["gap.no_definition", "gap.not_together", "gap.no_frequency",
+                                 "gap.no_dose",
                                  "section.no_frequency"])
 def test_patient_catalogue_says_our_gaps_in_shorter_sentences(key: str) -> None:
     clinician, patient = message(key, "clinician"), message(key, "patient")

@@ -28,6 +28,7 @@ from curbside.compose.plan import (
     FREQUENCY_WORDS,
     HEADINGS,
     NO_DEFINITION_KEY,
+    NO_DOSE_GAP_KEY,
     NO_FREQUENCY_GAP_KEY,
     NO_FREQUENCY_KEY,
     asks_frequency,
@@ -331,6 +332,9 @@ class ExtractiveComposer:
         plan = plan_for(inp.question, inp.question_type)
         if subject is not None and not defining:
             gaps.insert(0, NO_DEFINITION_KEY)
+        # "How much X?": no sentence found gives an amount; the lead says so before its own.
+        if focus.ask == Ask.DOSE and not any(fits_ask(Ask.DOSE, c.text) for c in cands):
+            gaps.append(NO_DOSE_GAP_KEY)
         used = {id(c) for c, _ in chosen}
         for kind in plan:
             pool = [c for c in cands if id(c) not in used]

@@ -106,6 +106,10 @@ NO_FREQUENCY_KEY = "section.no_frequency"
 #: The same gap said first in the lead (issue 15: a how-common question leads with a
 #: frequency, or says none was found).
 NO_FREQUENCY_GAP_KEY = "gap.no_frequency"
+#: Said first in the lead when the question asks for a dose, an amount or a schedule
+#: (`Ask.DOSE`) and no candidate sentence gives one: the lead that follows does not answer
+#: how much or how often.
+NO_DOSE_GAP_KEY = "gap.no_dose"
 
 
 #: How a question asks about frequency; these words say nothing about its topic, so they
