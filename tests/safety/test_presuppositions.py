@@ -33,10 +33,10 @@ from curbside.safety.presuppositions import (
      "Stress is a common cause of hair loss"),
     ("Antidepressants are the only option for depression, which one is best?", "only_option",
      "Antidepressants are the only option for depression"),
-    ("Why does vaccination cause autism?", "why_question", "vaccination cause autism"),
+    ("Why does vaccination cause autism?", "why_question", "vaccination causes autism"),
     ("How come cracking knuckles causes arthritis?", "why_question",
      "cracking knuckles causes arthritis"),
-    ("How does garlic lower blood pressure?", "how_does_question", "garlic lower blood pressure"),
+    ("How does garlic lower blood pressure?", "how_does_question", "garlic lowers blood pressure"),
     ("How much vitamin C should I take to cure my cold?", "dose_to_cure",
      "vitamin C can cure your cold"),
     ("How long does it take... how much garlic does it take to cure high blood pressure?",
@@ -164,7 +164,7 @@ def test_mixed_evidence_does_not_flag() -> None:
 @pytest.mark.parametrize(("question", "sentence", "silent"), [
     # nothing about both concepts: silent
     ("Why does sugar make kids hyperactive?", "Sugar-sweetened drinks add calories.",
-     ["sugar make kids hyperactive"]),
+     ["sugar makes kids hyperactive"]),
     ("Since cracking my knuckles causes arthritis, how do I stop?",
      "Arthritis of the hand is common in older adults.",
      ["cracking your knuckles causes arthritis"]),
@@ -177,6 +177,21 @@ def test_mixed_evidence_does_not_flag() -> None:
 ])
 def test_silent_premises(question: str, sentence: str, silent: list[str]) -> None:
     assert silent_premises(question, [_ev(sentence)]) == silent
+
+
+@pytest.mark.parametrize(("question", "text"), [
+    # after "does" the shown assumption agrees with its subject; "do" and "did" leave it
+    ("Why does sugar make kids hyperactive?", "sugar makes kids hyperactive"),
+    ("Why does coffee give me headaches?", "coffee gives you headaches"),
+    ("Why does work stress cause headaches?", "work stress causes headaches"),
+    ("Why do vaccines cause autism?", "vaccines cause autism"),
+    ("Why did the flu shot give me the flu?", "the flu shot give you the flu"),
+])
+def test_the_assumption_agrees_with_its_subject_and_is_said_once(question: str,
+                                                                 text: str) -> None:
+    from curbside.safety.premises import question_presuppositions
+
+    assert [p.text for p in question_presuppositions(question)] == [text]
 
 
 def test_no_evidence_is_not_silence() -> None:

@@ -95,10 +95,10 @@ def test_a_presupposition_no_source_is_about_becomes_a_notice(rt: Runtime) -> No
     evidence = services.search(rt, query=q, k=8).evidence
     assert evidence  # the starter library answers something, nothing on knuckles
     res = safety_blocks(q, evidence, rt.store, ReferenceList())
-    assert res.unsupported == ["cracking your knuckles cause arthritis"]
+    assert res.unsupported == ["cracking your knuckles causes arthritis"]
     article = services.ask(rt, question=q, save=False, audience="patient")
     assert (
-        "None of the sources found says that cracking your knuckles cause arthritis; this "
+        "None of the sources found says that cracking your knuckles causes arthritis; this "
         "answer does not take it as given." in article.notices
     )
     # the reference question's assumption has a cited premise finding: no notice beside it

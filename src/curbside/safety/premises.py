@@ -209,14 +209,22 @@ def question_presuppositions(question: str) -> list[Presupposition]:
     (since-clauses, why-questions, "only", "always", "how much X to cure Y"...) and the
     presupposed relative clauses of `split_assumptions`, each once."""
     out = presuppositions(question)
-    seen = {p.text.lower() for p in out}
+    seen = {_same_words(p.text) for p in out}
     personal = load_presuppositions().personal
     for a in split_assumptions(question):
         # "..., which one should I take": a question about the asker, not a relative clause
-        if a.presupposed and a.text.lower() not in seen and not personal & set(words(a.text)):
-            seen.add(a.text.lower())
+        key = _same_words(a.text)
+        if a.presupposed and key not in seen and not personal & set(words(a.text)):
+            seen.add(key)
             out.append(Presupposition(text=a.text, form="relative_clause"))
     return out
+
+
+def _same_words(text: str) -> tuple[str, ...]:
+    """The words of `text`, lower case, less a final "s": "sugar makes kids hyperactive" (a
+    form's text, in the third person after "does") and "sugar make kids hyperactive" (the
+    same proposition read by `split_assumptions`) are one presupposition."""
+    return tuple(w[:-1] if w.endswith("s") else w for w in words(text.lower()))
 
 
 def evidence_premises(question: str, evidence: Sequence[Evidence], *,

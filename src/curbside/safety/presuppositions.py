@@ -123,6 +123,7 @@ class PresuppositionFile(_Strict):
     verb_forms: dict[str, str] = Field(default_factory=dict)
     irregular_plurals: dict[str, str] = Field(default_factory=dict)
     relation_words: WordList | None = None
+    third_person_verbs: WordList | None = None
     personal_subjects: WordList
     reporting_cues: WordList
     question_openers: WordList
@@ -177,6 +178,8 @@ class PresuppositionData:
     verb_forms: Mapping[str, str]
     plurals: Mapping[str, str]
     relations: frozenset[str]
+    #: Base verbs put in the third person after "does" (`third_person_verbs`).
+    third_person: frozenset[str]
     personal: frozenset[str]
     reporting: re.Pattern[str]
     openers: frozenset[str]
@@ -217,6 +220,8 @@ def parse_presuppositions(text: str, *, name: str = "presuppositions.yaml") -> P
         plurals={k.lower(): v.lower() for k, v in spec.irregular_plurals.items()},
         relations=frozenset(content_tokens(" ".join(spec.relation_words.words)))
         if spec.relation_words else frozenset(),
+        third_person=frozenset(w.lower() for w in spec.third_person_verbs.words)
+        if spec.third_person_verbs else frozenset(),
         personal=frozenset(w.lower() for w in spec.personal_subjects.words),
         reporting=_phrases_rx(spec.reporting_cues.words),
         openers=frozenset(w.lower() for w in spec.question_openers.words),
@@ -290,7 +295,27 @@ def _fill(form: Form, m: re.Match[str], data: PresuppositionData) -> str:
     for g in form.groups:
         v = collapse_whitespace(m.group(g) or "")
         values[g] = data.verb_forms.get(v.lower(), v)
-    return collapse_whitespace(form.template.format(**values)).strip(" ,;:.!?")
+    text = collapse_whitespace(form.template.format(**values)).strip(" ,;:.!?")
+    if (m.groupdict().get("aux") or "").lower() == "does":
+        text = _third_person(text, data)
+    return text
+
+
+def _third_person(text: str, data: PresuppositionData) -> str:
+    """``"sugar make kids hyperactive"`` -> ``"sugar makes kids hyperactive"``: the first of
+    `third_person_verbs` after the first word, inflected."""
+    toks = text.split(" ")
+    for i, tok in enumerate(toks[1:], start=1):
+        low = tok.lower()
+        if low in data.third_person:
+            if low.endswith(("s", "sh", "ch", "x", "z", "o")):
+                toks[i] = tok + "es"
+            elif low.endswith("y") and low[-2:-1] not in "aeiou":
+                toks[i] = tok[:-1] + "ies"
+            else:
+                toks[i] = tok + "s"
+            break
+    return " ".join(toks)
 
 
 def presuppositions(question: str,
