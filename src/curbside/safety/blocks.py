@@ -22,7 +22,7 @@ from curbside.article import PremiseFinding, RedFlag, Urgency
 from curbside.compose.references import ReferenceList
 from curbside.domain import Evidence, Passage, Source
 from curbside.safety.patterns import URGENCY_RANK, Pattern, load_patterns, match_patterns
-from curbside.safety.premises import audit_premises, silent_premises
+from curbside.safety.premises import evidence_audit, pattern_premises
 from curbside.store.sources import SourceStore
 from curbside.text.content import content_words
 from curbside.understand.findings import extract_findings
@@ -101,7 +101,9 @@ def safety_blocks(
     citer = _Citer(store, refs, evidence)
     result = SafetyResult()
 
-    for cand in audit_premises(question, evidence, findings, pats):
+    # Pattern premises first, then the evidence's, read once with what it is silent on.
+    audit = evidence_audit(question, evidence)
+    for cand in [*pattern_premises(question, findings, pats), *audit.premises]:
         if cand.evidence is not None:
             cites = [citer.cite_evidence(cand.evidence)]
         else:
@@ -115,7 +117,7 @@ def safety_blocks(
         ))
 
     if not result.premise_findings:
-        result.unsupported = silent_premises(question, evidence)
+        result.unsupported = audit.silent
 
     level = 0
     routine_fired = False

@@ -227,39 +227,53 @@ def _same_words(text: str) -> tuple[str, ...]:
     return tuple(w[:-1] if w.endswith("s") else w for w in words(text.lower()))
 
 
-def evidence_premises(question: str, evidence: Sequence[Evidence], *,
-                      max_findings: int = 2) -> list[PremiseCandidate]:
-    """Presuppositions that a retrieved sentence contradicts on the same concepts (opposite
-    polarity, a quantifier's opposite, or an absolute word the evidence qualifies); never the
-    yes/no proposition being asked, and nothing when the evidence is silent."""
+@dataclass(slots=True)
+class EvidenceAudit:
+    """What the retrieved evidence says of the question's presuppositions, read in one pass:
+    the contradicted ones (`premises`) and those it is silent on (`silent`)."""
+
+    premises: list[PremiseCandidate] = field(default_factory=list)
+    silent: list[str] = field(default_factory=list)
+
+
+def evidence_audit(question: str, evidence: Sequence[Evidence], *,
+                   max_findings: int = 2) -> EvidenceAudit:
+    """Each presupposition of the question (never the yes/no proposition being asked) checked
+    against the retrieved sentences once: a sentence contradicting it on the same concepts
+    (opposite polarity, a quantifier's opposite, or an absolute word the evidence qualifies)
+    makes a premise candidate, at most `max_findings`; one that no sentence even names
+    (`presuppositions.is_silent`: "Why do vaccines cause autism?" over a library with
+    nothing on both) is silent. Nothing without evidence."""
+    out = EvidenceAudit()
     pres = question_presuppositions(question)
     if not pres or not evidence:
-        return []
+        return out
     sents = evidence_sentences(evidence)
-    out: list[PremiseCandidate] = []
     used: set[str] = set()
     for p in pres:
         c = check_presupposition(p, sents)
-        if c is None or c.sentence in used:
+        if c is None:
+            if is_silent(p, sents):
+                out.silent.append(p.text)
+            continue
+        if c.sentence in used or len(out.premises) >= max_findings:
             continue
         used.add(c.sentence)
-        out.append(PremiseCandidate(assumption=p.text, finding=c.sentence, evidence=c.evidence,
-                                    trigger=f"evidence:{c.kind}:{p.form}"))
-        if len(out) >= max_findings:
-            break
+        out.premises.append(PremiseCandidate(
+            assumption=p.text, finding=c.sentence, evidence=c.evidence,
+            trigger=f"evidence:{c.kind}:{p.form}"))
     return out
 
 
+def evidence_premises(question: str, evidence: Sequence[Evidence], *,
+                      max_findings: int = 2) -> list[PremiseCandidate]:
+    """The contradicted presuppositions of `evidence_audit`."""
+    return evidence_audit(question, evidence, max_findings=max_findings).premises
+
+
 def silent_premises(question: str, evidence: Sequence[Evidence]) -> list[str]:
-    """What the question takes for granted (as `evidence_premises` reads it) on which the
-    retrieved evidence is silent: no sentence is about its concepts, so none supports it
-    ("Why do vaccines cause autism?" over a library with nothing on both). Nothing without
-    evidence."""
-    pres = question_presuppositions(question)
-    if not pres or not evidence:
-        return []
-    sents = evidence_sentences(evidence)
-    return [p.text for p in pres if is_silent(p, sents)]
+    """The presuppositions `evidence_audit` finds the evidence silent on."""
+    return evidence_audit(question, evidence).silent
 
 
 def audit_premises(question: str, evidence: Sequence[Evidence] = (),
