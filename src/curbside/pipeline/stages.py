@@ -161,6 +161,7 @@ class Compose:
             settings_fingerprint=self.fingerprint,
             similarity=similarity(vectors) if vectors is not None else None,
             study_design=study_design(vectors) if vectors is not None else None,
+            answer_kinds=answer_kinds(vectors) if vectors is not None else None,
             top_source_passages=stored[result.evidence[0].source.id] if result.evidence else None,
             drugs=[(d.text, d.generic, *d.synonyms) for d in a.drugs],
             focus=focus,
@@ -337,6 +338,17 @@ def study_design(vectors: TextVectors) -> Callable[[list[str]], list[bool]]:
         return says_how_run(vectors.vectors(sentences)) if sentences else []
 
     return design
+
+
+def answer_kinds(vectors: TextVectors) -> Callable[[list[str]], list[frozenset[str]] | None]:
+    """The kinds of answer sentences give (`compose.answer_kinds`, on the same sentence
+    vectors as the answer scores, so it embeds nothing more)."""
+    from curbside.compose import answer_kinds as kinds
+
+    def read(sentences: list[str]) -> list[frozenset[str]] | None:
+        return kinds.answer_kinds(vectors.vectors(sentences)) if sentences else []
+
+    return read
 
 
 class Verify:
