@@ -149,9 +149,10 @@ def _not_said_prefix() -> str:
 _NOT_SAID = _not_said_prefix()
 
 
-def run_ask(rows: list[dict[str, Any]], home: Path) -> dict[str, list[dict[str, Any]]]:
+def run_ask(rows: list[dict[str, Any]], home: Path,
+            evidence_file: Path = EVIDENCE) -> dict[str, list[dict[str, Any]]]:
     """Ask each question for real; return the premise findings per question and record the
-    evidence the safety blocks saw."""
+    evidence the safety blocks saw in `evidence_file`."""
     from curbside.config import Settings
     from curbside.pipeline import AnswerPipeline, AskRequest
     from curbside.services import answers, open_runtime
@@ -178,21 +179,23 @@ def run_ask(rows: list[dict[str, Any]], home: Path) -> dict[str, list[dict[str, 
         if (i + 1) % 100 == 0:
             print(f"  {i + 1}/{len(rows)} asked, {time.perf_counter() - t0:.0f} s",
                   file=sys.stderr)
-    EVIDENCE.parent.mkdir(parents=True, exist_ok=True)
+    evidence_file.parent.mkdir(parents=True, exist_ok=True)
     old: dict[str, Any] = {}
-    if EVIDENCE.is_file():
-        old = json.loads(gzip.decompress(EVIDENCE.read_bytes()))
+    if evidence_file.is_file():
+        old = json.loads(gzip.decompress(evidence_file.read_bytes()))
     old.update(dump)
-    EVIDENCE.write_bytes(gzip.compress(json.dumps(old).encode(), mtime=0))
+    evidence_file.write_bytes(gzip.compress(json.dumps(old).encode(), mtime=0))
     return out
 
 
-def run_offline(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The premise audit alone over the recorded evidence (for tuning; needs a prior run)."""
+def run_offline(rows: list[dict[str, Any]],
+                evidence_file: Path = EVIDENCE) -> dict[str, list[dict[str, Any]]]:
+    """The premise audit alone over the evidence recorded in `evidence_file` (for tuning;
+    needs a prior run)."""
     from curbside.domain import Evidence, Passage, Source, SourceKind
     from curbside.safety.premises import audit_premises, silent_premises
 
-    dump = json.loads(gzip.decompress(EVIDENCE.read_bytes()))
+    dump = json.loads(gzip.decompress(evidence_file.read_bytes()))
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         evs = []
@@ -270,12 +273,16 @@ def main() -> int:
     for g, v in table.items():
         print(f"| {g} | {v['flagged']} | {v['own']} | {v['noted']} | {v['n']} | "
               f"{v['rate']:.1%} |")
-    examples = [{**r, "findings": found.get(r["question"], [])} for r in rows
-                if found.get(r["question"])]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"table": table, "flagged": examples}, indent=2),
-                        encoding="utf-8")
+    write_results(args.out, table, "flagged", [
+        {**r, "findings": found.get(r["question"], [])} for r in rows if found.get(r["question"])])
     return 0
+
+
+def write_results(path: Path, table: dict[str, Any], key: str,
+                  rows: list[dict[str, Any]]) -> None:
+    """The table and the questions (under `key`) with their findings, as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"table": table, key: rows}, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

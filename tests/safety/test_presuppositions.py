@@ -10,6 +10,7 @@ from curbside.domain import Evidence, Passage, Source, SourceKind
 from curbside.safety.premises import audit_premises, evidence_premises, silent_premises
 from curbside.safety.presuppositions import (
     PresuppositionError,
+    claim_parts,
     load_presuppositions,
     parse_presuppositions,
     presuppositions,
@@ -318,3 +319,101 @@ def test_irregular_plurals_are_data_and_checked() -> None:
 ])
 def test_true_consumer_premises_are_not_flagged(question: str, sentence: str) -> None:
     assert evidence_premises(question, [_ev(sentence)]) == []
+
+
+# --- stop 29: the claim's subject, what no source says, a verb's opposite --------------------
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("garlic can cure high blood pressure", {"garlic"}),
+    ("cold weather causes colds", {"cold", "weather"}),
+    ("vaccines weaken the immune system", {"vaccin"}),
+    # an ambiguous verb ends the subject only inflected: "heart damage" is one subject
+    ("heart damage causes arrhythmia", {"heart", "damag"}),
+    ("high blood pressure damages the kidneys", {"high", "blood", "pressur"}),
+])
+def test_claim_parts_end_the_subject_at_its_verb(text: str, subject: set[str]) -> None:
+    parts = claim_parts(text)
+    assert parts is not None and parts[0] == subject
+
+
+def test_claim_verbs_are_data_and_ambiguous_ones_match_inflected() -> None:
+    d = load_presuppositions()
+    assert {"cause", "causes", "caused", "damages", "damaged"} <= d.claim_verbs
+    assert "damage" not in d.claim_verbs and "lower" not in d.claim_verbs
+    assert claim_parts("a statement with no verb of the list at all") is None
+
+
+def test_a_sentence_without_the_subject_is_not_about_the_claim() -> None:
+    # before: "high" and "blood" (two of the first three content words) made this sentence
+    # about "garlic can cure high blood pressure", and its "reduce" qualified the cure
+    q = "How much garlic should I eat to cure high blood pressure?"
+    ev = _ev("Diet changes and medicines reduce high blood pressure.")
+    assert evidence_premises(q, [ev]) == []
+    assert silent_premises(q, [ev]) == ["garlic can cure high blood pressure"]
+
+
+@pytest.mark.parametrize(("question", "sentences", "silent"), [
+    # an absolute word no sentence naming subject and object states: none says it
+    ("How much garlic should I eat to cure high blood pressure?",
+     ["Garlic has been studied in people with high blood pressure.",
+      "Garlic is a plant used in cooking."],
+     ["garlic can cure high blood pressure"]),
+    # ... stated: not silent (and not contradicted)
+    ("How much garlic should I eat to cure high blood pressure?",
+     ["Garlic can cure high blood pressure."], []),
+    # a causal claim no source names subject and object of; "children" does not count
+    ("Why do vaccines cause autism in children?",
+     ["Children should get their vaccines on schedule.",
+      "Autism is a developmental disorder that appears in young children."],
+     ["vaccines cause autism in children"]),
+    # one source naming both, in different sentences: not silent
+    ("Why do vaccines cause autism in children?",
+     ["Vaccines are given in childhood. Autism is often diagnosed in children later."], []),
+    # "never" is said in other words ("do not"): no notice for it
+    ("Since antibiotics never work against viruses, what can I take for a cold?",
+     ["Antibiotics do not work against viruses."], []),
+])
+def test_what_no_source_says(question: str, sentences: list[str], silent: list[str]) -> None:
+    evs = [_ev(s, i) for i, s in enumerate(sentences, start=1)]
+    assert evidence_premises(question, evs) == []
+    assert silent_premises(question, evs) == silent
+
+
+def test_a_partial_effect_of_the_subject_qualifies_a_cure() -> None:
+    q = "How much garlic should I eat to cure high blood pressure?"
+    s = "Garlic supplements lower blood pressure slightly in people with high blood pressure."
+    (c,) = evidence_premises(q, [_ev(s)])
+    assert c.finding == s and c.trigger == "evidence:absolute:dose_to_cure"
+
+
+@pytest.mark.parametrize(("sentence", "flagged"), [
+    ("When given to a healthy person, the vaccine triggers the immune system to respond and "
+     "thus build immunity.", True),
+    # the opposite before the subject: the subject does not act
+    ("To strengthen the immune system, vaccines are given with an adjuvant.", False),
+    # the opposite negated
+    ("The vaccine does not boost the immune system in older adults.", False),
+    # the claim itself
+    ("Some vaccines weaken the immune system for a few days.", False),
+])
+def test_a_verbs_opposite_after_the_subject(sentence: str, flagged: bool) -> None:
+    q = "Since vaccines weaken the immune system, should I skip the flu shot?"
+    found = evidence_premises(q, [_ev(sentence)])
+    assert bool(found) is flagged
+    if flagged:
+        assert found[0].finding == sentence and found[0].trigger.startswith("evidence:opposite")
+
+
+@pytest.mark.parametrize(("question", "texts"), [
+    # two forms read one claim, one with "Since" before it: said once
+    ("Since antibiotics always cure ear infections, how fast do they work?",
+     ["antibiotics always cure ear infections"]),
+    # an interrogative "which" is no relative clause; "why to" asks a purpose
+    ("Hampton's hump is characteristic to which disease?", []),
+    ("why to take vicodin", []),
+])
+def test_one_claim_once_and_no_claim_from_a_question_word(question: str,
+                                                          texts: list[str]) -> None:
+    from curbside.safety.premises import question_presuppositions
+
+    assert [p.text for p in question_presuppositions(question)] == texts

@@ -133,7 +133,7 @@ def split_assumptions(question: str) -> list[Assumption]:
             subj = [w for w in re.findall(r"[\w'-]+", head) if w.lower() not in QUERY_STOPWORDS]
             noun = subj[-1] if subj else ""
             out.append(Assumption(head.strip(), presupposed))
-            if noun and rel.split():
+            if noun and len(rel.split()) >= 2:  # "... to which disease?" asks; no clause
                 out.append(Assumption(f"{noun} {rel.strip()}", True))
         else:
             out.append(Assumption(stmt.strip(), presupposed))
