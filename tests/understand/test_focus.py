@@ -132,6 +132,13 @@ def test_drugs_abbreviations_and_synonyms_are_concepts() -> None:
         ("How often is the flu vaccine given to older adults?", Ask.DOSE),
         ("How often does lupus cause kidney disease?", Ask.FREQUENCY),
         ("How often do children get ear infections?", Ask.FREQUENCY),
+        # patients' words for a treatment question and for a combination
+        ("What helps with a sore throat?", Ask.TREATMENT),
+        ("What can I take for a headache while pregnant?", Ask.TREATMENT),
+        ("How can I lower my cholesterol naturally?", Ask.TREATMENT),
+        ("Is it safe to take ibuprofen and acetaminophen together?", Ask.INTERACTION),
+        ("Is it safe to take ibuprofen for a headache?", Ask.YES_NO),
+        ("What can I do about my back pain?", Ask.ACTION),
     ],
 )
 def test_what_is_asked(question: str, ask: Ask) -> None:
