@@ -434,7 +434,9 @@ class ExtractiveComposer:
                 key=lambda c: c.features["lead"],
                 reverse=True,
             )
-            rest = [c for c in strong if not _same(c, chosen[0][0])]
+            rest = self._fitting_first(
+                focus, [c for c in strong if not _same(c, chosen[0][0])]
+            )
             strong = self._plainer_first(inp.audience, rest, self.answer.patient_bottom_margin)
         # How a study was run is nothing a reader can act on: it never closes an article (the
         # lead closes it again when nothing else can).
@@ -630,6 +632,25 @@ class ExtractiveComposer:
         best_level = min(c.level for c in near)
         first = [c for c in near if c.level == best_level]
         return first + [c for c in ranked if c not in first] + methods
+
+    def _fitting_first(self, focus: Focus, ranked: list[Candidate]) -> list[Candidate]:
+        """`ranked` (best first by the ``lead`` key) with the sentences that give the kind of
+        answer asked for (`candidate_fits`) first, for a question in `FRAMED_ASKS` or a
+        how-common one, when one answers (`min_answer`) within `AnswerSettings.ask_margin` of
+        the first: the bottom line answers what was asked as the lead does ("How long does
+        the flu last?" closed with "Flu almost never causes an upset stomach")."""
+        ask = focus.ask
+        if not ranked or (ask not in FRAMED_ASKS and ask != Ask.FREQUENCY) or (
+            self.answer.ask_margin <= 0
+        ):
+            return ranked
+        floor = ranked[0].features["lead"] - self.answer.ask_margin
+        fitting = [
+            c for c in ranked
+            if c.features["lead"] >= floor and candidate_fits(c, ask)
+            and c.features["answer"] >= self.answer.min_answer
+        ]
+        return fitting + [c for c in ranked if c not in fitting]
 
     def _whole_focus_first(self, focus: Focus, ranked: list[Candidate]) -> list[Candidate]:
         """`ranked` with the sentences that mention every primary focus concept first, when
