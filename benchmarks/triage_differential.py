@@ -1,7 +1,8 @@
 """Triage differential benchmark (issue 17) on the 400 Avey development vignettes.
 
     PYTHONPATH=src python benchmarks/triage_differential.py [--data DIR] [--json OUT]
-        [--before-src OTHER/src] [--write-model] [--explain even] [--fit-only] [--cv]
+        [--before-src OTHER/src] [--write-model] [--explain even] [--fit-only] [--even-only]
+        [--cv]
         [--cv --json OUT [--compare OTHER.json]]
 
 Fits the differential's re-ranker (`fit_reranker`, `--write-model` writes it) and its softmax
@@ -367,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-baseline", action="store_true", help="skip the MiniLM baseline")
     ap.add_argument("--fit-only", action="store_true",
                     help="fit and explain only: no baseline, no snapshots, no table")
+    ap.add_argument("--even-only", action="store_true",
+                    help="read the even half only (the odd half is not read): fit, explain and "
+                         "--write-model, no table (implies --fit-only)")
     ap.add_argument("--compare", type=Path, default=None,
                     help="with --cv: the --json of another --cv run, compared vignette by "
                          "vignette with this one")
@@ -375,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
                          "0, 4, 8... and 2, 6, 10...): re-ranker and thresholds fitted on one "
                          "fold, measured on the other; the odd half is not read")
     args = ap.parse_args(argv)
+    args.fit_only = args.fit_only or args.even_only
     table = load_urgency_table()
     LEVELS.update({c.name: c.level for c in table.conditions})
     UNPROFILED.update(unprofiled_conditions())
@@ -383,8 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     cases = []
     with path.open(encoding="utf-8") as fh:
         for i, line in enumerate(fh):
-            if args.cv and i % 2:
-                continue  # the held-out half is never read for cross-validation
+            if (args.cv or args.even_only) and i % 2:
+                continue  # the held-out half is never read for cross-validation or --even-only
             v = json.loads(line)
             cond = table.lookup(v["correct_diagnosis"])
             assert cond is not None, v["correct_diagnosis"]
