@@ -91,6 +91,13 @@ self-negating-term scope fix and the hyperosmolar profile without its "HHS" sent
 top-1/3/10 31/52/71 -> 32/52/71 %, emergencies caught 19/23 -> 19/23, false emergencies
 28/177 -> 29/177 (rules alone 23 -> 24); `--cv` unchanged (MRR 0.438 -> 0.437). See
 docs/benchmarks.md ("Triage: abdominal and head-injury rules").
+
+Run of 2026-12-07 18:42-18:53 UTC (load average 10.0 -> 14.3, `--no-baseline`), before = main
+at 11b5310, after = cited presentations for 11 unprofiled emergency conditions, generic local
+signs, the "number" fix, the stated-condition rule and the stop-28 defects: odd half
+top-1/3/10 32/52/71 -> 30/52/72 %, emergencies caught 19/23 -> 19/23, false emergencies 29/177
+-> 28/177 (rules alone 24 -> 23); `--cv` MRR 0.437 -> 0.442, top-10 145 -> 141, rules +
+differential 25/25 -> 24/25. See docs/benchmarks.md ("Triage: cited presentations").
 """
 
 from __future__ import annotations
