@@ -1,7 +1,8 @@
 """Triage differential benchmark (issue 17) on the 400 Avey development vignettes.
 
     PYTHONPATH=src python benchmarks/triage_differential.py [--data DIR] [--json OUT]
-        [--before-src OTHER/src] [--write-model] [--explain even] [--fit-only] [--cv]
+        [--before-src OTHER/src] [--write-model] [--explain even] [--fit-only] [--even-only]
+        [--cv]
         [--cv --json OUT [--compare OTHER.json]]
 
 Fits the differential's re-ranker (`fit_reranker`, `--write-model` writes it) and its softmax
@@ -90,6 +91,13 @@ self-negating-term scope fix and the hyperosmolar profile without its "HHS" sent
 top-1/3/10 31/52/71 -> 32/52/71 %, emergencies caught 19/23 -> 19/23, false emergencies
 28/177 -> 29/177 (rules alone 23 -> 24); `--cv` unchanged (MRR 0.438 -> 0.437). See
 docs/benchmarks.md ("Triage: abdominal and head-injury rules").
+
+Run of 2026-12-07 18:42-18:53 UTC (load average 10.0 -> 14.3, `--no-baseline`), before = main
+at 11b5310, after = cited presentations for 11 unprofiled emergency conditions, generic local
+signs, the "number" fix, the stated-condition rule and the stop-28 defects: odd half
+top-1/3/10 32/52/71 -> 30/52/72 %, emergencies caught 19/23 -> 19/23, false emergencies 29/177
+-> 28/177 (rules alone 24 -> 23); `--cv` MRR 0.437 -> 0.442, top-10 145 -> 141, rules +
+differential 25/25 -> 24/25. See docs/benchmarks.md ("Triage: cited presentations").
 """
 
 from __future__ import annotations
@@ -367,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-baseline", action="store_true", help="skip the MiniLM baseline")
     ap.add_argument("--fit-only", action="store_true",
                     help="fit and explain only: no baseline, no snapshots, no table")
+    ap.add_argument("--even-only", action="store_true",
+                    help="read the even half only (the odd half is not read): fit, explain and "
+                         "--write-model, no table (implies --fit-only)")
     ap.add_argument("--compare", type=Path, default=None,
                     help="with --cv: the --json of another --cv run, compared vignette by "
                          "vignette with this one")
@@ -375,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
                          "0, 4, 8... and 2, 6, 10...): re-ranker and thresholds fitted on one "
                          "fold, measured on the other; the odd half is not read")
     args = ap.parse_args(argv)
+    args.fit_only = args.fit_only or args.even_only
     table = load_urgency_table()
     LEVELS.update({c.name: c.level for c in table.conditions})
     UNPROFILED.update(unprofiled_conditions())
@@ -383,8 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     cases = []
     with path.open(encoding="utf-8") as fh:
         for i, line in enumerate(fh):
-            if args.cv and i % 2:
-                continue  # the held-out half is never read for cross-validation
+            if (args.cv or args.even_only) and i % 2:
+                continue  # the held-out half is never read for cross-validation or --even-only
             v = json.loads(line)
             cond = table.lookup(v["correct_diagnosis"])
             assert cond is not None, v["correct_diagnosis"]

@@ -158,6 +158,7 @@ SCHEMAS: dict[str, str] = {
     "differential_model.json": "curbside.safety.differential:load_reranker",
     "condition_vectors.npz": "curbside.safety.differential:load_condition_vectors",
     "differential_cues.yaml": "curbside.safety.differential:load_cues",
+    "condition_presentations.yaml": "curbside.safety.differential:load_presentations",
     "mesh_terms.tsv.gz": "curbside.understand.focus:mesh_index",
     "stopwords.yaml": "curbside.text.stopwords:parse_stopwords",
     # one catalogue in three files, checked together (same keys and placeholders as the base)

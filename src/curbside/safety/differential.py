@@ -13,6 +13,9 @@ MiniLM vectors (the bundled int8 embedder) ship in ``knowledge/condition_vectors
 * the candidates are the union of bm25's top ``CANDIDATES`` and the ``DENSE_CANDIDATES``
   documents nearest the query by MiniLM cosine (which finds a condition in other words than
   its sources', "lump on the eyelid" for a stye);
+* a condition's findings are the findings lexicon terms its quoted sentences state, and those
+  ``knowledge/condition_presentations.yaml`` gives it from a cited library source (for
+  emergency conditions whose quoted sentences state none);
 * each finding term stated as absent that a condition's document names lowers its score by
   ``ABSENT_PENALTY`` (absent findings count against it);
 * a condition coded for one sex (ICD-10-CM chapters, ``SEX_CODES``) is dropped when the case
@@ -35,7 +38,8 @@ MiniLM vectors (the bundled int8 embedder) ship in ``knowledge/condition_vectors
 the probability of the emergency conditions among the top ``k`` reaches
 ``emergency_threshold`` (a plausible high-risk condition raises urgency even when not first;
 plausible: a stated finding its sources name, or sources that name no finding at all in a case
-that states a finding);
+that states a finding; never when the case names a less urgent form of it instead,
+`stated_condition`: "hiatal hernia with nausea" is no incarcerated inguinal hernia);
 urgent when it reaches the lower ``possible_emergency_threshold`` or emergency + urgent
 conditions reach ``urgent_threshold``. The temperature and thresholds are fitted on the even
 half of the development vignettes (`benchmarks/triage_differential.py`); the values and how
@@ -97,12 +101,18 @@ class CaseThresholds(_Strict):
     chronic_from_days: Threshold
 
 
+class WordList(_Strict):
+    words: list[str] = Field(min_length=1)
+    reason: str = Field(min_length=10)
+
+
 class CuesFile(_Strict):
     """``knowledge/differential_cues.yaml``: whom a condition affects and how it runs."""
 
     version: int
     cues: list[Cue] = Field(min_length=6, max_length=6)
     case: CaseThresholds
+    generic_name_heads: WordList
 
 
 @cache
@@ -113,6 +123,49 @@ def load_cues() -> CuesFile:
         raise ValueError("differential_cues.yaml: field 'cues': each of child, older, female, "
                          "male, acute and chronic exactly once")
     return cues
+
+
+class Presentation(_Strict):
+    """One row of ``knowledge/condition_presentations.yaml``: findings a library source states
+    for a condition whose quoted sentences name too few."""
+
+    name: str = Field(min_length=3)
+    findings: list[str] = Field(min_length=1)
+    source: str = Field(pattern=r"^(?:medquad:[0-9A-Za-z_]+/[0-9_]+-[0-9]+|ngc:ngc-[0-9]+)$")
+    source_names: list[str] = Field(min_length=1)
+    note: str = Field(min_length=10)
+
+
+class PresentationsFile(_Strict):
+    version: int
+    presentations: list[Presentation]
+
+
+PRESENTATIONS_FILE = "condition_presentations.yaml"
+
+
+@cache
+def load_presentations() -> dict[str, frozenset[str]]:
+    """Condition name -> the findings its rows of ``knowledge/condition_presentations.yaml``
+    give it (checked: ValueError naming the row and the field when the condition is not in the
+    urgency table or a finding is not a term of the findings lexicon)."""
+    from curbside.understand.findings.lexicon import KNOWN_TERMS
+
+    raw = load_knowledge(PRESENTATIONS_FILE, PresentationsFile,
+                         labels={"presentations": "presentation"})
+    table = load_urgency_table()
+    out: dict[str, set[str]] = {}
+    for i, p in enumerate(raw.presentations):
+        cond = table.lookup(p.name)
+        if cond is None or cond.name != p.name:
+            raise ValueError(f"{PRESENTATIONS_FILE}: presentation #{i} {p.name!r}, field "
+                             "'name': not a condition name of urgency.yaml")
+        for j, term in enumerate(p.findings):
+            if term not in KNOWN_TERMS:
+                raise ValueError(f"{PRESENTATIONS_FILE}: presentation #{i} {p.name!r}, field "
+                                 f"'findings.{j}': {term!r} is not a findings lexicon term")
+        out.setdefault(p.name, set()).update(p.findings)
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 #: Urgency levels as a number the re-ranker can weigh (a prior, and against acuteness).
@@ -158,8 +211,11 @@ class DifferentialParams:
 #: alone catches 14/25 emergencies at 10/175 false emergencies (15/25 at 10/175 without), rules
 #: + differential 25/25 at 25/175 (25/25 at 24/175 without). Refitted 2026-12-07 16:17 UTC
 #: after the hyperosmolar state lost its misquoted "HHS" sentences (thresholds moved by 1e-4).
+#: Refitted 2026-12-07 18:33 UTC (stop 29) after condition_presentations.yaml, the generic
+#: local signs of the findings lexicon, "numb" no longer matching "number" and the hiatal
+#: hernia row (0.1246 / 0.0917 before).
 DEFAULT_PARAMS = DifferentialParams(
-    temperature=2.0, top_k=10, emergency_threshold=0.1246, possible_emergency_threshold=0.0917,
+    temperature=2.0, top_k=10, emergency_threshold=0.1252, possible_emergency_threshold=0.0917,
     urgent_threshold=0.3,
     fitted_on="even half of the Avey development vignettes",
 )
@@ -178,20 +234,26 @@ class RankedCondition:
     supported_by: tuple[str, ...] = ()  # stated findings its document names too
     #: its sources name at least one finding (else no stated finding can support it)
     profiled: bool = True
+    #: the less urgent condition the case names instead (`stated_condition`), if any
+    stated_instead: str = ""
     #: the case states at least one finding of the lexicon
     case_findings: bool = True
 
     @property
     def plausible(self) -> bool:
-        """A stated finding its sources name too; or sources that name no finding at all
-        (22 emergency conditions, e.g. epiglottitis, testicular torsion: the check cannot
+        """A stated finding its sources name too (or that condition_presentations.yaml gives
+        it); or sources that name no finding at all (12 emergency conditions, e.g.
+        epiglottitis, Ludwig angina; 22 before that file: the check cannot
         judge them, so their rank and probability decide alone), in a case that states a
         symptom or sign (`states_complaint`; a history alone is not a presentation). A text
         that states none (a question about a drug or a mechanism) makes no
         condition plausible: its ranking is read from words alone, and over the 200
         development questions without emergencies such conditions (placenta previa, Ludwig
         angina, volvulus) made 18 of them urgent or emergencies; none of the even half's 12
-        vignettes without a lexicon finding is an emergency (2-fold CV unchanged)."""
+        vignettes without a lexicon finding is an emergency (2-fold CV unchanged). Never
+        plausible when the case names a less urgent form of it instead (`stated_instead`)."""
+        if self.stated_instead:
+            return False
         return bool(self.supported_by) or (not self.profiled and self.case_findings)
 
     def to_dict(self) -> dict[str, Any]:
@@ -372,18 +434,25 @@ def _index() -> _Index:
                  f"tokenize='{TOKENIZER}')")
     bodies, raw, terms, names, cue_sets = [], [], [], [], []
     cue_rx = [(c.id, re.compile(c.pattern, re.IGNORECASE)) for c in load_cues().cues]
+    presents = load_presentations()
     for i, c in enumerate(table.conditions):
         sents = profiles.get(c.name, [])
         body = " ".join(s["text"] for s in sents)
-        bodies.append(body.lower())
+        # the findings condition_presentations.yaml gives it count as stated by its sources
+        # (bm25 and the absent-finding check read them too; the quoted sentences, the MiniLM
+        # document and its vectors do not change)
+        extra = sorted(presents.get(c.name, ()))
+        searched = body + (" ; " + " ; ".join(extra) if extra else "")
+        bodies.append(searched.lower())
         raw.append(body)
         named = " ; ".join(c.names) + " ; " + body
         cue_sets.append(frozenset(cid for cid, rx in cue_rx if rx.search(named)))
-        terms.append(frozenset(extract_findings(body).present()) if body else frozenset())
+        terms.append((frozenset(extract_findings(body).present()) if body else frozenset())
+                     | frozenset(extra))
         names.append(tuple(re.compile(r"\b" + re.escape(n) + r"\b", re.IGNORECASE)
                            for n in c.names if len(n) > 4))
         conn.execute("INSERT INTO cond(rowid, names, body) VALUES (?, ?, ?)",
-                     (i, " ; ".join(c.names), body))
+                     (i, " ; ".join(c.names), searched))
         conn.executemany("INSERT INTO sent(cid, cite, text) VALUES (?, ?, ?)",
                          [(i, s["cite"], s["text"]) for s in sents])
     n = len(bodies)
@@ -623,6 +692,13 @@ def rank_conditions(f: Findings, *, params: DifferentialParams = DEFAULT_PARAMS,
     scored.sort(key=lambda x: -x[0])
     if not scored:
         return []
+    named: dict[int, list[str]] = {}
+    if negation:
+        for i, c in enumerate(idx.conditions):
+            said = [n for n, rx in zip((n for n in c.names if len(n) > 4), idx.names[i],
+                                       strict=True) if rx.search(query)]
+            if said:
+                named[i] = said
     top = scored[0][0]
     weights = [math.exp((s - top) / params.temperature) for s, _, _ in scored]
     total = sum(weights)
@@ -633,13 +709,53 @@ def rank_conditions(f: Findings, *, params: DifferentialParams = DEFAULT_PARAMS,
             sents = idx.conn.execute(
                 "SELECT cite, text FROM sent WHERE sent MATCH ? AND cid = ? "
                 "ORDER BY bm25(sent) LIMIT 2", (expr, rowid)).fetchall()
+        support = present & idx.terms[rowid]
         out.append(RankedCondition(
             name=cond.name, icd10cm=cond.icd10cm, level=cond.level, score=s,
             probability=w / total, matched=tuple({"cite": c, "text": t} for c, t in sents),
             citations=cond.citations, absent=against,
-            supported_by=tuple(sorted(present & idx.terms[rowid])),
+            supported_by=tuple(sorted(support)),
+            stated_instead=stated_condition(idx, rowid, query, named, frozenset(support)),
             profiled=bool(idx.terms[rowid]), case_findings=states_complaint(f)))
     return out
+
+
+def _head(name: str) -> str:
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    return words[-1] if words else ""
+
+
+def stated_condition(idx: _Index, rowid: int, query: str, named: dict[int, list[str]],
+                     supported: frozenset[str]) -> str:
+    """The less urgent condition the case names instead of emergency condition `rowid`, or "".
+
+    `named` maps the conditions whose names (longer than four characters) the case states,
+    negated scopes removed, to those names. A named condition N of a lower level whose name
+    ends in the same word as one of the emergency's names (a kind of condition, not one of
+    ``generic_name_heads``: "hernia", "asthma") stands for it when
+    * N's stated name is not part of the emergency's names (a sibling: "hiatal hernia" is not
+      an "incarcerated inguinal hernia", the shared word "hernia" made it a candidate), or
+    * N's stated name is part of them (its uncomplicated form: "inguinal hernia") and every
+      stated finding that supports the emergency, `supported`, is one N's sources name too
+      (a complication needs a finding beyond the condition the patient says they have).
+    The emergency itself named ("incarcerated hernia") is never stood for."""
+    cond = idx.conditions[rowid]
+    if cond.level != "emergency" or rowid in named:
+        return ""
+    generic = set(load_cues().generic_name_heads.words)
+    own = [n.lower() for n in cond.names]
+    heads = {_head(n) for n in own} - generic
+    for other, said in named.items():
+        o = idx.conditions[other]
+        if LEVEL_RANK[o.level] >= LEVEL_RANK[cond.level]:
+            continue
+        for n in said:
+            if _head(n) not in heads:
+                continue
+            contained = any(re.search(r"\b" + re.escape(n.lower()) + r"\b", e) for e in own)
+            if not contained or supported <= idx.terms[other]:
+                return o.name
+    return ""
 
 
 #: Finding kinds that are a complaint or an examination finding, not a history, a context or a

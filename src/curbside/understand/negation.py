@@ -51,6 +51,9 @@ _LEADING_FILLER = word_set(
     """
 )
 _COORDINATORS = frozenset({"and", "or", "nor", ",", "/", "either"})
+#: After a comma these end a scope: what follows accompanies the negated phrase ("a bulge that
+#: won't go back, with vomiting": the vomiting is present), it is not one more negated item.
+_ACCOMPANIED = word_set("with plus accompanied associated along")
 
 
 _Phrases = dict[str, list[tuple[str, ...]]]
@@ -152,6 +155,8 @@ def _pre_scope(
         tok = toks[k]
         if tok in _TERMINATE or (tok != "nor" and _matches_at(toks, k, _PRE_T)):
             break
+        if tok in _ACCOMPANIED and k > j and toks[k - 1] == ",":
+            break  # ", with vomiting" brings what comes with the negated phrase
         if _matches_at(toks, k, _PSEUDO_T) or _matches_at(toks, k, _POST_T):
             break
         if tok not in _COORDINATORS:

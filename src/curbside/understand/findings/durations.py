@@ -21,6 +21,11 @@ _SINCE = re.compile(
     r"\bsince\s+(?P<when>yesterday|last\s+(?:night|week|month|year)|this\s+morning|today|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|childhood)\b", re.I,
 )
+#: "for years", "for many months": a plural unit without a number (at least
+#: ``bare_plural_duration_count`` of the unit)
+_BARE = re.compile(r"\bfor\s+(?:(?:several|many|a\s+few|some|the\s+(?:past|last))\s+)?"
+                   r"(?P<unit>years|months|weeks|days)\b", re.I)
+_BARE_COUNT = findings_knowledge().thresholds.bare_plural_duration_count.value
 #: "since <when>" -> days ago (``since_days`` of findings.yaml; ``other`` for weekdays)
 _SINCE_DAYS = dict(findings_knowledge().since_days)
 _SINCE_OTHER = _SINCE_DAYS.pop("other")
@@ -46,6 +51,11 @@ def durations(text: str) -> list[Duration]:
             "<" if cmp_raw in ("<", "≤", "less than", "under", "up to") else None)
         days = n * per if (n is not None and per is not None) else None
         out.append(Duration(m.group().strip(), m.start(), m.end(), days, cmp))
+    for m in _BARE.finditer(text):
+        if any(d.start < m.end() and m.start() < d.end for d in out):
+            continue
+        days = _BARE_COUNT * _UNIT_DAYS[m.group("unit").lower().rstrip("s")]
+        out.append(Duration(m.group(), m.start(), m.end(), float(days), ">"))
     for m in _SINCE.finditer(text):
         when = " ".join(m.group("when").lower().split())
         days = _SINCE_DAYS.get(when, _SINCE_OTHER)

@@ -140,6 +140,9 @@ class Thresholds(_Strict):
     max_age_years: Threshold
     age_conflict_years: Threshold
     fahrenheit_above: Threshold
+    bare_fever_fahrenheit_from: Threshold
+    bare_fever_fahrenheit_to: Threshold
+    bare_plural_duration_count: Threshold
     glucose_mg_dl_per_mmol_l: Threshold
     glucose_mg_dl_above: Threshold
     pregnancy_question_chars: Threshold

@@ -16,6 +16,8 @@ _K = findings_knowledge()
 #: vital name -> (lowest, highest) plausible reading
 _RANGE: dict[str, tuple[float, float]] = {r.vital: (r.min, r.max) for r in _K.vital_ranges}
 _FAHRENHEIT_ABOVE = _K.thresholds.fahrenheit_above.value
+_BARE_FEVER_F = (_K.thresholds.bare_fever_fahrenheit_from.value,
+                 _K.thresholds.bare_fever_fahrenheit_to.value)
 _MG_DL_PER_MMOL_L = _K.thresholds.glucose_mg_dl_per_mmol_l.value
 _MG_DL_ABOVE = _K.thresholds.glucose_mg_dl_above.value
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -27,6 +29,14 @@ _TEMP = re.compile(
     r"deg(?:rees)?)?\s*(?P<u1>[CF])?\b)"
     r"|(?:\b(?P<v2>\d{2,3}(?:\.\d)?)\s*(?:°|º|deg(?:rees)?)\s*(?P<u2>[CF])?\b)"
     r"|(?:\b(?P<v3>\d{2,3}(?:\.\d)?)\s?(?P<u3>[CF])\b)",
+    re.I,
+)
+#: A number after "fever" / "febrile" without a unit or degree sign ("a fever of 104", "febrile
+#: to 39.5"): Fahrenheit in `_BARE_FEVER_F`, else Celsius within the plausible range.
+_BARE_FEVER = re.compile(
+    r"\b(?:fevers?|febrile)\s+(?:of|to|at|up\s+to|as\s+high\s+as|reaching|around|about|over|"
+    r"above|near|nearly|almost|is|was|spiking\s+to|spiked\s+to)?\s*(?:a\s+)?"
+    r"(?P<v>\d{2,3}(?:\.\d)?)\b(?!\s*(?:°|º|deg|%|/|[CF]\b|-|\.\d|(?:hours?|hrs?|h|days?|d|weeks?|wks?|months?|years?|yrs?|times?)\b))",
     re.I,
 )
 _BP = re.compile(r"(?:\bbp|blood\s+pressure)\s*(?:of|is|was|:|"
@@ -57,6 +67,15 @@ def read_vitals(text: str) -> list[Vital]:
             unit = "F" if v > _FAHRENHEIT_ABOVE else "C"
         c = (v - 32) * 5 / 9 if unit == "F" else v
         lo, hi = _RANGE["temperature"]
+        if lo <= c <= hi:
+            out.append(Vital("temperature", round(c, 1), "C", m.group(), m.start(), m.end()))
+    for m in _BARE_FEVER.finditer(text):
+        if any(v.name == "temperature" and v.start < m.end() and m.start() < v.end
+               for v in out):
+            continue  # "fever of 39 C" was read above
+        v = float(m.group("v"))
+        lo, hi = _RANGE["temperature"]
+        c = (v - 32) * 5 / 9 if _BARE_FEVER_F[0] <= v <= _BARE_FEVER_F[1] else v
         if lo <= c <= hi:
             out.append(Vital("temperature", round(c, 1), "C", m.group(), m.start(), m.end()))
     for rx in (_BP, _BP_BARE):
