@@ -117,3 +117,34 @@ def test_the_kinds_are_not_read_for_asks_they_do_not_decide() -> None:
         confidence=0.9, source_texts={}, similarity=lambda q, ts: [0.6] * len(ts),
         answer_kinds=kinds))
     assert asked == []
+
+
+def _bottom(texts: list[str], sims: dict[str, float]) -> tuple[list[str], list[str]]:
+    from curbside.compose.composer import ComposeInput, ExtractiveComposer
+
+    art, _ = ExtractiveComposer().compose(ComposeInput(
+        question="What causes gout?", question_type="etiology", terms=["gout", "causes"],
+        evidence=_evidence(texts), confidence=0.9, source_texts={},
+        similarity=lambda q, ts: [sims.get(t, 0.3) for t in ts]))
+    return ([c.text for c in art.lead if not c.ours],
+            [c.text for c in art.bottom_line if not c.ours])
+
+
+def test_the_bottom_line_gives_what_was_asked_when_one_scores_near() -> None:
+    """"How long does the flu last?" closed with "Flu almost never causes an upset stomach":
+    the bottom line now prefers a sentence that fits the ask within `ask_margin`, as the lead
+    does. The similarity is a stand-in."""
+    lead = "Gout is caused by too much uric acid in the blood."
+    off = "Gout often affects the big toe."
+    fits = "Eating foods rich in purines can cause gout attacks."
+    sims = {lead: 0.8, off: 0.7, fits: 0.62}
+    assert _bottom([lead, off, fits], sims) == ([lead], [fits])
+    # Beyond the margin the better-scored sentence still closes.
+    assert _bottom([lead, off, fits], {**sims, fits: 0.4}) == ([lead], [off])
+
+
+def test_the_lead_repeated_by_another_source_does_not_empty_the_bottom_line() -> None:
+    lead = "The exact cause of gout is not known."
+    other = "Gout often affects the big toe."
+    got = _bottom([lead, other, lead], {lead: 0.9, other: 0.7})
+    assert got == ([lead], [other])

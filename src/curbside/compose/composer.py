@@ -434,9 +434,12 @@ class ExtractiveComposer:
                 key=lambda c: c.features["lead"],
                 reverse=True,
             )
-            rest = self._fitting_first(
-                focus, [c for c in strong if not _same(c, chosen[0][0])]
-            )
+            # Not the lead again: the same sentence from another source is folded into the
+            # lead's citations and would leave the bottom line empty.
+            lead = chosen[0][0]
+            rest = self._fitting_first(focus, [
+                c for c in strong if not _same(c, lead) and not same_claim(c.text, lead.text)
+            ])
             strong = self._plainer_first(inp.audience, rest, self.answer.patient_bottom_margin)
         # How a study was run is nothing a reader can act on: it never closes an article (the
         # lead closes it again when nothing else can).
