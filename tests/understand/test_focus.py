@@ -134,6 +134,7 @@ def test_drugs_abbreviations_and_synonyms_are_concepts() -> None:
         ("How often do children get ear infections?", Ask.FREQUENCY),
         # patients' words for a treatment question and for a combination
         ("What helps with a sore throat?", Ask.TREATMENT),
+        ("What helps a stuffy nose?", Ask.TREATMENT),
         ("What can I take for a headache while pregnant?", Ask.TREATMENT),
         ("How can I lower my cholesterol naturally?", Ask.TREATMENT),
         ("Is it safe to take ibuprofen and acetaminophen together?", Ask.INTERACTION),
