@@ -83,6 +83,7 @@ AT_AND_BELOW = [
     ("news2_new_confusion", "he is confused", "he is not confused"),
     ("qsofa_2", "RR 22, BP 100/60", "RR 21, BP 100/60"),
     ("infant_fever", "2-month-old baby, temp 38.0", "2-month-old baby, temp 37.9"),
+    ("infant_3_6_months_fever_39", "6-month-old baby, temp 39.0", "6-month-old baby, temp 38.9"),
     ("upper_airway_obstruction", "3-year-old, fever, drooling and a muffled voice",
      "3-year-old, fever and drooling"),
     ("aaa_rupture_back_pain_collapse", "65-year-old man, severe back pain, fainted",
@@ -165,6 +166,17 @@ def test_infant_rule_needs_age_under_3_months() -> None:
     assert "infant_fever" not in [r["id"] for r in triage("4-month-old baby, temp 38.5").rules]
     assert "infant_fever" not in [r["id"] for r in triage("temp 38.5, feels unwell").rules]
     assert triage("3-week-old with a fever").urgency == "emergency"
+
+
+def test_the_3_to_6_month_rule_needs_that_age_and_39_degrees() -> None:
+    def fired(text: str) -> bool:
+        return "infant_3_6_months_fever_39" in [r["id"] for r in triage(text).rules]
+
+    assert fired("4-month-old baby with a fever of 39.5")
+    assert triage("4-month-old baby with a fever of 39.5").urgency in ("urgent", "emergency")
+    assert not fired("7-month-old baby with a fever of 39.5")
+    assert not fired("2-month-old baby with a fever of 39.5")  # the infant rule's instead
+    assert not fired("4-month-old baby with a fever")  # no temperature stated
 
 
 def test_age_at_least_rule_needs_a_stated_age() -> None:
