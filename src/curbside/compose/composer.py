@@ -617,42 +617,41 @@ class ExtractiveComposer:
             methods = []
         ranked = self._whole_focus_first(focus, ranked)
         pool = ranked
-        if focus.ask == Ask.FREQUENCY:
-            pool = [
-                c for c in ranked
-                if candidate_fits(c, Ask.FREQUENCY)
-                and c.features["answer"] >= self.answer.min_answer
-            ] or ranked
+        if focus.ask == Ask.FREQUENCY:  # a figure leads whenever one answers
+            pool = self._fitting(focus.ask, ranked, margin=None) or ranked
         elif focus.ask in FRAMED_ASKS and self.answer.ask_margin > 0:
-            floor = ranked[0].features["lead"] - self.answer.ask_margin
-            pool = [
-                c for c in ranked
-                if c.features["lead"] >= floor and candidate_fits(c, focus.ask)
-                and c.features["answer"] >= self.answer.min_answer
-            ] or ranked
+            pool = self._fitting(focus.ask, ranked, margin=self.answer.ask_margin) or ranked
         top = pool[0].features["lead"]
         near = [c for c in pool if c.features["lead"] >= top - self.answer.level_margin]
         best_level = min(c.level for c in near)
         first = [c for c in near if c.level == best_level]
         return first + [c for c in ranked if c not in first] + methods
 
-    def _fitting_first(self, focus: Focus, ranked: list[Candidate]) -> list[Candidate]:
-        """`ranked` (best first by the ``lead`` key) with the sentences that give the kind of
-        answer asked for (`candidate_fits`) first, for a question in `FRAMED_ASKS` or a
-        how-common one, when one answers (`min_answer`) within `AnswerSettings.ask_margin` of
-        the first: the bottom line answers what was asked as the lead does ("How long does
-        the flu last?" closed with "Flu almost never causes an upset stomach")."""
-        ask = focus.ask
-        if not ranked or (ask not in FRAMED_ASKS and ask != Ask.FREQUENCY) or (
-            self.answer.ask_margin <= 0
-        ):
-            return ranked
-        floor = ranked[0].features["lead"] - self.answer.ask_margin
-        fitting = [
+    def _fitting(
+        self, ask: Ask, ranked: list[Candidate], *, margin: float | None
+    ) -> list[Candidate]:
+        """The candidates of `ranked` (best first by the ``lead`` key) that give the kind of
+        answer `ask` wants (`candidate_fits`) and answer (`min_answer`), within `margin` of the
+        first one's ``lead`` score (None: at any score)."""
+        if not ranked:
+            return []
+        floor = -float("inf") if margin is None else ranked[0].features["lead"] - margin
+        return [
             c for c in ranked
             if c.features["lead"] >= floor and candidate_fits(c, ask)
             and c.features["answer"] >= self.answer.min_answer
         ]
+
+    def _fitting_first(self, focus: Focus, ranked: list[Candidate]) -> list[Candidate]:
+        """`ranked` (best first by the ``lead`` key) with the sentences that give the kind of
+        answer asked for first (`_fitting`, within `AnswerSettings.ask_margin`), for a question
+        in `FRAMED_ASKS` or a how-common one: the bottom line answers what was asked as the
+        lead does ("How long does the flu last?" closed with "Flu almost never causes an upset
+        stomach")."""
+        ask = focus.ask
+        if (ask not in FRAMED_ASKS and ask != Ask.FREQUENCY) or self.answer.ask_margin <= 0:
+            return ranked
+        fitting = self._fitting(ask, ranked, margin=self.answer.ask_margin)
         return fitting + [c for c in ranked if c not in fitting]
 
     def _whole_focus_first(self, focus: Focus, ranked: list[Candidate]) -> list[Candidate]:
