@@ -130,6 +130,7 @@ def test_drugs_abbreviations_and_synonyms_are_concepts() -> None:
         ("pneumococcal vaccine how often?", Ask.DOSE),
         ("how often do you need a tetanus shot", Ask.DOSE),
         ("How often is the flu vaccine given to older adults?", Ask.DOSE),
+        ('how often is the tetanus shot "given?"', Ask.DOSE),  # quoted, as asked
         ("How often does lupus cause kidney disease?", Ask.FREQUENCY),
         ("How often do children get ear infections?", Ask.FREQUENCY),
         # patients' words for a treatment question and for a combination
