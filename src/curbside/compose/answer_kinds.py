@@ -9,7 +9,8 @@ prognosis, frequency, symptoms, prevention, definition, other. Its weights and m
 
 The composer reads it for the asks it covers (`ASK_KINDS`): a sentence fits a treatment
 question when the model gives its "treatment" kind at least that kind's threshold (chosen on
-a dev split for a precision of 0.85) or when the hand pattern finds it
+a dev split for a precision of 0.75, on training sentences without boilerplate) or when the
+hand pattern finds it
 (`composer.candidate_fits`): the model adds what the patterns miss ("Stretching ... relieves
 the pain"). The other asks (dose, side effects, what to do, interaction) keep their hand
 patterns alone (`composer.fits_ask`).
