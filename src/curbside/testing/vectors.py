@@ -579,8 +579,11 @@ class VectorIndexConformance:
             assert float(row @ vecs[i]) > SELF_SIMILARITY
         everything = {i for i, _ in again.search(vecs[0], len(written) + 10)}
         assert everything <= have and len(everything) >= 0.95 * len(have)
+        # Each sampled row is found by its own vector. Among the nearest few, not necessarily
+        # first: an approximate index (usearch's HNSW) promises recall, not exactness, and a
+        # clean-clone run once met 48 ranked above 28 for vector 28 after the resume.
         for i in sorted(have)[:: max(1, len(have) // 15)]:
-            assert again.search(vecs[i], 1)[0][0] == i
+            assert i in {j for j, _ in again.search(vecs[i], 5)}
         # The sync embeds only what is missing, and then everything is there.
         stale, missing = sync_plan(again, written)
         assert stale == [] and missing == sorted(written - have)
