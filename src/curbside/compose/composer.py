@@ -168,9 +168,9 @@ def candidate_fits(c: Candidate, ask: Ask) -> bool:
     """Whether candidate `c` gives the kind of answer `ask` wants: the hand pattern
     (`fits_ask`), or the learned answer kind where the composer read it for this ask
     (``features["fits:<ask>"]``, see `ComposeInput.answer_kinds`). Either, not the model
-    alone: on the dev split the model alone changed 19 leads for better and worse ("Fuchs
-    dystrophy is rare" over "affecting approximately 4 percent"), either changed 9, all
-    for a lead giving the frequency or cause asked for (docs/benchmarks.md, stop 29)."""
+    alone: on the dev split the first model alone changed 19 leads for better and worse
+    ("Fuchs dystrophy is rare" over "affecting approximately 4 percent"), either changed 9,
+    all for a lead giving the frequency or cause asked for (docs/benchmarks.md, stop 29)."""
     return bool(c.features.get(f"fits:{ask}")) or fits_ask(ask, c.text)
 
 

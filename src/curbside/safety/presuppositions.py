@@ -266,14 +266,22 @@ def parse_presuppositions(text: str, *, name: str = "presuppositions.yaml") -> P
     )
 
 
+def _third_person_form(verb: str) -> str:
+    """``push`` -> pushes, ``worry`` -> worries, ``make`` -> makes (the case is kept)."""
+    low = verb.lower()
+    if low.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    if low.endswith("y") and low[-2:-1] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
 def _inflections(verb: str) -> set[str]:
     """``cause`` -> cause, causes, caused; ``worry`` -> worries, worried; ``push`` -> pushes."""
     v = verb.lower()
-    out = {v, v + "s", v + "d" if v.endswith("e") else v + "ed"}
-    if v.endswith(("s", "sh", "ch", "x", "z", "o")):
-        out.add(v + "es")
+    out = {v, v + "s", v + "d" if v.endswith("e") else v + "ed", _third_person_form(v)}
     if v.endswith("y") and v[-2:-1] not in "aeiou":
-        out |= {v[:-1] + "ies", v[:-1] + "ied"}
+        out.add(v[:-1] + "ied")
     return out
 
 
@@ -360,12 +368,7 @@ def _third_person(text: str, data: PresuppositionData) -> str:
     for i, tok in enumerate(toks[1:], start=1):
         low = tok.lower()
         if low in data.third_person:
-            if low.endswith(("s", "sh", "ch", "x", "z", "o")):
-                toks[i] = tok + "es"
-            elif low.endswith("y") and low[-2:-1] not in "aeiou":
-                toks[i] = tok[:-1] + "ies"
-            else:
-                toks[i] = tok + "s"
+            toks[i] = _third_person_form(tok)
             break
     return " ".join(toks)
 
