@@ -1,14 +1,16 @@
 """Consumer false-premise list: patient-style questions with a false or a true presupposition.
 
-    python benchmarks/consumer_premise.py [--home DIR] [--split dev|check|all] [--offline]
-        [--out FILE]
+    python benchmarks/consumer_premise.py [--home DIR] [--split dev|check|check2|all]
+        [--offline] [--out FILE]
 
 The PubMedQA set of ``benchmarks/false_premise.py`` rewrites research questions; patients ask
 in other forms ("How much garlic should I eat to cure high blood pressure?", "Since vaccines
 weaken the immune system, ..."), with myths a research abstract rarely addresses. This list
-(``benchmarks/consumer_premises.tsv``, written by hand; see its header) holds 30 questions
-with a false presupposition and 30 controls with a true one, split ``dev`` (used while
-building the audit) and ``check`` (written at the same time, read only at the end).
+(``benchmarks/consumer_premises.tsv``, written by hand; see its header) holds 40 questions
+with a false presupposition and 40 controls with a true one, split ``dev`` (used while
+building the audit) and ``check`` (written at the same time, read only at the end); a second
+check part, ``check2`` (20 more, stop 30), was written before that stop's changes and read
+only at its end.
 
 Each question is asked for real (`pipeline.AnswerPipeline`, what ``services.answers.ask``
 does, ``save=False``) over a Curbside home, by default the whole development corpus
@@ -38,6 +40,8 @@ from false_premise import OUT, run_ask, run_offline, write_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LIST = ROOT / "benchmarks" / "consumer_premises.tsv"
+#: The parts of the list: ``dev`` for choices; the check parts are read once each.
+SPLITS = ("dev", "check", "check2")
 HOME = ROOT / "benchmarks" / "out" / "devhome"
 EVIDENCE = OUT / "consumer_premise_evidence.json.gz"
 
@@ -49,10 +53,9 @@ def load_list(path: Path = LIST) -> list[dict[str, Any]]:
         lines = [(i, ln) for i, ln in enumerate(fh, start=1) if not ln.startswith("#")]
     reader = csv.DictReader((ln for _, ln in lines), delimiter="\t")
     for (lineno, _), rec in zip(lines[1:], reader, strict=True):
-        if rec.get("split") not in ("dev", "check") or rec.get("premise") not in ("true",
-                                                                                  "false"):
-            raise ValueError(f"{path.name} line {lineno}: split must be dev|check and premise "
-                             "true|false")
+        if rec.get("split") not in SPLITS or rec.get("premise") not in ("true", "false"):
+            raise ValueError(f"{path.name} line {lineno}: split must be {'|'.join(SPLITS)} "
+                             "and premise true|false")
         if not (rec.get("question") or "").strip():
             raise ValueError(f"{path.name} line {lineno}: empty question")
         rows.append({"split": rec["split"], "false_premise": rec["premise"] == "false",
@@ -78,7 +81,7 @@ def summarize(rows: list[dict[str, Any]],
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--home", type=Path, default=HOME, help="Curbside home (read only).")
-    ap.add_argument("--split", choices=("dev", "check", "all"), default="dev")
+    ap.add_argument("--split", choices=(*SPLITS, "all"), default="dev")
     ap.add_argument("--offline", action="store_true",
                     help="Audit the recorded evidence only (tuning); no retrieval, no ask.")
     ap.add_argument("--out", type=Path, default=OUT / "consumer_premise.json")

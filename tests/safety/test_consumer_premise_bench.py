@@ -16,8 +16,8 @@ Load = Callable[[str], ModuleType]
 def test_the_list_is_balanced_and_each_question_is_once(benchmark_module: Load) -> None:
     rows = benchmark_module("consumer_premise").load_list()
     groups = {(r["split"], r["false_premise"]) for r in rows}
-    assert groups == {("dev", True), ("dev", False), ("check", True), ("check", False)}
-    for split, n in (("dev", 20), ("check", 10)):
+    assert groups == {(s, f) for s in ("dev", "check", "check2") for f in (True, False)}
+    for split, n in (("dev", 20), ("check", 10), ("check2", 10)):
         for false in (True, False):
             assert sum(r["split"] == split and r["false_premise"] is false for r in rows) == n
     assert len({r["question"] for r in rows}) == len(rows)
