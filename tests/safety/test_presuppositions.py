@@ -11,9 +11,11 @@ from curbside.safety.premises import audit_premises, evidence_premises, silent_p
 from curbside.safety.presuppositions import (
     PresuppositionError,
     claim_parts,
+    evidence_sentences,
     load_presuppositions,
     parse_presuppositions,
     presuppositions,
+    with_concepts,
 )
 
 
@@ -246,6 +248,11 @@ def test_parse_minimal_file() -> None:
      "absolutes 'only', field 'counter'"),
     (_GOOD.replace("personal_subjects: {words: [i], ", "personal_subjects: {words: [], "),
      "personal_subjects, field 'words'"),
+    (_GOOD + "relation_opposites:\n  - phrases: [does not cause]\n    order: sideways\n"
+             "    reason: a relation opposite\n",
+     "relation_opposites '#0', field 'order'"),
+    (_GOOD + "causal_verbs: {words: [cause], reason: x}\n",
+     "causal_verbs, field 'reason'"),
 ])
 def test_schema_errors_name_entry_and_field(bad: str, where: str) -> None:
     with pytest.raises(PresuppositionError) as exc:
@@ -417,3 +424,120 @@ def test_one_claim_once_and_no_claim_from_a_question_word(question: str,
     from curbside.safety.premises import question_presuppositions
 
     assert [p.text for p in question_presuppositions(question)] == texts
+
+
+# --- stop 30: concepts by vocabulary, relation opposites, hyphens, the copula "make" --------
+
+def _premises(question: str, sentences: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(finding, trigger) of each cited premise finding, and the not-said notices."""
+    evs = [_ev(s, i) for i, s in enumerate(sentences, start=1)]
+    return ([(c.finding, c.trigger) for c in evidence_premises(question, evs)],
+            silent_premises(question, evs))
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    # the subject named in other words (the lay-synonym list: "influenza vaccine" is the
+    # flu shot), a relation that cannot hold
+    ("Why does the flu shot give you the flu?",
+     "The influenza vaccine cannot give you the flu."),
+    # lowering the risk of the object is the opposite of causing it
+    ("Why does the flu shot give you the flu?",
+     "Getting the flu vaccine every year is the best way to lower your chance of getting the "
+     "flu."),
+    ("Since the flu shot causes the flu, should I skip it this year?",
+     "The flu vaccine helps prevent the flu."),
+    # the object first, the subject after "is not caused by"
+    ("Why does the flu shot give you the flu?",
+     "The flu is not caused by the influenza vaccine."),
+    # the claim named after "no evidence that", its subject in other words
+    ("Why does the flu shot give you the flu?",
+     "There is no evidence that the influenza vaccine gives people the flu."),
+])
+def test_a_relation_opposite_is_a_cited_finding(question: str, sentence: str) -> None:
+    found, notices = _premises(question, ["Unrelated text about knee braces.", sentence])
+    assert found == [(sentence, f"evidence:relation:{presuppositions(question)[0].form}")]
+    assert notices == []
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    # the subject modifies another noun: the vaccine lowers the risk, not HPV
+    ("Since HPV causes cervical cancer, should my daughter get the vaccine?",
+     "The HPV vaccine lowers the risk of cervical cancer."),
+    # an act that undoes the subject, or a preposition before it
+    ("Why does smoking cause lung cancer?", "Quitting smoking lowers the risk of lung cancer."),
+    ("Why does untreated strep throat cause rheumatic fever?",
+     "Antibiotics for strep throat prevent rheumatic fever."),
+    # the relation itself negated is no opposite
+    ("Why does the flu shot give you the flu?",
+     "The flu vaccine does not lower the risk of getting the flu in older adults."),
+    # in another clause than the subject
+    ("Why does alcohol cause breast cancer?",
+     "Alcohol is a known carcinogen, but exercise lowers the risk of breast cancer."),
+])
+def test_no_relation_opposite_when_the_subject_is_not_the_clauses_own(question: str,
+                                                                        sentence: str) -> None:
+    assert _premises(question, [sentence])[0] == []
+
+
+def test_a_sentence_stating_the_claim_makes_the_relation_mixed() -> None:
+    q = "Why does the flu shot give you the flu?"
+    lower = ("Getting the flu vaccine every year is the best way to lower your chance of "
+             "getting the flu.")
+    assert _premises(q, [lower])[0]
+    assert _premises(q, [lower, "The flu shot gives some people the flu."])[0] == []
+
+
+def test_the_relation_phrases_are_data_with_their_order() -> None:
+    d = load_presuppositions()
+    orders = {r.order for r in d.relation_opposites}
+    assert orders == {"subject_first", "object_first", "claim_after"}
+    assert all(r.reason for r in d.relation_opposites)
+    assert d.causal is not None and d.causal.search("it gave") and d.causal.search("leads to")
+    assert {"quitting", "for", "no"} <= d.reversers
+
+
+def test_a_concept_named_in_other_words_counts_as_the_claims_words() -> None:
+    d = load_presuppositions()
+    (p,) = presuppositions("Why does the flu shot give you the flu?", d)
+    sents = evidence_sentences([_ev("The influenza vaccine is given every autumn.")], d)
+    (s,) = with_concepts(p, sents, d)
+    assert {"flu", "shot"} <= s.tokens
+    # a form keyed by the concept's own words less a generic one ("medical care" is keyed by
+    # "care") does not name it: any sentence on care would
+    (q,) = presuppositions("Why do family physicians know the costs of medical care?", d)
+    sents = evidence_sentences([_ev("Primary care physicians provide personalized care.")], d)
+    (t,) = with_concepts(q, sents, d)
+    assert "medical" not in t.tokens
+
+
+def test_a_shared_word_between_subject_and_object() -> None:
+    q = "Why does cold weather cause colds?"
+    # "cold" of "cold weather" and "cold germs" is not the object "colds": no source names it
+    assert _premises(q, ["Cold weather can lead to hypothermia.",
+                         "You can get a cold by touching surfaces with cold germs on them."]) \
+        == ([], ["cold weather causes colds"])
+    # a source naming the weather and colds as written: not silent
+    assert _premises(q, ["Colds are more common in cold weather."]) == ([], [])
+
+
+def test_a_hyphenated_subject_is_named_by_its_parts() -> None:
+    parts = claim_parts("(18)F-FDG predicts survival in lymphoma")
+    assert parts is not None and parts[0] == {"18", "fdg"}
+    q = "Since (18)F-FDG predicts survival in lymphoma, what does this mean for patients?"
+    assert _premises(q, ["FDG did not predict survival in lymphoma."])[0] == [
+        ("FDG did not predict survival in lymphoma.", "evidence:negated:since_clause")]
+
+
+@pytest.mark.parametrize(("question", "notices"), [
+    # "make good X" says what the subject is: no causal claim, so no not-said notice
+    ("Since family physicians make good sentinels for influenza, what does this mean for "
+     "patients?", []),
+    # "make someone <adjective>" is causal: the notice stays
+    ("Why does sugar make kids hyperactive?", ["sugar makes kids hyperactive"]),
+])
+def test_make_is_causal_only_before_an_object_and_its_state(question: str,
+                                                            notices: list[str]) -> None:
+    sentences = ["Family physicians report influenza-like illness every week.",
+                 "Influenza surveillance relies on laboratories.",
+                 "Sugar is found in many foods.", "Kids need sleep to learn."]
+    assert _premises(question, sentences) == ([], notices)

@@ -20,10 +20,20 @@
    - *absolute*: the presupposition says "only", "always", "never", "cure"... that no sentence
      about the same concepts states, while one of them qualifies it (a hedge, a partial effect,
      an alternative). A sentence that states the absolute word itself supports it.
+   - *relation*: for a causal claim ("X causes / gives you / makes Y"), a sentence stating
+     one of ``relation_opposites`` between X and Y, each named by concept through the
+     question-focus vocabulary (`with_concepts`, `understand.focus`: drug dictionary,
+     abbreviations, lay synonyms, MeSH; "the influenza vaccine" names "the flu shot"): "X
+     does not cause Y", "X lowers the risk of Y", "Y is not caused by X", "no evidence that
+     X causes Y" (`relation_opposite`); not where a sentence states the claim itself.
    When no retrieved sentence is about the same concepts, nothing is said: the evidence is
    silent, not contradicting (`is_silent` says when the article may say that none of the
    sources found states it). A contradiction is also dropped when a sentence at least as close
    to the presupposition states it plainly (mixed evidence is not a premise finding).
+
+Words are matched after light stemming (`verify.support.content_tokens`); a hyphenated word
+also by its parts ("(18)F-FDG" and "FDG"). "make" is a relation only before an object and its
+state ("sugar makes kids hyperactive"), not in "family physicians make good sentinels".
 
 The loader checks the data file's schema and names the entry and field it rejects.
 """
@@ -41,9 +51,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from curbside.compose.consensus import sentence_stance
 from curbside.domain import Evidence
 from curbside.knowledge_files import DateText, RegexText, knowledge_text, parse_knowledge
-from curbside.text.cues import expand_contractions, negated_before
+from curbside.text.cues import SIMPLE_NEGATION, expand_contractions, negated_before
 from curbside.text.sentences import split_sentences
-from curbside.text.tokens import clean, clip, collapse_whitespace, words
+from curbside.text.tokens import STOPWORDS, clean, clip, collapse_whitespace, words
+from curbside.understand.focus import Concept, Focus, analyze_focus
 from curbside.understand.negation import find_negations
 from curbside.verify.support import content_tokens
 
@@ -126,6 +137,20 @@ class OppositeSpec(_Strict):
     reason: str = Field(min_length=4)
 
 
+class RelationSpec(_Strict):
+    phrases: list[str] = Field(min_length=1)
+    #: Where the claim's subject and object stand around the phrase (see the data file).
+    order: Literal["subject_first", "object_first", "claim_after"]
+    reason: str = Field(min_length=8)
+
+
+class CausalVerbs(_Strict):
+    words: list[str] = Field(min_length=1)
+    #: Irregular forms, matched as written.
+    as_written: list[str] = Field(default_factory=list)
+    reason: str = Field(min_length=8)
+
+
 class VerbList(_Strict):
     words: list[str] = Field(min_length=1)
     ambiguous: list[str] = Field(default_factory=list)
@@ -150,6 +175,10 @@ class PresuppositionFile(_Strict):
     reader_pronouns: dict[str, str] = Field(default_factory=dict)
     absolutes: list[AbsoluteSpec] = Field(default_factory=list)
     opposites: list[OppositeSpec] = Field(default_factory=list)
+    make_not_causal: WordList | None = None
+    causal_verbs: CausalVerbs | None = None
+    relation_opposites: list[RelationSpec] = Field(default_factory=list)
+    subject_reversers: WordList | None = None
 
 
 def _phrases_rx(phrases: Sequence[str], *, inflect: bool = False) -> re.Pattern[str]:
@@ -193,6 +222,16 @@ class Opposite:
 
 
 @dataclass(frozen=True, slots=True)
+class Relation:
+    """One `relation_opposites` entry: its phrases and where subject and object stand."""
+
+    rx: re.Pattern[str]
+    order: str
+    negative: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class PresuppositionData:
     forms: tuple[Form, ...]
     verb_forms: Mapping[str, str]
@@ -212,6 +251,15 @@ class PresuppositionData:
     pronouns: Mapping[str, str]
     absolutes: tuple[Absolute, ...]
     opposites: tuple[Opposite, ...]
+    #: "make" followed by one of these is not a relation (`make_not_causal`).
+    make_copula: re.Pattern[str] | None = None
+    #: The verbs of a causal claim, inflected (`causal_verbs`).
+    causal: re.Pattern[str] | None = None
+    #: What states the opposite of a causal claim (`relation_opposites`), one entry per
+    #: phrase list; `negative` where the phrases carry their own negation.
+    relation_opposites: tuple[Relation, ...] = ()
+    #: Words before a subject that make it not the clause's subject (`subject_reversers`).
+    reversers: frozenset[str] = frozenset()
 
 
 def parse_presuppositions(text: str, *, name: str = "presuppositions.yaml") -> PresuppositionData:
@@ -263,7 +311,34 @@ def parse_presuppositions(text: str, *, name: str = "presuppositions.yaml") -> P
         opposites=tuple(Opposite(o.word, _phrases_rx([o.word], inflect=o.after_subject),
                                  _phrases_rx(o.opposite), o.after_subject, o.reason)
                         for o in spec.opposites),
+        make_copula=re.compile(r"\bmak(?:e|es|ing)\s+(?:" + "|".join(
+            re.escape(w.lower()) for w in spec.make_not_causal.words) + r")\b", re.I)
+        if spec.make_not_causal else None,
+        causal=_phrases_rx(_causal_forms(spec.causal_verbs.words)
+                           + spec.causal_verbs.as_written)
+        if spec.causal_verbs else None,
+        relation_opposites=tuple(
+            Relation(_phrases_rx(r.phrases), r.order,
+                     all(_NEGATIVE_PHRASE.search(ph) for ph in r.phrases), r.reason)
+            for r in spec.relation_opposites),
+        reversers=frozenset(w.lower() for w in spec.subject_reversers.words)
+        if spec.subject_reversers else frozenset(),
     )
+
+
+#: A phrase that carries its own negation ("does not cause", "no evidence that").
+_NEGATIVE_PHRASE = re.compile(r"\b(?:not|no|cannot|never)\b|n't\b", re.I)
+
+
+def _causal_forms(verbs: Sequence[str]) -> list[str]:
+    """Each causal verb with its regular inflections and -ing form ("lead to" -> "leads to",
+    "leading to"); irregular forms ("gave", "led to") are listed in the data as written."""
+    out: list[str] = []
+    for v in verbs:
+        head, _, rest = v.strip().lower().partition(" ")
+        ing = (head[:-1] if head.endswith("e") and not head.endswith("ee") else head) + "ing"
+        out += [f"{f} {rest}".strip() for f in sorted(_inflections(head) | {ing})]
+    return out
 
 
 def _third_person_form(verb: str) -> str:
@@ -398,7 +473,7 @@ def presuppositions(question: str,
             if not text or text.split()[0].lower() in d.personal \
                     or (words(text) or [""])[0] in d.personal:
                 continue
-            if len(set(_tokens(text, d))) < MIN_CONTENT:
+            if len(set(_claim_tokens(text, d))) < MIN_CONTENT:
                 continue
             text = _reader_words(text, d)
             key = tuple(words(text.lower()))
@@ -426,12 +501,45 @@ _POSSESSIVE_S = re.compile(r"(?<=[A-Za-z])['\u2019]s\b")
 def _tokens(text: str, data: PresuppositionData) -> list[str]:
     """The verifier's content words (`verify.support.content_tokens`) with a possessive "'s"
     dropped and irregular plurals in their singular (``irregular_plurals``: "children" ->
-    "child"), so "a child's cough" and "cough medicines ... children" share their words."""
-    return [data.plurals.get(t, t)
-            for t in content_tokens(_POSSESSIVE_S.sub("", text))]
+    "child"), so "a child's cough" and "cough medicines ... children" share their words. A
+    hyphenated word also gives its parts ("(18)F-FDG" -> "f-fdg", "fdg"): a sentence that
+    writes "FDG" alone names it."""
+    out = []
+    for t in content_tokens(_POSSESSIVE_S.sub("", text)):
+        out.append(data.plurals.get(t, t))
+        if "-" in t:
+            out += _hyphen_parts(t, data)
+    return out
+
+
+def _claim_tokens(text: str, data: PresuppositionData) -> list[str]:
+    """`_tokens` of a presupposition: a hyphenated word stands as its parts only ("(18)F-FDG"
+    -> "18", "fdg"), so that a sentence writing it another way ("18F-FDG", "FDG") shares
+    them and the claim does not count one concept twice."""
+    out = []
+    for t in content_tokens(_POSSESSIVE_S.sub("", text)):
+        parts = _hyphen_parts(t, data) if "-" in t else []
+        out += parts or [data.plurals.get(t, t)]
+    return out
+
+
+def _hyphen_parts(token: str, data: PresuppositionData) -> list[str]:
+    """The content parts of a hyphenated token of two characters or more ("f-fdg" -> "fdg")."""
+    return [data.plurals.get(t, t) for part in token.split("-") if len(part) >= 2
+            for t in content_tokens(part)]
 
 
 _RAW_WORD = re.compile(r"[\w'-]+")
+
+
+def claim_split(text: str, data: PresuppositionData | None = None) -> tuple[int, int] | None:
+    """Where a claim's subject ends and the rest begins: the bounds of the first of
+    `claim_verbs` after its first word. None where there is none."""
+    d = data or load_presuppositions()
+    for i, m in enumerate(_RAW_WORD.finditer(text)):
+        if i >= 1 and m.group().lower() in d.claim_verbs:
+            return m.start(), m.end()
+    return None
 
 
 def claim_parts(text: str, data: PresuppositionData | None = None,
@@ -441,11 +549,11 @@ def claim_parts(text: str, data: PresuppositionData | None = None,
     "cold weather | causes colds"). None where no such word is found or the subject has no
     content word."""
     d = data or load_presuppositions()
-    for i, m in enumerate(_RAW_WORD.finditer(text)):
-        if i >= 1 and m.group().lower() in d.claim_verbs:
-            subject = frozenset(_tokens(text[:m.start()], d))
-            return (subject, frozenset(_tokens(text[m.end():], d))) if subject else None
-    return None
+    split = claim_split(text, d)
+    if split is None:
+        return None
+    subject = frozenset(_claim_tokens(text[:split[0]], d))
+    return (subject, frozenset(_claim_tokens(text[split[1]:], d))) if subject else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -460,7 +568,7 @@ class Contradiction:
     presupposition: Presupposition
     sentence: str
     evidence: Evidence
-    kind: str  # negated | opposite | absolute
+    kind: str  # negated | opposite | absolute | relation
     coverage: float
 
 
@@ -532,19 +640,30 @@ def _plain(sentence: str, core: frozenset[str], data: PresuppositionData) -> boo
     return sentence_stance(sentence).label == "supports"
 
 
-def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],  # noqa: C901
+def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],
                          data: PresuppositionData | None = None) -> Contradiction | None:
     """The retrieved sentence that contradicts `p` on the same concepts, or None (also when
     the evidence is silent or mixed)."""
     d = data or load_presuppositions()
     core, relation = _core(p, d)
-    claim = core | relation  # what a negation may cover ("do not help")
     if len(core) < MIN_CONTENT:
         return None
     p_negative = any(sp.trigger.lower() not in d.modifier_negations
                      for sp in find_negations(expand_contractions(p.text))) or \
         sentence_stance(expand_contractions(p.text)).label == "contradicts"
 
+    found = _contradiction(p, sentences, d, core, relation, p_negative)
+    if found is None and not p_negative:
+        found = relation_opposite(p, sentences, d)
+    return found
+
+
+def _contradiction(p: Presupposition, sentences: Sequence[_Sentence],  # noqa: C901
+                   d: PresuppositionData, core: frozenset[str], relation: frozenset[str],
+                   p_negative: bool) -> Contradiction | None:
+    """`check_presupposition`'s word-level checks: an object denied, an absolute word
+    qualified, a quantifier's or verb's opposite, the same content negated."""
+    claim = core | relation
     about = _about(p, core, relation, sentences, d)
     for word in p.absolutes:
         c = _object_denied(p, word, sentences, d)
@@ -609,8 +728,13 @@ def _core(p: Presupposition, data: PresuppositionData) -> tuple[frozenset[str], 
         if a.word in p.absolutes:
             absolute_stems |= set(_tokens(a.word, data))
     frame = set(_tokens(" ".join(p.frame_words), data))
-    words_ = frozenset(_tokens(p.text, data)) - absolute_stems - frame
-    return words_ - data.relations, words_ & data.relations
+    words_ = frozenset(_claim_tokens(p.text, data)) - absolute_stems - frame
+    relations = data.relations
+    if data.make_copula is not None and data.make_copula.search(p.text):
+        # "family physicians make good sentinels": a copula, neither a concept nor a relation
+        make = frozenset(_tokens("make makes", data))
+        words_, relations = words_ - make, relations - make
+    return words_ - relations, words_ & relations
 
 
 def _about(p: Presupposition, core: frozenset[str], relation: frozenset[str],
@@ -636,10 +760,237 @@ def _subject(p: Presupposition, core: frozenset[str],
     """The words of `p`'s subject (`claim_parts`) among its core words, the first
     ``SUBJECT_WORDS`` of them; without a subject found, the first ``SUBJECT_WORDS`` core
     words stand for it."""
-    ordered = [t for t in dict.fromkeys(_tokens(p.text, data)) if t in core]
+    ordered = [t for t in dict.fromkeys(_claim_tokens(p.text, data)) if t in core]
     parts = claim_parts(p.text, data)
     named = [t for t in ordered if parts and t in parts[0]]
     return frozenset((named or ordered)[:SUBJECT_WORDS])
+
+
+def with_concepts(p: Presupposition, sentences: Sequence[_Sentence],
+                  data: PresuppositionData) -> list[_Sentence]:
+    """`sentences`, each also holding the presupposition's own words for every concept of it
+    that the sentence names in other words: the question-focus concepts of `p`
+    (`understand.focus`: the drug dictionary, abbreviations, lay synonyms, MeSH), so "The
+    influenza vaccine ..." names "the flu shot" and counts as its words ("flu", "shot").
+    Only forms in other words count: a form whose focus key is part of the concept's own
+    (focus leaves generic words out: "medical care" is keyed by "care") would let any
+    sentence on "care" name "medical care". Runs of plain words add nothing."""
+    focus = analyze_focus(p.text)
+    other: list[Concept] = []
+    for c in focus.concepts:
+        if c.kind == "words" or not c.keys:
+            continue
+        own = c.keys[0]
+        forms = tuple(f for f in c.forms
+                      if (k := Concept(f, (f,), c.kind).keys) and not k[0] <= own)
+        if forms:
+            other.append(Concept(c.label, forms, c.kind, c.ref))
+    if not other:
+        return list(sentences)
+    named = Focus(question=p.text, concepts=tuple(other), ask=focus.ask)
+    words_of = {c.label: frozenset(_claim_tokens(c.label, data)) for c in other}
+    out = []
+    for s in sentences:
+        extra = frozenset().union(*(words_of[c.label] for c in named.mentions(s.text)))
+        out.append(s if extra <= s.tokens else _Sentence(s.text, s.evidence, s.tokens | extra))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """A word of a sentence as written, its position, and its content stems (none for a
+    stop word)."""
+
+    text: str
+    start: int
+    end: int
+    stems: tuple[str, ...]
+
+
+_WORD_RX = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
+#: Where a clause ends, for the relation opposites: a sentence's punctuation or a contrast.
+_CLAUSE_END = re.compile(r"[;:()]|\s[-\u2013\u2014]\s|,?\s+(?:but|however|whereas|while|although|"
+                         r"though|yet)\s", re.I)
+
+
+def _words(text: str, data: PresuppositionData) -> list[_Word]:
+    return [_Word(m.group().lower(), m.start(), m.end(), tuple(_claim_tokens(m.group(), data)))
+            for m in _WORD_RX.finditer(text)]
+
+
+def _concept_forms(p: Presupposition, lo: int, hi: int,
+                   data: PresuppositionData) -> list[tuple[str, ...]]:
+    """The stem sequences that name the concepts of `p.text[lo:hi]` (a claim's subject or
+    object): the forms of its question-focus concepts whose words stand there (each concept
+    at the first place of `p.text` not taken by an earlier one, in the focus's order, so in
+    "the flu shot gives you the flu" the concept "flu" is the object's), and the part's
+    content words as written."""
+    taken: list[tuple[int, int]] = []
+    forms: list[tuple[str, ...]] = []
+    for c in analyze_focus(p.text).concepts:
+        rx = re.compile(r"(?<![\w-])" + re.escape(c.label) + r"(?![\w-])", re.I)
+        m = next((m for m in rx.finditer(p.text)
+                  if not any(m.start() < b and a < m.end() for a, b in taken)), None)
+        if m is None:
+            continue
+        taken.append((m.start(), m.end()))
+        if lo <= m.start() < hi:
+            forms += [tuple(_claim_tokens(f, data)) for f in c.forms]
+    forms.append(tuple(_claim_tokens(p.text[lo:hi], data)))
+    return [f for f in dict.fromkeys(forms) if f]
+
+
+def _occurrences(forms: Sequence[tuple[str, ...]], ws: Sequence[_Word],
+                 lo: int, hi: int) -> list[tuple[int, int]]:
+    """(first word, last word) index of each place in `ws[lo:hi]` where one of `forms`
+    stands as consecutive content words (stop words between them skipped)."""
+    content = [i for i in range(lo, hi) for _ in ws[i].stems[:1]]
+    seq = [ws[i].stems[0] for i in content]
+    out = []
+    for f in forms:
+        n = len(f)
+        for k in range(len(seq) - n + 1):
+            if tuple(seq[k:k + n]) == f:
+                out.append((content[k], content[k + n - 1]))
+    return out
+
+
+def _own_subject(ws: Sequence[_Word], first: int, last: int, stop_at: int,
+                 data: PresuppositionData) -> bool:
+    """Whether the subject named at `ws[first..last]` is the clause's own: no reverser or
+    preposition right before it (determiners skipped: "quitting the habit"), and not a
+    modifier of a noun after it ("HPV vaccine"), unless that next word is where `stop_at`
+    (the relation phrase) begins."""
+    i = first - 1
+    while i >= 0 and ws[i].text in _DETERMINERS:
+        i -= 1
+    if i >= 0 and (ws[i].text in data.reversers
+                   or (i >= 1 and f"{ws[i - 1].text} {ws[i].text}" in data.reversers)):
+        return False
+    nxt = last + 1
+    return not (nxt < len(ws) and nxt < stop_at and ws[nxt].stems
+                and ws[nxt].text not in STOPWORDS)
+
+
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "your", "my",
+                          "our", "their", "his", "her", "its", "some", "any"})
+
+
+def _causal_parts(p: Presupposition, data: PresuppositionData) -> tuple[int, int] | None:
+    """Where a causal claim's subject ends and its object begins in `p.text` ("vaccines" |
+    "autism in children"), or None when `p` is not causal (no `causal_verbs` after its first
+    word, or "make" used as a copula)."""
+    if data.causal is None:
+        return None
+    m = next((m for m in data.causal.finditer(p.text) if m.start() > 0), None)
+    if m is None or (data.make_copula is not None and data.make_copula.search(p.text)):
+        return None
+    end = len(_AUX_TAIL.sub("", p.text[:m.start()]).rstrip())
+    if not _claim_tokens(p.text[:end], data) or not _claim_tokens(p.text[m.end():], data):
+        return None
+    return end, m.end()
+
+
+#: A modal or auxiliary before the causal verb belongs to neither side ("the flu shot can").
+_AUX_TAIL = re.compile(r"(?:\s+(?:can|could|may|might|will|would|does|do|did|always|"
+                       r"really|actually|often|sometimes))+\s*$", re.I)
+
+
+def relation_opposite(p: Presupposition, sentences: Sequence[_Sentence],
+                      data: PresuppositionData | None = None) -> Contradiction | None:
+    """A retrieved sentence stating one of ``relation_opposites`` between a causal claim's
+    subject and object, each named by concept ("Getting the flu vaccine every year is the
+    best way to lower your chance of getting the flu" against "the flu shot gives you the
+    flu"; "Stress and spicy foods do not cause ulcers" against "stress causes ulcers").
+    None where a retrieved sentence states the claim itself (mixed evidence)."""
+    d = data or load_presuppositions()
+    parts = _causal_parts(p, d)
+    if parts is None or not d.relation_opposites:
+        return None
+    subj = _concept_forms(p, 0, parts[0], d)
+    obj_forms = _concept_forms(p, parts[1], len(p.text), d)
+    people = [f for f in obj_forms if set(f) <= d.population]
+    obj = [f for f in obj_forms if f not in people] or obj_forms
+    found: Contradiction | None = None
+    for s in sentences:
+        ws = _words(s.text, d)
+        if _states_claim(s.text, ws, subj, obj, d):
+            return None  # mixed: a sentence says the claim itself
+        if found is None and _opposes(s.text, ws, subj, obj, d):
+            found = Contradiction(p, s.text, s.evidence, "relation", 1.0)
+    return found
+
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """The character bounds of the clause around `text[start:end]`."""
+    lo = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
+    after = _CLAUSE_END.search(text, end)
+    return lo, after.start() if after else len(text)
+
+
+def _index_span(ws: Sequence[_Word], lo: int, hi: int) -> tuple[int, int]:
+    first = next((i for i, w in enumerate(ws) if w.start >= lo), len(ws))
+    last = next((i for i, w in enumerate(ws) if w.start >= hi), len(ws))
+    return first, last
+
+
+def _opposes(text: str, ws: Sequence[_Word], subj: Sequence[tuple[str, ...]],
+             obj: Sequence[tuple[str, ...]], data: PresuppositionData) -> bool:
+    for rel in data.relation_opposites:
+        for m in rel.rx.finditer(text):
+            if not rel.negative and negated_before(re.compile(re.escape(m.group())),
+                                                   text[:m.end()]):
+                continue  # "does not lower the risk of" is not an opposite
+            lo, hi = _clause(text, m.start(), m.end())
+            c_lo, _ = _index_span(ws, lo, hi)
+            p_lo, p_hi = _index_span(ws, m.start(), m.end())
+            _, c_hi = _index_span(ws, lo, hi)
+            if rel.order == "subject_first":
+                if any(_own_subject(ws, a, b, p_lo, data) and b < p_lo
+                       for a, b in _occurrences(subj, ws, c_lo, p_lo)) \
+                        and _occurrences(obj, ws, p_hi, c_hi):
+                    return True
+            elif rel.order == "object_first":
+                if _occurrences(obj, ws, c_lo, p_lo) and any(
+                        a <= p_hi + 2 for a, _ in _occurrences(subj, ws, p_hi, c_hi)):
+                    return True
+            elif _claim_in(text, ws, subj, obj, p_hi, c_hi, data):
+                return True
+    return False
+
+
+def _claim_in(text: str, ws: Sequence[_Word], subj: Sequence[tuple[str, ...]],
+              obj: Sequence[tuple[str, ...]], lo: int, hi: int,
+              data: PresuppositionData) -> bool:
+    """Whether `ws[lo:hi]` says "<subject> <causal verb> <object>" in that order."""
+    if data.causal is None:
+        return False
+    for _, b in _occurrences(subj, ws, lo, hi):
+        start = ws[b].end
+        end = ws[hi - 1].end if hi > lo else start
+        for m in data.causal.finditer(text, start, end):
+            v = next((i for i, w in enumerate(ws) if w.start >= m.end()), hi)
+            if _occurrences(obj, ws, v, hi):
+                return True
+    return False
+
+
+def _states_claim(text: str, ws: Sequence[_Word], subj: Sequence[tuple[str, ...]],
+                  obj: Sequence[tuple[str, ...]], data: PresuppositionData) -> bool:
+    """Whether a clause of the sentence says the causal claim itself, not negated and not
+    after one of the relation-opposite phrases ("no evidence that X causes Y")."""
+    if data.causal is None:
+        return False
+    for m in data.causal.finditer(text):
+        lo, hi = _clause(text, m.start(), m.end())
+        clause = text[lo:m.end()]
+        if SIMPLE_NEGATION.search(clause) or any(r.rx.search(clause)
+                                                 for r in data.relation_opposites):
+            continue
+        c_lo, c_hi = _index_span(ws, lo, hi)
+        if _claim_in(text, ws, subj, obj, c_lo, c_hi, data):
+            return True
+    return False
 
 
 def is_silent(p: Presupposition, sentences: Sequence[_Sentence],
@@ -667,6 +1018,7 @@ def is_silent(p: Presupposition, sentences: Sequence[_Sentence],
     core, relation = _core(p, d)
     if len(core) < MIN_CONTENT:
         return False
+    sentences = with_concepts(p, sentences, d)
     if not any(len(core & s.tokens) >= MIN_SHARED for s in sentences):
         return True
     parts = claim_parts(p.text, d)
@@ -675,6 +1027,8 @@ def is_silent(p: Presupposition, sentences: Sequence[_Sentence],
     subject = parts[0] & core
     obj = (parts[1] & core) - subject
     obj = (obj - d.population) or obj
+    if relation and subject and not obj and parts[1] & core:
+        return _silent_on_shared_word(p, subject - parts[1], sentences, d)
     if not subject or not obj:
         return False
     sources: dict[str, set[str]] = {}
@@ -692,6 +1046,31 @@ def is_silent(p: Presupposition, sentences: Sequence[_Sentence],
     return False
 
 
+def _silent_on_shared_word(p: Presupposition, own: frozenset[str],
+                           sentences: Sequence[_Sentence], data: PresuppositionData) -> bool:
+    """`is_silent`'s causal test for a claim whose object's words are all words of its
+    subject ("cold weather causes colds", "the flu shot gives you the flu"): a source names
+    the subject by its other words (`own`: "weather", "shot", or those of a concept named in
+    other words, "flu vaccine"), and the object only by the words the question wrote for it
+    ("colds", not the "cold" of "cold weather"), outside the subject's own phrase."""
+    split = claim_split(p.text, data)
+    if not own or split is None:
+        return False
+    subject_words = [w for w in _WORD_RX.findall(p.text[:split[0]]) if _claim_tokens(w, data)]
+    object_words = [w for w in _WORD_RX.findall(p.text[split[1]:]) if _claim_tokens(w, data)
+                    and not set(_claim_tokens(w, data)) <= data.population]
+    if not subject_words or not object_words:
+        return False
+    phrase = re.compile(r"\b" + r"\W+".join(re.escape(w) for w in subject_words) + r"\b", re.I)
+    named = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in object_words) + r")\b", re.I)
+    sources: dict[str, list[bool]] = {}
+    for s in sentences:
+        has = sources.setdefault(s.evidence.source.external_id, [False, False])
+        has[0] = has[0] or bool(own & s.tokens)
+        has[1] = has[1] or bool(named.search(phrase.sub(" ", s.text)))
+    return not any(a and b for a, b in sources.values())
+
+
 def _object_denied(p: Presupposition, word: str, sentences: Sequence[_Sentence],
                    data: PresuppositionData) -> Contradiction | None:
     """A sentence denying the absolute claim for its object ("There is no cure for the common
@@ -701,10 +1080,10 @@ def _object_denied(p: Presupposition, word: str, sentences: Sequence[_Sentence],
     m = a.rx.search(p.text)
     if a.object_counter is None or m is None:
         return None
-    obj = frozenset(_tokens(p.text[m.end():], data))
+    obj = frozenset(_claim_tokens(p.text[m.end():], data))
     if not obj:
         return None
-    core = frozenset(_tokens(p.text, data))
+    core = frozenset(_claim_tokens(p.text, data))
     best: tuple[float, _Sentence] | None = None
     for s in sentences:
         if obj <= s.tokens and a.object_counter.search(s.text):
