@@ -929,6 +929,7 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _index_span(ws: Sequence[_Word], lo: int, hi: int) -> tuple[int, int]:
+    """The word indexes `ws[first:last]` of the characters `lo:hi`."""
     first = next((i for i, w in enumerate(ws) if w.start >= lo), len(ws))
     last = next((i for i, w in enumerate(ws) if w.start >= hi), len(ws))
     return first, last
@@ -936,17 +937,17 @@ def _index_span(ws: Sequence[_Word], lo: int, hi: int) -> tuple[int, int]:
 
 def _opposes(text: str, ws: Sequence[_Word], subj: Sequence[tuple[str, ...]],
              obj: Sequence[tuple[str, ...]], data: PresuppositionData) -> bool:
+    """Whether one clause of the sentence states a `relation_opposites` phrase with the
+    claim's subject and object where its `order` puts them."""
     for rel in data.relation_opposites:
         for m in rel.rx.finditer(text):
             if not rel.negative and negated_before(re.compile(re.escape(m.group())),
                                                    text[:m.end()]):
                 continue  # "does not lower the risk of" is not an opposite
-            lo, hi = _clause(text, m.start(), m.end())
-            c_lo, _ = _index_span(ws, lo, hi)
+            c_lo, c_hi = _index_span(ws, *_clause(text, m.start(), m.end()))
             p_lo, p_hi = _index_span(ws, m.start(), m.end())
-            _, c_hi = _index_span(ws, lo, hi)
             if rel.order == "subject_first":
-                if any(_own_subject(ws, a, b, p_lo, data) and b < p_lo
+                if any(_own_subject(ws, a, b, p_lo, data)
                        for a, b in _occurrences(subj, ws, c_lo, p_lo)) \
                         and _occurrences(obj, ws, p_hi, c_hi):
                     return True
