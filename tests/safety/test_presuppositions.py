@@ -16,6 +16,7 @@ from curbside.safety.presuppositions import (
     parse_presuppositions,
     presuppositions,
     with_concepts,
+    with_hyphen_words,
 )
 
 
@@ -522,10 +523,21 @@ def test_a_shared_word_between_subject_and_object() -> None:
 
 def test_a_hyphenated_subject_is_named_by_its_parts() -> None:
     parts = claim_parts("(18)F-FDG predicts survival in lymphoma")
-    assert parts is not None and parts[0] == {"18", "fdg"}
+    assert parts is not None and parts[0] == {"18", "f-fdg"}
     q = "Since (18)F-FDG predicts survival in lymphoma, what does this mean for patients?"
     assert _premises(q, ["FDG did not predict survival in lymphoma."])[0] == [
         ("FDG did not predict survival in lymphoma.", "evidence:negated:since_clause")]
+    # all its parts are needed: "FLT3-ITD" does not name "FLT3-ITD-mutant" (measured: with
+    # each part a word of its own, a guideline's "includes, but is not limited to, ... testing
+    # for FLT3-ITD" flagged a development question without a false premise)
+    d = load_presuppositions()
+    (p,) = presuppositions("Since FLT3-ITD-mutant AML relapses early, what does this mean?", d)
+    sents = evidence_sentences([_ev("Testing for FLT3-ITD is recommended in AML.")], d)
+    (s,) = with_hyphen_words(p, sents, d)
+    assert "flt3-itd-mutant" not in s.tokens
+    sents = evidence_sentences([_ev("FLT3 ITD mutant AML relapses early.")], d)
+    (s,) = with_hyphen_words(p, sents, d)
+    assert "flt3-itd-mutant" in s.tokens
 
 
 @pytest.mark.parametrize(("question", "notices"), [

@@ -32,8 +32,9 @@
    to the presupposition states it plainly (mixed evidence is not a premise finding).
 
 Words are matched after light stemming (`verify.support.content_tokens`); a hyphenated word
-also by its parts ("(18)F-FDG" and "FDG"). "make" is a relation only before an object and its
-state ("sugar makes kids hyperactive"), not in "family physicians make good sentinels".
+of a presupposition also by all its parts ("(18)F-FDG" by "FDG"; `with_hyphen_words`).
+"make" is a relation only before an object and its state ("sugar makes kids hyperactive"),
+not in "family physicians make good sentinels".
 
 The loader checks the data file's schema and names the entry and field it rejects.
 """
@@ -513,20 +514,33 @@ def _tokens(text: str, data: PresuppositionData) -> list[str]:
 
 
 def _claim_tokens(text: str, data: PresuppositionData) -> list[str]:
-    """`_tokens` of a presupposition: a hyphenated word stands as its parts only ("(18)F-FDG"
-    -> "18", "fdg"), so that a sentence writing it another way ("18F-FDG", "FDG") shares
-    them and the claim does not count one concept twice."""
-    out = []
-    for t in content_tokens(_POSSESSIVE_S.sub("", text)):
-        parts = _hyphen_parts(t, data) if "-" in t else []
-        out += parts or [data.plurals.get(t, t)]
-    return out
+    """`_tokens` of a presupposition: a hyphenated word stays one word ("(18)F-FDG" ->
+    "18", "f-fdg"); a sentence names it when it names all its parts (`with_hyphen_words`),
+    so its parts do not count as concepts of their own."""
+    return [data.plurals.get(t, t) for t in content_tokens(_POSSESSIVE_S.sub("", text))]
 
 
 def _hyphen_parts(token: str, data: PresuppositionData) -> list[str]:
     """The content parts of a hyphenated token of two characters or more ("f-fdg" -> "fdg")."""
     return [data.plurals.get(t, t) for part in token.split("-") if len(part) >= 2
             for t in content_tokens(part)]
+
+
+def with_hyphen_words(p: Presupposition, sentences: Sequence[_Sentence],
+                      data: PresuppositionData) -> list[_Sentence]:
+    """`sentences`, each also holding the presupposition's hyphenated words whose parts it
+    names ("FDG uptake ..." names "(18)F-FDG", whose parts of two characters or more are
+    "fdg"). All parts are needed: "FLT3-ITD" does not name "FLT3-ITD-mutant"."""
+    need = {t: frozenset(_hyphen_parts(t, data))
+            for t in _claim_tokens(p.text, data) if "-" in t}
+    need = {t: ps for t, ps in need.items() if ps}
+    if not need:
+        return list(sentences)
+    out = []
+    for s in sentences:
+        extra = frozenset(t for t, ps in need.items() if ps <= s.tokens)
+        out.append(s if extra <= s.tokens else _Sentence(s.text, s.evidence, s.tokens | extra))
+    return out
 
 
 _RAW_WORD = re.compile(r"[\w'-]+")
@@ -652,6 +666,7 @@ def check_presupposition(p: Presupposition, sentences: Sequence[_Sentence],
                      for sp in find_negations(expand_contractions(p.text))) or \
         sentence_stance(expand_contractions(p.text)).label == "contradicts"
 
+    sentences = with_hyphen_words(p, sentences, d)
     found = _contradiction(p, sentences, d, core, relation, p_negative)
     if found is None and not p_negative:
         found = relation_opposite(p, sentences, d)
@@ -1019,7 +1034,7 @@ def is_silent(p: Presupposition, sentences: Sequence[_Sentence],
     core, relation = _core(p, d)
     if len(core) < MIN_CONTENT:
         return False
-    sentences = with_concepts(p, sentences, d)
+    sentences = with_concepts(p, with_hyphen_words(p, sentences, d), d)
     if not any(len(core & s.tokens) >= MIN_SHARED for s in sentences):
         return True
     parts = claim_parts(p.text, d)
