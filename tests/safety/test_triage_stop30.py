@@ -1,5 +1,4 @@
-"""Issue 17, stop 30: pleuritic pain with shortness of breath alone is an urgent possible
-pulmonary embolism (no longer an emergency without a sign or risk factor), a baby with a fever
+"""Issue 17, stop 30: a baby with a fever
 and a rash is urgent (NICE CG160, library ngc-9891; the article: test_safety_blocks.py), common
 complaints the findings lexicon lacked, and cited presentations for placenta praevia, priapism
 and opioid overdose."""
@@ -15,36 +14,6 @@ from curbside.understand.findings import extract_findings
 
 def _patterns(text: str) -> set[str]:
     return {c.pattern for c in triage(text, partial=False).conditions}
-
-
-# -- pulmonary embolism: pleuritic pain and breathlessness alone is urgent ---------------------
-
-@pytest.mark.parametrize("text", [
-    "Sharp chest pain that is worse when taking a deep breath, with shortness of breath",
-    "pleuritic chest pain and shortness of breath for 2 days",
-])
-def test_pleuritic_pain_with_breathlessness_alone_is_a_possible_embolism(text: str) -> None:
-    fired = _patterns(text)
-    assert "possible_pulmonary_embolism" in fired
-    assert "pulmonary_embolism" not in fired
-    # a plausible high-risk condition is never routine: at least urgent
-    assert triage(text).urgency in ("urgent", "emergency")
-
-
-@pytest.mark.parametrize("text", [
-    "pleuritic chest pain, short of breath, heart rate 124",  # a fast heart rate
-    "pleuritic chest pain with shortness of breath and oxygen saturation 89%",  # low oxygen
-    "pleuritic chest pain and shortness of breath, swollen left calf after hip surgery",
-    "pleuritic chest pain, shortness of breath and coughing up blood",
-])
-def test_pleuritic_pain_with_a_sign_or_risk_factor_stays_an_emergency(text: str) -> None:
-    assert "pulmonary_embolism" in _patterns(text)
-    assert triage(text).urgency == "emergency"
-
-
-def test_chest_pain_with_cancer_is_still_a_pulmonary_embolism() -> None:
-    # the risk-factor trigger is unchanged (a Wells criterion: active cancer)
-    assert "pulmonary_embolism" in _patterns("chest pain and shortness of breath, colon cancer")
 
 
 # -- a baby with a fever and a rash ------------------------------------------------------------
@@ -191,3 +160,10 @@ def test_a_persistent_erection_is_an_emergency(text: str) -> None:
 def test_a_painful_erection_alone_is_not_priapism() -> None:
     # Peyronie's disease: painful erections with a curved penis, not a persistent erection
     assert "prolonged_erection" not in _rules("painful erections with a curvature of the penis")
+
+
+def test_pleuritic_pain_with_breathlessness_stays_a_pulmonary_embolism() -> None:
+    # the narrowing of fc44aef is reverted: held out, it likely cost an emergency
+    text = "pleuritic chest pain and shortness of breath for 2 days"
+    assert "pulmonary_embolism" in _patterns(text)
+    assert triage(text).urgency == "emergency"
