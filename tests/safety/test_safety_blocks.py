@@ -105,3 +105,12 @@ def test_a_presupposition_no_source_is_about_becomes_a_notice(rt: Runtime) -> No
     ref = safety_blocks(SI_QUESTION, services.search(rt, query=SI_QUESTION, k=8).evidence,
                         rt.store, ReferenceList())
     assert ref.premise_findings and ref.unsupported == []
+
+
+def test_the_article_of_a_baby_with_fever_and_rash_is_urgent_and_cited(rt: Runtime) -> None:
+    refs = ReferenceList()
+    res = safety_blocks("My baby has a rash and fever, what should I do?", [], rt.store, refs)
+    assert res.urgency == "urgent"
+    flag = next(f for f in res.red_flags if f.pattern == "infant_fever_rash")
+    by_n = {r.n: r for r in refs.references()}
+    assert {by_n[n].external_id for n in flag.citations} == {"ngc:ngc-9891"}

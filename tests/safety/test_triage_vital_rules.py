@@ -117,6 +117,9 @@ AT_AND_BELOW = [
     ("incarcerated_hernia_signs", "a lump in his groin and vomiting",
      "a lump in his groin, no vomiting"),
     ("head_injury_red_flags", "hit his head and vomited", "hit his head, no vomiting"),
+    ("slow_or_stopped_breathing", "found with slow, shallow breathing",
+     "on some occasions he stops breathing in his sleep"),
+    ("prolonged_erection", "an erection lasting 4 hours", "painful erections for a year"),
 ]
 
 

@@ -14,9 +14,9 @@ from curbside.understand.findings.lexicon import COMPILED, EMBEDS_NEGATION, GENE
 
 def test_lexicon_size_and_flags() -> None:
     k = findings_knowledge()
-    assert len(k.findings) == 147  # 143 and the generic local signs (stop 29)
-    assert len(COMPILED) == 566
-    assert len(KNOWN_TERMS) == 150  # the lexicon and 3 derived terms
+    assert len(k.findings) == 175  # 143, the generic local signs (stop 29), 28 complaints (stop 30)
+    assert len(COMPILED) == 656
+    assert len(KNOWN_TERMS) == 178  # the lexicon and 3 derived terms
     case_sensitive = [rx.pattern for _, _, rx in COMPILED if not rx.flags & re.IGNORECASE]
     assert case_sensitive == [r"\bSOB\b"]
     embeds = {"not improved by rest", "not improved by treatment", "reduced urine output",
