@@ -107,6 +107,17 @@ class RetrievalSettings(BaseModel):
     mmr_lambda: float = Field(
         0.8, description="Relevance vs diversity trade-off for MMR (1 = none)."
     )
+    document_weight: float = Field(
+        1.0,
+        ge=0.0,
+        description=(
+            "Hand fusion only: for a consumer-phrased question (a lay term, or 'I / my / my "
+            "husband'), the head of the fused list gains this times the z-score of its "
+            "source's document-level cosine (title + opening: what the source is about); 0 "
+            "turns it off. Chosen on the development halves of the retrieval sets "
+            "(docs/benchmarks.md, stop 30): it lowered BioASQ when applied to every question."
+        ),
+    )
     lexical_postings_budget: int = Field(
         2000,
         ge=0,
