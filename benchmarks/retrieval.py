@@ -20,9 +20,9 @@ the expansion gain is hybrid minus hybrid (no expansion).
 "document (first|mean)" rank sources by their document-level vector alone (`index.documents`);
 "hybrid (expansion as before)" searches every expansion at weight 1 (the default before the
 per-kind weights of ``knowledge/expansion.yaml``); "hybrid (no gap rule)" uses those weights
-without the vocabulary-gap rule (the default before it); "hybrid (no document blend)" leaves
-out the source's document cosine that consumer-phrased questions get in the fusion
-(`RetrievalOptions.document_weight`, the default before stop 30); "learned ranker" is
+without the vocabulary-gap rule (the default before it); "hybrid (document blend)" adds the
+source's document cosine for consumer-phrased questions to the fusion at weight 1
+(`RetrievalOptions.document_weight`, opt-in); "learned ranker" is
 `RetrievalOptions(ranker="learned")` (trained by `train_ranker.py` on the
 development halves; the default order of `search`), "learned ranker (no expansion)" the same
 without query expansion (its expansion gain).
@@ -69,7 +69,7 @@ METHODS: dict[str, RetrievalOptions] = {
         expansion_weights=EVERY_EXPANSION, expansion_gap=0.0
     ),
     "hybrid (no gap rule)": RetrievalOptions(expansion_gap=0.0),
-    "hybrid (no document blend)": RetrievalOptions(document_weight=0.0),
+    "hybrid (document blend)": RetrievalOptions(document_weight=1.0),
     "hybrid": RetrievalOptions(),
     "document (first)": RetrievalOptions(fusion="document", documents="first"),
     "document (mean)": RetrievalOptions(fusion="document", documents="mean"),

@@ -1,7 +1,7 @@
 """Search latency over a library, with and without the FTS5 postings budget.
 
     python benchmarks/search_latency.py --home DIR [--n 200] [--budgets 0 2000]
-        [--rankers fusion learned] [--every-expansion] [--no-document-blend] [--ask]
+        [--rankers fusion learned] [--every-expansion] [--document-weight W] [--ask]
 
 Asks N real questions (half BioASQ dev, half MedicationQA consumer questions) in one warm
 process and prints, per postings budget (0 = every query term ORed, the baseline), p50/p95 of
@@ -56,8 +56,9 @@ def search_configs(args: argparse.Namespace) -> dict[str, Any]:
             expansion_weights=every, expansion_gap=0.0
         )
         configs["fusion, no vocabulary-gap rule"] = RetrievalOptions(expansion_gap=0.0)
-    if args.no_document_blend:
-        configs["fusion, no document blend"] = RetrievalOptions(document_weight=0.0)
+    if args.document_weight is not None:
+        w = args.document_weight
+        configs[f"fusion, document weight {w:g}"] = RetrievalOptions(document_weight=w)
     return configs
 
 
@@ -81,10 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         "and without the vocabulary-gap rule",
     )
     ap.add_argument(
-        "--no-document-blend",
-        action="store_true",
-        help="also time search without the document cosine that consumer questions get in "
-        "the fusion (document_weight 0: the default before stop 30)",
+        "--document-weight",
+        type=float,
+        default=None,
+        help="also time search with this weight of the source's document cosine for "
+        "consumer questions in the fusion (`RetrievalOptions.document_weight`)",
     )
     ap.add_argument("--ask", action="store_true", help="also time ask at the default budget")
     args = ap.parse_args(argv)
