@@ -85,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         "--document-weight",
         type=float,
         default=None,
-        help="also time search with this weight of the source's document cosine for "
-        "consumer questions in the fusion (`RetrievalOptions.document_weight`)",
+        help="also time search with this weight of the source's document cosine in the "
+        "fusion for the questions `document_when` selects (`RetrievalOptions."
+        "document_weight`; 0 = the search before the blend)",
     )
     ap.add_argument("--ask", action="store_true", help="also time ask at the default budget")
     args = ap.parse_args(argv)

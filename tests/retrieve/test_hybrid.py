@@ -146,8 +146,11 @@ def test_retriever_takes_any_dense_searcher(starter_rt: services.Runtime) -> Non
     mine = HybridRetriever(store=starter_rt.store, lexical=starter_rt.lexical, dense=Searcher(),
                            settings=starter_rt.settings.retrieval)
     q = "low back pain treatment exercise"
-    # The hand fusion needs only the protocol: the same evidence and scores.
-    fusion = RetrievalOptions(ranker="fusion")
+    # The hand fusion needs only the protocol: the same evidence and scores. (The document
+    # blend needs document vectors, which a bare searcher has not: it is skipped there.)
+    fusion = RetrievalOptions(ranker="fusion", document_weight=0)
+    assert all("fused_passages" not in e.scores
+               for e in mine.search(q, k=8, options=RetrievalOptions()).evidence)
     ours, theirs = mine.search(q, k=8, options=fusion), starter_rt.retriever.search(
         q, k=8, options=fusion
     )
@@ -211,7 +214,7 @@ def test_document_weight_blends_the_source_cosine(starter_rt: services.Runtime) 
     # Consumer-only: a technical question keeps the fusion's scores exactly.
     tech = "lumbar spinal stenosis decompression surgery outcomes"
     only = RetrievalOptions(document_weight=w, document_when="consumer", diversity=False)
-    assert RetrievalOptions().document_when == "consumer"
+    assert RetrievalOptions().document_when == "style"
     assert RetrievalOptions().document_weight == starter_rt.settings.retrieval.document_weight
     off = RetrievalOptions(document_weight=0, diversity=False)
     plain = retriever.search(tech, k=8, options=off)

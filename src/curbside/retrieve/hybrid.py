@@ -29,6 +29,7 @@ from curbside.retrieve.expansion import (
 )
 from curbside.retrieve.feedback import lexical_is_weak, rocchio, stored_vectors
 from curbside.retrieve.fusion import convex, rrf
+from curbside.retrieve.question_style import is_consumer
 from curbside.retrieve.ranker import Candidate, LinearRanker, features, load_ranker, on_scale
 from curbside.store.sources import SourceStore
 from curbside.text.tokens import lexical_tokens
@@ -56,10 +57,14 @@ class DenseSearcher(Protocol):
     def query_vector(self, query: str) -> npt.NDArray[np.float32]: ...
 
 
-#: Default `RetrievalOptions.document_weight`: off. Weight 1 on consumer-phrased questions won
-#: on every development half of the retrieval sets, but the one held-out run lost 0.011
-#: nDCG@10 on NFCorpus (docs/benchmarks.md, stop 30), so it is opt-in.
+#: Default `RetrievalOptions.document_weight`: off. Weight 0.5 on the questions the learned
+#: question-style gate reads as consumer-phrased (`question_style`, ``document_when`` "style")
+#: was chosen on the development halves of the retrieval sets and won or tied on each, but the
+#: one held-out run lost 0.0004 nDCG@10 on BioASQ's half (docs/benchmarks.md, stop 30; weight
+#: 1 with the hand rule had lost NFCorpus's), so it is opt-in: ``retrieval.document_weight``.
 DOCUMENT_WEIGHT = 0.0
+#: Default `RetrievalOptions.document_when` (see `DOCUMENT_WEIGHT`).
+DOCUMENT_WHEN: Literal["any", "consumer", "style"] = "style"
 
 
 @dataclass
@@ -99,9 +104,11 @@ class RetrievalOptions:
     #: of its source's cosine among the head ("what the source is about"); 0 = off. `search`
     #: takes it from ``retrieval.document_weight`` (the same default).
     document_weight: float = DOCUMENT_WEIGHT
-    #: Which questions get `document_weight`: "consumer"-phrased ones only
-    #: (`expansion.question_phrasing`; on every question it lowered BioASQ), or "any".
-    document_when: Literal["any", "consumer"] = "consumer"
+    #: Which questions get `document_weight`: those the learned question-style gate reads as
+    #: consumer-phrased ("style", `question_style.is_consumer` on the question's vector),
+    #: those the hand rule does ("consumer", `expansion.question_phrasing`), or "any" (on
+    #: every question it lowered BioASQ: its sources are single abstracts).
+    document_when: Literal["any", "consumer", "style"] = DOCUMENT_WHEN
 
 
 #: Document vectors of fusion "document" when the options name none (see docs/benchmarks.md).
@@ -437,22 +444,29 @@ class HybridRetriever:
             and found[pid][1].is_current
             and (where is None or where.matches(found[pid][1].kind, found[pid][1].year))
         ]
-        if self._document_blend_applies(analysis, opt) and evidence:
-            self._blend_documents(query, evidence, opt.document_weight)
+        if evidence and self._document_blend_applies(query, analysis, opt):
+            self._blend_documents(query, evidence, opt)
         return analysis, evidence
 
-    def _document_blend_applies(self, analysis: QueryAnalysis, opt: RetrievalOptions) -> bool:
+    def _document_blend_applies(
+        self, query: str, analysis: QueryAnalysis, opt: RetrievalOptions
+    ) -> bool:
         """Whether `document_weight` applies to this question (`document_when`)."""
         if opt.document_weight <= 0 or opt.fusion != "convex" or self.dense is None:
             return False
         if opt.document_when == "consumer":
             return question_phrasing(analysis) == "consumer"
+        if opt.document_when == "style":
+            return bool(is_consumer(self.query_vector(query)))
         return True
 
-    def _blend_documents(self, query: str, evidence: list[Evidence], weight: float) -> None:
+    def _blend_documents(
+        self, query: str, evidence: list[Evidence], opt: RetrievalOptions
+    ) -> None:
         """Add ``weight`` x the z-score (within `evidence`) of each passage's source's
         document cosine to its fused score; the score before is kept as ``fused_passages``."""
-        docs = self.documents(DEFAULT_DOCUMENTS)
+        weight = opt.document_weight
+        docs = self.documents(opt.documents or DEFAULT_DOCUMENTS)
         if docs is None:
             return
         cos = docs.scores(self.query_vector(query), [e.source.id for e in evidence])
@@ -523,7 +537,9 @@ class HybridRetriever:
         import time
 
         opt = options or RetrievalOptions(
-            ranker=self.settings.ranker, document_weight=self.settings.document_weight
+            ranker=self.settings.ranker,
+            document_weight=self.settings.document_weight,
+            document_when=self.settings.document_when,
         )
         where = _active(where)
         t0 = time.perf_counter()
