@@ -16,10 +16,10 @@ from curbside.retrieve.hybrid import RetrievalOptions
 
 
 @pytest.fixture
-def card_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point the gate at another weights file (the cached model is dropped either side)."""
+def fresh_model() -> Iterator[None]:
+    """Drop the gate's cached weights before and after (a test points it at another file)."""
     question_style._model.cache_clear()
-    yield Path()
+    yield
     question_style._model.cache_clear()
 
 
@@ -65,7 +65,7 @@ def test_a_vector_of_another_width_gets_no_reading() -> None:
 
 
 def test_a_broken_card_is_refused_by_name(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, card_at: Path
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_model: None
 ) -> None:
     bad = tmp_path / "question_style.json"
     monkeypatch.setattr(question_style, "WEIGHTS_FILE", bad)
