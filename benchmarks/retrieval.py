@@ -20,7 +20,11 @@ the expansion gain is hybrid minus hybrid (no expansion).
 "document (first|mean)" rank sources by their document-level vector alone (`index.documents`);
 "hybrid (expansion as before)" searches every expansion at weight 1 (the default before the
 per-kind weights of ``knowledge/expansion.yaml``); "hybrid (no gap rule)" uses those weights
-without the vocabulary-gap rule (the default before it); "learned ranker" is
+without the vocabulary-gap rule (the default before it); "hybrid (document blend)" adds the
+source's document cosine to the fusion at weight 0.5 for the questions the learned
+question-style gate reads as consumer-phrased (`RetrievalOptions.document_weight` and
+``document_when``, opt-in; stop 30), "hybrid (document blend, hand rule)" at weight 1 for
+those the hand rule reads so (stop 29's opt-in); "learned ranker" is
 `RetrievalOptions(ranker="learned")` (trained by `train_ranker.py` on the
 development halves; the default order of `search`), "learned ranker (no expansion)" the same
 without query expansion (its expansion gain).
@@ -67,6 +71,10 @@ METHODS: dict[str, RetrievalOptions] = {
         expansion_weights=EVERY_EXPANSION, expansion_gap=0.0
     ),
     "hybrid (no gap rule)": RetrievalOptions(expansion_gap=0.0),
+    "hybrid (document blend)": RetrievalOptions(document_weight=0.5, document_when="style"),
+    "hybrid (document blend, hand rule)": RetrievalOptions(
+        document_weight=1.0, document_when="consumer"
+    ),
     "hybrid": RetrievalOptions(),
     "document (first)": RetrievalOptions(fusion="document", documents="first"),
     "document (mean)": RetrievalOptions(fusion="document", documents="mean"),

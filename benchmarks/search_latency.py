@@ -1,7 +1,7 @@
 """Search latency over a library, with and without the FTS5 postings budget.
 
     python benchmarks/search_latency.py --home DIR [--n 200] [--budgets 0 2000]
-        [--rankers fusion learned] [--every-expansion] [--ask]
+        [--rankers fusion learned] [--every-expansion] [--document-weight W] [--ask]
 
 Asks N real questions (half BioASQ dev, half MedicationQA consumer questions) in one warm
 process and prints, per postings budget (0 = every query term ORed, the baseline), p50/p95 of
@@ -26,6 +26,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("CURBSIDE_SHARED_DATA", REPO.parent / "shared" / "data")) / "benchmarks"
@@ -41,6 +42,24 @@ def questions(n: int) -> list[str]:
 def pct(xs: list[float], q: float) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def search_configs(args: argparse.Namespace) -> dict[str, Any]:
+    """The `RetrievalOptions` each timed row of the ranker table searches with."""
+    from curbside.retrieve.hybrid import RetrievalOptions
+    from curbside.understand.analysis import EXPANSION_KINDS
+
+    configs = {r: RetrievalOptions(ranker=r) for r in args.rankers}
+    if args.every_expansion:
+        every = dict.fromkeys(EXPANSION_KINDS, 1.0)
+        configs["fusion, every expansion at 1"] = RetrievalOptions(
+            expansion_weights=every, expansion_gap=0.0
+        )
+        configs["fusion, no vocabulary-gap rule"] = RetrievalOptions(expansion_gap=0.0)
+    if args.document_weight is not None:
+        w = args.document_weight
+        configs[f"fusion, document weight {w:g}"] = RetrievalOptions(document_weight=w)
+    return configs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         "default before knowledge/expansion.yaml), the baseline for the expansion weights, "
         "and without the vocabulary-gap rule",
     )
+    ap.add_argument(
+        "--document-weight",
+        type=float,
+        default=None,
+        help="also time search with this weight of the source's document cosine in the "
+        "fusion for the questions `document_when` selects (`RetrievalOptions."
+        "document_weight`; 0 = the search before the blend)",
+    )
     ap.add_argument("--ask", action="store_true", help="also time ask at the default budget")
     args = ap.parse_args(argv)
     if not DATA.is_dir():
@@ -71,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     from curbside import services
     from curbside.config import Settings
     from curbside.index.lexical import Fts5LexicalIndex
-    from curbside.retrieve.hybrid import RetrievalOptions, clean_query
-    from curbside.understand.analysis import EXPANSION_KINDS, analyze_query, lexical_terms
+    from curbside.retrieve.hybrid import clean_query
+    from curbside.understand.analysis import analyze_query, lexical_terms
 
     rt = services.open_runtime(Settings(home=args.home))
     lex = rt.lexical
@@ -120,13 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     by_ranker: dict[str, list[float]] = {}
-    configs = {r: RetrievalOptions(ranker=r) for r in args.rankers}
-    if args.every_expansion:
-        every = dict.fromkeys(EXPANSION_KINDS, 1.0)
-        configs["fusion, every expansion at 1"] = RetrievalOptions(
-            expansion_weights=every, expansion_gap=0.0
-        )
-        configs["fusion, no vocabulary-gap rule"] = RetrievalOptions(expansion_gap=0.0)
+    configs = search_configs(args)
     lex.postings_budget = rt.settings.retrieval.lexical_postings_budget
     for opt in configs.values():
         for q in qs[:10]:  # warm-up (the learned ranker reads its weights on first use)

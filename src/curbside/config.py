@@ -107,6 +107,28 @@ class RetrievalSettings(BaseModel):
     mmr_lambda: float = Field(
         0.8, description="Relevance vs diversity trade-off for MMR (1 = none)."
     )
+    document_weight: float = Field(
+        0.0,
+        ge=0.0,
+        description=(
+            "Hand fusion only: for a question `document_when` selects, the head of the fused "
+            "list gains this times the z-score of its source's document-level cosine (title + "
+            "opening: what the source is about); 0 (the default) turns it off. 0.5 with "
+            "`document_when` 'style' won or tied on every development half of the retrieval "
+            "sets, but lost 0.0004 nDCG@10 on BioASQ's held-out half (docs/benchmarks.md, stop "
+            "30), so it is opt-in."
+        ),
+    )
+    document_when: Literal["any", "consumer", "style"] = Field(
+        "style",
+        description=(
+            "Which questions get `document_weight`: 'style' = those the learned question-style "
+            "gate (retrieve/question_style.json, a logistic regression on the question's MiniLM "
+            "vector) reads as consumer-phrased; 'consumer' = the hand rule (a lay term, or 'I / "
+            "my / my husband'); 'any' = every question (it lowered BioASQ, whose sources are "
+            "single abstracts)."
+        ),
+    )
     lexical_postings_budget: int = Field(
         2000,
         ge=0,

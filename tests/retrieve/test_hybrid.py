@@ -146,8 +146,11 @@ def test_retriever_takes_any_dense_searcher(starter_rt: services.Runtime) -> Non
     mine = HybridRetriever(store=starter_rt.store, lexical=starter_rt.lexical, dense=Searcher(),
                            settings=starter_rt.settings.retrieval)
     q = "low back pain treatment exercise"
-    # The hand fusion needs only the protocol: the same evidence and scores.
-    fusion = RetrievalOptions(ranker="fusion")
+    # The hand fusion needs only the protocol: the same evidence and scores. (The document
+    # blend needs document vectors, which a bare searcher has not: it is skipped there.)
+    fusion = RetrievalOptions(ranker="fusion", document_weight=0)
+    assert all("fused_passages" not in e.scores
+               for e in mine.search(q, k=8, options=RetrievalOptions()).evidence)
     ours, theirs = mine.search(q, k=8, options=fusion), starter_rt.retriever.search(
         q, k=8, options=fusion
     )
@@ -186,3 +189,36 @@ def test_query_embeddings_are_remembered_until_forgotten(starter_rt: services.Ru
     mine.forget_queries()
     mine.search(q, k=5)
     assert len(embedded) == 2
+
+
+def test_document_weight_blends_the_source_cosine(starter_rt: services.Runtime) -> None:
+    """`document_weight` adds w x the z-score of each head passage's source cosine to its fused
+    score (the score before kept); off, or for a technical question (the default gives it to
+    consumer-phrased questions only), the scores are the fusion's own."""
+    retriever = starter_rt.retriever
+    q = "my back hurts when I sit, what exercise helps"
+    base = retriever.search(q, k=8, options=RetrievalOptions(document_weight=0, diversity=False))
+    w = 0.4
+    blended = retriever.search(q, k=8, options=RetrievalOptions(document_weight=w, diversity=False))
+    assert all("doc_dense" not in e.scores for e in base.evidence)
+    cos = {e.passage.id: e.scores["doc_dense"] for e in blended.evidence}
+    assert len(set(cos.values())) > 1, "sources differ in what they are about"
+    for e in blended.evidence:
+        s = e.scores
+        assert s["fused"] != s["fused_passages"]
+    # Higher source cosine, larger lift: the blend is monotone in the cosine.
+    lifts = sorted((s["doc_dense"], s["fused"] - s["fused_passages"])
+                   for s in (e.scores for e in blended.evidence))
+    assert all(a[1] <= b[1] + 1e-9 for a, b in zip(lifts, lifts[1:], strict=False))
+    assert max(d for _, d in lifts) > 0  # the best-matching sources rise
+    # Consumer-only: a technical question keeps the fusion's scores exactly.
+    tech = "lumbar spinal stenosis decompression surgery outcomes"
+    only = RetrievalOptions(document_weight=w, document_when="consumer", diversity=False)
+    assert RetrievalOptions().document_when == "style"
+    assert RetrievalOptions().document_weight == starter_rt.settings.retrieval.document_weight
+    off = RetrievalOptions(document_weight=0, diversity=False)
+    plain = retriever.search(tech, k=8, options=off)
+    gated = retriever.search(tech, k=8, options=only)
+    assert [(e.passage.id, e.scores) for e in gated.evidence] == [
+        (e.passage.id, e.scores) for e in plain.evidence
+    ]

@@ -21,9 +21,15 @@ from curbside.index.documents import DocumentMode, DocumentVectors
 from curbside.index.filters import PassageFilter, search_filtered
 from curbside.index.lexical import LexicalIndex, search_lexical
 from curbside.index.vectors import VectorIndex
-from curbside.retrieve.expansion import policy_weights, vocabulary_gap, weighted_terms
+from curbside.retrieve.expansion import (
+    policy_weights,
+    question_phrasing,
+    vocabulary_gap,
+    weighted_terms,
+)
 from curbside.retrieve.feedback import lexical_is_weak, rocchio, stored_vectors
 from curbside.retrieve.fusion import convex, rrf
+from curbside.retrieve.question_style import is_consumer
 from curbside.retrieve.ranker import Candidate, LinearRanker, features, load_ranker, on_scale
 from curbside.store.sources import SourceStore
 from curbside.text.tokens import lexical_tokens
@@ -49,6 +55,16 @@ class DenseSearcher(Protocol):
     def index(self) -> VectorIndex: ...
 
     def query_vector(self, query: str) -> npt.NDArray[np.float32]: ...
+
+
+#: Default `RetrievalOptions.document_weight`: off. Weight 0.5 on the questions the learned
+#: question-style gate reads as consumer-phrased (`question_style`, ``document_when`` "style")
+#: was chosen on the development halves of the retrieval sets and won or tied on each, but the
+#: one held-out run lost 0.0004 nDCG@10 on BioASQ's half (docs/benchmarks.md, stop 30; weight
+#: 1 with the hand rule had lost NFCorpus's), so it is opt-in: ``retrieval.document_weight``.
+DOCUMENT_WEIGHT = 0.0
+#: Default `RetrievalOptions.document_when` (see `DOCUMENT_WEIGHT`).
+DOCUMENT_WHEN: Literal["any", "consumer", "style"] = "style"
 
 
 @dataclass
@@ -83,6 +99,16 @@ class RetrievalOptions:
     #: Document-level vectors (`index.documents`) for fusion "document" and the learned
     #: ranker: "first" (title + opening) or "mean" of the passages; None = the ranker's own.
     documents: DocumentMode | None = None
+    #: Weight of the source's document-level cosine (`index.documents`, ``first``: title +
+    #: opening) in the hand fusion: the head of the fused list gains this times the z-score
+    #: of its source's cosine among the head ("what the source is about"); 0 = off. `search`
+    #: takes it from ``retrieval.document_weight`` (the same default).
+    document_weight: float = DOCUMENT_WEIGHT
+    #: Which questions get `document_weight`: those the learned question-style gate reads as
+    #: consumer-phrased ("style", `question_style.is_consumer` on the question's vector),
+    #: those the hand rule does ("consumer", `expansion.question_phrasing`), or "any" (on
+    #: every question it lowered BioASQ: its sources are single abstracts).
+    document_when: Literal["any", "consumer", "style"] = DOCUMENT_WHEN
 
 
 #: Document vectors of fusion "document" when the options name none (see docs/benchmarks.md).
@@ -418,7 +444,39 @@ class HybridRetriever:
             and found[pid][1].is_current
             and (where is None or where.matches(found[pid][1].kind, found[pid][1].year))
         ]
+        if evidence and self._document_blend_applies(query, analysis, opt):
+            self._blend_documents(query, evidence, opt)
         return analysis, evidence
+
+    def _document_blend_applies(
+        self, query: str, analysis: QueryAnalysis, opt: RetrievalOptions
+    ) -> bool:
+        """Whether `document_weight` applies to this question (`document_when`)."""
+        if opt.document_weight <= 0 or opt.fusion != "convex" or self.dense is None:
+            return False
+        if opt.document_when == "consumer":
+            return question_phrasing(analysis) == "consumer"
+        if opt.document_when == "style":
+            return bool(is_consumer(self.query_vector(query)))
+        return True
+
+    def _blend_documents(
+        self, query: str, evidence: list[Evidence], opt: RetrievalOptions
+    ) -> None:
+        """Add ``weight`` x the z-score (within `evidence`) of each passage's source's
+        document cosine to its fused score; the score before is kept as ``fused_passages``."""
+        weight = opt.document_weight
+        docs = self.documents(opt.documents or DEFAULT_DOCUMENTS)
+        if docs is None:
+            return
+        cos = docs.scores(self.query_vector(query), [e.source.id for e in evidence])
+        sd = float(cos.std()) or 1.0
+        z = (cos - float(cos.mean())) / sd
+        for e, c, zi in zip(evidence, cos, z, strict=True):
+            s = e.scores
+            s["doc_dense"] = float(c)
+            s["fused_passages"] = s["fused"]
+            s["fused"] = s["fused"] + weight * float(zi)
 
     def _learned(
         self, query: str, opt: RetrievalOptions, where: PassageFilter | None = None
@@ -478,7 +536,11 @@ class HybridRetriever:
         """The best ``k`` passages; with ``where``, only those of its kinds and years."""
         import time
 
-        opt = options or RetrievalOptions(ranker=self.settings.ranker)
+        opt = options or RetrievalOptions(
+            ranker=self.settings.ranker,
+            document_weight=self.settings.document_weight,
+            document_when=self.settings.document_when,
+        )
         where = _active(where)
         t0 = time.perf_counter()
         if opt.ranker == "learned" and self.dense is not None:
