@@ -254,6 +254,8 @@ def worker(home: Path, questions: Path, out: Path, dense: bool) -> None:
                 "question_type": str(getattr(art, "question_type", "")),
                 "lead": [claim(c) for c in art.lead],
                 "bottom_line": [claim(c) for c in art.bottom_line],
+                "article": [c.text for c in art.all_claims() if not c.ours] if hasattr(
+                    art, "all_claims") else [],
                 "verdict_lines": [t for t in ours_texts if VERDICT_RE.search(t)],
                 "consensus": art.consensus.verdict if art.consensus is not None else None,
                 "evidence": [
@@ -449,6 +451,35 @@ class Gold:
         return own, page
 
 
+#: A reference answer's sentences read for `coverage` (its first ones: MedicationQA answers
+#: run to pages) and the fewest words one needs (headings and list stubs are not statements).
+COVERAGE_SENTENCES, COVERAGE_MIN_WORDS = 12, 4
+
+
+def coverage(reference: str, claims: Sequence[str], embed: Any) -> float | None:
+    """How much of a reference answer an article holds: the mean, over the reference's
+    sentences, of the highest MiniLM cosine with any of the article's quoted sentences (0 for
+    an article with none). A stand-in for "the share of a physician's must-have statements the
+    article contains" (issue 15), which needs a judge; None when the reference has no
+    sentence to read."""
+    import numpy as np
+
+    from curbside.text.sentences import sentence_spans
+
+    refs = [
+        reference[a:b].strip() for a, b in sentence_spans(reference)
+        if len(reference[a:b].split()) >= COVERAGE_MIN_WORDS
+    ][:COVERAGE_SENTENCES]
+    if not refs:
+        return None
+    if not claims:
+        return 0.0
+    vecs = np.asarray(embed([*refs, *claims]), dtype=np.float32)
+    vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    sims = vecs[: len(refs)] @ vecs[len(refs):].T
+    return float(sims.max(axis=1).mean())
+
+
 def cosine_pick(question: str, evidence: list[dict[str, Any]], embed: Any) -> tuple[str, str]:
     """(sentence, its source) with the highest plain cosine to the question."""
     import numpy as np
@@ -493,6 +524,9 @@ def measure(
                     m.setdefault("page", []).append(float(page))
                 elif name == "medicationqa":
                     m.setdefault("rougeL", []).append(rouge_f([q["answer"]], lt))
+                    if "article" in row:
+                        cov = coverage(q["answer"], row["article"], embed)
+                        m.setdefault("coverage", []).append(cov or 0.0)
                 else:
                     m.setdefault("rougeL", []).append(rouge_f(q["ideal"], lt))
                     m.setdefault("rouge2", []).append(rouge_f(q["ideal"], lt, "rouge2"))
@@ -516,6 +550,11 @@ def measure(
                 elif name == "medicationqa":
                     cos.setdefault("rougeL", []).append(rouge_f([q["answer"]], sent))
                     top.setdefault("rougeL", []).append(rouge_f([q["answer"]], ptext))
+                    if not NO_COSINE:
+                        for d, texts in ((cos, [sent] if sent else []), (top, [
+                            s for _, s in candidate_sentences([ptext])] if ptext else [])):
+                            d.setdefault("coverage", []).append(
+                                coverage(q["answer"], texts, embed) or 0.0)
                 else:
                     for d, t in ((cos, sent), (top, ptext)):
                         d.setdefault("rougeL", []).append(rouge_f(q["ideal"], t))
@@ -605,7 +644,8 @@ def prototype_p1() -> dict[str, Any]:
 METRICS = {
     "medquad": (("own", "lead from the question's own answer"),
                 ("page", "lead from the same page")),
-    "medicationqa": (("rougeL", "lead ROUGE-L F1 vs reference answer"),),
+    "medicationqa": (("rougeL", "lead ROUGE-L F1 vs reference answer"),
+                     ("coverage", "article covers the reference (mean best cosine per sentence)")),
     "bioasq": (("rougeL", "lead ROUGE-L F1 vs ideal answer"),
                ("rouge2", "lead ROUGE-2 F1 vs ideal answer")),
 }

@@ -27,6 +27,25 @@ def test_rouge_helper_scores_the_best_reference_and_zero_for_nothing(
     assert aq.rouge_f(refs, "diabetes type metformin drug", "rouge2") < part + 1e-9
 
 
+def test_coverage_reads_every_reference_sentence_against_the_whole_article(
+    benchmark_module: Load,
+) -> None:
+    aq = benchmark_module("answer_quality")
+
+    def embed(texts: list[str]) -> np.ndarray:  # a bag of words, one axis per word
+        vocab = sorted({w for t in texts for w in t.lower().strip(".").split()})
+        return np.array([[float(w in t.lower().strip(".").split()) for w in vocab]
+                         for t in texts])
+
+    ref = "Take ibuprofen with food every day. Stop it if you get stomach pain now."
+    both = ["Take ibuprofen with food every day.", "Stop it if you get stomach pain now."]
+    assert aq.coverage(ref, both, embed) == pytest.approx(1.0)
+    half = aq.coverage(ref, both[:1], embed)
+    assert 0.0 < half < 1.0  # the second sentence is covered only by shared words
+    assert aq.coverage(ref, [], embed) == 0.0
+    assert aq.coverage("Too short.", both, embed) is None
+
+
 def test_paired_ci_brackets_the_mean_difference(benchmark_module: Load) -> None:
     aq = benchmark_module("answer_quality")
     rng = np.random.default_rng(0)

@@ -111,6 +111,14 @@ def test_aims_and_notes_about_the_document_are_not_candidates() -> None:
             "Gabapentin was well tolerated at doses of 3600 mg a day.")
     cands = extract_candidates([_evidence(text, SourceKind.REVIEW)], {"gabapentin"}, {})
     assert [c.text for c in cands] == ["Gabapentin was well tolerated at doses of 3600 mg a day."]
+    # a rare-disease page's notes on where its list comes from and how to read it
+    text = ("Much of this information comes from Orphanet, a European rare disease database. "
+            "The frequency of a sign or symptom is usually listed as a rough estimate of the "
+            "percentage of patients who have that feature. "
+            "Most people with Joubert syndrome have weak muscle tone in infancy.")
+    cands = extract_candidates([_evidence(text, SourceKind.PATIENT_INFO)], {"joubert"}, {})
+    assert [c.text for c in cands] == [
+        "Most people with Joubert syndrome have weak muscle tone in infancy."]
 
 
 def test_long_and_design_sentences_lose_weight() -> None:

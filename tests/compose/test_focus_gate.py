@@ -385,3 +385,41 @@ def test_the_patient_lead_names_every_focus_concept_too() -> None:
     art = _compose(SI_Q, _si_evidence(one_side, both), similarity=sim, settings=on,
                    audience="patient")
     assert art.lead[-1].text == both
+
+
+#: The MedlinePlus "Sore Throat" health topic summary (MedQuAD, in the development corpus):
+#: its answer sentences name no word of "What helps with a sore throat?".
+SORE_THROAT = (
+    "Your throat is a tube that carries food to your esophagus and air to your windpipe and "
+    "larynx (also called the voice box). The technical name for the throat is pharynx. You can "
+    "have a sore throat for many reasons. Often, colds and flu cause sore throats. Treatment "
+    "depends on the cause. Sucking on lozenges, drinking lots of liquids, and gargling may ease "
+    "the pain. Over-the-counter pain relievers can also help, but children should not take "
+    "aspirin."
+)
+
+
+def test_a_page_on_the_focus_gives_sentences_that_name_no_question_word() -> None:
+    ev = [_ev(1, "What is (are) Sore Throat?", SORE_THROAT, SourceKind.PATIENT_INFO,
+              section="")]
+    art = _compose("What helps with a sore throat?", ev, similarity=None, confidence=0.9)
+    assert "Sucking on lozenges, drinking lots of liquids, and gargling may ease the pain." in (
+        _body(art))
+    # a page on another topic still gives nothing that names no focus concept
+    other = [_ev(2, "What is (are) Tonsils and Adenoids?", SORE_THROAT.replace(
+        "sore throat", "tonsil problem").replace("Sore Throat", "Tonsils"),
+        SourceKind.PATIENT_INFO, section="")]
+    assert not any("lozenges" in t for t in _body(
+        _compose("What helps with a sore throat?", other, similarity=None, confidence=0.9)))
+
+
+def test_a_treatment_question_leads_with_the_top_passages_treatment_sentence(
+    minilm: Similarity,
+) -> None:
+    # "You can have a sore throat for many reasons." is the sentence most like the question;
+    # the page's answer names no topic word and scores 0.2 lower, beyond `ask_margin`
+    ev = [_ev(1, "What is (are) Sore Throat?", SORE_THROAT, SourceKind.PATIENT_INFO,
+              section="")]
+    art = _compose("What helps with a sore throat?", ev, similarity=minilm)
+    lead = art.lead[-1].text
+    assert "lozenges" in lead or "pain relievers" in lead, lead

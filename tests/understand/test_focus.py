@@ -109,6 +109,17 @@ def test_drugs_abbreviations_and_synonyms_are_concepts() -> None:
     assert f.mentions("Hypertension is rarely a cause of headache.")
 
 
+def test_an_injury_named_by_a_modifier_is_one_concept_not_the_body_part() -> None:
+    # "sprained ankle" was the body part "ankle", so any sentence on the ankle was on focus
+    f = analyze_focus("What should I do for a sprained ankle?")
+    assert [c.kind for c in f.primary] == ["synonym"]
+    assert f.mentions("Ankle sprains and fractures are common sports injuries.")
+    assert not f.mentions("Your ankle bone and the ends of your two lower leg bones make up "
+                          "the ankle joint.")
+    assert analyze_focus("How long does a broken wrist take to heal?").mentions(
+        "A distal radius fracture usually heals in six weeks.")
+
+
 @pytest.mark.parametrize(
     ("question", "ask"),
     [

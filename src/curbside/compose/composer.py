@@ -177,8 +177,12 @@ def candidate_fits(c: Candidate, ask: Ask) -> bool:
 def on_focus(cands: list[Candidate], focus: Focus) -> list[Candidate]:
     """The candidates that mention one of the question's primary focus concepts (by concept,
     see `understand.focus`), each with its coverage in ``features["focus"]``. A sentence whose
-    source title mentions a concept counts too when it shares a word with the question (its
-    subject may be a pronoun of the title's topic). Without concepts: any shared word."""
+    source title mentions a concept counts too, whatever its words: a page's sentences are
+    about its topic, and its answer often names none of the question's words ("Sucking on
+    lozenges ... may ease the pain" on a sore-throat page). Until stop 30 such a sentence also
+    had to share a word with the question; dropping that raised the dev split's MedQuAD lead
+    from the question's own answer 0.658 -> 0.668 (docs/benchmarks.md). Without concepts:
+    any shared word."""
     if not focus.concepts:
         out = [c for c in cands if c.features["overlap"] > 0]
         for c in out:
@@ -191,7 +195,7 @@ def on_focus(cands: list[Candidate], focus: Focus) -> list[Candidate]:
         if sid not in titles:
             titles[sid] = focus.on_focus(c.evidence.source.title)
         mentioned = focus.mentions(c.text)
-        if focus.on_focus(c.text, mentioned) or (titles[sid] and c.features["overlap"] > 0):
+        if focus.on_focus(c.text, mentioned) or titles[sid]:
             c.features["focus"] = focus.coverage(c.text, mentioned)
             out.append(c)
     return out
@@ -620,7 +624,11 @@ class ExtractiveComposer:
         if focus.ask == Ask.FREQUENCY:  # a figure leads whenever one answers
             pool = self._fitting(focus.ask, ranked, margin=None) or ranked
         elif focus.ask in FRAMED_ASKS and self.answer.ask_margin > 0:
-            pool = self._fitting(focus.ask, ranked, margin=self.answer.ask_margin) or ranked
+            pool = (
+                self._fitting(focus.ask, ranked, margin=self.answer.ask_margin)
+                or self._fitting_in_passage(focus.ask, ranked)
+                or ranked
+            )
         top = pool[0].features["lead"]
         near = [c for c in pool if c.features["lead"] >= top - self.answer.level_margin]
         best_level = min(c.level for c in near)
@@ -640,6 +648,21 @@ class ExtractiveComposer:
             c for c in ranked
             if c.features["lead"] >= floor and candidate_fits(c, ask)
             and c.features["answer"] >= self.answer.min_answer
+        ]
+
+    def _fitting_in_passage(self, ask: Ask, ranked: list[Candidate]) -> list[Candidate]:
+        """The candidates from the first one's passage that give the kind of answer `ask`
+        wants and answer (`min_answer`), best first. Sentences of one passage share its
+        retrieval score and source, so they differ only in how like the question they are;
+        a topic sentence ("You can have a sore throat for many reasons.") is more like "What
+        helps with a sore throat?" than the passage's answer ("Sucking on lozenges ... may
+        ease the pain."), which names no topic word."""
+        if not ranked:
+            return []
+        passage = ranked[0].evidence.passage.id
+        return [
+            c for c in self._fitting(ask, ranked, margin=None)
+            if c.evidence.passage.id == passage
         ]
 
     def _fitting_first(self, focus: Focus, ranked: list[Candidate]) -> list[Candidate]:

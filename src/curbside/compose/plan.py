@@ -30,7 +30,11 @@ SECTION_CUES: dict[str, re.Pattern[str]] = {
         r"\b(treat\w*|therap\w*|drug\w*|medication\w*|nsaids?|anti-?inflammatory|exercis\w*|"
         r"surg\w+|injections?|dose\w*|dosing|management|physiotherap\w+|physical therapy|"
         r"rehabilitation|inhibitors?|biologic\w*|analgesic\w*|opioid\w*|ablation|fusion|"
-        r"manipulation|acupuncture|intervention\w*)\b",
+        r"manipulation|acupuncture|intervention\w*|over-the-counter|"
+        # Patient pages say what helps in plain verbs ("Sucking on lozenges ... may ease the
+        # pain", "Rest and ice can help"): a relief verb after a modal is a treatment answer.
+        r"(?:may|can|could|will|often|usually|also|to) (?:also )?(?:help|ease|relieve|soothe)\b"
+        r"(?!\s+(?:explain|identify|determine|predict|guide|clarify|understand|inform|us)\b))",
         re.I,
     ),
     "prognosis": re.compile(
