@@ -115,6 +115,11 @@ def test_aims_and_notes_about_the_document_are_not_candidates() -> None:
     text = ("Much of this information comes from Orphanet, a European rare disease database. "
             "The frequency of a sign or symptom is usually listed as a rough estimate of the "
             "percentage of patients who have that feature. "
+            "In these cases, the sign or symptom may be rare or common. "
+            "The Human Phenotype Ontology provides the following list of signs and symptoms "
+            "for Joubert syndrome. "
+            "For example, a frequency of 25/25 means that in a study of 25 people all patients "
+            "were found to have that symptom. "
             "Most people with Joubert syndrome have weak muscle tone in infancy.")
     cands = extract_candidates([_evidence(text, SourceKind.PATIENT_INFO)], {"joubert"}, {})
     assert [c.text for c in cands] == [

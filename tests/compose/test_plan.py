@@ -233,3 +233,14 @@ def test_a_schedule_answers_a_dose_question() -> None:
     assert fits_ask(Ask.DOSE, "Adults should get a tetanus shot, or booster, every 10 years.")
     assert fits_ask(Ask.DOSE, "Take 400 mg every 6 to 8 hours.")
     assert not fits_ask(Ask.DOSE, "Tetanus is rare in adults who were vaccinated.")
+
+
+def test_what_a_patient_notices_answers_a_symptoms_question() -> None:
+    from curbside.compose.composer import fits_ask
+    from curbside.understand.focus import Ask
+
+    assert fits_ask(Ask.SYMPTOMS, "Symptoms include a painful, burning feeling when you urinate.")
+    assert fits_ask(Ask.SYMPTOMS, "People with shingles often feel pain before the rash appears.")
+    assert not fits_ask(Ask.SYMPTOMS, "Shingles is caused by the varicella zoster virus.")
+    assert not fits_ask(Ask.SYMPTOMS, "The Human Phenotype Ontology provides the following list "
+                                      "of signs and symptoms for Long QT syndrome 3.")

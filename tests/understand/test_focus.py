@@ -120,6 +120,18 @@ def test_an_injury_named_by_a_modifier_is_one_concept_not_the_body_part() -> Non
         "A distal radius fracture usually heals in six weeks.")
 
 
+def test_what_is_asked_never_starts_a_topic() -> None:
+    # "symptoms of a urinary tract" read as the MeSH descriptor Lower Urinary Tract Symptoms
+    # ("lower" is a stopword), so the infection was not the focus
+    f = analyze_focus("What are the symptoms of a urinary tract infection?")
+    assert f.ask == Ask.SYMPTOMS
+    assert f.mentions("A urinary tract infection can cause a burning feeling when you urinate.")
+    assert not f.mentions("Lower urinary tract symptoms are common in older men.")
+    f = analyze_focus("What are the early warning signs of diabetes?")
+    assert f.ask == Ask.SYMPTOMS
+    assert not f.mentions("Early treatment of a stroke limits the damage.")
+
+
 @pytest.mark.parametrize(
     ("question", "ask"),
     [
@@ -133,6 +145,9 @@ def test_an_injury_named_by_a_modifier_is_one_concept_not_the_body_part() -> Non
         ("What is the life expectancy with ALS?", Ask.PROGNOSIS),
         ("My baby has a rash and fever, what should I do?", Ask.ACTION),
         ("What is sciatica?", Ask.DEFINITION),
+        ("What are the signs of a stroke?", Ask.SYMPTOMS),
+        ("What does a heart attack feel like?", Ask.SYMPTOMS),
+        ("warning signs of diabetes in children", Ask.SYMPTOMS),
         # "common" inside a name asks nothing about frequency
         ("Why does cold weather cause the common cold?", Ask.CAUSE),
         ("What is common variable immunodeficiency?", Ask.DEFINITION),

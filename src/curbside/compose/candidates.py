@@ -69,17 +69,24 @@ _NAME_END = _wordset(
     "Hospital University Clinic Task Force Panel Guideline Guidelines Act Code Model Class Stage "
     "Grade Type Level Phase Step Tier Category"
 )
-#: Sentences about the document rather than the evidence. The last four are the template of
-#: rare-disease pages on where their lists come from and how to read them ("Much of this
-#: information comes from Orphanet, a European rare disease database.", "The frequency of a
-#: sign or symptom is usually listed as a rough estimate ..."): once a page on the question's
-#: topic may give sentences that share no word with the question, they reached the lead.
+#: Sentences about the document rather than the evidence. From "(this|the) information" on,
+#: the template of rare-disease pages on where their lists come from and how to read them
+#: ("Much of this information comes from Orphanet, a European rare disease database.", "The
+#: frequency of a sign or symptom is usually listed as a rough estimate ...", "In these cases,
+#: the sign or symptom may be rare or common", "a frequency of 25/25 means ...", "The Human
+#: Phenotype Ontology provides the following list of signs and symptoms for X", the list being
+#: a table the article cannot show): once a page on the question's topic may give sentences
+#: that share no word with the question, they reached the lead. They are in the page's own
+#: answer, so a metric that counts any sentence of it (MedQuAD "own answer") rewards them.
 _META = re.compile(r"\b(beyond the scope of|see (the )?(section|table|figure|appendix)|"
                    r"see the [^.]{0,80}\b(summary|guideline|document)\b|"
                    r"(is|are) (described|discussed|summari[sz]ed) (below|above|elsewhere)|"
                    r"(this|the) information (comes|came|is taken|was taken|is obtained) from|"
                    r"(is|are|be) (usually |also )?listed as|(the )?table below|"
-                   r"you can use the [^.]{0,40}\bdictionary)\b", re.I)
+                   r"you can use the [^.]{0,40}\bdictionary|"
+                   r"the sign or symptom may be rare or common|a frequency of \d+/\d+ means|"
+                   r"these frequencies are based on|no information on frequency is|"
+                   r"provides the following list)\b", re.I)
 #: A study's aim or design statement: says what was studied, not what was found.
 AIM = re.compile(
     r"^(to (determine|assess|evaluate|examine|investigate|compare|describe|explore|identify|"

@@ -128,6 +128,20 @@ _ACTION = re.compile(
     r"emergency|urgent\w*|recommend\w*|advis\w+)\b",
     re.I,
 )
+#: A sentence saying how a condition shows: what its signs are ("Symptoms may include
+#: headache", "Other features can include ...", "characterized by ...") or what people with it
+#: have or feel. A sentence that only names symptoms ("Signs and symptoms vary greatly from
+#: person to person", "Symptoms typically develop just before puberty") says when or how much,
+#: not what, and does not fit.
+_SYMPTOMS = re.compile(
+    r"\b((signs?|symptoms?|features?|findings?|manifestations?)( \w+){0,3} (include|includes|"
+    r"including|are|such as|consist)|characteri[sz]ed by|(may|can|often|usually|typically|"
+    r"commonly) (have|notice|feel|experience|cause|include|lead to)|present(s|ing)? with)\b",
+    re.I,
+)
+#: A sentence announcing a list names no symptom itself (GARD's "The Human Phenotype Ontology
+#: provides the following list of signs and symptoms for X", the list being a table).
+_LIST_POINTER = re.compile(r"\b(the )?following list\b|\blist(ed)? (below|above)\b", re.I)
 _INTERACTION = re.compile(r"\b(interact\w*|together|combin\w+|concomitant\w*|with)\b", re.I)
 
 
@@ -137,7 +151,7 @@ _INTERACTION = re.compile(r"\b(interact\w*|together|combin\w+|concomitant\w*|wit
 #: definition questions have their own rule; yes/no, interaction and other questions none.
 FRAMED_ASKS = frozenset({
     Ask.TREATMENT, Ask.ACTION, Ask.CAUSE, Ask.DIAGNOSIS, Ask.PROGNOSIS, Ask.DOSE,
-    Ask.SIDE_EFFECTS,
+    Ask.SIDE_EFFECTS, Ask.SYMPTOMS,
 })
 
 
@@ -161,6 +175,8 @@ def fits_ask(ask: Ask, text: str) -> bool:
         return matches("diagnosis", text)
     if ask == Ask.PROGNOSIS:
         return matches("prognosis", text)
+    if ask == Ask.SYMPTOMS:
+        return bool(_SYMPTOMS.search(text)) and not _LIST_POINTER.search(text)
     return False
 
 

@@ -67,6 +67,7 @@ class Ask(StrEnum):
     DIAGNOSIS = "diagnosis"
     TREATMENT = "treatment"
     PROGNOSIS = "prognosis"
+    SYMPTOMS = "symptoms"
     ACTION = "action"
     DEFINITION = "definition"
     OTHER = "other"
@@ -544,6 +545,10 @@ def _with_next_word(question: str, abbr: str, forms: list[str]) -> list[str]:
 def _add_mesh(toks: list[str], used: list[bool], add: Any) -> None:
     """Longest runs of free question words that name a MeSH descriptor."""
     broad = focus_lists().broad_mesh
+    # A run that starts with what is asked names no topic: "symptoms of a urinary tract
+    # (infection)" was read as the descriptor "Lower Urinary Tract Symptoms" ("lower" is a
+    # stopword), leaving the infection out.
+    ask_words = focus_lists().ask_words
     i = 0
     while i < len(toks):
         found = None
@@ -552,6 +557,7 @@ def _add_mesh(toks: list[str], used: list[bool], add: Any) -> None:
             if (
                 any(used[i : i + n])
                 or span[0] in QUERY_STOPWORDS
+                or span[0] in ask_words
                 or span[-1] in QUERY_STOPWORDS
                 or not any(_content(w) for w in span)
             ):
