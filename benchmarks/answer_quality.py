@@ -34,6 +34,11 @@ Protocol (nothing here is tuned or chosen on these questions):
   MedQuAD: the share of questions whose lead sentence cites the question's own answer (the
   MedQuAD record with the same collection, qid and focus, or a record with the identical answer
   text) and, looser, any answer of the same page (same URL).
+  The same, not counting as gold a lead that is a collection template (a sentence that 20 or
+  more MedQuAD answers repeat with their own focus, ``TEMPLATE_ANSWERS``: GARD's "The Human
+  Phenotype Ontology provides the following list of signs and symptoms for X."), which is
+  part of the question's own answer but answers nothing (a lower bound: formulaic sentences
+  that do answer, "The cause of X is unknown", are not counted either).
   MedicationQA: ROUGE-L F1 (``rouge_score``, Porter stemmer) of the lead against the reference
   answer. BioASQ: ROUGE-L and ROUGE-2 F1 against the ideal answers (max over the listed ones).
   A question without a lead (refused) scores 0 / not from gold.
@@ -171,6 +176,48 @@ def pctl(xs: Sequence[float], p: float) -> float:
 
 def norm(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+#: A sentence that this many MedQuAD answers or more repeat, each answer's focus written as
+#: "X", is a collection's template, not an answer: GARD's "The Human Phenotype Ontology
+#: provides the following list of signs and symptoms for X." and its notes on how to read
+#: frequencies, NCI's clinical-trial paragraphs. The template is part of the question's own
+#: answer, so "lead from the question's own answer" counts such a lead as gold; the
+#: ``own_content`` column does not. A sentence of one condition's page recurs on a few pages
+#: at most (MedQuAD repeats some pages across collections): 20 keeps those. It also catches
+#: formulaic sentences that do answer ("The cause of X is unknown", "X is a rare disorder"):
+#: the column is a lower bound beside "own", not a replacement.
+TEMPLATE_ANSWERS = 20
+_TEMPLATES: frozenset[str] | None = None
+
+
+def _masked(sentence: str, focus: str) -> str:
+    t, f = norm(sentence), norm(focus)
+    return t.replace(f, "x") if f else t
+
+
+def template_sentences() -> frozenset[str]:
+    """The masked sentences that `TEMPLATE_ANSWERS` or more MedQuAD answers repeat (cached)."""
+    global _TEMPLATES
+    if _TEMPLATES is None:
+        import answer_split as sp
+
+        from curbside.text.sentences import split_sentences
+
+        count: dict[str, int] = {}
+        with gzip.open(sp.MEDQUAD, "rt") as f:
+            for line in f:
+                r = json.loads(line)
+                focus = r.get("focus") or ""
+                for m in {_masked(x, focus) for x in split_sentences(r.get("answer") or "")}:
+                    count[m] = count.get(m, 0) + 1
+        _TEMPLATES = frozenset(m for m, n in count.items() if n >= TEMPLATE_ANSWERS)
+    return _TEMPLATES
+
+
+def is_template(sentence: str, focus: str) -> bool:
+    """Whether `sentence` (a lead) is a MedQuAD collection template for a page on `focus`."""
+    return bool(sentence) and _masked(sentence, focus) in template_sentences()
 
 
 def candidate_sentences(texts: Sequence[str], min_words: int = 3) -> list[tuple[int, str]]:
@@ -521,6 +568,8 @@ def measure(
                     src = lc["sources"][0] if lc and lc["sources"] else None
                     own, page = gold.own(q, src)
                     m.setdefault("own", []).append(float(own))
+                    m.setdefault("own_content", []).append(
+                        float(own and not is_template(lc["text"] if lc else "", q["focus"])))
                     m.setdefault("page", []).append(float(page))
                 elif name == "medicationqa":
                     m.setdefault("rougeL", []).append(rouge_f([q["answer"]], lt))
@@ -543,9 +592,12 @@ def measure(
                 )
                 ptext, psrc = (ev[0]["text"], ev[0]["source"]) if ev else ("", "")
                 if name == "medquad":
-                    for d, s in ((cos, ssrc), (top, psrc)):
+                    for d, s, t in ((cos, ssrc, sent), (top, psrc, "")):
                         own, page = gold.own(q, s or None)
                         d.setdefault("own", []).append(float(own))
+                        # a passage is not one sentence: the top passage is never a template
+                        d.setdefault("own_content", []).append(
+                            float(own and not is_template(t, q["focus"])))
                         d.setdefault("page", []).append(float(page))
                 elif name == "medicationqa":
                     cos.setdefault("rougeL", []).append(rouge_f([q["answer"]], sent))
@@ -643,6 +695,7 @@ def prototype_p1() -> dict[str, Any]:
 # ---------------------------------------------------------------------------------- report
 METRICS = {
     "medquad": (("own", "lead from the question's own answer"),
+                ("own_content", "... not counting a collection template as gold"),
                 ("page", "lead from the same page")),
     "medicationqa": (("rougeL", "lead ROUGE-L F1 vs reference answer"),
                      ("coverage", "article covers the reference (mean best cosine per sentence)")),

@@ -146,3 +146,19 @@ def test_chunk_cache_embeds_each_text_once_and_survives_a_restart(
     assert again.inner.calls == ["dddd"]
     np.testing.assert_allclose(out[:, 0], [2.0, 3.0, 4.0])
     assert again.fingerprint == "fake0" and again.dim == 3
+
+
+def test_a_collection_template_is_not_gold(benchmark_module: Load) -> None:
+    aq = benchmark_module("answer_quality")
+    aq._TEMPLATES = frozenset({aq._masked(
+        "The Human Phenotype Ontology provides the following list of signs and symptoms for "
+        "Long QT syndrome.", "Long QT syndrome")})
+    try:
+        # the same template written for another page's focus is still the template
+        assert aq.is_template("The Human Phenotype Ontology provides the following list of "
+                              "signs and symptoms for Wolman disease.", "Wolman disease")
+        assert not aq.is_template("Common symptoms in infants include an enlarged liver.",
+                                  "Wolman disease")
+        assert not aq.is_template("", "Wolman disease")
+    finally:
+        aq._TEMPLATES = None
