@@ -163,7 +163,7 @@ def test_a_painful_erection_alone_is_not_priapism() -> None:
 
 
 def test_pleuritic_pain_with_breathlessness_stays_a_pulmonary_embolism() -> None:
-    # the narrowing of fc44aef is reverted: held out, it likely cost an emergency
+    # the narrowing of 3181865 is reverted: held out, it likely cost an emergency
     text = "pleuritic chest pain and shortness of breath for 2 days"
     assert "pulmonary_embolism" in _patterns(text)
     assert triage(text).urgency == "emergency"
