@@ -46,40 +46,7 @@ def test_the_baby_rule_needs_a_baby_a_fever_and_a_rash(text: str) -> None:
     assert "infant_fever_rash" not in _patterns(text)
 
 
-# -- findings lexicon: common complaints -------------------------------------------------------
-
-@pytest.mark.parametrize(("text", "term"), [
-    ("severe unilateral eye pain with halos", "eye pain"),
-    ("pain around the left eye", "eye pain"),
-    ("a red eye since this morning", "red eye"),
-    ("her eyes are red and watery", "red eye"),
-    ("an erection lasting 5 hours", "prolonged erection"),
-    ("found with slow, shallow breathing", "slow or stopped breathing"),
-    ("3 days of watery diarrhea", "diarrhoea"),
-    ("sore throat and fever", "sore throat"),
-    ("dysphagia to solids", "difficulty swallowing"),
-    ("otalgia of the right ear", "ear pain"),
-    ("foul-smelling vaginal discharge", "discharge"),
-    ("gross hematuria", "haematuria"),
-    ("blood in his urine", "haematuria"),
-    ("yellowing of the skin", "jaundice"),
-    ("generalized pruritus", "itching"),
-    ("a painless neck mass", "lump"),
-    ("hoarseness of voice", "hoarseness"),
-    ("difficulty hearing in the left ear", "hearing loss"),
-    ("heartburn after meals", "heartburn"),
-    ("abdominal bloating", "bloating"),
-    ("myalgia and malaise", "muscle pain"),
-    ("runny nose and sneezing", "runny or blocked nose"),
-    ("blurred vision", "blurred vision"),
-    ("painful menses", "painful periods"),
-    ("irregular menstruation", "irregular periods"),
-    ("uncontrollable daytime sleepiness", "excessive sleepiness"),
-    ("bilateral pedal edema", "oedema"),
-])
-def test_common_complaints_are_read(text: str, term: str) -> None:
-    assert term in extract_findings(text).present()
-
+# -- findings lexicon: common complaints (read: tests/understand/test_findings_knowledge.py)
 
 def test_new_complaints_are_negated_like_the_others() -> None:
     f = extract_findings("No diarrhea or constipation, No sore throat, no eye pain")

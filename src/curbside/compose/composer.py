@@ -676,10 +676,8 @@ class ExtractiveComposer:
         if not ranked:
             return []
         passage = ranked[0].evidence.passage.id
-        return [
-            c for c in self._fitting(ask, ranked, margin=None)
-            if c.evidence.passage.id == passage
-        ]
+        same = [c for c in ranked if c.evidence.passage.id == passage]
+        return self._fitting(ask, same, margin=None)
 
     def _fitting_first(self, focus: Focus, ranked: list[Candidate]) -> list[Candidate]:
         """`ranked` (best first by the ``lead`` key) with the sentences that give the kind of

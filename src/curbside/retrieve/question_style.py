@@ -57,8 +57,5 @@ def consumer_probability(vector: npt.NDArray[np.floating[Any]]) -> float | None:
 def is_consumer(vector: npt.NDArray[np.floating[Any]]) -> bool | None:
     """Whether the gate reads the question as consumer-phrased (P ≥ the card's threshold);
     None when it cannot say (see `consumer_probability`)."""
-    p = consumer_probability(vector)
-    model = _model()
-    if p is None or model is None:
-        return None
-    return p >= model[2]
+    model, p = _model(), consumer_probability(vector)
+    return None if model is None or p is None else p >= model[2]
