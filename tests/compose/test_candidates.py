@@ -120,6 +120,8 @@ def test_aims_and_notes_about_the_document_are_not_candidates() -> None:
             "for Joubert syndrome. "
             "For example, a frequency of 25/25 means that in a study of 25 people all patients "
             "were found to have that symptom. "
+            "The Human Phenotype Ontology (HPO) has collected information on how often a "
+            "sign or symptom occurs in a condition. "
             "Most people with Joubert syndrome have weak muscle tone in infancy.")
     cands = extract_candidates([_evidence(text, SourceKind.PATIENT_INFO)], {"joubert"}, {})
     assert [c.text for c in cands] == [

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from curbside.config import ChunkSettings
 from curbside.domain import ReadItem, RejectedRecord, SourceKind, SourceRecord
 from curbside.ingest.base import ReaderError
+from curbside.ingest.chunking import chunk_sections
 from curbside.ingest.jsonl import JsonlReader, JsonObjectReader
 from curbside.ingest.mappings import PRESETS, FieldMapping, clean_title, get_preset
 
@@ -307,6 +309,37 @@ def test_medquad_preset_synthetic(tmp_path: Path) -> None:
     assert a.kind is SourceKind.PATIENT_INFO and a.container == "MedlinePlus"
     assert a.title == "What is (are) Thing?" and a.url == "https://x.example/a"
     assert a.meta["focus"] == "Thing" and a.meta["question"] == "What is (are) Thing ?"
+
+
+def test_medquad_preset_cuts_the_hpo_table_into_its_own_section(tmp_path: Path) -> None:
+    # GARD flattens a table into the answer; glued to the note after it, table and note were
+    # one "sentence" that could lead an article.
+    note = ("The Human Phenotype Ontology (HPO) has collected information on how often a sign "
+            "or symptom occurs in a condition. In these cases, the sign or symptom may be rare.")
+    table = ("Signs and Symptoms Approximate number of patients (when available) Arrhythmia "
+             "90% Anemia 7.5%")
+    prose = "People with long QT syndrome may faint. You can use the dictionary."
+    base = {"qtype": "symptoms", "source": "GARD", "url": "https://x.example/a",
+            "collection": "2_GARD_QA", "doc_id": "1", "focus": "Long QT syndrome",
+            "question": "What are the symptoms of Long QT syndrome ?"}
+    path = _write_lines(tmp_path / "m.jsonl", [
+        json.dumps({**base, "qid": "1-1", "answer": f"{prose} {table} {note}"}),
+        json.dumps({**base, "qid": "1-2", "answer": f"{prose} {table}"}),  # at the end
+        json.dumps({**base, "qid": "1-3", "answer": f"{table} {note}"}),  # at the start
+        json.dumps({**base, "qid": "1-4", "answer": prose}),  # no table: one section
+    ])
+    a, b, c, d = list(JsonlReader(PRESETS["medquad"]).read(path))
+    assert isinstance(a, SourceRecord) and isinstance(b, SourceRecord)
+    assert isinstance(c, SourceRecord) and isinstance(d, SourceRecord)
+    assert [(s.label, s.text) for s in a.sections] == [
+        (None, prose), ("HPO TABLE", table), (None, note)]
+    assert [(s.label, s.text) for s in b.sections] == [(None, prose), ("HPO TABLE", table)]
+    assert [(s.label, s.text) for s in c.sections] == [("HPO TABLE", table), (None, note)]
+    assert [(s.label, s.text) for s in d.sections] == [(None, prose)]
+    # no passage crosses a section, so no sentence holds the table and the note together
+    drafts = chunk_sections(a.sections, external_id=a.external_id, version=1,
+                            settings=ChunkSettings())
+    assert not any("90%" in p.text and "HPO" in p.text for p in drafts)
 
 
 def test_beir_preset_sets_pmid_only_for_numeric_ids(tmp_path: Path) -> None:

@@ -75,8 +75,10 @@ _NAME_END = _wordset(
 #: frequency of a sign or symptom is usually listed as a rough estimate ...", "In these cases,
 #: the sign or symptom may be rare or common", "a frequency of 25/25 means ...", "The Human
 #: Phenotype Ontology provides the following list of signs and symptoms for X", the list being
-#: a table the article cannot show): once a page on the question's topic may give sentences
-#: that share no word with the question, they reached the lead. They are in the page's own
+#: a table the article cannot show; "The Human Phenotype Ontology (HPO) has collected
+#: information on how often a sign or symptom occurs in a condition"): once a page on the
+#: question's topic may give sentences that share no word with the question, they reached
+#: the lead. They are in the page's own
 #: answer, so a metric that counts any sentence of it (MedQuAD "own answer") rewards them.
 _META = re.compile(r"\b(beyond the scope of|see (the )?(section|table|figure|appendix)|"
                    r"see the [^.]{0,80}\b(summary|guideline|document)\b|"
@@ -86,7 +88,8 @@ _META = re.compile(r"\b(beyond the scope of|see (the )?(section|table|figure|app
                    r"you can use the [^.]{0,40}\bdictionary|"
                    r"the sign or symptom may be rare or common|a frequency of \d+/\d+ means|"
                    r"these frequencies are based on|no information on frequency is|"
-                   r"provides the following list)\b", re.I)
+                   r"provides the following list|"
+                   r"has collected information on how often a sign)\b", re.I)
 #: A study's aim or design statement: says what was studied, not what was found.
 AIM = re.compile(
     r"^(to (determine|assess|evaluate|examine|investigate|compare|describe|explore|identify|"

@@ -59,6 +59,10 @@ class FieldMapping(BaseModel):
     named_sections: tuple[tuple[str, str], ...] = ()
     #: Records with a title but no text are kept (with no sections) unless this is False.
     allow_title_only: bool = True
+    #: Spans of a text that are not prose (a table flattened into the text), each cut into a
+    #: section of its own: ``(label, regex)``. Passages and sentences never cross a section, so
+    #: the span is not glued to the sentence after it; the text around it keeps its label.
+    section_cuts: tuple[tuple[str, str], ...] = ()
 
     container: str | None = None
     #: Regex applied to the container value; its first group (or whole match) is kept.
@@ -235,6 +239,14 @@ PRESETS: dict[str, FieldMapping] = {
         id="collection+qid", id_namespace="medquad", on_duplicate_id="suffix",
         title="focus+question", text="answer", kind=SourceKind.PATIENT_INFO,
         container="source", container_map=_MEDQUAD_SOURCES, url="url", allow_title_only=False,
+        # GARD's signs-and-symptoms pages flatten the Human Phenotype Ontology's table into
+        # the answer ("Signs and Symptoms Approximate number of patients (when available)
+        # Arrhythmia 90% Sensorineural hearing impairment 90% ..."), up to the note that
+        # follows it (all 2,243 tables of the MedQuAD file): without a cut the table and that
+        # note were one "sentence", which led "What are the symptoms of Long QT syndrome?".
+        section_cuts=(("HPO TABLE", r"Signs and Symptoms Approximate number of patients "
+                       r"\(when available\).*?(?=The Human Phenotype Ontology \(HPO\) has "
+                       r"collected|$)"),),
         meta=(("question", "question"), ("focus", "focus"), ("qtype", "qtype"),
               ("qid", "qid"), ("doc_id", "doc_id"), ("collection", "collection"),
               ("source", "source"), ("cuis", "cuis"), ("focus_category", "focus_category")),
@@ -392,6 +404,24 @@ def raw_id(obj: Mapping[str, Any], mapping: FieldMapping) -> str | None:
     return rid or None
 
 
+def _cut_section(section: Section, label: str, regex: str) -> list[Section]:
+    """`section` with each match of `regex` a section of its own labelled `label`."""
+    out: list[Section] = []
+    pos = 0
+    for m in re.finditer(regex, section.text):
+        if m.end() <= m.start():
+            continue
+        for text, lab in ((section.text[pos:m.start()], section.label), (m.group(0), label)):
+            if text.strip():
+                out.append(Section(text.strip(), lab))
+        pos = m.end()
+    if pos == 0:
+        return [section]
+    if section.text[pos:].strip():
+        out.append(Section(section.text[pos:].strip(), section.label))
+    return out
+
+
 def map_record(  # noqa: C901
     obj: Any, mapping: FieldMapping, *, origin_file: str, position: int
 ) -> SourceRecord | RejectedRecord:
@@ -438,6 +468,9 @@ def map_record(  # noqa: C901
         ct = clean_text(_scalar_text(_first(obj, spec, nulls)))
         if ct and not _is_null(ct, nulls):
             sections.append(Section(ct, label.upper() or None))
+
+    for label, regex in mapping.section_cuts:
+        sections = [part for sec in sections for part in _cut_section(sec, label, regex)]
 
     if not sections and not (title and mapping.allow_title_only):
         what = "no text" if title else "no title and no text"
