@@ -86,6 +86,18 @@ def test_mesh_finds_a_descriptor_with_one_modifier_missing() -> None:
     assert f.mentions("Respiratory tract infections spread by droplets.")
 
 
+def test_words_that_say_what_is_asked_are_not_the_topic() -> None:
+    # "get rid of", "see a doctor", "avoid" say what is asked; they made concepts of their own
+    f = analyze_focus("How do you get rid of a migraine fast?")
+    assert [c.label for c in f.concepts] == ["migraine"]
+    assert not f.on_focus("Treatment can get rid of head lice in a day.")
+    assert f.on_focus("Resting in a dark room eases a migraine.")
+    assert [c.label for c in analyze_focus("When should I see a doctor for a cough?")
+            .concepts] == ["cough"]
+    assert "avoid" not in [c.label for c in analyze_focus(
+        "What foods should I avoid with gout?").concepts]
+
+
 def test_cancer_names_the_mesh_neoplasm() -> None:
     f = analyze_focus("My mom has stage IV colorectal cancer, what are her options?")
     assert f.ask == Ask.TREATMENT
