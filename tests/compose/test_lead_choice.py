@@ -144,3 +144,62 @@ def test_how_a_study_was_run_never_leads_while_a_finding_answers() -> None:
 
     assert lead_of([design, finding]) == [finding]
     assert lead_of([design]) == [design]
+
+
+def test_a_sentence_that_needs_the_one_before_it_never_leads_while_another_answers() -> None:
+    """"More studies are needed to confirm this finding." led two articles: it refers back to
+    a finding it does not state. Such a sentence, and one that only calls for research, come
+    after every sentence that answers, scored or not; alone, it may still lead. The similarity
+    is a stand-in."""
+    from curbside.compose.candidates import needs_context
+    from curbside.compose.composer import ComposeInput, ExtractiveComposer
+
+    finding = "Ibuprofen raised blood pressure in hypertension by 5 mmHg."
+    for aside in (
+        "More studies of ibuprofen in hypertension are needed to confirm this finding.",
+        "Further research on ibuprofen and blood pressure in hypertension is needed.",
+    ):
+        assert needs_context(aside)
+
+        def lead_of(texts: list[str], scored: bool, aside: str = aside) -> list[str]:
+            art, _ = ExtractiveComposer().compose(ComposeInput(
+                question="Does ibuprofen raise blood pressure in hypertension?",
+                question_type="yes_no", terms=["ibuprofen", "blood", "pressure", "hypertension"],
+                evidence=_trials(texts), confidence=0.9, source_texts={},
+                similarity=(lambda q, ts: [0.9 if t == aside else 0.5 for t in ts])
+                if scored else None))
+            return [c.text for c in art.lead if not c.ours]
+
+        for scored in (True, False):
+            assert lead_of([aside, finding], scored) == [finding]
+            assert lead_of([aside], scored) == [aside]
+    # a finding that says what "these results" show stands on its own
+    assert not needs_context("Taken together, these results suggest that ibuprofen raises "
+                             "blood pressure.")
+    assert not needs_context("People with this condition have short stature.")
+
+
+def test_research_under_way_answers_only_a_question_about_research() -> None:
+    """"Now, research is suggesting that certain foods may also prevent gout." led "What foods
+    should I avoid with gout?" from a page on research under way; such a sentence answers a
+    question about research or trials only. The similarity is a stand-in."""
+    from curbside.compose.candidates import asks_about_research, research_talk
+    from curbside.compose.composer import ComposeInput, ExtractiveComposer
+
+    talk = "New treatments of ibuprofen for hypertension are being tested in clinical trials."
+    finding = "Ibuprofen raised blood pressure in hypertension by 5 mmHg."
+    assert research_talk(talk) and not research_talk(finding)
+    assert not research_talk("Researchers have found that ibuprofen raises blood pressure.")
+
+    def lead_of(question: str) -> list[str]:
+        art, _ = ExtractiveComposer().compose(ComposeInput(
+            question=question, question_type="other",
+            terms=["ibuprofen", "blood", "pressure", "hypertension"],
+            evidence=_trials([talk, finding]), confidence=0.9, source_texts={},
+            similarity=lambda q, ts: [0.9 if t == talk else 0.5 for t in ts]))
+        return [c.text for c in art.lead if not c.ours]
+
+    assert not asks_about_research("What does ibuprofen do in hypertension?")
+    assert lead_of("What does ibuprofen do in hypertension?") == [finding]
+    assert asks_about_research("What new trials of ibuprofen in hypertension are there?")
+    assert lead_of("What new trials of ibuprofen in hypertension are there?") == [talk]

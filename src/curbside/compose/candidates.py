@@ -131,6 +131,70 @@ _FIRST_PERSON_FINDING = re.compile(
 )
 
 
+#: A sentence that leans on the one before it through a study-talk noun ("More studies are
+#: needed to confirm this finding.", "The mechanism of this association is unclear."):
+#: quoted alone it does not say what was found. Not when a verb of finding follows, which
+#: carries the claim itself ("Taken together, these results suggest that ...").
+_REFERS_BACK = re.compile(
+    r"\b(?:this|these|those|such|that) (?:[\w-]+ )?(?:findings?|results?|associations?|"
+    r"observations?|relationships?|discrepanc(?:y|ies)|hypothes[ie]s|phenomen(?:on|a)|"
+    r"trends?|differences?)\b(?!\s+(?:\w+\s+)?(?:suggest|indicate|show|demonstrate|support|"
+    r"confirm|impl(?:y|ies)|highlight|reveal|provide|point|argue|favou?r|strengthen|led|lead|"
+    r"allow|enable|establish|underscore|emphasi[sz]e|identif|unveil|add|extend|expand)\w*)",
+    re.I,
+)
+#: A sentence that only asks for more research ("Further studies are needed to determine
+#: whether ..."): it says what is not known, which answers nothing on its own.
+_RESEARCH_CALL = re.compile(
+    r"^(?:however,\s+)?(?:more|further|additional|larger|future|new|prospective|"
+    r"well-designed|high-quality)\b(?:[\s,-]+[\w-]+){0,4}?\s+(?:studies|research|trials|"
+    r"investigations?|work|evaluation|data|evidence)(?:\s+(?:on|of|in|into|about|with|for|"
+    r"to)\b[^.;:]{0,80}?)?\s+(?:(?:is|are|will be|would be|may be)"
+    r"\s+)?(?:still\s+)?(?:needed|required|warranted|necessary|awaited)\b",
+    re.I,
+)
+
+
+#: A sentence about research under way rather than what is known ("New types of treatment are
+#: being tested in clinical trials.", "The NINDS supports an extensive research program on
+#: ...", "Now, research is suggesting that certain foods may also prevent gout."): the
+#: research pages of consumer-health sites say it of every condition, and it answers a
+#: question about that research only (`asks_about_research`).
+_RESEARCH_TALK = re.compile(
+    r"\b(?:(?:is|are) being (?:tested|studied|investigated|explored|evaluated|developed)|"
+    r"(?:researchers|scientists|investigators) (?:are|have been|continue to) (?:now |also |"
+    r"currently |actively )?(?:studying|investigating|testing|looking|working|trying|"
+    r"exploring|developing|evaluating|searching|seeking)\b|"
+    r"(?:supports?|conducts?|funds?|sponsors?) (?:and conducts? )?(?:an? )?(?:[\w-]+ ){0,3}"
+    r"research\b|research (?:programs?|is aimed|aims|is suggesting|suggests|is being done|"
+    r"is ongoing|efforts)|(?:take|taking) part in (?:a )?clinical trials?|clinical trials? "
+    r"(?:are|is) (?:part of|done to|being|available|under ?way)|information about clinical "
+    r"trials)",
+    re.I,
+)
+#: A question about research or trials: research talk may answer it.
+_ASKS_RESEARCH = re.compile(
+    r"\b(?:research\w*|trials?|stud(?:y|ies)|experimental|investigational|new treatments?)\b",
+    re.I,
+)
+
+
+def research_talk(text: str) -> bool:
+    """A sentence about research under way, not what is known (`_RESEARCH_TALK`)."""
+    return bool(_RESEARCH_TALK.search(text))
+
+
+def asks_about_research(question: str) -> bool:
+    """Whether the question asks about research or trials (`_ASKS_RESEARCH`)."""
+    return bool(_ASKS_RESEARCH.search(question))
+
+
+def needs_context(text: str) -> bool:
+    """A sentence that does not stand on its own as an answer: it refers back to another
+    sentence's finding (`_REFERS_BACK`) or only calls for more research (`_RESEARCH_CALL`)."""
+    return bool(_REFERS_BACK.search(text) or _RESEARCH_CALL.search(text))
+
+
 @dataclass
 class Candidate:
     """One source sentence that could become a claim."""

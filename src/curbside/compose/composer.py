@@ -22,7 +22,10 @@ from curbside.compose.candidates import (
     Candidate,
     extract_candidates,
     jaccard,
+    asks_about_research,
+    needs_context,
     query_terms,
+    research_talk,
 )
 from curbside.compose.consensus import WEAK_MATCH, ConsensusResult, confident, consensus
 from curbside.compose.plan import (
@@ -345,7 +348,8 @@ class ExtractiveComposer:
         # that has an answer nearly as good as the best one, a sentence fitted to what is
         # asked first. Study aims and bare titles are never candidates.
         strong = [c for c in cands if _strong(c)] or cands
-        lead_order = self._lead_order(focus, cands, scored)
+        research_ok = asks_about_research(inp.question)
+        lead_order = self._lead_order(focus, cands, scored, research_ok=research_ok)
         if scored:  # a patient's lead: a plainer sentence that answers about as well
             lead_order = self._plainer_first(
                 inp.audience, lead_order, self.answer.patient_lead_margin, ask=focus.ask
@@ -461,10 +465,12 @@ class ExtractiveComposer:
                 c for c in strong if not _same(c, lead) and not same_claim(c.text, lead.text)
             ])
             strong = self._plainer_first(inp.audience, rest, self.answer.patient_bottom_margin)
-        # How a study was run is nothing a reader can act on: it never closes an article (the
-        # lead closes it again when nothing else can).
+        # How a study was run, or a sentence that needs the one before it, is nothing a reader
+        # can act on: it never closes an article (the lead closes it again when nothing else
+        # can).
         best = next(
-            (c for c in strong if not _same(c, chosen[0][0]) and not _design(c)), None
+            (c for c in strong
+             if not _same(c, chosen[0][0]) and not _set_aside(c, research_ok)), None
         ) or chosen[0][0]
         if defining:  # "What is X?": the definition is the bottom line too
             best = chosen[0][0]
@@ -611,26 +617,33 @@ class ExtractiveComposer:
         return inp.confidence >= self.min_confidence and len(cands) >= need
 
     def _lead_order(
-        self, focus: Focus, cands: list[Candidate], scored: bool
+        self, focus: Focus, cands: list[Candidate], scored: bool, *, research_ok: bool = False
     ) -> list[Candidate]:
         """Candidates in the order the lead is chosen from.
 
-        With answer scores: a sentence about how a study was run (`_design`) comes after
-        every other one, when another answers (`min_answer`); then the strongest evidence
-        level (guideline, review, ...) whose best sentence scores within
+        With answer scores: a sentence about how a study was run or one that does not answer
+        on its own (`_set_aside`) comes after every other one, when another answers
+        (`min_answer`); then the strongest evidence level (guideline, review, ...) whose best
+        sentence scores within
         `AnswerSettings.level_margin` of the best sentence overall goes first; for a
         how-common question a sentence giving a frequency first; for a treatment, what-to-do,
         cause, diagnosis, prognosis, dose or side-effect question (`FRAMED_ASKS`) a sentence
         giving that answer (`fits_ask`), when one scores within `AnswerSettings.ask_margin` of
-        the best. Without scores: the retrieval-based order of the strongest candidates.
+        the best. Without scores: the retrieval-based order of the strongest candidates,
+        `_set_aside` sentences last.
         """
         if not scored:
             strong = [c for c in cands if _strong(c)] or cands
-            return sorted(strong, key=_score, reverse=True) + [c for c in cands if c not in strong]
+            ordered = sorted(strong, key=_score, reverse=True) + [
+                c for c in cands if c not in strong]
+            aside = {id(c) for c in ordered if _set_aside(c, research_ok)}
+            return [c for c in ordered if id(c) not in aside] + [
+                c for c in ordered if id(c) in aside]
         ranked = sorted(cands, key=lambda c: c.features["lead"], reverse=True)
-        # How a study was run never leads while a sentence that is not about that answers.
-        methods = [c for c in ranked if _design(c)]
-        others = [c for c in ranked if not _design(c)]
+        # How a study was run, a sentence that needs the one before it or research under way
+        # never leads while another sentence answers.
+        methods = [c for c in ranked if _set_aside(c, research_ok)]
+        others = [c for c in ranked if not _set_aside(c, research_ok)]
         if methods and any(c.features["answer"] >= self.answer.min_answer for c in others):
             ranked = others
         else:
@@ -844,6 +857,15 @@ def _design(c: Candidate) -> bool:
         "METHOD" in c.section or c.features.get("methods", 0.0) > 0
         or bool(_DESIGN.search(c.text))
     )
+
+
+def _set_aside(c: Candidate, research_ok: bool = False) -> bool:
+    """A sentence that does not answer on its own: how a study was run (`_design`), one that
+    refers back to another sentence or only calls for more research
+    (`candidates.needs_context`), or, unless the question asks about research
+    (`research_ok`), one about research under way (`candidates.research_talk`). It leads or
+    closes an article only when nothing else can."""
+    return _design(c) or needs_context(c.text) or (not research_ok and research_talk(c.text))
 
 
 def _strong(c: Candidate) -> bool:
