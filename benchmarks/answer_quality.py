@@ -41,7 +41,9 @@ Protocol (nothing here is tuned or chosen on these questions):
   that do answer, "The cause of X is unknown", are not counted either).
   MedicationQA: ROUGE-L F1 (``rouge_score``, Porter stemmer) of the lead against the reference
   answer. BioASQ: ROUGE-L and ROUGE-2 F1 against the ideal answers (max over the listed ones).
-  A question without a lead (refused) scores 0 / not from gold.
+  A question without a lead (refused) scores 0 / not from gold; a second table gives the
+  same metrics on the questions ``after`` answers, for after, cosine and top passage (the
+  baselines always quote something, so the first table mixes answer quality with refusals).
   Paired bootstrap 95 % intervals (2,000 resamples, seed 15) of after - before and
   after - cosine on each lead metric.
   Verdict lines (a sentence of ours saying what "the evidence in this library" supports, does
@@ -705,6 +707,38 @@ METRICS = {
 METHODS = ("before", "after", "cosine", "top passage")
 
 
+def answered_table(per: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    """The lead metrics on the questions ``after`` answers (``has_lead``), for after, cosine
+    and top passage: a refusal scores 0 in the main table while the baselines always quote
+    something, so that table mixes how well the lead answers with how often it refuses."""
+    lines = [
+        "",
+        "On the questions `after` answers (the baselines on the same questions):",
+        "",
+        "| set (answered / n) | metric | after | cosine | top passage | after - cosine [95% CI] |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, metrics in METRICS.items():
+        has = per.get(name, {}).get("after", {}).get("has_lead")
+        if not has:
+            continue
+        keep = [i for i, h in enumerate(has) if h]
+        for key, title in metrics:
+            vals = {m: per[name].get(m, {}).get(key) for m in ("after", "cosine", "top passage")}
+            sub = {m: [v[i] for i in keep] if v and len(v) == len(has) else None
+                   for m, v in vals.items()}
+            cells = [f"{statistics.mean(v):.3f}" if v else "-" for v in sub.values()]
+            diff = "-"
+            a, b = sub["after"], sub["cosine"]
+            if a and b:
+                d, lo, hi = paired_ci(a, b)
+                diff = f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+                summary[f"{name}.{key}.answered.after-cosine"] = [d, lo, hi]
+            lines.append(f"| {name} ({len(keep)} / {len(has)}) | {title} | " + " | ".join(cells)
+                         + f" | {diff} |")
+    return lines
+
+
 def report(
     sets: dict[str, list[dict[str, Any]]],
     lead: dict[str, Any],
@@ -754,6 +788,7 @@ def report(
                 + ", ".join(f"{m} {int(sum(v))}/{len(v)}" for m, v in has.items())
                 + "; cosine and top passage always give one."
             )
+    lines += answered_table(per, summary)
     lines += [
         "",
         "| version | asked (MedQuAD + MedicationQA held-out) | verdict lines on non-yes/no "

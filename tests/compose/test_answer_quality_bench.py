@@ -58,6 +58,25 @@ def test_paired_ci_brackets_the_mean_difference(benchmark_module: Load) -> None:
     assert aq.paired_ci([], []) == (0.0, 0.0, 0.0)
 
 
+def test_answered_table_reads_only_the_questions_after_answers(benchmark_module: Load) -> None:
+    # a refusal scores 0 for after while the baselines still quote something: the second
+    # table compares the three on the answered questions alone
+    aq = benchmark_module("answer_quality")
+    per = {"medicationqa": {
+        "after": {"has_lead": [1.0, 0.0, 1.0, 0.0], "rougeL": [0.4, 0.0, 0.2, 0.0],
+                  "coverage": [0.6, 0.0, 0.5, 0.0]},
+        "cosine": {"rougeL": [0.3, 0.5, 0.1, 0.5], "coverage": [0.5, 0.4, 0.4, 0.4]},
+        "top passage": {"rougeL": [0.2, 0.2, 0.2, 0.2], "coverage": [0.3, 0.3, 0.3, 0.3]},
+    }}
+    summary: dict[str, object] = {}
+    text = "\n".join(aq.answered_table(per, summary))
+    assert "| medicationqa (2 / 4) | lead ROUGE-L" in text
+    assert "| 0.300 | 0.200 | 0.200 | +0.100" in text  # (0.4 + 0.2) / 2 vs (0.3 + 0.1) / 2
+    d, lo, hi = summary["medicationqa.rougeL.answered.after-cosine"]  # type: ignore[misc]
+    assert d == pytest.approx(0.1) and lo <= d <= hi
+    assert aq.answered_table({}, {})[-1].startswith("|---")  # no set: the header alone
+
+
 def test_verdict_line_and_question_form_rules(benchmark_module: Load) -> None:
     aq = benchmark_module("answer_quality")
     for line in (
