@@ -98,6 +98,16 @@ def test_words_that_say_what_is_asked_are_not_the_topic() -> None:
         "What foods should I avoid with gout?").concepts]
 
 
+def test_pregnancy_stays_beside_the_condition_and_lay_postpartum_depression() -> None:
+    # being pregnant changes the answer: it is not a broad word dropped beside "back pain"
+    f = analyze_focus("Is back pain during pregnancy normal?")
+    assert [c.label for c in f.primary] == ["back pain", "pregnancy"]
+    f = analyze_focus("How common is depression after having a baby?")
+    assert f.ask == Ask.FREQUENCY and [c.kind for c in f.primary] == ["synonym"]
+    assert f.on_focus("Women can also get postpartum depression after the birth of a baby.")
+    assert not f.on_focus("Depression is a common problem among older adults.")
+
+
 def test_cancer_names_the_mesh_neoplasm() -> None:
     f = analyze_focus("My mom has stage IV colorectal cancer, what are her options?")
     assert f.ask == Ask.TREATMENT
