@@ -423,3 +423,30 @@ def test_a_treatment_question_leads_with_the_top_passages_treatment_sentence(
     art = _compose("What helps with a sore throat?", ev, similarity=minilm)
     lead = art.lead[-1].text
     assert "lozenges" in lead or "pain relievers" in lead, lead
+
+
+def test_another_subtype_is_another_condition() -> None:
+    """"What are the symptoms of Microphthalmia syndromic 7?" led with type 3's signs, and
+    "the early signs of type 2 diabetes" with type 1's: a sentence naming only another
+    subtype, or a page about another one, is off the focus unless the sentence names the
+    question's own."""
+    type3 = ("People with microphthalmia syndromic 3 have small eyes and seizures. "
+             "Most affected people also have hearing loss from birth.")
+    type7 = "Microphthalmia syndromic 7 causes small eyes and skin defects on the face."
+    question = "What are the symptoms of Microphthalmia syndromic 7?"
+    ev = [_ev(1, "What are the symptoms of Microphthalmia syndromic 3?", type3,
+              SourceKind.PATIENT_INFO, section=""),
+          _ev(2, "What are the symptoms of Microphthalmia syndromic 7?", type7,
+              SourceKind.PATIENT_INFO, section="")]
+    body = _body(_compose(question, ev, similarity=None))
+    assert body and type7 in body
+    assert not any("seizures" in t or "hearing loss" in t for t in body)
+    # only the other subtype: nothing answers
+    assert _compose(question, ev[:1], similarity=None).insufficient
+    # a page naming the subtype bare, and a sentence naming the right one, still answer
+    diabetes = ("Signs of type 1 diabetes usually develop over a short period of time. "
+                "The signs for type 2 diabetes develop more gradually.")
+    body = _body(_compose("What are the early signs of type 2 diabetes?", [
+        _ev(3, "What are the symptoms of Diabetes?", diabetes, SourceKind.PATIENT_INFO,
+            section="")], similarity=None))
+    assert set(body) == {"The signs for type 2 diabetes develop more gradually."}

@@ -96,6 +96,9 @@ def test_words_that_say_what_is_asked_are_not_the_topic() -> None:
             .concepts] == ["cough"]
     assert "avoid" not in [c.label for c in analyze_focus(
         "What foods should I avoid with gout?").concepts]
+    # "outlook" is a lay word for the prognosis asked about, not a topic
+    assert [c.label for c in analyze_focus("What is the outlook for Gout?").concepts] == [
+        "gout"]
 
 
 def test_pregnancy_stays_beside_the_condition_and_lay_postpartum_depression() -> None:
@@ -272,3 +275,39 @@ def test_mesh_term_reads_the_cache_file_as_the_index_reads(
     assert looked_up == [next(iter(index.values()))]
     monkeypatch.setenv("CURBSIDE_MESH_CACHE", "off")
     assert focus_mod._mesh_lookup.__wrapped__()(next(iter(index))) == next(iter(index.values()))
+
+
+@pytest.mark.parametrize(("question", "label", "number"), [
+    ("What are the symptoms of Long QT syndrome 1 ?", "long qt syndrome", "1"),
+    ("What are the early signs of type 2 diabetes?", "diabetes", "2"),
+    ("What is the outlook for stage IV colorectal cancer?", "colorectal cancer", "4"),
+    ("What causes mucopolysaccharidosis type VII ?", "mucopolysaccharidosis", "7"),
+    ("What is (are) Charcot-Marie-Tooth disease type 2K ?", "charcot marie tooth disease", "2k"),
+    ("What are the treatments for trisomy 18 ?", "trisomy", "18"),
+])
+def test_a_subtype_number_is_read_with_its_concept(question: str, label: str,
+                                                     number: str) -> None:
+    f = analyze_focus(question)
+    assert (label, number) in f.designators
+
+
+def test_subtype_names_the_same_another_or_none() -> None:
+    f = analyze_focus("What are the symptoms of Long QT syndrome 1 ?")
+    assert f.subtype("Long QT syndrome 1 causes fainting.") is True
+    assert f.subtype("Long QT syndrome 3 causes fainting.") is False
+    assert f.subtype("Long QT syndrome causes fainting.") is None
+    assert f.subtype("Fainting is common.") is None
+    # written as a roman numeral, or after a designator word, it is the same number
+    f = analyze_focus("What causes mucopolysaccharidosis type VII ?")
+    assert f.subtype("Mucopolysaccharidosis type 7 is caused by GUSB mutations.") is True
+    assert f.subtype("Mucopolysaccharidosis type I is caused by IDUA mutations.") is False
+
+
+@pytest.mark.parametrize("question", [
+    "Is aspirin 81 mg safe?",  # a drug's strength
+    "My son has had asthma 5 years, what helps?",  # a duration
+    "Is Long QT syndrome 1 or 2 worse?",  # several subtypes
+    "What causes back pain?",
+])
+def test_a_number_that_is_no_subtype_is_not_read_as_one(question: str) -> None:
+    assert analyze_focus(question).designators == ()

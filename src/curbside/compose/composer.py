@@ -20,9 +20,9 @@ from curbside.compose.bottom_line import VERDICT_KEY as VERDICT_KEY
 from curbside.compose.bottom_line import write_bottom_line
 from curbside.compose.candidates import (
     Candidate,
+    asks_about_research,
     extract_candidates,
     jaccard,
-    asks_about_research,
     needs_context,
     query_terms,
     research_talk,
@@ -200,21 +200,31 @@ def on_focus(cands: list[Candidate], focus: Focus) -> list[Candidate]:
     about its topic, and its answer often names none of the question's words ("Sucking on
     lozenges ... may ease the pain" on a sore-throat page). Until stop 30 such a sentence also
     had to share a word with the question; dropping that raised the dev split's MedQuAD lead
-    from the question's own answer 0.658 -> 0.668 (docs/benchmarks.md). Without concepts:
-    any shared word."""
+    from the question's own answer 0.658 -> 0.668 (docs/benchmarks.md). Where the question
+    names a subtype (`Focus.subtype`), a sentence naming only another one, or any sentence of a
+    page about another one that does not name the question's, is off the focus. Without
+    concepts: any shared word."""
     if not focus.concepts:
         out = [c for c in cands if c.features["overlap"] > 0]
         for c in out:
             c.features["focus"] = 0.0
         return out
     out = []
-    titles: dict[int, bool] = {}
+    titles: dict[int, tuple[bool, bool | None]] = {}
     for c in cands:
         sid = c.evidence.source.id
         if sid not in titles:
-            titles[sid] = focus.on_focus(c.evidence.source.title)
+            title = c.evidence.source.title
+            titles[sid] = (focus.on_focus(title), focus.subtype(title))
+        on_title, title_subtype = titles[sid]
+        # Another subtype ("Long QT syndrome 3" for "... 1") is another condition: a sentence
+        # naming only it, or a page about it, is off the focus unless the sentence names the
+        # question's own subtype.
+        subtype = focus.subtype(c.text)
+        if subtype is False or (subtype is None and title_subtype is False):
+            continue
         mentioned = focus.mentions(c.text)
-        if focus.on_focus(c.text, mentioned) or titles[sid]:
+        if focus.on_focus(c.text, mentioned) or on_title:
             c.features["focus"] = focus.coverage(c.text, mentioned)
             out.append(c)
     return out

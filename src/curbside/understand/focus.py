@@ -35,7 +35,7 @@ import sqlite3
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -134,6 +134,27 @@ class Focus:
     concepts: tuple[Concept, ...]
     ask: Ask
     _keys: tuple[tuple[frozenset[str], ...], ...] = field(default=(), repr=False, compare=False)
+    #: ``(concept label, designator)`` for a concept the question names with a subtype
+    #: number ("Long QT syndrome 1", "type 2 diabetes", "stage IV colorectal cancer"; roman
+    #: numerals as digits): see `subtype`.
+    designators: tuple[tuple[str, str], ...] = ()
+
+    def subtype(self, text: str) -> bool | None:
+        """Whether `text` names the question's subtype of a concept: True when it names one
+        with the question's designator, False when it names one only with other designators
+        ("Long QT syndrome 3" for "Long QT syndrome 1": another condition), None when it
+        names none with a designator (bare, or not at all)."""
+        if not self.designators:
+            return None
+        by_label = {c.label: c for c in self.concepts}
+        other = False
+        for label, want in self.designators:
+            for got in _designators_in(text, by_label[label].forms):
+                if got == want:
+                    return True
+                if got is not None:
+                    other = True
+        return False if other else None
 
     def mentions(self, text: str) -> tuple[Concept, ...]:
         """The concepts `text` mentions (all words of one of a concept's forms present)."""
@@ -182,6 +203,7 @@ class _FocusLists:
     generic: frozenset[str]
     ask_words: frozenset[str]
     broad_mesh: frozenset[str]
+    designator_words: frozenset[str]
     mesh_head_aliases: dict[str, tuple[str, ...]]
     asks: tuple[tuple[Ask, tuple[re.Pattern[str], ...]], ...]
 
@@ -236,6 +258,7 @@ def parse_focus_lists(text: str) -> _FocusLists:
         generic=_word_list(data, "generic"),
         ask_words=_word_list(data, "ask_words"),
         broad_mesh=_word_list(data, "broad_mesh"),
+        designator_words=_word_list(data, "designator_words"),
         asks=tuple(asks),
     )
 
@@ -524,7 +547,58 @@ def _build(question: str) -> Focus:
     if specific:
         concepts[:] = specific
     keys = tuple(c.keys for c in concepts)
-    return Focus(question=question, concepts=tuple(concepts), ask=ask_of(question), _keys=keys)
+    designators = tuple(  # a number after a drug is its strength, not a subtype
+        (c.label, num) for c in concepts
+        if c.kind != "drug"
+        and (num := next((x for x in _designators_in(question, (c.label,)) if x), None))
+    )
+    return Focus(question=question, concepts=tuple(concepts), ask=ask_of(question), _keys=keys,
+                 designators=designators)
+
+
+_ROMAN = {"i": 1, "v": 5, "x": 10}
+_DESIGNATOR = r"(\d+[a-z]?|[ivx]{1,4}[a-z]?)"
+
+
+def _roman(token: str) -> str:
+    """A designator in one spelling: roman numerals as digits ("IIIC" -> "3c")."""
+    m = re.fullmatch(r"([ivx]{1,4})([a-z]?)", token)
+    if not m:
+        return token
+    vals = [_ROMAN[ch] for ch in m.group(1)]
+    total = sum(-v if i + 1 < len(vals) and v < vals[i + 1] else v for i, v in enumerate(vals))
+    return f"{total}{m.group(2)}"
+
+
+@cache
+def _designator_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """After a name: a number ("Long QT syndrome 1"), or a designator word and a number or
+    roman numeral ("type VII", ", type 2"); before a name: a designator word and its number
+    ("type 2 diabetes", "stage IV colorectal cancer")."""
+    word = "|".join(sorted(map(re.escape, focus_lists().designator_words)))
+    return (
+        re.compile(r"^\s*(\d+[a-z]?)\b(?![.,/]\d)(?!\s*(?:mg|mcg|\u00b5g|g|kg|ml|l|%|percent|iu|"
+                   r"units?|years?|yrs?|months?|weeks?|days?|hours?|minutes?|times?|x|am|pm|"
+                   r"mmhg|bpm|or|to|and|-)(?![\w]))", re.I),
+        re.compile(rf"^\s*,?\s*(?:{word})\s+{_DESIGNATOR}\b", re.I),
+        re.compile(rf"\b(?:{word})\s+{_DESIGNATOR}\s*$", re.I),
+    )
+
+
+def _designators_in(text: str, forms: Sequence[str]) -> list[str | None]:
+    """The designator of each place `text` names one of `forms` (None where it names it with
+    none), lower case, roman numerals as digits."""
+    after_number, after_word, before = _designator_patterns()
+    out: list[str | None] = []
+    for form in forms:
+        parts = [re.escape(w) for w in re.split(r"[\s-]+", form.strip()) if w]
+        if not parts:
+            continue
+        for m in re.finditer(r"(?<![\w-])" + r"[\s-]+".join(parts) + r"(?![\w-])", text, re.I):
+            tail, head = text[m.end() : m.end() + 24], text[max(0, m.start() - 16) : m.start()]
+            hit = after_number.match(tail) or after_word.match(tail) or before.search(head)
+            out.append(_roman(hit.group(1).lower()) if hit else None)
+    return out
 
 
 def _with_next_word(question: str, abbr: str, forms: list[str]) -> list[str]:
