@@ -101,6 +101,15 @@ def test_words_that_say_what_is_asked_are_not_the_topic() -> None:
         "gout"]
 
 
+def test_a_broad_word_of_a_name_never_stands_alone() -> None:
+    # "syndrome" was a form of "Wells-Jankovic syndrome": every page on a syndrome was on focus
+    f = analyze_focus("What are the symptoms of Wells-Jankovic syndrome ?")
+    assert not f.on_focus("What are the symptoms of Ehlers-Danlos syndrome?")
+    assert f.on_focus("Wells-Jankovic syndrome causes weak muscles.")
+    assert f.on_focus("People with the Jankovic type have weak muscles.")
+    assert not analyze_focus("What is Leigh disorder?").on_focus("Every disorder is rare.")
+
+
 def test_pregnancy_stays_beside_the_condition_and_lay_postpartum_depression() -> None:
     # being pregnant changes the answer: it is not a broad word dropped beside "back pain"
     f = analyze_focus("Is back pain during pregnancy normal?")

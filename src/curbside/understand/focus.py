@@ -691,7 +691,10 @@ def _add_symbols(question: str, toks: list[str], used: list[bool], add: Any) -> 
 def _add_word_runs(toks: list[str], used: list[bool], add: Any) -> None:
     """Runs of free content words ("joint imbalance"), each run one concept whose forms are
     the run and (for runs of two or more) each of its words of six letters or more: a long
-    word is specific enough alone ("imbalance"), a short one is not ("joint")."""
+    word is specific enough alone ("imbalance"), a short one is not ("joint"), nor a broad one
+    (`broad_mesh`: "syndrome", "disorder"; "Wells-Jankovic syndrome" made every page on a
+    syndrome a page on its focus)."""
+    broad = focus_lists().broad_mesh
     run: list[str] = []
     for i, tok in enumerate([*toks, ""]):
         if i < len(toks) and not used[i] and _content(tok) and not tok.isdigit():
@@ -701,6 +704,6 @@ def _add_word_runs(toks: list[str], used: list[bool], add: Any) -> None:
             phrase = " ".join(run)
             forms = [phrase]
             if len(run) > 1:
-                forms += [w for w in run if len(w) >= 6]
+                forms += [w for w in run if len(w) >= 6 and w not in broad]
             add(phrase, forms, "words")
             run = []
