@@ -78,8 +78,8 @@ _NAME_END = _wordset(
 #: a table the article cannot show; "The Human Phenotype Ontology (HPO) has collected
 #: information on how often a sign or symptom occurs in a condition"): once a page on the
 #: question's topic may give sentences that share no word with the question, they reached
-#: the lead. They are in the page's own
-#: answer, so a metric that counts any sentence of it (MedQuAD "own answer") rewards them.
+#: the lead. They are in the page's own answer, so a metric that counts any sentence of it
+#: (MedQuAD "own answer") rewards them.
 _META = re.compile(r"\b(beyond the scope of|see (the )?(section|table|figure|appendix)|"
                    r"see the [^.]{0,80}\b(summary|guideline|document)\b|"
                    r"(is|are) (described|discussed|summari[sz]ed) (below|above|elsewhere)|"

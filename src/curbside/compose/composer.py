@@ -634,13 +634,12 @@ class ExtractiveComposer:
         With answer scores: a sentence about how a study was run or one that does not answer
         on its own (`_set_aside`) comes after every other one, when another answers
         (`min_answer`); then the strongest evidence level (guideline, review, ...) whose best
-        sentence scores within
-        `AnswerSettings.level_margin` of the best sentence overall goes first; for a
-        how-common question a sentence giving a frequency first; for a treatment, what-to-do,
-        cause, diagnosis, prognosis, dose or side-effect question (`FRAMED_ASKS`) a sentence
-        giving that answer (`fits_ask`), when one scores within `AnswerSettings.ask_margin` of
-        the best. Without scores: the retrieval-based order of the strongest candidates,
-        `_set_aside` sentences last.
+        sentence scores within `AnswerSettings.level_margin` of the best sentence overall
+        goes first; for a how-common question a sentence giving a frequency first; for a
+        treatment, what-to-do, cause, diagnosis, prognosis, dose or side-effect question
+        (`FRAMED_ASKS`) a sentence giving that answer (`fits_ask`), when one scores within
+        `AnswerSettings.ask_margin` of the best. Without scores: the retrieval-based order of
+        the strongest candidates, `_set_aside` sentences last.
         """
         if not scored:
             strong = [c for c in cands if _strong(c)] or cands
@@ -652,8 +651,9 @@ class ExtractiveComposer:
         ranked = sorted(cands, key=lambda c: c.features["lead"], reverse=True)
         # How a study was run, a sentence that needs the one before it or research under way
         # never leads while another sentence answers.
-        methods = [c for c in ranked if _set_aside(c, research_ok)]
-        others = [c for c in ranked if not _set_aside(c, research_ok)]
+        aside = [_set_aside(c, research_ok) for c in ranked]
+        methods = [c for c, a in zip(ranked, aside, strict=True) if a]
+        others = [c for c, a in zip(ranked, aside, strict=True) if not a]
         if methods and any(c.features["answer"] >= self.answer.min_answer for c in others):
             ranked = others
         else:
