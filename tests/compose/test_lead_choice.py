@@ -177,6 +177,9 @@ def test_a_sentence_that_needs_the_one_before_it_never_leads_while_another_answe
     assert not needs_context("Taken together, these results suggest that ibuprofen raises "
                              "blood pressure.")
     assert not needs_context("People with this condition have short stature.")
+    # "that" before a verb is a relative pronoun, not a pointer back
+    assert not needs_context("18q deletion syndrome is a chromosomal condition that results "
+                             "when a piece of chromosome 18 is missing.")
 
 
 def test_research_under_way_answers_only_a_question_about_research() -> None:

@@ -134,9 +134,10 @@ _FIRST_PERSON_FINDING = re.compile(
 #: A sentence that leans on the one before it through a study-talk noun ("More studies are
 #: needed to confirm this finding.", "The mechanism of this association is unclear."):
 #: quoted alone it does not say what was found. Not when a verb of finding follows, which
-#: carries the claim itself ("Taken together, these results suggest that ...").
+#: carries the claim itself ("Taken together, these results suggest that ..."). Not "that":
+#: mostly a relative pronoun before a verb ("a condition that results when ...").
 _REFERS_BACK = re.compile(
-    r"\b(?:this|these|those|such|that) (?:[\w-]+ )?(?:findings?|results?|associations?|"
+    r"\b(?:this|these|those|such) (?:[\w-]+ )?(?:findings?|results?|associations?|"
     r"observations?|relationships?|discrepanc(?:y|ies)|hypothes[ie]s|phenomen(?:on|a)|"
     r"trends?|differences?)\b(?!\s+(?:\w+\s+)?(?:suggest|indicate|show|demonstrate|support|"
     r"confirm|impl(?:y|ies)|highlight|reveal|provide|point|argue|favou?r|strengthen|led|lead|"
