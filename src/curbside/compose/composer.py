@@ -651,9 +651,9 @@ class ExtractiveComposer:
         ranked = sorted(cands, key=lambda c: c.features["lead"], reverse=True)
         # How a study was run, a sentence that needs the one before it or research under way
         # never leads while another sentence answers.
-        aside = [_set_aside(c, research_ok) for c in ranked]
-        methods = [c for c, a in zip(ranked, aside, strict=True) if a]
-        others = [c for c, a in zip(ranked, aside, strict=True) if not a]
+        flags = [_set_aside(c, research_ok) for c in ranked]
+        methods = [c for c, a in zip(ranked, flags, strict=True) if a]
+        others = [c for c, a in zip(ranked, flags, strict=True) if not a]
         if methods and any(c.features["answer"] >= self.answer.min_answer for c in others):
             ranked = others
         else:
