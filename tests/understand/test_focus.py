@@ -316,6 +316,8 @@ def test_subtype_names_the_same_another_or_none() -> None:
     "Is aspirin 81 mg safe?",  # a drug's strength
     "My son has had asthma 5 years, what helps?",  # a duration
     "Is Long QT syndrome 1 or 2 worse?",  # several subtypes
+    "My baby has a fever 102, what should I do?",  # a reading
+    "My child has a fever 39 C, is that high?",  # a reading with its unit
     "What causes back pain?",
 ])
 def test_a_number_that_is_no_subtype_is_not_read_as_one(question: str) -> None:

@@ -572,14 +572,15 @@ def _roman(token: str) -> str:
 
 @cache
 def _designator_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """After a name: a number ("Long QT syndrome 1"), or a designator word and a number or
+    """After a name: a number of one or two digits ("Long QT syndrome 1", "trisomy 18"; not a
+    reading such as "fever 102" or a unit's amount), or a designator word and a number or
     roman numeral ("type VII", ", type 2"); before a name: a designator word and its number
     ("type 2 diabetes", "stage IV colorectal cancer")."""
     word = "|".join(sorted(map(re.escape, focus_lists().designator_words)))
     return (
-        re.compile(r"^\s*(\d+[a-z]?)\b(?![.,/]\d)(?!\s*(?:mg|mcg|\u00b5g|g|kg|ml|l|%|percent|iu|"
-                   r"units?|years?|yrs?|months?|weeks?|days?|hours?|minutes?|times?|x|am|pm|"
-                   r"mmhg|bpm|or|to|and|-)(?![\w]))", re.I),
+        re.compile(r"^\s*(\d{1,2}[a-z]?)\b(?![.,/]\d)(?!\s*(?:mg|mcg|\u00b5g|g|kg|ml|l|%|percent|"
+                   r"iu|units?|years?|yrs?|months?|weeks?|days?|hours?|minutes?|times?|x|am|pm|"
+                   r"mmhg|bpm|degrees?|\u00b0|c|f|or|to|and|-)(?![\w]))", re.I),
         re.compile(rf"^\s*,?\s*(?:{word})\s+{_DESIGNATOR}\b", re.I),
         re.compile(rf"\b(?:{word})\s+{_DESIGNATOR}\s*$", re.I),
     )
