@@ -186,8 +186,9 @@ def test_research_under_way_answers_only_a_question_about_research() -> None:
     """"Now, research is suggesting that certain foods may also prevent gout." led "What foods
     should I avoid with gout?" from a page on research under way; such a sentence answers a
     question about research or trials only. The similarity is a stand-in."""
-    from curbside.compose.candidates import asks_about_research, research_talk
+    from curbside.compose.candidates import research_talk
     from curbside.compose.composer import ComposeInput, ExtractiveComposer
+    from curbside.understand.question import asks_about_research
 
     talk = "New treatments of ibuprofen for hypertension are being tested in clinical trials."
     finding = "Ibuprofen raised blood pressure in hypertension by 5 mmHg."

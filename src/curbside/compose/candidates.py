@@ -160,7 +160,7 @@ _RESEARCH_CALL = re.compile(
 #: being tested in clinical trials.", "The NINDS supports an extensive research program on
 #: ...", "Now, research is suggesting that certain foods may also prevent gout."): the
 #: research pages of consumer-health sites say it of every condition, and it answers a
-#: question about that research only (`asks_about_research`).
+#: question about that research only (`understand.question.asks_about_research`).
 _RESEARCH_TALK = re.compile(
     r"\b(?:(?:is|are) being (?:tested|studied|investigated|explored|evaluated|developed)|"
     r"(?:researchers|scientists|investigators) (?:are|have been|continue to) (?:now |also |"
@@ -173,21 +173,11 @@ _RESEARCH_TALK = re.compile(
     r"trials)",
     re.I,
 )
-#: A question about research or trials: research talk may answer it.
-_ASKS_RESEARCH = re.compile(
-    r"\b(?:research\w*|trials?|stud(?:y|ies)|experimental|investigational|new treatments?)\b",
-    re.I,
-)
 
 
 def research_talk(text: str) -> bool:
     """A sentence about research under way, not what is known (`_RESEARCH_TALK`)."""
     return bool(_RESEARCH_TALK.search(text))
-
-
-def asks_about_research(question: str) -> bool:
-    """Whether the question asks about research or trials (`_ASKS_RESEARCH`)."""
-    return bool(_ASKS_RESEARCH.search(question))
 
 
 def needs_context(text: str) -> bool:

@@ -20,7 +20,6 @@ from curbside.compose.bottom_line import VERDICT_KEY as VERDICT_KEY
 from curbside.compose.bottom_line import write_bottom_line
 from curbside.compose.candidates import (
     Candidate,
-    asks_about_research,
     extract_candidates,
     jaccard,
     needs_context,
@@ -49,7 +48,11 @@ from curbside.messages import join_keys, message, own_claim
 from curbside.text.sentences import split_sentences
 from curbside.understand.drugs import find_drug_mentions
 from curbside.understand.focus import Ask, Focus, analyze_focus
-from curbside.understand.question import asks_for_verdict, definition_subject
+from curbside.understand.question import (
+    asks_about_research,
+    asks_for_verdict,
+    definition_subject,
+)
 
 #: Below this retrieval confidence the article says the evidence is insufficient (without an
 #: answer scorer): `AnswerSettings.min_confidence`, where its calibration is given.
@@ -645,9 +648,9 @@ class ExtractiveComposer:
             strong = [c for c in cands if _strong(c)] or cands
             ordered = sorted(strong, key=_score, reverse=True) + [
                 c for c in cands if c not in strong]
-            aside = {id(c) for c in ordered if _set_aside(c, research_ok)}
-            return [c for c in ordered if id(c) not in aside] + [
-                c for c in ordered if id(c) in aside]
+            flags = [_set_aside(c, research_ok) for c in ordered]
+            return [c for c, a in zip(ordered, flags, strict=True) if not a] + [
+                c for c, a in zip(ordered, flags, strict=True) if a]
         ranked = sorted(cands, key=lambda c: c.features["lead"], reverse=True)
         # How a study was run, a sentence that needs the one before it or research under way
         # never leads while another sentence answers.

@@ -586,16 +586,25 @@ def _designator_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern
     )
 
 
+@cache
+def _form_pattern(form: str) -> re.Pattern[str] | None:
+    """A concept's form as written in a text: its words apart by spaces or hyphens."""
+    parts = [re.escape(w) for w in re.split(r"[\s-]+", form.strip()) if w]
+    if not parts:
+        return None
+    return re.compile(r"(?<![\w-])" + r"[\s-]+".join(parts) + r"(?![\w-])", re.I)
+
+
 def _designators_in(text: str, forms: Sequence[str]) -> list[str | None]:
     """The designator of each place `text` names one of `forms` (None where it names it with
     none), lower case, roman numerals as digits."""
     after_number, after_word, before = _designator_patterns()
     out: list[str | None] = []
     for form in forms:
-        parts = [re.escape(w) for w in re.split(r"[\s-]+", form.strip()) if w]
-        if not parts:
+        pattern = _form_pattern(form)
+        if pattern is None:
             continue
-        for m in re.finditer(r"(?<![\w-])" + r"[\s-]+".join(parts) + r"(?![\w-])", text, re.I):
+        for m in pattern.finditer(text):
             tail, head = text[m.end() : m.end() + 24], text[max(0, m.start() - 16) : m.start()]
             hit = after_number.match(tail) or after_word.match(tail) or before.search(head)
             out.append(_roman(hit.group(1).lower()) if hit else None)

@@ -370,3 +370,16 @@ def definition_subject(question: str) -> str | None:
     if not m or _NOT_A_NAME.search(m.group("x")) or len(m.group("x").split()) > 6:
         return None  # "What are acoustic reporter genes used to detect?" asks something else
     return m.group("x").strip()
+
+
+#: A question about research or trials: a sentence about research under way may answer it
+#: (`compose.candidates.research_talk`); for any other question it answers nothing.
+_ASKS_RESEARCH = re.compile(
+    r"\b(?:research\w*|trials?|stud(?:y|ies)|experimental|investigational|new treatments?)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_about_research(question: str) -> bool:
+    """Whether the question asks about research or trials (`_ASKS_RESEARCH`)."""
+    return bool(_ASKS_RESEARCH.search(question))
